@@ -1,0 +1,66 @@
+// The dialect-neutral description of a fine-tuning run. Every dialect (the
+// native format now, Axolotl / LLaMA-Factory / TRL later) maps onto it, so the
+// rules and the estimator are written once. `where` records the config path
+// each value came from, so a finding lands on the dialect's own key.
+
+import type { Path } from './types';
+
+export type Method = 'full' | 'lora' | 'qlora';
+export type DistributedBackend = 'none' | 'ddp' | 'fsdp' | 'deepspeed';
+
+export interface PlanLora {
+  r: number;
+  alpha: number;
+  dropout: number;
+  /** 'all-linear', an explicit list of module names, or undefined when missing. */
+  targetModules: 'all-linear' | string[] | undefined;
+  useRslora: boolean;
+  useDora: boolean;
+  modulesToSave: string[];
+}
+
+export interface PlanQuantization {
+  bits: 4 | 8;
+  quantType: 'nf4' | 'fp4';
+  computeDtype: 'bfloat16' | 'float16' | 'float32';
+  doubleQuant: boolean;
+}
+
+export interface Plan {
+  method: Method | undefined;
+  model: {
+    nameOrPath: string | undefined;
+    dtype: 'bfloat16' | 'float16' | 'float32' | 'auto';
+    attnImplementation: 'sdpa' | 'flash_attention_2' | 'eager';
+  };
+  quantization: PlanQuantization | undefined;
+  prepareKbit: boolean;
+  lora: PlanLora | undefined;
+  data: {
+    trainFile: string | undefined;
+    evalFile: string | undefined;
+    generalDataFile: string | undefined;
+    format: 'messages' | 'prompt_completion' | 'text';
+    chatTemplate: string | undefined;
+    maxLength: number | undefined;
+    packing: boolean;
+  };
+  training: {
+    microBatch: number;
+    gradAccum: number;
+    learningRate: number | undefined;
+    epochs: number;
+    gradientCheckpointing: boolean;
+    optimizer: string;
+    bf16: boolean;
+    fp16: boolean;
+    deepspeed: string | undefined;
+  };
+  hardware: {
+    gpu: string | { name: string; memoryGb: number; bf16?: boolean; flashAttention?: boolean } | undefined;
+    numGpus: number;
+  };
+  distributed: { backend: DistributedBackend; zeroStage?: 0 | 1 | 2 | 3 };
+  /** Config path of each plan field (dot-joined field name → path), for ranges. */
+  where: Record<string, Path>;
+}
