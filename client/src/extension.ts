@@ -1,0 +1,52 @@
+// The Tunelab extension: starts the language server and contributes commands.
+// Kept small so activation stays fast; features live in their own modules.
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  LanguageClient,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+
+let client: LanguageClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
+  const serverOptions: ServerOptions = {
+    run: { module: serverModule, transport: TransportKind.ipc },
+    debug: {
+      module: serverModule,
+      transport: TransportKind.ipc,
+      options: { execArgv: ['--nolazy', '--inspect=6009'] },
+    },
+  };
+  const outputChannel = vscode.window.createOutputChannel('Tunelab');
+  const clientOptions: LanguageClientOptions = {
+    // All YAML: the server decides which files are configs and stays silent on the rest.
+    documentSelector: [
+      { scheme: 'file', language: 'yaml' },
+      { scheme: 'untitled', language: 'yaml' },
+      { scheme: 'vscode-remote', language: 'yaml' },
+    ],
+    synchronize: { configurationSection: 'tunelab' },
+    outputChannel,
+  };
+  client = new LanguageClient('tunelab', 'Tunelab', serverOptions, clientOptions);
+
+  context.subscriptions.push(
+    outputChannel,
+    vscode.commands.registerCommand('tunelab.restartServer', async () => {
+      await client?.restart();
+    }),
+    vscode.commands.registerCommand('tunelab.showOutput', () => outputChannel.show(true)),
+  );
+  // Not awaited: activation returns at once and the server starts in the background.
+  void client.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+  client = undefined;
+}

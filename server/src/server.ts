@@ -1,0 +1,171 @@
+// The Tunelab language server: wires the pure analysis engine to LSP.
+// Each open document is analysed once per version, after a short debounce,
+// and the result is cached for hover, completion, symbols and quick fixes.
+
+import { fileURLToPath } from 'node:url';
+import {
+  createConnection,
+  DidChangeConfigurationNotification,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type InitializeResult,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { analyze, type Analysis, type AnalyzeOptions } from './analysis/engine';
+import type { Severity } from './analysis/types';
+import { complete } from './features/completion';
+import { quickFixes } from './features/codeActions';
+import { toDiagnostic } from './features/convert';
+import { hover } from './features/hover';
+import { documentSymbols } from './features/symbols';
+
+interface Settings {
+  validate: { enable: boolean; delayMs: number };
+  rules: Record<string, Severity | 'off'>;
+}
+
+const DEFAULT_SETTINGS: Settings = { validate: { enable: true, delayMs: 50 }, rules: {} };
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+const analyses = new Map<string, { version: number; analysis: Analysis }>();
+const pending = new Map<string, NodeJS.Timeout>();
+let settings: Settings = DEFAULT_SETTINGS;
+let canPullConfiguration = false;
+
+function fileNameOf(uri: string): string {
+  if (uri.startsWith('file:')) {
+    try {
+      return fileURLToPath(uri);
+    } catch {
+      // fall through: a malformed file URI still has a usable last segment
+    }
+  }
+  return decodeURIComponent(uri.slice(uri.lastIndexOf('/') + 1));
+}
+
+function analysisOptions(): AnalyzeOptions {
+  return { ruleSeverity: settings.rules };
+}
+
+/** The analysis of the document's current version, computed on demand. */
+function analysisOf(document: TextDocument): Analysis {
+  const cached = analyses.get(document.uri);
+  if (cached && cached.version === document.version) return cached.analysis;
+  const analysis = analyze(document.getText(), fileNameOf(document.uri), analysisOptions());
+  analyses.set(document.uri, { version: document.version, analysis });
+  return analysis;
+}
+
+function validateNow(uri: string): void {
+  pending.delete(uri);
+  const document = documents.get(uri);
+  if (!document) return;
+  if (!settings.validate.enable) {
+    void connection.sendDiagnostics({ uri, diagnostics: [] });
+    return;
+  }
+  let diagnostics;
+  try {
+    diagnostics = analysisOf(document).findings.map(toDiagnostic);
+  } catch (err) {
+    // A bug in one rule must not take the server down for every file.
+    connection.console.error(`tunelab: analysis of ${uri} failed: ${String(err)}`);
+    diagnostics = [];
+  }
+  void connection.sendDiagnostics({ uri, version: document.version, diagnostics });
+}
+
+function scheduleValidation(uri: string, delayMs: number): void {
+  const previous = pending.get(uri);
+  if (previous) clearTimeout(previous);
+  pending.set(
+    uri,
+    setTimeout(() => validateNow(uri), delayMs),
+  );
+}
+
+connection.onInitialize((params): InitializeResult => {
+  canPullConfiguration = !!params.capabilities.workspace?.configuration;
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      completionProvider: { triggerCharacters: [':', ' '], resolveProvider: false },
+      hoverProvider: true,
+      documentSymbolProvider: true,
+      codeActionProvider: { codeActionKinds: ['quickfix'] },
+    },
+    serverInfo: { name: 'tunelab', version: '0.1.0' },
+  };
+});
+
+connection.onInitialized(async () => {
+  if (canPullConfiguration) {
+    void connection.client.register(DidChangeConfigurationNotification.type, undefined);
+    await refreshSettings();
+  }
+});
+
+async function refreshSettings(): Promise<void> {
+  if (!canPullConfiguration) return;
+  try {
+    const fetched = (await connection.workspace.getConfiguration(
+      'tunelab',
+    )) as Partial<Settings> | null;
+    settings = {
+      validate: { ...DEFAULT_SETTINGS.validate, ...(fetched?.validate ?? {}) },
+      rules: { ...(fetched?.rules ?? {}) },
+    };
+  } catch {
+    settings = DEFAULT_SETTINGS;
+  }
+  analyses.clear();
+  for (const document of documents.all()) scheduleValidation(document.uri, 0);
+}
+
+connection.onDidChangeConfiguration(() => void refreshSettings());
+
+documents.onDidOpen((event) => scheduleValidation(event.document.uri, 0));
+documents.onDidChangeContent((event) =>
+  scheduleValidation(event.document.uri, settings.validate.delayMs),
+);
+documents.onDidClose((event) => {
+  const timer = pending.get(event.document.uri);
+  if (timer) clearTimeout(timer);
+  pending.delete(event.document.uri);
+  analyses.delete(event.document.uri);
+  void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
+});
+
+connection.onHover((params) => {
+  const document = documents.get(params.textDocument.uri);
+  if (!document) return null;
+  const analysis = analysisOf(document);
+  return analysis.dialect ? hover(analysis, params.position) : null;
+});
+
+connection.onCompletion((params) => {
+  const document = documents.get(params.textDocument.uri);
+  if (!document) return [];
+  if (!analysisOf(document).dialect) return [];
+  return complete(document.getText(), params.position);
+});
+
+connection.onDocumentSymbol((params) => {
+  const document = documents.get(params.textDocument.uri);
+  if (!document) return [];
+  const analysis = analysisOf(document);
+  if (!analysis.dialect || !analysis.parsed) return [];
+  return documentSymbols(analysis.parsed.root, analysis.parsed.value);
+});
+
+connection.onCodeAction((params) => {
+  const document = documents.get(params.textDocument.uri);
+  if (!document) return [];
+  const analysis = analysisOf(document);
+  return quickFixes(document.uri, analysis.findings, params.context.diagnostics);
+});
+
+documents.listen(connection);
+connection.listen();
