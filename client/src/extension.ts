@@ -22,7 +22,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       options: { execArgv: ['--nolazy', '--inspect=6009'] },
     },
   };
-  const outputChannel = vscode.window.createOutputChannel('Tunelab');
+  const outputChannel = vscode.window.createOutputChannel('Tunelab', { log: true });
   const clientOptions: LanguageClientOptions = {
     // All YAML: the server decides which files are configs and stays silent on the rest.
     documentSelector: [

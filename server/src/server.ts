@@ -9,6 +9,7 @@ import {
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
+  type Diagnostic,
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -66,7 +67,7 @@ function validateNow(uri: string): void {
     void connection.sendDiagnostics({ uri, diagnostics: [] });
     return;
   }
-  let diagnostics;
+  let diagnostics: Diagnostic[];
   try {
     diagnostics = analysisOf(document).findings.map(toDiagnostic);
   } catch (err) {

@@ -161,18 +161,4 @@ export class LspTestClient {
   }
 }
 
-/** Applies LSP text edits to a text (edits must not overlap). */
-export function applyEdits(text: string, edits: { range: Range; newText: string }[]): string {
-  const lines = text.split('\n');
-  const offsetOf = (p: { line: number; character: number }) =>
-    lines.slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
-  const sorted = [...edits].sort((a, b) => offsetOf(b.range.start) - offsetOf(a.range.start));
-  let result = text;
-  for (const edit of sorted) {
-    result =
-      result.slice(0, offsetOf(edit.range.start)) +
-      edit.newText +
-      result.slice(offsetOf(edit.range.end));
-  }
-  return result;
-}
+export { applyTextEdits as applyEdits } from '../../server/src/analysis/edits';

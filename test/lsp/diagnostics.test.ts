@@ -27,7 +27,7 @@ test('schema findings land on the exact key or value with rules.md codes', async
     start: { line: 8, character: 2 },
     end: { line: 8, character: 11 },
   });
-  assert.match(unknown.message, /Did you mean `r`\?/);
+  assert.match(String(unknown.message), /Did you mean `r`\?/);
   assert.equal(unknown.severity, 2);
   assert.equal(unknown.source, 'tunelab');
   assert.ok(unknown.codeDescription?.href.includes('schema-unknown-key'));
@@ -37,7 +37,7 @@ test('schema findings land on the exact key or value with rules.md codes', async
     start: { line: 20, character: 21 },
     end: { line: 20, character: 28 },
   });
-  assert.match(enumError.message, /Did you mean `cosine`\?/);
+  assert.match(String(enumError.message), /Did you mean `cosine`\?/);
 
   const [typeError] = byCode('schema-type');
   assert.deepEqual(typeError.range, {
@@ -78,7 +78,7 @@ test('a config recognised by content (method + model) is checked', async () => {
   const uri = fileUri(path.join(FIXTURES, 'plain-name.yaml'));
   client.open(uri, 'method: lora\nmodel:\n  name_or_path: x\nlora:\n  rank: 8\n');
   const diagnostics = await client.diagnosticsFor(uri, 1);
-  assert.ok(diagnostics.some((d) => d.code === 'schema-unknown-key' && /`r`/.test(d.message)));
+  assert.ok(diagnostics.some((d) => d.code === 'schema-unknown-key' && /`r`/.test(String(d.message))));
 });
 
 test('YAML syntax errors are reported as yaml-syntax', async () => {
@@ -99,7 +99,7 @@ test('rapid edits are debounced and the last version wins', async () => {
     version = client.change(uri, base + '  ' + typed.slice(0, i) + '\n');
   const diagnostics = await client.diagnosticsFor(uri, version);
   assert.ok(
-    diagnostics.some((d) => d.code === 'schema-unknown-key' && d.message.includes('lora_rnk')),
+    diagnostics.some((d) => d.code === 'schema-unknown-key' && String(d.message).includes('lora_rnk')),
   );
 });
 

@@ -42,7 +42,7 @@ test('billion laughs alias bomb gives a finding quickly', async () => {
   const uri = fileUri('/tmp/bomb.finetune.yaml');
   client.open(uri, lines.join('\n'));
   const diagnostics = await client.diagnosticsFor(uri, 1, 10_000);
-  assert.ok(diagnostics.some((d) => /alias bomb/.test(d.message)));
+  assert.ok(diagnostics.some((d) => /alias bomb/.test(String(d.message))));
   await stillServes();
 });
 
@@ -55,7 +55,7 @@ test('a 20 MB file is skipped with a clear diagnostic, and ignored when not a co
   client.open(uri, big);
   const diagnostics = await client.diagnosticsFor(uri, 1, 20_000);
   assert.equal(diagnostics.length, 1);
-  assert.match(diagnostics[0].message, /MB; Tunelab checks configs up to/);
+  assert.match(String(diagnostics[0].message), /MB; Tunelab checks configs up to/);
   const other = fileUri('/tmp/big-data.yaml');
   client.open(other, big);
   assert.deepEqual(await client.diagnosticsFor(other, 1, 20_000), []);

@@ -1,20 +1,43 @@
 // The one entry point of the analysis engine, shared by the language server
 // and the CLI: text in, dialect and findings out. No editor dependency.
 
+import * as path from 'node:path';
 import { detectDialect, isNativeFileName, mightBeConfig } from './dialect';
-import { MAX_CONFIG_BYTES, parseYaml, type ParsedYaml } from './parse';
+import { findGpu, gpuFromObject } from './hardware/gpus';
+import type { GpuSpec } from './hardware/types';
+import { resolveModel } from './models/resolve';
+import type { ModelArchitecture } from './models/types';
+import { buildNativePlan } from './nativePlan';
+import { isRecord, MAX_CONFIG_BYTES, parseYaml, type ParsedYaml } from './parse';
+import type { Plan } from './plan';
+import { createRuleContext, type RuleContext } from './rules/context';
+import { RULES } from './rules/index';
 import { validateSchema } from './schema/validate';
+import type { DataSummary } from './data/types';
 import type { Dialect, Finding, Severity } from './types';
 
 export interface AnalyzeOptions {
   /** Per-code override: 'off' silences a code, a severity replaces its own. */
   ruleSeverity?: Record<string, Severity | 'off'>;
+  /** Overrides `hardware.gpu` (CLI `--gpu`). */
+  gpu?: string;
+  /** Overrides `hardware.num_gpus` (CLI `--num-gpus`). */
+  numGpus?: number;
+  /** Directory data and model paths are relative to; defaults to the file's directory. */
+  configDir?: string;
+  /** OS of the launch target when known (the editor's own for local launches). */
+  targetOs?: 'linux' | 'windows' | 'darwin';
+  /** Reads the data files the config names (off the engine so tests and the editor can cache). */
+  summarizeData?: (plan: Plan, configDir: string | undefined) => DataSummary;
 }
 
 export interface Analysis {
   dialect: Dialect | null;
   /** Absent when the file was skipped (not a config, or too large). */
   parsed?: ParsedYaml;
+  plan?: Plan;
+  model?: ModelArchitecture;
+  gpu?: GpuSpec;
   findings: Finding[];
 }
 
@@ -22,31 +45,84 @@ export function analyze(text: string, fileName: string, options: AnalyzeOptions 
   if (!mightBeConfig(fileName, text)) return { dialect: null, findings: [] };
   if (text.length > MAX_CONFIG_BYTES) {
     if (!isNativeFileName(fileName)) return { dialect: null, findings: [] };
-    return {
-      dialect: 'native',
-      findings: [
-        {
-          code: 'yaml-syntax',
-          severity: 'error',
-          message: `This file is ${(text.length / 1024 / 1024).toFixed(1)} MB; Tunelab checks configs up to ${MAX_CONFIG_BYTES / 1024 / 1024} MB and skipped it. A fine-tuning config is normally a few KB: is data pasted into it?`,
-          range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-        },
-      ],
-    };
+    return { dialect: 'native', findings: [tooLargeFinding(text.length)] };
   }
   const parsed = parseYaml(text);
   const dialect = detectDialect(fileName, parsed.value);
   if (!dialect) return { dialect: null, findings: [] };
 
   const findings = [...parsed.findings];
-  if (parsed.complete) findings.push(...validateSchema(parsed));
-  return { dialect, parsed, findings: applySeverityOverrides(findings, options.ruleSeverity) };
+  if (!parsed.complete)
+    return { dialect, parsed, findings: applySeverityOverrides(findings, options) };
+  findings.push(...validateSchema(parsed));
+
+  const ctx = buildContext(parsed, fileName, options);
+  for (const rule of RULES) {
+    try {
+      for (const hit of rule.check(ctx))
+        findings.push({ code: rule.code, severity: rule.severity, ...hit });
+    } catch (err) {
+      // One faulty rule must not hide every other finding.
+      findings.push({
+        code: 'internal-error',
+        severity: 'hint',
+        message: `rule ${rule.code} failed: ${err instanceof Error ? err.message : String(err)}`,
+        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      });
+    }
+  }
+  return {
+    dialect,
+    parsed,
+    plan: ctx.plan,
+    model: ctx.model,
+    gpu: ctx.gpu,
+    findings: applySeverityOverrides(findings, options),
+  };
 }
 
-function applySeverityOverrides(
-  findings: Finding[],
-  overrides: Record<string, Severity | 'off'> | undefined,
-): Finding[] {
+function buildContext(parsed: ParsedYaml, fileName: string, options: AnalyzeOptions): RuleContext {
+  const plan = buildNativePlan(parsed.value);
+  if (options.gpu !== undefined) plan.hardware.gpu = options.gpu;
+  if (options.numGpus !== undefined) plan.hardware.numGpus = options.numGpus;
+  const configDir =
+    options.configDir ?? (path.isAbsolute(fileName) ? path.dirname(fileName) : undefined);
+  const config = isRecord(parsed.value) ? parsed.value : {};
+  const modelSection = isRecord(config.model) ? config.model : {};
+  const resolved = resolveModel({
+    nameOrPath: plan.model.nameOrPath,
+    configDir: configDir ?? process.cwd(),
+    architecture: isRecord(modelSection.architecture) ? modelSection.architecture : undefined,
+  });
+  return createRuleContext({
+    parsed,
+    plan,
+    model: resolved.model,
+    modelError: resolved.model ? undefined : resolved.error,
+    data: options.summarizeData?.(plan, configDir) ?? {},
+    gpu: resolveGpu(plan.hardware.gpu),
+    targetOs: options.targetOs,
+    configDir,
+  });
+}
+
+export function resolveGpu(gpu: Plan['hardware']['gpu']): GpuSpec | undefined {
+  if (typeof gpu === 'string') return findGpu(gpu);
+  if (gpu) return gpuFromObject(gpu);
+  return undefined;
+}
+
+function tooLargeFinding(length: number): Finding {
+  return {
+    code: 'yaml-syntax',
+    severity: 'error',
+    message: `This file is ${(length / 1024 / 1024).toFixed(1)} MB; Tunelab checks configs up to ${MAX_CONFIG_BYTES / 1024 / 1024} MB and skipped it. A fine-tuning config is normally a few KB: is data pasted into it?`,
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+  };
+}
+
+function applySeverityOverrides(findings: Finding[], options: AnalyzeOptions): Finding[] {
+  const overrides = options.ruleSeverity;
   if (!overrides) return findings;
   const result: Finding[] = [];
   for (const finding of findings) {

@@ -1,0 +1,176 @@
+// Maps a native config (already parsed, possibly invalid) onto the Plan, with
+// Hugging Face's defaults where a key is absent. Ill-typed values fall back to
+// defaults: the schema reports them, the rules must not trip over them.
+
+import { isRecord } from './parse';
+import type { DistributedBackend, Method, Plan, PlanLora, PlanQuantization } from './plan';
+import type { Path } from './types';
+
+/** TrainingArguments / LoraConfig / hardware defaults used when a key is absent. */
+export const DEFAULTS = {
+  microBatch: 8,
+  gradAccum: 1,
+  epochs: 3,
+  numGpus: 1,
+  optimizer: 'adamw_torch_fused',
+  loraR: 8,
+  loraAlpha: 8,
+  loraDropout: 0,
+} as const;
+
+function section(config: Record<string, unknown>, name: string): Record<string, unknown> {
+  const value = config[name];
+  return isRecord(value) ? value : {};
+}
+
+const num = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
+function oneOf<T extends string>(v: unknown, allowed: readonly T[]): T | undefined {
+  return typeof v === 'string' && (allowed as readonly string[]).includes(v) ? (v as T) : undefined;
+}
+
+export function buildNativePlan(value: unknown): Plan {
+  const config = isRecord(value) ? value : {};
+  const model = section(config, 'model');
+  const quantization = section(config, 'quantization');
+  const lora = section(config, 'lora');
+  const data = section(config, 'data');
+  const training = section(config, 'training');
+  const hardware = section(config, 'hardware');
+  const launch = section(config, 'launch');
+  const distributed = isRecord(launch.distributed) ? launch.distributed : {};
+  const method = oneOf<Method>(config.method, ['full', 'lora', 'qlora']);
+
+  const where: Record<string, Path> = {
+    method: ['method'],
+    'model.nameOrPath': ['model', 'name_or_path'],
+    'model.dtype': ['model', 'dtype'],
+    'model.attnImplementation': ['model', 'attn_implementation'],
+    quantization: ['quantization'],
+    'quantization.quantType': ['quantization', 'bnb_4bit_quant_type'],
+    'quantization.computeDtype': ['quantization', 'bnb_4bit_compute_dtype'],
+    prepareKbit: ['prepare_model_for_kbit_training'],
+    lora: ['lora'],
+    'lora.r': ['lora', 'r'],
+    'lora.alpha': ['lora', 'lora_alpha'],
+    'lora.targetModules': ['lora', 'target_modules'],
+    'lora.modulesToSave': ['lora', 'modules_to_save'],
+    data: ['data'],
+    'data.trainFile': ['data', 'train_file'],
+    'data.evalFile': ['data', 'eval_file'],
+    'data.generalDataFile': ['data', 'general_data', 'file'],
+    'data.format': ['data', 'format'],
+    'data.chatTemplate': ['data', 'chat_template'],
+    'data.maxLength': ['data', 'max_length'],
+    training: ['training'],
+    'training.microBatch': ['training', 'per_device_train_batch_size'],
+    'training.gradAccum': ['training', 'gradient_accumulation_steps'],
+    'training.learningRate': ['training', 'learning_rate'],
+    'training.epochs': ['training', 'num_train_epochs'],
+    'training.gradientCheckpointing': ['training', 'gradient_checkpointing'],
+    'training.optimizer': ['training', 'optim'],
+    'training.bf16': ['training', 'bf16'],
+    'training.deepspeed': ['training', 'deepspeed'],
+    'hardware.gpu': ['hardware', 'gpu'],
+    'hardware.numGpus': ['hardware', 'num_gpus'],
+    'distributed.backend': ['launch', 'distributed', 'backend'],
+  };
+
+  return {
+    method,
+    model: {
+      nameOrPath: str(model.name_or_path),
+      dtype: oneOf(model.dtype, ['bfloat16', 'float16', 'float32', 'auto'] as const) ?? 'auto',
+      attnImplementation:
+        oneOf(model.attn_implementation, ['sdpa', 'flash_attention_2', 'eager'] as const) ?? 'sdpa',
+    },
+    quantization: Object.keys(quantization).length ? planQuantization(quantization) : undefined,
+    prepareKbit:
+      config.prepare_model_for_kbit_training === true ||
+      isRecord(config.prepare_model_for_kbit_training),
+    lora: method === 'full' && !('lora' in config) ? undefined : planLora(lora, 'lora' in config),
+    data: {
+      trainFile: str(data.train_file),
+      evalFile: str(data.eval_file),
+      generalDataFile: isRecord(data.general_data) ? str(data.general_data.file) : undefined,
+      format: oneOf(data.format, ['messages', 'prompt_completion', 'text'] as const) ?? 'messages',
+      chatTemplate: str(data.chat_template),
+      maxLength: num(data.max_length),
+      packing: bool(data.packing) ?? false,
+    },
+    training: {
+      microBatch: num(training.per_device_train_batch_size) ?? DEFAULTS.microBatch,
+      gradAccum: num(training.gradient_accumulation_steps) ?? DEFAULTS.gradAccum,
+      learningRate: num(training.learning_rate),
+      epochs: num(training.num_train_epochs) ?? DEFAULTS.epochs,
+      gradientCheckpointing: bool(training.gradient_checkpointing) ?? false,
+      optimizer: str(training.optim) ?? DEFAULTS.optimizer,
+      bf16: bool(training.bf16) ?? false,
+      fp16: bool(training.fp16) ?? false,
+      deepspeed:
+        str(training.deepspeed) ?? (isRecord(training.deepspeed) ? '(inline config)' : undefined),
+    },
+    hardware: {
+      gpu: planGpu(hardware.gpu),
+      numGpus: num(hardware.num_gpus) ?? DEFAULTS.numGpus,
+    },
+    distributed: {
+      backend:
+        oneOf<DistributedBackend>(distributed.backend, ['none', 'ddp', 'fsdp', 'deepspeed']) ??
+        'none',
+      zeroStage: oneOf(String(distributed.zero_stage ?? ''), ['0', '1', '2', '3'] as const)
+        ? (Number(distributed.zero_stage) as 0 | 1 | 2 | 3)
+        : undefined,
+    },
+    where,
+  };
+}
+
+function planQuantization(q: Record<string, unknown>): PlanQuantization {
+  return {
+    bits: q.load_in_8bit === true && q.load_in_4bit !== true ? 8 : 4,
+    quantType: oneOf(q.bnb_4bit_quant_type, ['nf4', 'fp4'] as const) ?? 'fp4',
+    computeDtype:
+      oneOf(q.bnb_4bit_compute_dtype, ['bfloat16', 'float16', 'float32'] as const) ?? 'float32',
+    doubleQuant: bool(q.bnb_4bit_use_double_quant) ?? false,
+  };
+}
+
+function planLora(lora: Record<string, unknown>, present: boolean): PlanLora | undefined {
+  if (!present) return undefined;
+  const targets = lora.target_modules;
+  const r = num(lora.r) ?? DEFAULTS.loraR;
+  return {
+    r,
+    alpha: num(lora.lora_alpha) ?? DEFAULTS.loraAlpha,
+    dropout: num(lora.lora_dropout) ?? DEFAULTS.loraDropout,
+    targetModules:
+      targets === 'all-linear'
+        ? 'all-linear'
+        : typeof targets === 'string'
+          ? [targets]
+          : Array.isArray(targets)
+            ? targets.filter((t): t is string => typeof t === 'string')
+            : undefined,
+    useRslora: lora.use_rslora === true,
+    useDora: lora.use_dora === true,
+    modulesToSave: Array.isArray(lora.modules_to_save)
+      ? lora.modules_to_save.filter((m): m is string => typeof m === 'string')
+      : [],
+  };
+}
+
+function planGpu(gpu: unknown): Plan['hardware']['gpu'] {
+  if (typeof gpu === 'string') return gpu;
+  if (isRecord(gpu) && typeof gpu.name === 'string' && typeof gpu.memory_gb === 'number') {
+    return {
+      name: gpu.name,
+      memoryGb: gpu.memory_gb,
+      bf16: bool(gpu.bf16),
+      flashAttention: bool(gpu.flash_attention),
+    };
+  }
+  return undefined;
+}
