@@ -1,0 +1,344 @@
+"""Reads a native fine-tuning config and resolves it into a plan: the keyword
+arguments of every step the runner takes. Pure Python + PyYAML: `plan` must
+work without torch."""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from typing import Any, Dict, List, Optional, Tuple
+
+from .events import RunnerError
+
+METHODS = ("full", "lora", "qlora")
+DATA_FORMATS = ("messages", "prompt_completion", "text")
+NAMED_TEMPLATES = ("llama-3", "chatml", "mistral", "gemma", "phi-3")
+TOP_LEVEL_KEYS = ("method", "model", "quantization", "prepare_model_for_kbit_training",
+                  "lora", "data", "training", "export", "hardware", "launch")
+# Keys of `model` that are ours, not from_pretrained's.
+MODEL_OWN_KEYS = ("name_or_path", "architecture", "add_tokens")
+DATA_KEYS = ("train_file", "eval_file", "format", "chat_template", "system_prompt",
+             "max_length", "completion_only_loss", "packing", "general_data")
+EXPORT_KEYS = ("adapter", "merge", "dtype", "safe_serialization", "max_shard_size",
+               "output_dir")
+DTYPES = ("bfloat16", "float16", "float32", "auto")
+
+DATA_DEFAULTS = {
+    "format": "messages",
+    "chat_template": "model",
+    "system_prompt": None,
+    "max_length": 2048,
+    "completion_only_loss": True,
+    "packing": False,
+    "general_data": None,
+    "eval_file": None,
+}
+
+# Scientific notation without a dot ("2e-4") is a string in YAML 1.1.
+_SCI = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+
+
+def _coerce_numbers(value: Any) -> Any:
+    if isinstance(value, str) and _SCI.match(value.strip()):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _coerce_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_coerce_numbers(v) for v in value]
+    return value
+
+
+def load_yaml(path: str) -> Dict[str, Any]:
+    try:
+        import yaml  # PyYAML
+    except ImportError as exc:  # pragma: no cover - PyYAML is a hard dependency
+        raise RunnerError("missing_package", "PyYAML is not installed", "pip install PyYAML") from exc
+    try:
+        with open(path, "r", encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh)
+    except FileNotFoundError as exc:
+        raise RunnerError("config", f"config file not found: {path}") from exc
+    except yaml.YAMLError as exc:
+        raise RunnerError("config", f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise RunnerError("config", f"{path}: the config must be a YAML mapping")
+    return doc
+
+
+def _looks_local(name: str, base_dir: str) -> Optional[str]:
+    """A model/tokenizer path that is a local directory (relative to the config
+    file, or absolute / relative to cwd); None for a hub id."""
+    if not isinstance(name, str) or not name:
+        return None
+    expanded = os.path.expanduser(name)
+    if os.path.isabs(expanded):
+        return expanded
+    candidate = os.path.normpath(os.path.join(base_dir, expanded))
+    if name.startswith(("./", "../", ".\\", "..\\", "~")) or os.path.exists(candidate):
+        return candidate
+    return None
+
+
+def resolve_path(path: Optional[str], base_dir: str) -> Optional[str]:
+    if path is None:
+        return None
+    expanded = os.path.expanduser(str(path))
+    if os.path.isabs(expanded):
+        return os.path.normpath(expanded)
+    return os.path.normpath(os.path.join(base_dir, expanded))
+
+
+def _require_mapping(doc: dict, key: str, required: bool = False) -> Dict[str, Any]:
+    value = doc.get(key)
+    if value is None:
+        if required:
+            raise RunnerError("config", f"`{key}` is required")
+        return {}
+    if not isinstance(value, dict):
+        raise RunnerError("config", f"`{key}` must be a mapping")
+    return value
+
+
+def validate(doc: Dict[str, Any]) -> List[str]:
+    """Checks what the runner needs; returns warnings. Raises RunnerError (config)
+    for what makes a run impossible. (The editor's linter does the full check.)"""
+    warnings: List[str] = []
+    method = doc.get("method")
+    if method not in METHODS:
+        raise RunnerError("config", f"`method` must be one of {', '.join(METHODS)} (got {method!r})")
+    model = _require_mapping(doc, "model", required=True)
+    if not model.get("name_or_path"):
+        raise RunnerError("config", "`model.name_or_path` is required")
+    for key in doc:
+        if key not in TOP_LEVEL_KEYS:
+            warnings.append(f"unknown top-level key `{key}` ignored")
+    if method == "full":
+        for key in ("quantization", "lora"):
+            if doc.get(key) is not None:
+                raise RunnerError("config", f"`{key}` is not allowed with method: full")
+        if doc.get("prepare_model_for_kbit_training") not in (None, False):
+            raise RunnerError("config", "`prepare_model_for_kbit_training` is not allowed with method: full")
+    if method in ("lora", "qlora"):
+        if not isinstance(doc.get("lora"), dict):
+            raise RunnerError("config", f"`lora` (peft.LoraConfig arguments) is required with method: {method}")
+    if method == "lora" and doc.get("quantization") is not None:
+        raise RunnerError("config", "`quantization` is not allowed with method: lora (use method: qlora)")
+    if method == "qlora":
+        q = doc.get("quantization")
+        if not isinstance(q, dict) or not (q.get("load_in_4bit") or q.get("load_in_8bit")):
+            raise RunnerError("config", "method: qlora needs `quantization` with load_in_4bit: true or load_in_8bit: true")
+        p = doc.get("prepare_model_for_kbit_training")
+        if p in (None, False):
+            warnings.append("method: qlora without `prepare_model_for_kbit_training`: the quantized base is not prepared")
+        elif not (p is True or isinstance(p, dict)):
+            raise RunnerError("config", "`prepare_model_for_kbit_training` must be true/false or a mapping of its arguments")
+    data = _require_mapping(doc, "data", required=True)
+    if not data.get("train_file"):
+        raise RunnerError("config", "`data.train_file` is required")
+    for key in data:
+        if key not in DATA_KEYS:
+            warnings.append(f"unknown key `data.{key}` ignored")
+    fmt = data.get("format", DATA_DEFAULTS["format"])
+    if fmt not in DATA_FORMATS:
+        raise RunnerError("config", f"`data.format` must be one of {', '.join(DATA_FORMATS)} (got {fmt!r})")
+    max_length = data.get("max_length", DATA_DEFAULTS["max_length"])
+    if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 2:
+        raise RunnerError("config", "`data.max_length` must be an integer >= 2")
+    gd = data.get("general_data")
+    if gd is not None:
+        if not isinstance(gd, dict) or not gd.get("file"):
+            raise RunnerError("config", "`data.general_data` must be a mapping { file, ratio }")
+        ratio = gd.get("ratio", 0.05)
+        if not isinstance(ratio, (int, float)) or not 0 <= ratio < 1:
+            raise RunnerError("config", "`data.general_data.ratio` must be a number in [0, 1)")
+    training = _require_mapping(doc, "training")
+    if "torch_dtype" in model and "dtype" in model:
+        raise RunnerError("config", "`model` has both `dtype` and its old name `torch_dtype`")
+    export = _require_mapping(doc, "export")
+    for key in export:
+        if key not in EXPORT_KEYS:
+            warnings.append(f"unknown key `export.{key}` ignored")
+    if export.get("dtype") not in (None,) + DTYPES[:3]:
+        raise RunnerError("config", "`export.dtype` must be bfloat16, float16 or float32")
+    if method == "full" and export.get("adapter"):
+        warnings.append("export.adapter has no meaning with method: full (there is no adapter); ignored")
+    del training
+    return warnings
+
+
+def _model_step(doc: dict, base_dir: str, method: str, local_rank: int) -> Tuple[dict, dict]:
+    model = copy.deepcopy(doc["model"])
+    name = model["name_or_path"]
+    local = _looks_local(name, base_dir)
+    resolved_name = local if local else name
+    kwargs = {k: v for k, v in model.items() if k not in MODEL_OWN_KEYS}
+    if method == "qlora":
+        kwargs["quantization_config"] = "<BitsAndBytesConfig: steps.quantization>"
+        kwargs.setdefault("device_map", {"": local_rank})
+    tok_kwargs = {k: kwargs[k] for k in ("revision", "trust_remote_code", "token", "cache_dir") if k in kwargs}
+    tokenizer = {"call": "transformers.AutoTokenizer.from_pretrained",
+                 "args": [resolved_name], "kwargs": tok_kwargs}
+    step = {"call": "transformers.AutoModelForCausalLM.from_pretrained",
+            "args": [resolved_name], "kwargs": kwargs}
+    if model.get("add_tokens"):
+        step["add_tokens"] = model["add_tokens"]
+    return tokenizer, step
+
+
+def _training_step(doc: dict, base_dir: str, config_path: str, method: str) -> dict:
+    user = dict(doc.get("training") or {})
+    kwargs = dict(user)
+    defaults: List[str] = []
+
+    def default(key: str, value: Any) -> None:
+        if key not in kwargs:
+            kwargs[key] = value
+            defaults.append(key)
+
+    stem = os.path.basename(config_path)
+    for suffix in (".finetune.yaml", ".finetune.yml", ".yaml", ".yml"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    default("output_dir", os.path.join("runs", stem))
+    kwargs["output_dir"] = resolve_path(kwargs["output_dir"], base_dir)
+    if kwargs.get("logging_dir"):
+        kwargs["logging_dir"] = resolve_path(kwargs["logging_dir"], base_dir)
+    if isinstance(kwargs.get("deepspeed"), str) and not kwargs["deepspeed"].lstrip().startswith("{"):
+        kwargs["deepspeed"] = resolve_path(kwargs["deepspeed"], base_dir)
+    default("report_to", "none")
+    default("logging_steps", 10)
+    default("remove_unused_columns", False)      # our batches are built by our collator
+    default("label_names", ["labels"])           # PeftModel hides `labels` from Trainer's signature check
+    default("logging_nan_inf_filter", False)     # a NaN loss must surface, not be averaged away
+    if kwargs.get("gradient_checkpointing"):
+        default("gradient_checkpointing_kwargs", {"use_reentrant": False})
+    if method in ("lora", "qlora"):
+        default("ddp_find_unused_parameters", False)
+    return {"call": "transformers.TrainingArguments", "kwargs": kwargs, "defaults_applied": defaults}
+
+
+def gradient_checkpointing_reentrant(training_kwargs: dict) -> bool:
+    gc_kwargs = training_kwargs.get("gradient_checkpointing_kwargs") or {}
+    return bool(gc_kwargs.get("use_reentrant", False))
+
+
+def build_plan(config_path: str, local_rank: int = 0) -> Dict[str, Any]:
+    """The resolved keyword arguments of every step, as plain JSON-able data."""
+    config_path = os.path.abspath(config_path)
+    base_dir = os.path.dirname(config_path)
+    doc = _coerce_numbers(load_yaml(config_path))
+    warnings = validate(doc)
+    method = doc["method"]
+
+    tokenizer, model = _model_step(doc, base_dir, method, local_rank)
+    steps: Dict[str, Any] = {"tokenizer": tokenizer}
+
+    if method == "qlora":
+        steps["quantization"] = {"call": "transformers.BitsAndBytesConfig",
+                                 "kwargs": dict(doc["quantization"])}
+    else:
+        steps["quantization"] = None
+    steps["model"] = model
+
+    training = _training_step(doc, base_dir, config_path, method)
+    tkw = training["kwargs"]
+
+    prep = doc.get("prepare_model_for_kbit_training")
+    if method == "qlora" and prep not in (None, False):
+        pkw = dict(prep) if isinstance(prep, dict) else {}
+        use_gc = pkw.get("use_gradient_checkpointing", bool(tkw.get("gradient_checkpointing", True)))
+        pkw.setdefault("use_gradient_checkpointing", use_gc)
+        if use_gc:
+            pkw.setdefault("gradient_checkpointing_kwargs",
+                           tkw.get("gradient_checkpointing_kwargs") or {"use_reentrant": False})
+        steps["prepare_model_for_kbit_training"] = {"call": "peft.prepare_model_for_kbit_training",
+                                                    "kwargs": pkw}
+    else:
+        steps["prepare_model_for_kbit_training"] = None
+
+    if method in ("lora", "qlora"):
+        lkw = dict(doc["lora"])
+        lkw.setdefault("task_type", "CAUSAL_LM")
+        steps["lora"] = {"call": "peft.LoraConfig", "kwargs": lkw, "then": "peft.get_peft_model"}
+    else:
+        steps["lora"] = None
+
+    # Gradient checkpointing with a frozen base: non-reentrant checkpointing needs
+    # nothing more; reentrant needs inputs that require grad.
+    steps["gradient_checkpointing"] = {
+        "enabled": bool(tkw.get("gradient_checkpointing")),
+        "kwargs": tkw.get("gradient_checkpointing_kwargs"),
+        "enable_input_require_grads": bool(tkw.get("gradient_checkpointing"))
+        and method in ("lora", "qlora") and gradient_checkpointing_reentrant(tkw),
+    }
+
+    data = dict(DATA_DEFAULTS)
+    data.update(doc["data"])
+    data["train_file"] = resolve_path(data["train_file"], base_dir)
+    data["eval_file"] = resolve_path(data.get("eval_file"), base_dir)
+    if data.get("general_data"):
+        gd = dict(data["general_data"])
+        gd["file"] = resolve_path(gd["file"], base_dir)
+        gd.setdefault("ratio", 0.05)
+        data["general_data"] = gd
+    tmpl = data.get("chat_template") or "model"
+    data["chat_template_kind"] = ("model" if tmpl == "model" else
+                                  "named" if tmpl in NAMED_TEMPLATES else "jinja")
+    if data["chat_template_kind"] == "jinja" and "{" not in str(tmpl):
+        raise RunnerError("config", f"`data.chat_template` {tmpl!r} is neither `model`, one of "
+                          f"{', '.join(NAMED_TEMPLATES)}, nor a Jinja template")
+    data["seed"] = tkw.get("data_seed", tkw.get("seed", 42))
+    if data["packing"]:
+        data["collator"] = {"kind": "packed", "row_length": data["max_length"],
+                            "attention_mask": None, "position_ids": "reset per sample"}
+    else:
+        data["collator"] = {"kind": "padding", "padding": "longest in batch"}
+    steps["data"] = data
+    steps["training"] = training
+
+    export = dict(doc.get("export") or {})
+    export.setdefault("adapter", method != "full")
+    if method == "full":
+        export["adapter"] = False
+    export.setdefault("merge", method == "full")
+    export.setdefault("dtype", "bfloat16")
+    export.setdefault("max_shard_size", "5GB")
+    export.setdefault("safe_serialization", True)
+    export["output_dir"] = resolve_path(export.get("output_dir") or os.path.join(tkw["output_dir"], "merged"), base_dir)
+    export["adapter_dir"] = os.path.join(tkw["output_dir"], "adapter")
+    if method == "full":
+        export["how"] = "model.to(dtype).save_pretrained(output_dir)"
+    elif method == "qlora":
+        export["how"] = "reload base unquantized in dtype + adapter, merge_and_unload()"
+    else:
+        export["how"] = "merge_and_unload() in memory, cast to dtype"
+    steps["export"] = export
+
+    launch = doc.get("launch") or {}
+    return {
+        "version": 1,
+        "config": config_path,
+        "method": method,
+        "steps": steps,
+        "output_dir": tkw["output_dir"],
+        "events_file": os.path.join(tkw["output_dir"], "events.jsonl"),
+        "distributed": (launch.get("distributed") if isinstance(launch, dict) else None),
+        "warnings": warnings,
+    }
+
+
+def required_packages(plan: Dict[str, Any]) -> List[Tuple[str, str]]:
+    """(import name, pip name) the plan needs."""
+    pkgs = [("torch", "torch"), ("transformers", "transformers"), ("accelerate", "accelerate"),
+            ("safetensors", "safetensors")]
+    if plan["method"] in ("lora", "qlora"):
+        pkgs.append(("peft", "peft"))
+    if plan["method"] == "qlora":
+        pkgs.append(("bitsandbytes", "bitsandbytes"))
+    if plan["steps"]["training"]["kwargs"].get("deepspeed"):
+        pkgs.append(("deepspeed", "deepspeed"))
+    if plan["steps"]["data"]["format"] == "messages" and plan["steps"]["data"]["chat_template_kind"] != "named":
+        pkgs.append(("jinja2", "jinja2"))
+    return pkgs
