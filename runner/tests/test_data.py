@@ -6,7 +6,6 @@ import unittest
 
 from tunelab_runner import data as D
 from tunelab_runner.events import RunnerError
-from tunelab_runner.templates import JINJA
 
 from .fakes import FakeTokenizer
 

@@ -356,7 +356,8 @@ def export_outputs(run: "Run", torch, transformers) -> Dict[str, str]:
     method = plan["method"]
     trainer, model, tok = run.trainer, run.model, run.tokenizer
     dtype = _to_dtype(torch, exp["dtype"])
-    distributed = world_size() > 1 or bool(trainer.is_fsdp_enabled) or bool(trainer.is_deepspeed_enabled)
+    distributed = world_size() > 1 or bool(getattr(trainer, "is_fsdp_enabled", False)) \
+        or bool(getattr(trainer, "is_deepspeed_enabled", False))
     outputs: Dict[str, str] = {}
     main = is_main_process()
     if method in ("lora", "qlora"):
@@ -516,6 +517,11 @@ def run_train(config_path: str, resume=None, stdout=None) -> int:
         run.params = count_params(model)
 
         targs_kwargs = dict(plan["steps"]["training"]["kwargs"])
+        import dataclasses
+        known = {f.name for f in dataclasses.fields(transformers.TrainingArguments)}
+        for key in plan["steps"]["training"]["defaults_applied"]:
+            if key not in known:  # a runner default this transformers release does not have
+                targs_kwargs.pop(key, None)
         try:
             targs = transformers.TrainingArguments(**targs_kwargs)
         except TypeError as exc:
