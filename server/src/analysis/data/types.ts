@@ -15,6 +15,8 @@ export interface DataFileSummary {
   badLines: number;
   /** Estimated token length of each record read (chat template overhead included). */
   tokenLengths: number[];
+  /** Bytes actually read (at most the 20 MB bound); absent when nothing was read. */
+  bytesRead?: number;
   /** Set when the file exists but could not be read. */
   error?: string;
 }

@@ -1,0 +1,323 @@
+// Reads the data files a config names, bounded and cached, into what the rules
+// need: row count, the first line with a bad shape, estimated token lengths.
+//
+// Bound: at most the first DATA_READ_BOUND bytes (20 MB, config.md "The data
+// file") are read, in CHUNK_BYTES chunks through one file descriptor, so a
+// multi-gigabyte file costs the same as a 20 MB one. When the file is larger,
+// the summary is `partial` and a last line cut by the bound is ignored.
+//
+// Token estimate (no tokenizer in the editor): text length / CHARS_PER_TOKEN
+// (3.6 characters per token, the usual figure for English prose and code with
+// Llama 3 / Qwen / Mistral-style BPE vocabularies), except CJK, kana and Hangul
+// (U+3000 and up), counted as one token per character, plus the chat template's
+// framing: MESSAGE_OVERHEAD_TOKENS per message (role header and end-of-turn
+// marker: `<|start_header_id|>user<|end_header_id|>\n\n … <|eot_id|>` is 5,
+// ChatML `<|im_start|>user\n … <|im_end|>\n` is 5, Mistral `[INST] … [/INST]`
+// 2-3) and SEQUENCE_OVERHEAD_TOKENS per record (BOS / EOS). It is an estimate
+// good to about ±20% on English; it does not include `data.system_prompt`,
+// which the runner adds to rows without a system message.
+//
+// Cache: by absolute path and format, valid while the file's mtime, ctime and
+// size are unchanged; every call stats the file, so an edited file is re-read.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Plan } from '../plan';
+import type { DataFileSummary, DataSummary } from './types';
+
+/** At most this many bytes of a data file are read (config.md: the first 20 MB). */
+export const DATA_READ_BOUND = 20 * 1024 * 1024;
+/** Read size of one `readSync`. */
+const CHUNK_BYTES = 1024 * 1024;
+/** Characters per token for Latin-script text (English prose and code). */
+export const CHARS_PER_TOKEN = 3.6;
+/** Chat template tokens around each message (role header, end-of-turn marker). */
+export const MESSAGE_OVERHEAD_TOKENS = 4;
+/** Tokens added once per record (BOS, EOS). */
+export const SEQUENCE_OVERHEAD_TOKENS = 2;
+
+/** The shapes `data.format` names; `auto` accepts any of them per line (what the runner does for general_data). */
+export type DataFileFormat = Plan['data']['format'] | 'auto';
+
+export const MESSAGE_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
+
+interface CacheEntry {
+  mtimeMs: number;
+  ctimeMs: number;
+  size: number;
+  summary: DataFileSummary;
+}
+
+/** Summaries of the most recently read files; a small LRU, so an editor session never grows it. */
+const cache = new Map<string, CacheEntry>();
+const CACHE_ENTRIES = 32;
+
+/** Forgets every cached summary (tests, or a "re-read data" command). */
+export function clearDataCache(): void {
+  cache.clear();
+}
+
+/**
+ * The absolute path of a data path from the config: `~` expanded, relative
+ * paths resolved against the config's directory. Undefined when the path is
+ * relative and the config has no directory (an unsaved file).
+ */
+export function resolveDataPath(file: string, configDir: string | undefined): string | undefined {
+  const expanded =
+    file === '~' || file.startsWith('~/') || file.startsWith('~\\')
+      ? path.join(os.homedir(), file.slice(1))
+      : file;
+  if (path.isAbsolute(expanded)) return path.normalize(expanded);
+  if (configDir === undefined) return undefined;
+  return path.resolve(configDir, expanded);
+}
+
+/**
+ * Summaries of `data.train_file`, `data.eval_file` and `data.general_data.file`
+ * (the general file's lines may be in any of the three formats, as the runner
+ * reads them). A file that is not named, or relative without a config
+ * directory, has no entry.
+ */
+export function summarizeData(plan: Plan, configDir: string | undefined): DataSummary {
+  const summary: DataSummary = {};
+  const { trainFile, evalFile, generalDataFile, format } = plan.data;
+  const read = (file: string | undefined, fileFormat: DataFileFormat) => {
+    if (!file) return undefined;
+    const absPath = resolveDataPath(file, configDir);
+    return absPath === undefined ? undefined : summarizeDataFile(absPath, fileFormat);
+  };
+  const train = read(trainFile, format);
+  const evalSummary = read(evalFile, format);
+  const general = read(generalDataFile, 'auto');
+  if (train) summary.train = train;
+  if (evalSummary) summary.eval = evalSummary;
+  if (general) summary.general = general;
+  return summary;
+}
+
+/** The summary of one JSONL file (absolute path), from the cache while the file is unchanged. */
+export function summarizeDataFile(absPath: string, format: DataFileFormat): DataFileSummary {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(absPath);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return emptySummary(absPath, false);
+    return { ...emptySummary(absPath, true), error: errorText(err) };
+  }
+  if (stat.isDirectory()) {
+    return { ...emptySummary(absPath, true), error: 'is a directory, not a JSONL file' };
+  }
+  if (!stat.isFile()) {
+    return { ...emptySummary(absPath, true), error: 'is not a regular file' };
+  }
+
+  const key = `${absPath}\0${format}`;
+  const hit = cache.get(key);
+  if (
+    hit &&
+    hit.mtimeMs === stat.mtimeMs &&
+    hit.ctimeMs === stat.ctimeMs &&
+    hit.size === stat.size
+  ) {
+    // Refresh its place in the LRU order.
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit.summary;
+  }
+
+  const summary = readSummary(absPath, format, stat.size);
+  if (!summary.error) {
+    cache.delete(key);
+    cache.set(key, { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, size: stat.size, summary });
+    while (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+  }
+  return summary;
+}
+
+function emptySummary(absPath: string, exists: boolean, sizeBytes = 0): DataFileSummary {
+  return {
+    path: absPath,
+    exists,
+    rows: 0,
+    partial: false,
+    sizeBytes,
+    badLines: 0,
+    tokenLengths: [],
+  };
+}
+
+function errorText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'EACCES' || e.code === 'EPERM') return 'cannot be read (permission denied)';
+  return `cannot be read (${e.code ?? (err instanceof Error ? err.message : String(err))})`;
+}
+
+function readSummary(absPath: string, format: DataFileFormat, size: number): DataFileSummary {
+  const summary = emptySummary(absPath, true, size);
+  summary.partial = size > DATA_READ_BOUND;
+  const limit = Math.min(size, DATA_READ_BOUND);
+  let fd: number;
+  try {
+    fd = fs.openSync(absPath, 'r');
+  } catch (err) {
+    return { ...summary, error: errorText(err) };
+  }
+
+  let lineNo = 0;
+  const onLine = (line: string) => {
+    lineNo++;
+    if (lineNo === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    const trimmed = line.trim();
+    if (!trimmed) return;
+    summary.rows++;
+    const checked = checkLine(trimmed, format);
+    if (typeof checked === 'string') {
+      summary.badLines++;
+      summary.firstBadLine ??= { line: lineNo, reason: checked };
+    } else {
+      summary.tokenLengths.push(checked);
+    }
+  };
+
+  const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  let carry: Buffer | undefined;
+  let offset = 0;
+  try {
+    while (offset < limit) {
+      const n = fs.readSync(fd, chunk, 0, Math.min(CHUNK_BYTES, limit - offset), offset);
+      if (n === 0) break;
+      offset += n;
+      const data = carry ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      const lastNewline = data.lastIndexOf(10);
+      if (lastNewline === -1) {
+        carry = Buffer.from(data);
+        continue;
+      }
+      const text = data.toString('utf8', 0, lastNewline);
+      // Copy: `chunk` is reused by the next read.
+      carry =
+        lastNewline + 1 < data.length ? Buffer.from(data.subarray(lastNewline + 1)) : undefined;
+      for (const line of text.split('\n')) onLine(line);
+    }
+  } catch (err) {
+    return { ...summary, error: errorText(err) };
+  } finally {
+    fs.closeSync(fd);
+  }
+  // A last line without a newline is a record when the whole file was read;
+  // at the bound it is a line cut in two, ignored.
+  if (carry && !summary.partial) onLine(carry.toString('utf8'));
+  summary.bytesRead = offset;
+  return summary;
+}
+
+/** The estimated token length of a valid line, or why the line is bad. */
+export function checkLine(line: string, format: DataFileFormat): number | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    return `not valid JSON (${err instanceof Error ? err.message : String(err)})`;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return `not a JSON object (a ${Array.isArray(value) ? 'list' : value === null ? 'null' : typeof value})`;
+  }
+  const record = value as Record<string, unknown>;
+  switch (format) {
+    case 'messages':
+      return checkMessages(record);
+    case 'prompt_completion':
+      return checkPromptCompletion(record);
+    case 'text':
+      return checkText(record);
+    case 'auto':
+      if ('messages' in record) return checkMessages(record);
+      if ('prompt' in record && 'completion' in record) return checkPromptCompletion(record);
+      if ('text' in record) return checkText(record);
+      return 'no `messages`, `prompt`/`completion` or `text` field';
+  }
+}
+
+function checkMessages(record: Record<string, unknown>): number | string {
+  const messages = record.messages;
+  if (messages === undefined) return 'no `messages` field (format: messages)';
+  if (!Array.isArray(messages)) return '`messages` is not a list';
+  if (messages.length === 0) return '`messages` is empty';
+  let tokens = SEQUENCE_OVERHEAD_TOKENS;
+  let assistant = false;
+  for (let i = 0; i < messages.length; i++) {
+    const message: unknown = messages[i];
+    const where = `message ${i + 1}`;
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+      return `${where} is not an object with \`role\` and \`content\``;
+    }
+    const { role, content } = message as Record<string, unknown>;
+    if (typeof role !== 'string') return `${where} has no \`role\` string`;
+    if (!(MESSAGE_ROLES as readonly string[]).includes(role)) {
+      return `${where} has role ${JSON.stringify(role)}; expected ${MESSAGE_ROLES.join(', ')}`;
+    }
+    if (role === 'assistant') assistant = true;
+    const text = contentText(content, message as Record<string, unknown>);
+    if (text === undefined) {
+      return `${where} (${role}) has no \`content\` string`;
+    }
+    tokens += estimateTokens(text) + MESSAGE_OVERHEAD_TOKENS;
+  }
+  if (!assistant) return 'no `assistant` message: nothing to learn from this row';
+  return tokens;
+}
+
+/**
+ * A message's text: a string; a list of parts (`{type: text, text}`), whose
+ * text parts the runner joins; or null on a turn that carries `tool_calls`
+ * (OpenAI's tool-call shape, which the runner reads as empty text). Undefined
+ * for anything else.
+ */
+function contentText(content: unknown, message: Record<string, unknown>): string | undefined {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    let text = '';
+    for (const part of content) {
+      if (typeof part !== 'object' || part === null) return undefined;
+      const partText = (part as Record<string, unknown>).text;
+      if (typeof partText === 'string') text += partText;
+    }
+    return text;
+  }
+  if (content === null && Array.isArray(message.tool_calls)) {
+    return JSON.stringify(message.tool_calls);
+  }
+  return undefined;
+}
+
+function checkPromptCompletion(record: Record<string, unknown>): number | string {
+  const { prompt, completion } = record;
+  if (typeof prompt !== 'string') {
+    return prompt === undefined
+      ? 'no `prompt` field (format: prompt_completion)'
+      : '`prompt` is not a string';
+  }
+  if (typeof completion !== 'string') {
+    return completion === undefined
+      ? 'no `completion` field (format: prompt_completion)'
+      : '`completion` is not a string';
+  }
+  return estimateTokens(prompt) + estimateTokens(completion) + SEQUENCE_OVERHEAD_TOKENS;
+}
+
+function checkText(record: Record<string, unknown>): number | string {
+  const { text } = record;
+  if (typeof text !== 'string') {
+    return text === undefined ? 'no `text` field (format: text)' : '`text` is not a string';
+  }
+  return estimateTokens(text) + SEQUENCE_OVERHEAD_TOKENS;
+}
+
+/** Estimated tokens of a text: Latin script at CHARS_PER_TOKEN, CJK / kana / Hangul one per character. */
+export function estimateTokens(text: string): number {
+  let wide = 0;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x3000) wide++;
+  return Math.ceil((text.length - wide) / CHARS_PER_TOKEN) + wide;
+}
