@@ -1,0 +1,135 @@
+// Bytes autograd keeps per token: what each decoder layer saves for its
+// backward, the gradient-checkpointing boundaries, and the loss over the
+// vocabulary. Counted op by op from the HF Llama/Qwen layer code under torch
+// autocast, not fitted: a frozen linear saves nothing (its input gradient only
+// needs the weight), a trained one saves its input; RMSNorm saves its fp32
+// upcast input; SiLU saves its input and the gate·up product both factors;
+// sdpa/flash save q, k, v and the output (k/v not repeated for GQA); a peft
+// LoRA branch saves its dropout mask (1 byte) and the 16-bit copy of its input
+// that autocast makes from the fp32 cast peft applies for its fp32 adapter.
+
+import type { Layout, LinearShape } from './arch';
+import type { RunSettings } from './settings';
+
+export interface DtypeFlow {
+  /** Residual stream: fp32 when the embedding is fp32 (fp32 weights, or prepare_model_for_kbit_training). */
+  residual: 2 | 4;
+  /** Norm outputs: the norm weight's dtype wins (fp32 when norms were upcast). */
+  normOut: 2 | 4;
+  /** Matmul inputs after autocast. */
+  compute: 2 | 4;
+  /** MLP gate/up outputs: bitsandbytes casts 4-bit layer outputs back to the input dtype. */
+  mlp: 2 | 4;
+}
+
+export function dtypeFlow(s: RunSettings): DtypeFlow {
+  const fp32Model = s.weightBytes === 4;
+  const upcastNorms = s.method === 'qlora' && s.prepareKbit;
+  const residual = fp32Model || upcastNorms ? 4 : 2;
+  const normOut = fp32Model || upcastNorms ? 4 : 2;
+  const compute = s.computeBytes;
+  const mlp = s.method === 'qlora' ? normOut : compute;
+  return { residual, normOut, compute, mlp };
+}
+
+export interface LayerActivations {
+  /** Saved bytes per token per layer, by block (for notes). */
+  norms: number;
+  attention: number;
+  mlp: number;
+  lora: number;
+  total: number;
+}
+
+/**
+ * What one decoder layer keeps per token until its backward runs.
+ * `seqLen` matters only for eager attention (it saves the S×S scores).
+ */
+export function layerSavedPerToken(
+  layout: Layout,
+  s: RunSettings,
+  loraModules: LinearShape[],
+): LayerActivations {
+  const f = dtypeFlow(s);
+  const full = s.method === 'full';
+  const h = layout.hidden;
+  const I = layout.mlpWidthPerToken;
+  const a = f.compute;
+
+  // Each norm saves its fp32 input; a trained norm weight also needs the
+  // normalized tensor it multiplies.
+  const norms = layout.normsPerLayer * (4 * h + (full ? f.normOut * h : 0));
+
+  // Inputs of trained q/k/v and gate/up. When the norm output already has the
+  // compute dtype the consumers share one tensor; otherwise autocast makes one
+  // cast copy per consumer.
+  const sharedInput = (consumers: number) =>
+    full ? (f.normOut === a ? a * h : consumers * a * h) : 0;
+  let attention =
+    sharedInput(layout.fused ? 1 : 3) +
+    a * (2 * layout.qWidth + 2 * layout.kvWidth) + // q, k, v, out kept by sdpa/flash
+    4 * layout.heads + // log-sum-exp
+    (full ? a * layout.qWidth : 0); // o_proj input (contiguous copy of the output)
+  if (s.attention === 'eager') {
+    // k/v repeated to all heads; softmax output in fp32 and its 16-bit cast.
+    attention += 2 * a * (layout.qWidth - layout.kvWidth) + (4 + a) * layout.heads * s.seqLen;
+  }
+  if (layout.qkNorm) {
+    attention += (4 + (full ? a : 0)) * (layout.qWidth + layout.kvWidth);
+  }
+
+  // SiLU(gate) * up: gate, silu output and up are saved; a trained down_proj
+  // saves the product as well.
+  let mlp = sharedInput(layout.fused ? 1 : 2) + 3 * f.mlp * I + (full ? a * I : 0);
+  const experts = layout.linears.find((l) => l.name === 'gate' && l.outFeatures > 1);
+  if (experts) {
+    const topK = layout.linears.find((l) => l.count > 1)?.activePerToken ?? 2;
+    // Router softmax (fp32) and the per-expert gathered inputs and weighted outputs.
+    mlp += 8 * experts.outFeatures + topK * 2 * a * h;
+  }
+
+  let lora = 0;
+  if (s.lora) {
+    const mask = s.lora.dropout > 0 ? 1 : 0;
+    // Without autocast the fp32 adapter runs in fp32 and saves the fp32 input.
+    const inputCopy = s.autocast ? a : 4;
+    for (const m of loraModules) {
+      let perModule = (mask + inputCopy) * m.inFeatures + a * s.lora.r;
+      if (s.lora.dora) perModule += a * (m.inFeatures + m.outFeatures);
+      lora += perModule * m.activePerToken;
+    }
+  }
+  const total = norms + attention + mlp + lora;
+  return { norms, attention, mlp, lora, total };
+}
+
+/** Per token outside the layers: the final norm, and lm_head's input when lm_head trains. */
+export function headSavedPerToken(layout: Layout, s: RunSettings, lmHeadTrained: boolean): number {
+  const f = dtypeFlow(s);
+  return 4 * layout.hidden + (lmHeadTrained ? (f.normOut + f.compute) * layout.hidden : 0);
+}
+
+/** A checkpointed layer keeps only its input (the residual stream) per token. */
+export function checkpointPerToken(layout: Layout, s: RunSettings): number {
+  return dtypeFlow(s).residual * layout.hidden;
+}
+
+/**
+ * Gradients alive inside one layer's backward per token: the residual
+ * gradient and the gate/up/product gradients of the MLP.
+ */
+export function layerBackwardTempPerToken(layout: Layout, s: RunSettings): number {
+  const f = dtypeFlow(s);
+  return 3 * f.mlp * layout.mlpWidthPerToken + 2 * f.residual * layout.hidden;
+}
+
+/**
+ * The loss upcasts `[tokens, vocab]` logits to fp32; at the start of backward
+ * log_softmax's saved output (4), the incoming gradient (4) and the outgoing
+ * gradient (4) are alive at once: 12 bytes per vocabulary entry per token.
+ */
+export const LOGIT_BYTES_PER_ENTRY = 12;
+
+export function logitsPerToken(layout: Layout): number {
+  return LOGIT_BYTES_PER_ENTRY * layout.vocab;
+}

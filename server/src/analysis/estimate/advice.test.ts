@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { GpuSpec } from '../hardware/types';
+import type { ModelArchitecture } from '../models/types';
+import { cheapestFix, estimateTrainTime, makePlan, recommendMethod } from './index';
+import { FIXTURE_H100, FIXTURE_MODELS } from './fixtures';
+
+const GiB = 1024 ** 3;
+const qwen05 = FIXTURE_MODELS['Qwen/Qwen2.5-0.5B']!;
+const llama8 = FIXTURE_MODELS['meta-llama/Llama-3.1-8B']!;
+const gpuOf = (gb: number): GpuSpec => ({
+  ...FIXTURE_H100,
+  id: `GPU-${gb}GB`,
+  name: `${gb} GB GPU`,
+  memoryBytes: gb * GiB,
+});
+
+describe('cheapestFix', () => {
+  it('returns nothing when the run fits', () => {
+    assert.equal(cheapestFix(makePlan(), qwen05, FIXTURE_H100), undefined);
+  });
+
+  it('enables gradient checkpointing first', () => {
+    const plan = makePlan({ method: 'lora', microBatch: 4, checkpointing: false });
+    const fix = cheapestFix(plan, llama8, FIXTURE_H100);
+    assert.ok(fix);
+    assert.deepEqual(fix.changes, [{ field: 'training.gradientCheckpointing', value: true }]);
+    assert.equal(fix.estimate.fits, true);
+    assert.match(fix.description, /gradient checkpointing/);
+  });
+
+  it('halves the micro-batch when checkpointing is already on', () => {
+    const plan = makePlan({ method: 'lora', microBatch: 16, checkpointing: true });
+    const fix = cheapestFix(plan, llama8, FIXTURE_H100);
+    assert.ok(fix);
+    assert.deepEqual(fix.changes, [
+      { field: 'training.microBatch', value: 8 },
+      { field: 'training.gradAccum', value: 2 },
+    ]);
+    assert.equal(fix.estimate.fits, true);
+  });
+
+  it('switches LoRA to QLoRA when batch and checkpointing cannot help', () => {
+    const plan = makePlan({ method: 'lora', microBatch: 1, checkpointing: true });
+    const fix = cheapestFix(plan, llama8, gpuOf(16));
+    assert.ok(fix);
+    assert.deepEqual(fix.changes, [{ field: 'method', value: 'qlora' }]);
+  });
+
+  it('switches full fine-tuning to LoRA before adding GPUs', () => {
+    const plan = makePlan({ method: 'full', microBatch: 1, checkpointing: true });
+    const fix = cheapestFix(plan, llama8, gpuOf(40));
+    assert.ok(fix);
+    assert.deepEqual(fix.changes, [{ field: 'method', value: 'lora' }]);
+  });
+
+  it('adds GPUs with ZeRO-3 and says how many', () => {
+    // Llama-3.1-70B shape: QLoRA alone needs ~45 GiB.
+    const llama70: ModelArchitecture = {
+      ...llama8,
+      id: 'meta-llama/Llama-3.1-70B',
+      hiddenSize: 8192,
+      numLayers: 80,
+      numAttentionHeads: 64,
+      numKeyValueHeads: 8,
+      headDim: 128,
+      intermediateSize: 28672,
+      paramsTotal: 70553706496,
+    };
+    const plan = makePlan({ method: 'qlora', microBatch: 1, checkpointing: true });
+    const fix = cheapestFix(plan, llama70, gpuOf(24));
+    assert.ok(fix);
+    const n = fix.changes.find((c) => c.field === 'hardware.numGpus');
+    assert.ok(n && (n.value as number) > 1);
+    assert.match(fix.description, /ZeRO-3/);
+  });
+
+  it('combines changes when no single one is enough', () => {
+    const plan = makePlan({ method: 'lora', microBatch: 4, checkpointing: false });
+    const fix = cheapestFix(plan, llama8, gpuOf(24));
+    assert.ok(fix);
+    assert.ok(fix.changes.length > 1);
+    assert.equal(fix.estimate.fits, true);
+  });
+});
+
+describe('estimateTrainTime', () => {
+  it('states its assumptions and scales with tokens', () => {
+    const plan = makePlan({ method: 'lora', packing: true });
+    const a = estimateTrainTime(plan, llama8, FIXTURE_H100, 1e6);
+    const b = estimateTrainTime(plan, llama8, FIXTURE_H100, 2e6);
+    assert.ok(Math.abs(b.seconds / a.seconds - 2) < 1e-9);
+    assert.ok(a.assumptions.length >= 3);
+    assert.equal(a.utilization, 0.35);
+  });
+
+  it('full costs more FLOPs per token than LoRA; checkpointing adds a forward', () => {
+    const full = estimateTrainTime(
+      makePlan({ method: 'full', checkpointing: false }),
+      llama8,
+      FIXTURE_H100,
+      1e6,
+    );
+    const lora = estimateTrainTime(
+      makePlan({ method: 'lora', checkpointing: false }),
+      llama8,
+      FIXTURE_H100,
+      1e6,
+    );
+    const ckpt = estimateTrainTime(
+      makePlan({ method: 'lora', checkpointing: true }),
+      llama8,
+      FIXTURE_H100,
+      1e6,
+    );
+    assert.ok(full.flopsPerToken > lora.flopsPerToken);
+    assert.ok(ckpt.flopsPerToken > lora.flopsPerToken);
+    // ~6 × 8B for full.
+    assert.ok(full.flopsPerToken / 8e9 > 5.5 && full.flopsPerToken / 8e9 < 7.5);
+  });
+});
+
+describe('recommendMethod', () => {
+  it('LoRA by default, full with a large dataset when it fits, QLoRA when LoRA does not fit', () => {
+    assert.equal(recommendMethod(qwen05, FIXTURE_H100, 1, 5_000).method, 'lora');
+    assert.equal(recommendMethod(qwen05, FIXTURE_H100, 1, 500_000).method, 'full');
+    // 8B full fine-tuning in bf16 with checkpointing fits 80 GB (measured 62.3 GiB).
+    assert.equal(recommendMethod(llama8, FIXTURE_H100, 1, 500_000).method, 'full');
+    assert.equal(recommendMethod(llama8, gpuOf(40), 1, 500_000).method, 'lora');
+    const small = recommendMethod(llama8, gpuOf(16), 1, 5_000);
+    assert.equal(small.method, 'qlora');
+    assert.match(small.reason, /QLoRA/);
+  });
+});

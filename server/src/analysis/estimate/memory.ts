@@ -1,0 +1,247 @@
+// Peak device memory per GPU of one training step, built from its parts.
+//
+// A step has three candidate peaks:
+// - backward-start: the forward is done and the loss backward begins: every
+//   saved activation (or checkpoint) plus the fp32 logits and their gradients;
+// - backward-end: all gradients exist, one layer is being recomputed/backpropagated;
+// - optimizer-step: gradients + states + the optimizer's temporaries.
+// The largest is the peak; the parts reported are those alive at that moment.
+
+import type { GpuSpec } from '../hardware/types';
+import type { ModelArchitecture } from '../models/types';
+import type { Plan } from '../plan';
+import {
+  checkpointPerToken,
+  dtypeFlow,
+  headSavedPerToken,
+  layerBackwardTempPerToken,
+  layerSavedPerToken,
+  logitsPerToken,
+} from './activations';
+import { layoutOf, loraTargets, paramGroups } from './arch';
+import {
+  CUDA_CONTEXT_BYTES,
+  FRAGMENTATION,
+  type FragmentationCoefficients,
+  fragmentationBytes,
+  NCCL_BYTES,
+  TRAINING_WORKSPACE_BYTES,
+} from './overhead';
+import { resolveSettings } from './settings';
+import { stateBytes } from './states';
+import type { MemoryEstimate, MemoryPart, PeakPhase } from './types';
+
+const GiB = 1024 ** 3;
+
+export interface EstimateOptions {
+  /** Fragmentation coefficients (the bench calibrates its own on a subset of rows). */
+  fragmentation?: FragmentationCoefficients;
+}
+
+type Parts = Record<MemoryPart, number>;
+
+function zeroParts(): Parts {
+  return {
+    weights: 0,
+    adapter: 0,
+    gradients: 0,
+    optimizer: 0,
+    activations: 0,
+    logits: 0,
+    overhead: 0,
+  };
+}
+
+function sum(p: Parts): number {
+  return p.weights + p.adapter + p.gradients + p.optimizer + p.activations + p.logits + p.overhead;
+}
+
+export function formatGiB(bytes: number): string {
+  return `${(bytes / GiB).toFixed(1)} GiB`;
+}
+
+export function estimateMemory(
+  plan: Plan,
+  model: ModelArchitecture,
+  gpu: GpuSpec | undefined,
+  options: EstimateOptions = {},
+): MemoryEstimate {
+  const s = resolveSettings(plan);
+  const layout = layoutOf(model);
+  const groups = paramGroups(layout);
+  const loraModules = s.lora ? loraTargets(layout, s.lora.targets) : [];
+  const st = stateBytes(layout, groups, s, loraModules);
+  const f = dtypeFlow(s);
+  const T = s.tokens;
+  const L = layout.layers;
+  const full = s.method === 'full';
+  const accumulating = plan.training.gradAccum > 1;
+  const assumptions = [...s.assumed];
+
+  // --- Activations and logits.
+  const layer = layerSavedPerToken(layout, s, loraModules);
+  const lmHeadTrained = full || (s.lora?.modulesToSave.some((m) => m.endsWith('lm_head')) ?? false);
+  const head = headSavedPerToken(layout, s, lmHeadTrained);
+  const actsStart = s.checkpointing
+    ? (L * checkpointPerToken(layout, s) + head) * T
+    : (L * layer.total + head) * T;
+  const actsEnd = (layer.total + layerBackwardTempPerToken(layout, s)) * T;
+  const logits = logitsPerToken(layout) * T;
+
+  // 16-bit copies autocast makes of fp32 weights. They are saved for backward;
+  // with checkpointing only lm_head's survives the forward.
+  const vh = layout.vocab * layout.hidden;
+  let castStart = 0;
+  let castEnd = 0;
+  let lmHeadCast = 0;
+  if (s.autocast && s.weightBytes === 4 && !s.quant) {
+    castStart = 2 * (s.checkpointing ? vh : groups.linearWeights + vh);
+    castEnd = 2 * groups.perLayer;
+  } else if (s.quant && s.prepareKbit && s.autocast) {
+    // lm_head was upcast to fp32 and is frozen: its 16-bit cast is saved by the matmul.
+    lmHeadCast = 2 * vh;
+  }
+
+  const persistent = st.baseWeights + st.adapter + st.optimizer + st.gradientBuckets;
+  const phaseParts: Record<PeakPhase, Parts> = {
+    'backward-start': {
+      ...zeroParts(),
+      weights: st.baseWeights + st.gatheredWeights + castStart,
+      adapter: st.adapter,
+      gradients: st.gradientBuckets + (accumulating ? st.gradients : 0),
+      optimizer: st.optimizer,
+      activations: actsStart,
+      logits: logits + lmHeadCast,
+    },
+    'backward-end': {
+      ...zeroParts(),
+      weights: st.baseWeights + st.gatheredWeights + castEnd,
+      adapter: st.adapter,
+      gradients: st.gradientBuckets + st.gradients + st.tiedEmbeddingGradTemp,
+      optimizer: st.optimizer,
+      activations: actsEnd,
+    },
+    'optimizer-step': {
+      ...zeroParts(),
+      weights: st.baseWeights,
+      adapter: st.adapter,
+      gradients: st.gradientBuckets + st.gradients,
+      optimizer: st.optimizer + st.optimizerStepTemp,
+    },
+  };
+  const phases = {
+    'backward-start': sum(phaseParts['backward-start']),
+    'backward-end': sum(phaseParts['backward-end']),
+    'optimizer-step': sum(phaseParts['optimizer-step']),
+  };
+  let peakPhase: PeakPhase = 'backward-start';
+  for (const p of ['backward-end', 'optimizer-step'] as const) {
+    if (phases[p] > phases[peakPhase]) peakPhase = p;
+  }
+  const parts = { ...phaseParts[peakPhase] };
+  const allocated = phases[peakPhase];
+
+  // --- Overhead outside the tensors.
+  const sharded = s.parallelism === 'fsdp' || s.parallelism === 'zero3';
+  const gradsPart = st.gradients + st.gradientBuckets;
+  const frag = fragmentationBytes(
+    {
+      logitsBytes: logits,
+      recomputeBytes: s.checkpointing ? layer.total * T : 0,
+      backwardGradBytes: full ? st.gradients : 0,
+      shardedStateBytes: sharded ? persistent + st.gradients : 0,
+      streamSplitBytes:
+        sharded && peakPhase !== 'backward-start'
+          ? Math.max(0, phases['backward-start'] - (allocated - gradsPart))
+          : 0,
+    },
+    options.fragmentation ?? FRAGMENTATION,
+  );
+  const nccl = s.numGpus > 1 ? NCCL_BYTES : 0;
+  parts.overhead = CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES + nccl + frag;
+  parts.optimizer += st.optimizerOutside;
+  const perGpuBytes = sum(parts);
+
+  // --- Notes.
+  const notes: Record<MemoryPart, string> = {
+    weights: st.notes.weights,
+    adapter: st.notes.adapter,
+    gradients: st.notes.gradients,
+    optimizer: st.notes.optimizer,
+    activations: '',
+    logits: '',
+    overhead: '',
+  };
+  if (castStart > 0 && peakPhase === 'backward-start') {
+    notes.weights += `; + ${formatGiB(castStart)} of bf16 copies autocast makes of the fp32 weights`;
+  }
+  if (peakPhase !== 'backward-start' && !accumulating && parts.gradients === 0) {
+    notes.gradients += ' (not yet allocated at the peak)';
+  }
+  if (peakPhase === 'backward-start' && !accumulating && st.gradients > st.gradientBuckets) {
+    notes.gradients += ' — allocated during backward, after this peak';
+  }
+  const tokensDesc = `${T} tokens per micro-step (${s.seqLen} × ${s.microBatch})`;
+  const perLayerKiB = (layer.total / 1024).toFixed(0);
+  if (peakPhase === 'backward-start') {
+    notes.activations = s.checkpointing
+      ? `gradient checkpointing: each of ${L} layers keeps only its ${f.residual === 4 ? 'fp32' : 'bf16'} input, ${tokensDesc}`
+      : `${L} layers × ${perLayerKiB} KiB per token saved for backward` +
+        `${s.lora && loraModules.length > 0 ? ` (LoRA${s.lora.dropout > 0 ? ' dropout masks +' : ''} input copies: ${(layer.lora / 1024).toFixed(0)} KiB)` : ''}` +
+        `, ${tokensDesc}; gradient checkpointing would keep ${formatGiB((L * checkpointPerToken(layout, s) + head) * T)}`;
+  } else {
+    notes.activations = `one layer being ${s.checkpointing ? 'recomputed and ' : ''}backpropagated (${perLayerKiB} KiB per token), ${tokensDesc}`;
+  }
+  notes.logits =
+    peakPhase === 'backward-start'
+      ? `fp32 logits [${T} × ${layout.vocab}] and their gradients (12 B per entry) in the loss` +
+        (lmHeadCast > 0 ? `, + ${formatGiB(lmHeadCast)} bf16 copy of the fp32 lm_head` : '')
+      : `freed before this peak (${formatGiB(logits)} at the start of backward)`;
+  notes.overhead =
+    `CUDA context and workspaces ${formatGiB(CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES)}` +
+    (nccl > 0 ? `, NCCL ${formatGiB(nccl)}` : '') +
+    `, allocator reserve over allocation ≈ ${formatGiB(frag)}`;
+  if (peakPhase !== 'backward-start') {
+    const label = peakPhase === 'optimizer-step' ? 'the optimizer step' : 'the end of backward';
+    notes.weights += `; peak at ${label}`;
+  }
+
+  if (s.prepareKbit) {
+    assumptions.push(
+      'prepare_model_for_kbit_training: embeddings, lm_head and norms in fp32 and fp32 activations in the MLP (stabler, costs memory)',
+    );
+  }
+  if (s.parallelism.startsWith('zero')) {
+    assumptions.push(
+      'DeepSpeed ZeRO figures follow its design (not measured here): bf16 params, fp32 master + AdamW states partitioned',
+    );
+  }
+  if (s.attention === 'eager') {
+    assumptions.push(
+      `eager attention keeps ${layout.heads}×${s.seqLen}×${s.seqLen} scores per layer: use sdpa or flash_attention_2`,
+    );
+  }
+  if ((model.numExperts ?? 0) > 0) {
+    assumptions.push(
+      'mixture of experts: activations counted for the top-k routed experts (approximate)',
+    );
+  }
+
+  const memoryBytes = gpu?.memoryBytes;
+  return {
+    method: s.method,
+    paramsTotal: st.paramsTotal,
+    paramsTrainable: st.paramsTrainable,
+    numGpus: s.numGpus,
+    parallelism: s.parallelism,
+    tokensPerStep: T,
+    bytes: parts,
+    notes,
+    perGpuBytes,
+    peakPhase,
+    phases,
+    gpu: gpu ? { id: gpu.id, memoryBytes: gpu.memoryBytes } : undefined,
+    fits: memoryBytes === undefined ? undefined : perGpuBytes <= memoryBytes,
+    assumptions,
+  };
+}

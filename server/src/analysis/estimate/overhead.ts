@@ -1,0 +1,80 @@
+// What nvidia-smi shows beyond the tensors PyTorch allocated: the CUDA
+// context, library workspaces (cuBLAS, NCCL), and the caching allocator's
+// reserve over its allocations (fragmentation).
+
+const GiB = 1024 ** 3;
+
+/** CUDA context at init, measured (torch 2.11, H100/H200). */
+export const CUDA_CONTEXT_BYTES = 0.514 * GiB;
+/** cuBLAS/cuDNN workspaces and kernels loaded once training starts, measured on every row. */
+export const TRAINING_WORKSPACE_BYTES = 0.234 * GiB;
+/** NCCL communicators and buffers per GPU with two or more ranks, measured (2× H200). */
+export const NCCL_BYTES = 0.83 * GiB;
+
+/**
+ * Fragmentation: the caching allocator's reserve over its allocations at the
+ * peak (reserved − allocated, 0.4 to 20 GiB in the measurements).
+ *
+ * The allocator keeps freed blocks for reuse and never returns them during
+ * training, so short-lived big tensors leave holes that later allocations of
+ * other sizes only partly fill:
+ * - the loss's logits: the bf16 logits block is freed before backward but is
+ *   too small for the fp32 gradients allocated next, and the fp32 blocks get
+ *   split by later allocations;
+ * - with gradient checkpointing, each layer's recomputed activations are
+ *   allocated and freed again while gradients accumulate between them;
+ * - gradients of full fine-tuning allocated during backward, interleaved with
+ *   activation blocks (worse with fp32 master weights: bigger gradients);
+ * - FSDP / ZeRO-3: all-gather and reduce-scatter run on their own CUDA
+ *   streams, and the allocator keeps a separate pool per stream: the compute
+ *   stream's high-water mark (reached at the start of backward) stays
+ *   reserved while the sharded gradients are allocated on another stream, and
+ *   the communication buffers add a share of the sharded state.
+ *
+ * Each driver is a byte count the estimator already has; the coefficients
+ * are calibrated (bench/estimate.ts fits them on the Qwen2.5-0.5B and
+ * Llama-3.1-8B rows only and reports the error on the other models).
+ */
+export interface FragmentationFeatures {
+  /** fp32 logits and gradients at the start of backward (12 B × tokens × vocab). */
+  logitsBytes: number;
+  /** One layer's saved activations when it is recomputed (gradient checkpointing), else 0. */
+  recomputeBytes: number;
+  /** Gradients allocated during backward (full fine-tuning; ≈0 for adapters). */
+  backwardGradBytes: number;
+  /** FSDP / ZeRO-3: weights, states and gradients held on this GPU, else 0. */
+  shardedStateBytes: number;
+  /** FSDP / ZeRO-3: compute-stream high-water the communication streams cannot reuse. */
+  streamSplitBytes: number;
+}
+
+export interface FragmentationCoefficients {
+  base: number;
+  logits: number;
+  recompute: number;
+  backwardGrads: number;
+  sharded: number;
+}
+
+/** Fitted on the Qwen2.5-0.5B and Llama-3.1-8B rows (bench/estimate.ts prints the fit). */
+export const FRAGMENTATION: FragmentationCoefficients = {
+  base: 0.487 * GiB,
+  logits: 0.155,
+  recompute: 0.577,
+  backwardGrads: 0.074,
+  sharded: 0.046,
+};
+
+export function fragmentationBytes(
+  x: FragmentationFeatures,
+  c: FragmentationCoefficients = FRAGMENTATION,
+): number {
+  return (
+    c.base +
+    c.logits * x.logitsBytes +
+    c.recompute * x.recomputeBytes +
+    c.backwardGrads * x.backwardGradBytes +
+    c.sharded * x.shardedStateBytes +
+    x.streamSplitBytes
+  );
+}

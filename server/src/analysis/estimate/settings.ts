@@ -1,0 +1,146 @@
+// The Plan reduced to what decides memory: method, storage dtypes, autocast,
+// tokens per step, optimizer, attention kernel and parallelism. Defaults are
+// those of the HF Trainer stack the measurements were taken on (transformers
+// 5.17, peft 0.21, bitsandbytes 0.50, torch 2.11).
+
+import type { Method, Plan } from '../plan';
+
+export type OptimizerKind =
+  | 'adamw'
+  | 'adamw-8bit'
+  | 'paged-adamw-8bit'
+  | 'paged-adamw-32bit'
+  | 'adafactor'
+  | 'lion'
+  | 'lion-8bit'
+  | 'sgd';
+
+export type Parallelism = 'single' | 'ddp' | 'fsdp' | 'zero1' | 'zero2' | 'zero3';
+
+export interface RunSettings {
+  method: Method;
+  /** Bytes per stored base parameter (bf16/fp16: 2, fp32: 4). */
+  weightBytes: 2 | 4;
+  /** bf16/fp16 autocast around the forward (Trainer `bf16`/`fp16`). */
+  autocast: boolean;
+  /** Bytes of the compute dtype: 2 under autocast or with 16-bit weights, 4 in pure fp32. */
+  computeBytes: 2 | 4;
+  quant: { bits: 4 | 8; doubleQuant: boolean } | undefined;
+  prepareKbit: boolean;
+  lora:
+    | {
+        r: number;
+        targets: 'all-linear' | string[];
+        dropout: number;
+        dora: boolean;
+        modulesToSave: string[];
+      }
+    | undefined;
+  seqLen: number;
+  microBatch: number;
+  /** Tokens in one micro-batch on one GPU: what the activation peak scales with. */
+  tokens: number;
+  packing: boolean;
+  checkpointing: boolean;
+  optimizer: OptimizerKind;
+  /** torch AdamW implementation: fused (one kernel, no temporaries) or foreach (one temporary list). */
+  fusedOptimizer: boolean;
+  attention: 'sdpa' | 'flash' | 'eager';
+  numGpus: number;
+  parallelism: Parallelism;
+  /** Notes on defaults taken where the plan was silent. */
+  assumed: string[];
+}
+
+/** Sequence length assumed when the plan gives none (TRL's SFT default). */
+export const DEFAULT_MAX_LENGTH = 1024;
+
+export function methodOf(plan: Plan): Method {
+  if (plan.method) return plan.method;
+  if (plan.quantization) return 'qlora';
+  if (plan.lora) return 'lora';
+  return 'full';
+}
+
+export function optimizerKind(name: string): { kind: OptimizerKind; fused: boolean } {
+  const n = name.toLowerCase().replace(/-/g, '_');
+  if (n.includes('paged') && n.includes('8bit')) return { kind: 'paged-adamw-8bit', fused: true };
+  if (n.includes('paged') && n.includes('lion')) return { kind: 'lion-8bit', fused: true };
+  if (n.includes('paged')) return { kind: 'paged-adamw-32bit', fused: true };
+  if (n.includes('lion')) return { kind: n.includes('8bit') ? 'lion-8bit' : 'lion', fused: true };
+  if (n.includes('8bit') || n === 'adamw_bnb' || n.includes('ademamix_8bit')) {
+    return { kind: 'adamw-8bit', fused: true };
+  }
+  if (n.includes('adafactor')) return { kind: 'adafactor', fused: false };
+  if (n === 'sgd') return { kind: 'sgd', fused: false };
+  // adamw_torch_fused (the Trainer default on CUDA) runs one fused kernel;
+  // adamw_torch, adamw_hf and others use the foreach implementation.
+  return { kind: 'adamw', fused: n.includes('fused') || n === '' };
+}
+
+export function resolveSettings(plan: Plan): RunSettings {
+  const assumed: string[] = [];
+  const method = methodOf(plan);
+  const weightBytes = plan.model.dtype === 'float32' ? 4 : 2;
+  const autocast = plan.training.bf16 || plan.training.fp16;
+  const computeBytes = autocast || weightBytes === 2 ? 2 : 4;
+  let seqLen = plan.data.maxLength ?? 0;
+  if (!(seqLen > 0)) {
+    seqLen = DEFAULT_MAX_LENGTH;
+    assumed.push(`max_length not set: assumed ${DEFAULT_MAX_LENGTH} tokens`);
+  }
+  const microBatch = Math.max(1, Math.floor(plan.training.microBatch || 1));
+  const quant =
+    method === 'qlora'
+      ? {
+          bits: plan.quantization?.bits ?? 4,
+          doubleQuant: plan.quantization?.doubleQuant ?? true,
+        }
+      : undefined;
+  const lora =
+    method === 'full'
+      ? undefined
+      : {
+          r: plan.lora?.r ?? 16,
+          targets: plan.lora?.targetModules ?? ['q_proj', 'v_proj'],
+          dropout: plan.lora?.dropout ?? 0.05,
+          dora: plan.lora?.useDora ?? false,
+          modulesToSave: plan.lora?.modulesToSave ?? [],
+        };
+  if (lora && !plan.lora?.targetModules) {
+    assumed.push('LoRA target_modules not set: peft defaults to q_proj and v_proj');
+  }
+  const opt = optimizerKind(plan.training.optimizer || 'adamw_torch_fused');
+  const numGpus = Math.max(1, Math.floor(plan.hardware.numGpus || 1));
+  let parallelism: Parallelism = 'single';
+  if (numGpus > 1) {
+    const backend = plan.distributed.backend;
+    if (backend === 'fsdp') parallelism = 'fsdp';
+    else if (backend === 'deepspeed' || plan.training.deepspeed) {
+      const stage = plan.distributed.zeroStage ?? 2;
+      parallelism = stage === 3 ? 'zero3' : stage === 1 ? 'zero1' : stage === 2 ? 'zero2' : 'ddp';
+      if (plan.distributed.zeroStage === undefined) assumed.push('ZeRO stage not given: assumed 2');
+    } else parallelism = 'ddp';
+  }
+  const attn = plan.model.attnImplementation;
+  return {
+    method,
+    weightBytes,
+    autocast,
+    computeBytes,
+    quant,
+    prepareKbit: method === 'qlora' && plan.prepareKbit,
+    lora,
+    seqLen,
+    microBatch,
+    tokens: seqLen * microBatch,
+    packing: plan.data.packing,
+    checkpointing: plan.training.gradientCheckpointing,
+    optimizer: opt.kind,
+    fusedOptimizer: opt.fused,
+    attention: attn === 'flash_attention_2' ? 'flash' : attn === 'eager' ? 'eager' : 'sdpa',
+    numGpus,
+    parallelism,
+    assumed,
+  };
+}

@@ -1,0 +1,83 @@
+// Result types of the memory and time estimator.
+
+import type { Method } from '../plan';
+import type { Parallelism } from './settings';
+
+export type MemoryPart =
+  'weights' | 'adapter' | 'gradients' | 'optimizer' | 'activations' | 'logits' | 'overhead';
+
+export const MEMORY_PARTS: readonly MemoryPart[] = [
+  'weights',
+  'adapter',
+  'gradients',
+  'optimizer',
+  'activations',
+  'logits',
+  'overhead',
+];
+
+/** When in a training step memory peaks. */
+export type PeakPhase = 'backward-start' | 'backward-end' | 'optimizer-step';
+
+export interface MemoryEstimate {
+  method: Method;
+  /** Parameters of the base model (+ adapter when LoRA/QLoRA), tied embeddings counted once. */
+  paramsTotal: number;
+  paramsTrainable: number;
+  numGpus: number;
+  parallelism: Parallelism;
+  /** Tokens in one micro-batch on one GPU (max_length × micro-batch). */
+  tokensPerStep: number;
+  /** Per GPU at the peak, in bytes; the parts add up to `perGpuBytes`. */
+  bytes: Record<MemoryPart, number>;
+  /** One short sentence per part: what drives it and what would change it. */
+  notes: Record<MemoryPart, string>;
+  /** Device memory per GPU at the peak, as nvidia-smi shows it for the process. */
+  perGpuBytes: number;
+  peakPhase: PeakPhase;
+  /** Allocated bytes (PyTorch tensors only) at each phase of a step. */
+  phases: Record<PeakPhase, number>;
+  gpu: { id: string; memoryBytes: number } | undefined;
+  /** Against gpu.memoryBytes; undefined without a GPU. */
+  fits: boolean | undefined;
+  /** Defaults assumed where the plan was silent, and unmeasured territory. */
+  assumptions: string[];
+}
+
+/** A single change to the plan (a quick fix can write it back to the config). */
+export interface PlanChange {
+  field:
+    | 'training.gradientCheckpointing'
+    | 'training.microBatch'
+    | 'training.gradAccum'
+    | 'method'
+    | 'hardware.numGpus'
+    | 'distributed.backend'
+    | 'distributed.zeroStage';
+  value: boolean | number | string;
+}
+
+export interface FixSuggestion {
+  /** Human sentence, e.g. "enable gradient checkpointing (52.1 GiB → 31.0 GiB)". */
+  description: string;
+  changes: PlanChange[];
+  estimate: MemoryEstimate;
+}
+
+export interface TrainTimeEstimate {
+  /** Tokens processed over all epochs (tokensPerEpoch × epochs). */
+  tokens: number;
+  flopsPerToken: number;
+  totalFlops: number;
+  /** Assumed fraction of the GPUs' dense bf16 peak actually achieved. */
+  utilization: number;
+  seconds: number;
+  /** The formula and the numbers it used, in words. */
+  assumptions: string[];
+}
+
+export interface MethodRecommendation {
+  method: Method;
+  reason: string;
+  estimate: MemoryEstimate | undefined;
+}
