@@ -1,16 +1,54 @@
 // `tunelab`: the command line face of the analysis engine (see spec/cli.md).
 
 import { parseArgs } from 'node:util';
+import { ruleCatalog } from '../analysis/rules/catalog';
 import { formatJson, formatText, lintFile, type LintFileResult } from './lint';
+import {
+  findSettingsFile,
+  loadRuleLevels,
+  parseRuleFlag,
+  SettingsError,
+  type RuleLevels,
+} from './settings';
 
 const USAGE = `usage: tunelab <command> [options]
 
 commands:
-  lint [--format text|json] [--gpu ID] [--num-gpus N] FILE...   check configs
-  help                                                         show this text
+  lint [--format text|json] [--gpu ID] [--num-gpus N] [--rule CODE=LEVEL]... [--config FILE] FILE...
+        check fine-tuning configs; exit 0 clean, 1 errors found, 2 usage error or unreadable file
+  rules [--format text|json]
+        list every diagnostic code with its severity and documentation
+  help  show this text
 `;
 
 class UsageError extends Error {}
+
+function ruleLevels(flags: string[] | undefined, configFile: string | undefined): RuleLevels {
+  const file = configFile ?? findSettingsFile(process.cwd());
+  const levels: RuleLevels = file ? loadRuleLevels(file) : {};
+  for (const flag of flags ?? []) {
+    const [code, level] = parseRuleFlag(flag);
+    levels[code] = level;
+  }
+  return levels;
+}
+
+function parseGpuFlags(values: { gpu?: string; 'num-gpus'?: string }): {
+  gpu?: string;
+  numGpus?: number;
+} {
+  const numGpus = values['num-gpus'];
+  if (numGpus !== undefined && !/^[1-9]\d*$/.test(numGpus)) {
+    throw new UsageError(`--num-gpus must be a positive integer, got ${numGpus}`);
+  }
+  return { gpu: values.gpu, numGpus: numGpus === undefined ? undefined : Number(numGpus) };
+}
+
+function formatOption(format: string | undefined): 'text' | 'json' {
+  if (format !== 'text' && format !== 'json')
+    throw new UsageError(`--format must be text or json, got ${format}`);
+  return format;
+}
 
 function lintCommand(argv: string[]): number {
   const { values, positionals } = parseArgs({
@@ -20,20 +58,19 @@ function lintCommand(argv: string[]): number {
       format: { type: 'string', default: 'text' },
       gpu: { type: 'string' },
       'num-gpus': { type: 'string' },
+      rule: { type: 'string', multiple: true },
+      config: { type: 'string' },
     },
   });
-  if (values.format !== 'text' && values.format !== 'json') {
-    throw new UsageError(`--format must be text or json, got ${values.format}`);
-  }
-  if (values['num-gpus'] !== undefined && !/^[1-9]\d*$/.test(values['num-gpus'])) {
-    throw new UsageError(`--num-gpus must be a positive integer, got ${values['num-gpus']}`);
-  }
+  const format = formatOption(values.format);
+  const hardware = parseGpuFlags(values);
   if (positionals.length === 0) throw new UsageError('lint needs at least one FILE');
+  const options = { ...hardware, ruleSeverity: ruleLevels(values.rule, values.config) };
 
   const results: LintFileResult[] = [];
   let unreadable = false;
   for (const file of positionals) {
-    const result = lintFile(file, {});
+    const result = lintFile(file, options);
     if ('error' in result) {
       process.stderr.write(`tunelab: ${result.error}\n`);
       unreadable = true;
@@ -41,11 +78,28 @@ function lintCommand(argv: string[]): number {
     }
     results.push(result);
   }
-  process.stdout.write(
-    (values.format === 'json' ? formatJson(results) : formatText(results)) + '\n',
-  );
+  process.stdout.write((format === 'json' ? formatJson(results) : formatText(results)) + '\n');
   if (unreadable) return 2;
   return results.some((r) => r.diagnostics.some((d) => d.severity === 'error')) ? 1 : 0;
+}
+
+function rulesCommand(argv: string[]): number {
+  const { values } = parseArgs({
+    args: argv,
+    options: { format: { type: 'string', default: 'text' } },
+  });
+  const catalog = ruleCatalog();
+  if (formatOption(values.format) === 'json') {
+    process.stdout.write(JSON.stringify({ rules: catalog }) + '\n');
+    return 0;
+  }
+  const width = Math.max(...catalog.map((e) => e.code.length));
+  for (const entry of catalog) {
+    process.stdout.write(
+      `${entry.code.padEnd(width)}  ${entry.severity.padEnd(7)}  ${entry.doc.title}\n`,
+    );
+  }
+  return 0;
 }
 
 function main(argv: string[]): number {
@@ -54,6 +108,8 @@ function main(argv: string[]): number {
     switch (command) {
       case 'lint':
         return lintCommand(rest);
+      case 'rules':
+        return rulesCommand(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -64,9 +120,11 @@ function main(argv: string[]): number {
         throw new UsageError(`unknown command: ${command}`);
     }
   } catch (err) {
+    const code = (err as { code?: string }).code;
     if (
       err instanceof UsageError ||
-      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+      err instanceof SettingsError ||
+      code?.startsWith('ERR_PARSE_ARGS')
     ) {
       process.stderr.write(`tunelab: ${(err as Error).message}\n${USAGE}`);
       return 2;

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Every test, with all setup a fresh Debian machine needs (README: "Run the tests").
+# Installs dependencies, builds, runs the static checks, installs code-server and
+# Chromium for the real-VS-Code suite, then runs all suites under node's test runner.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+echo "== build"
+npm run build
+node scripts/build-vscode-tests.mjs
+echo "== static checks (tsc --noEmit, eslint, prettier)"
+npm run check
+echo "== code-server + Chromium for the VS Code suite"
+bash scripts/setup-codeserver.sh
+echo "== tests"
+export TUNELAB_REQUIRE_CODESERVER=1
+node scripts/run-tests.mjs
