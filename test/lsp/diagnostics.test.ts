@@ -78,7 +78,9 @@ test('a config recognised by content (method + model) is checked', async () => {
   const uri = fileUri(path.join(FIXTURES, 'plain-name.yaml'));
   client.open(uri, 'method: lora\nmodel:\n  name_or_path: x\nlora:\n  rank: 8\n');
   const diagnostics = await client.diagnosticsFor(uri, 1);
-  assert.ok(diagnostics.some((d) => d.code === 'schema-unknown-key' && /`r`/.test(String(d.message))));
+  assert.ok(
+    diagnostics.some((d) => d.code === 'schema-unknown-key' && /`r`/.test(String(d.message))),
+  );
 });
 
 test('YAML syntax errors are reported as yaml-syntax', async () => {
@@ -99,7 +101,9 @@ test('rapid edits are debounced and the last version wins', async () => {
     version = client.change(uri, base + '  ' + typed.slice(0, i) + '\n');
   const diagnostics = await client.diagnosticsFor(uri, version);
   assert.ok(
-    diagnostics.some((d) => d.code === 'schema-unknown-key' && String(d.message).includes('lora_rnk')),
+    diagnostics.some(
+      (d) => d.code === 'schema-unknown-key' && String(d.message).includes('lora_rnk'),
+    ),
   );
 });
 
