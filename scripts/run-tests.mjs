@@ -9,7 +9,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-const root = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '..');
+const root = path.resolve(
+  import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname),
+  '..',
+);
 const SUITES = {
   unit: ['server/src', 'test/unit'],
   lsp: ['test/lsp'],
@@ -25,7 +28,8 @@ function collect(dir) {
   for (const entry of fs.readdirSync(abs, { withFileTypes: true })) {
     const rel = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name === 'node_modules' || entry.name === 'suite' || entry.name === 'fixtures') continue;
+      if (entry.name === 'node_modules' || entry.name === 'suite' || entry.name === 'fixtures')
+        continue;
       out.push(...collect(rel));
     } else if (entry.name.endsWith('.test.ts')) out.push(rel);
   }
