@@ -1,0 +1,29 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { EXTENSION_ID, open, waitFor } from './helpers';
+
+describe('activation', () => {
+  it('runs inside a real VS Code with the workspace open', () => {
+    assert.ok(vscode.window, 'vscode.window');
+    assert.ok(vscode.workspace.workspaceFolders?.length, 'a workspace folder is open');
+  });
+
+  it('activates the extension when a fine-tuning config is opened', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
+    const doc = await open('ok.finetune.yaml');
+    assert.equal(doc.languageId, 'yaml');
+    await waitFor(
+      `${EXTENSION_ID} to activate`,
+      () => ext.isActive,
+      (a) => a,
+    );
+  });
+
+  it('contributes its commands', async () => {
+    const commands = await vscode.commands.getCommands(true);
+    for (const c of ['tunelab.restartServer', 'tunelab.showOutput']) {
+      assert.ok(commands.includes(c), `command ${c} is registered`);
+    }
+  });
+});
