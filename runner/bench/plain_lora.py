@@ -53,6 +53,8 @@ def main():
     ap.add_argument("--logging-steps", type=int, default=5)
     ap.add_argument("--output-dir", default="/tmp/plain-lora")
     ap.add_argument("--report", required=True)
+    ap.add_argument("--no-nan-inf-filter", action="store_true",
+                    help="logging_nan_inf_filter=False (Trainer's default True syncs with the GPU every step)")
     a = ap.parse_args()
 
     tok = AutoTokenizer.from_pretrained(a.model)
@@ -80,7 +82,8 @@ def main():
         learning_rate=2e-4, lr_scheduler_type="linear", warmup_steps=0, max_steps=a.steps, bf16=True,
         gradient_checkpointing=True, gradient_checkpointing_kwargs={"use_reentrant": False},
         optim="adamw_torch_fused", logging_steps=a.logging_steps, save_strategy="no", report_to="none",
-        remove_unused_columns=False, dataloader_num_workers=0, seed=42)
+        remove_unused_columns=False, dataloader_num_workers=0, seed=42,
+        logging_nan_inf_filter=not a.no_nan_inf_filter)
     meter = Meter(counter)
     trainer = Trainer(model=model, args=args, train_dataset=train, data_collator=collate, callbacks=[meter])
     torch.cuda.reset_peak_memory_stats()

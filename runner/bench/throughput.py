@@ -111,11 +111,11 @@ def steady(points, warmup):
     return (b["tokens"] - a["tokens"]) / (b["time"] - a["time"])
 
 
-def run_plain(model_dir, data, batch, steps, warmup, work, log):
+def run_plain(model_dir, data, batch, steps, warmup, work, log, nan_filter=True):
     report = os.path.join(work, "plain.json")
     cmd = [sys.executable, os.path.join(HERE, "plain_lora.py"), "--model", model_dir, "--data", data,
            "--batch", str(batch), "--steps", str(steps), "--report", report,
-           "--output-dir", os.path.join(work, "plain-out")]
+           "--output-dir", os.path.join(work, "plain-out")] + ([] if nan_filter else ["--no-nan-inf-filter"])
     t0 = time.time()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=H.runner_env())
     log.write(proc.stdout[-4000:] + proc.stderr[-4000:])
@@ -175,7 +175,8 @@ def gib(x):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shapes", default="1b,8b")
-    ap.add_argument("--runs", default="plain,runner,packed")
+    ap.add_argument("--runs", default="plain,runner,packed",
+                    help="plain, plain-nofilter (plain with logging_nan_inf_filter=False), runner, packed")
     ap.add_argument("--work", default="/tmp/tunelab-bench")
     ap.add_argument("--out", default=".")
     ap.add_argument("--conversations", type=int, default=3000)
@@ -217,6 +218,8 @@ def main():
             os.makedirs(work, exist_ok=True)
             if run == "plain":
                 r = run_plain(model_dir, data, batch, steps, a.warmup, work, log)
+            elif run == "plain-nofilter":
+                r = run_plain(model_dir, data, batch, steps, a.warmup, work, log, nan_filter=False)
             elif run == "runner":
                 r = run_runner(model_dir, data, batch, steps, a.warmup, work, log, packing=False)
             else:
@@ -244,7 +247,7 @@ def render(results):
              "|---|---|---|---|---|---|---|---|---|"]
     for shape, res in results["shapes"].items():
         plain = res.get("plain")
-        for run in ("plain", "runner", "packed"):
+        for run in ("plain", "plain-nofilter", "runner", "packed"):
             r = res.get(run)
             if not r:
                 continue

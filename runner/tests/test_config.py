@@ -211,5 +211,20 @@ class PlanCommand(unittest.TestCase):
             self.assertEqual(json.loads(out.stdout)["error"]["type"], "config")
 
 
+
+class TrainArguments(unittest.TestCase):
+    def test_resume_flags(self):
+        from unittest import mock
+
+        from tunelab_runner import cli
+        with mock.patch("tunelab_runner.train.run_train", return_value=0) as rt:
+            self.assertEqual(cli.main(["train", "--resume", "a.yaml"]), 0)
+            rt.assert_called_with("a.yaml", resume="last")
+            cli.main(["train", "a.yaml"])
+            rt.assert_called_with("a.yaml", resume=None)
+            cli.main(["train", "--resume-from", "out/checkpoint-7", "a.yaml"])
+            rt.assert_called_with("a.yaml", resume="out/checkpoint-7")
+
+
 if __name__ == "__main__":
     unittest.main()

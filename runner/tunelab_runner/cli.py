@@ -16,8 +16,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_train = sub.add_parser("train", help="run the config (events: <output_dir>/events.jsonl)")
     p_train.add_argument("config")
-    p_train.add_argument("--resume", nargs="?", const="last", default=None, metavar="CHECKPOINT",
-                         help="continue from the last checkpoint in output_dir (or the one given)")
+    p_train.add_argument("--resume", action="store_true",
+                         help="continue from the last checkpoint in output_dir")
+    p_train.add_argument("--resume-from", metavar="CHECKPOINT", default=None,
+                         help="continue from this checkpoint directory")
     p_plan = sub.add_parser("plan", help="print the resolved keyword arguments of every step (no torch)")
     p_plan.add_argument("config")
     sub.add_parser("doctor", help="print a JSON report of this host")
@@ -38,7 +40,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     if args.command == "train":
         from .train import run_train
-        return run_train(args.config, resume=args.resume)
+        resume = args.resume_from or ("last" if args.resume else None)
+        return run_train(args.config, resume=resume)
     return EXIT_CONFIG
 
 
