@@ -130,6 +130,10 @@ export function layerBackwardTempPerToken(layout: Layout, s: RunSettings): numbe
  */
 export const LOGIT_BYTES_PER_ENTRY = 12;
 
+/**
+ * Final-logit softcapping (Gemma 2: tanh(logits / 30) × 30 in bf16) keeps
+ * tanh's 16-bit output for backward: 2 more bytes per entry.
+ */
 export function logitsPerToken(layout: Layout): number {
-  return LOGIT_BYTES_PER_ENTRY * layout.vocab;
+  return (LOGIT_BYTES_PER_ENTRY + (layout.logitSoftcap ? 2 : 0)) * layout.vocab;
 }

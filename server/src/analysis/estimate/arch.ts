@@ -44,19 +44,22 @@ export interface Layout {
   qkNorm: boolean;
   normsPerLayer: number;
   fused: boolean;
+  /** Final-logit softcapping in the forward (Gemma 2). */
+  logitSoftcap: boolean;
   linears: LinearShape[];
 }
 
-const FAMILY_DEFAULTS: Record<string, LayoutFields & { fused?: boolean }> = {
-  qwen2: { attentionBias: 'qkv' },
-  qwen2_moe: { attentionBias: 'qkv' },
-  qwen3: { qkNorm: true },
-  qwen3_moe: { qkNorm: true },
-  gemma2: { normsPerLayer: 4 },
-  gemma3: { normsPerLayer: 4, qkNorm: true },
-  gemma3_text: { normsPerLayer: 4, qkNorm: true },
-  phi3: { fused: true },
-};
+const FAMILY_DEFAULTS: Record<string, LayoutFields & { fused?: boolean; logitSoftcap?: boolean }> =
+  {
+    qwen2: { attentionBias: 'qkv' },
+    qwen2_moe: { attentionBias: 'qkv' },
+    qwen3: { qkNorm: true },
+    qwen3_moe: { qkNorm: true },
+    gemma2: { normsPerLayer: 4, logitSoftcap: true },
+    gemma3: { normsPerLayer: 4, qkNorm: true },
+    gemma3_text: { normsPerLayer: 4, qkNorm: true },
+    phi3: { fused: true },
+  };
 
 const EXPERT_NAMES: Record<string, [string, string, string]> = {
   mixtral: ['w1', 'w3', 'w2'],
@@ -124,6 +127,7 @@ export function layoutOf(model: ModelArchitecture): Layout {
     qkNorm,
     normsPerLayer,
     fused,
+    logitSoftcap: defaults.logitSoftcap ?? false,
     linears,
   };
 }

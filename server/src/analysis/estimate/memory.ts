@@ -160,6 +160,7 @@ export function estimateMemory(
   const nccl = s.numGpus > 1 ? NCCL_BYTES : 0;
   parts.overhead = CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES + nccl + frag;
   parts.optimizer += st.optimizerOutside;
+  for (const k of Object.keys(parts) as MemoryPart[]) parts[k] = Math.round(parts[k]);
   const perGpuBytes = sum(parts);
 
   // --- Notes.
@@ -209,6 +210,11 @@ export function estimateMemory(
   if (s.prepareKbit) {
     assumptions.push(
       'prepare_model_for_kbit_training: embeddings, lm_head and norms in fp32 and fp32 activations in the MLP (stabler, costs memory)',
+    );
+  }
+  if (st.fsdpUpcast) {
+    assumptions.push(
+      'FSDP with bf16 mixed precision keeps fp32 master weights: accelerate upcasts the trainable parameters before sharding, so weights, gradients and AdamW states cost 16 B/param before the split (bf16: false would keep 8 B/param)',
     );
   }
   if (s.parallelism.startsWith('zero')) {

@@ -41,6 +41,8 @@ export interface StateBytes {
   paramsTrainable: number;
   /** Bytes per trainable parameter for weights+grads+states, for notes. */
   bytesPerTrainable: number;
+  /** FSDP upcast the trainable parameters to fp32 (bf16 mixed precision). */
+  fsdpUpcast: boolean;
   notes: { weights: string; adapter: string; gradients: string; optimizer: string };
 }
 
@@ -172,7 +174,12 @@ export function stateBytes(
   // Gradient / state dtype of trainable params.
   const trainDtype = full ? (fsdpUpcast ? 4 : s.weightBytes) : 4;
   const zero = par.startsWith('zero');
-  let gradients = (trainable * (zero && full ? 2 : trainDtype)) / shardGrads;
+  let gradients = (trainable * trainDtype) / shardGrads;
+  if (zero && full && s.autocast) {
+    // DeepSpeed bf16: gradients are reduced into this rank's fp32 partition;
+    // ZeRO-1 also keeps the full-size 16-bit .grad of every parameter.
+    gradients = (trainable * 4) / n + (par === 'zero1' ? trainable * s.weightBytes : 0);
+  }
   const gradientBuckets = par === 'ddp' ? trainable * trainDtype : 0;
 
   // --- Optimizer.
@@ -230,14 +237,15 @@ export function stateBytes(
   };
   notes.optimizer = `${stateDesc[s.optimizer]} for ${fmtParams(trainable)} trainable params${masterNote}`;
   if (shardStates > 1) notes.optimizer += `, sharded over ${n} GPUs`;
-  notes.gradients = `${fmtParams(trainable)} trainable params × ${zero && full ? 2 : trainDtype} B`;
-  if (shardGrads > 1) notes.gradients += `, sharded over ${n} GPUs`;
+  notes.gradients = `${fmtParams(trainable)} trainable params × ${trainDtype} B`;
+  if (zero && full && s.autocast) {
+    notes.gradients = `${fmtParams(trainable)} trainable params: fp32 gradient partition (4 B / ${n} GPUs)${par === 'zero1' ? ' + full-size 16-bit gradients' : ''}`;
+  } else if (shardGrads > 1) notes.gradients += `, sharded over ${n} GPUs`;
   if (gradientBuckets > 0)
     notes.gradients += `; DDP bucket buffers add one more copy (${fmtGiB(gradientBuckets)})`;
 
   const paramsTotal = groups.total + (full ? 0 : adapterParams);
-  const bytesPerTrainable =
-    trainDtype + (zero && full ? 2 : trainDtype) + optimizerStateBytes(s, trainDtype);
+  const bytesPerTrainable = 2 * trainDtype + optimizerStateBytes(s, trainDtype);
   return {
     baseWeights,
     gatheredWeights,
@@ -251,6 +259,7 @@ export function stateBytes(
     paramsTotal,
     paramsTrainable: trainable,
     bytesPerTrainable,
+    fsdpUpcast,
     notes,
   };
 }
