@@ -10,6 +10,12 @@
 // absent, unless TUNELAB_REQUIRE_CODESERVER is set (CI), in which case a
 // missing install fails. The fixture workspace is copied to a temp dir so the
 // tests' edits never touch the repository.
+//
+// Environment: TUNELAB_VSCODE_VERBOSE=1 streams code-server and workbench logs;
+// TUNELAB_VSCODE_GREP=<text> runs only matching tests; TUNELAB_KEEP_TMP=1 keeps
+// the user-data dir (always kept on failure; its logs/ are printed in part);
+// TUNELAB_CACHE moves the install; TUNELAB_NODE24, TUNELAB_CODESERVER_ENTRY and
+// TUNELAB_CHROMIUM point at an install made some other way.
 import * as assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
