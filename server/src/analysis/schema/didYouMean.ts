@@ -40,7 +40,8 @@ const KEY_ALIASES: Record<string, Record<string, string>> = {
     optimizer: 'optim',
     scheduler: 'lr_scheduler_type',
     lr_scheduler: 'lr_scheduler_type',
-    warmup: 'warmup_ratio',
+    warmup: 'warmup_steps',
+    warmup_ratio: 'warmup_steps',
     grad_clip: 'max_grad_norm',
   },
   model: {

@@ -32,8 +32,8 @@ interface RenamedKey {
 
 type Config = Record<string, unknown>;
 
-const schema = schemaJson as SchemaNode;
-const renamed = renamedJson as RenamedKey[];
+const schema = schemaJson as unknown as SchemaNode;
+const renamed = renamedJson as unknown as RenamedKey[];
 
 // `../shared` next to the project root holds the specs (see shared/README.md).
 const configSpec = path.resolve(__dirname, '../../../../../shared/spec/config.md');

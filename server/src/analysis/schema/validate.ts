@@ -3,6 +3,7 @@
 
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import renamedKeys from '../../../../schemas/renamed-keys.json';
+import { removeKey } from '../edits';
 import { exactSourceAt, sourceAt, type ParsedYaml } from '../parse';
 import type { Finding, Path, QuickFix, Range } from '../types';
 import { closest, suggestKey } from './didYouMean';
@@ -227,8 +228,12 @@ function renamedKeyFinding(
   range: Range,
 ): Finding {
   const node = exactSourceAt(parsed.root, path);
-  const edits =
-    renamed.newValue !== undefined && node
+  const oldValue = valueAtPath(parsed.value, path);
+  // `group_by_length: false` meant the default: the fix deletes it rather than renaming.
+  const dropInstead = renamed.newValue !== undefined && oldValue === false;
+  const edits = dropInstead
+    ? removeKey(parsed, path)
+    : renamed.newValue !== undefined && node
       ? [
           { range, newText: renamed.new },
           { range: node.valueRange, newText: String(renamed.newValue) },
@@ -238,7 +243,13 @@ function renamedKeyFinding(
     renamed.newValue !== undefined
       ? `\`${renamed.new}: ${String(renamed.newValue)}\``
       : `\`${renamed.new}\``;
-  const fixes: QuickFix[] = [{ title: `Replace with ${replacement}`, edits, preferred: true }];
+  const fixes: QuickFix[] = [
+    {
+      title: dropInstead ? `Remove \`${renamed.old}\`` : `Replace with ${replacement}`,
+      edits,
+      preferred: true,
+    },
+  ];
   if (renamed.removedIn) {
     return {
       code: 'removed-key',
