@@ -22,11 +22,8 @@ import {
   type FragmentationCoefficients,
 } from '../server/src/analysis/estimate/overhead';
 import { makePlan } from '../server/src/analysis/estimate/plan-defaults';
-import {
-  FIXTURE_H100,
-  FIXTURE_H200,
-  FIXTURE_MODELS,
-} from '../server/src/analysis/estimate/fixtures';
+import { findGpu } from '../server/src/analysis/hardware/gpus';
+import { findCatalogModel } from '../server/src/analysis/models/catalog';
 
 const GiB = 1024 ** 3;
 const repoRoot = path.resolve(__dirname, '..');
@@ -172,13 +169,22 @@ function planFromRow(row: Row): Plan {
 }
 
 function modelForRow(row: Row): ModelArchitecture {
-  const m = FIXTURE_MODELS[row.model_id];
-  if (!m) throw new Error(`no architecture for ${row.model_id}`);
+  const m = findCatalogModel(row.model_id);
+  if (!m) throw new Error(`${row.model_id} is not in the models catalog`);
   return m;
 }
 
+function gpuOrThrow(id: string): GpuSpec {
+  const g = findGpu(id);
+  if (!g) throw new Error(`${id} is not in the GPU catalog`);
+  return g;
+}
+const H100 = gpuOrThrow('H100-80GB');
+const H200 = gpuOrThrow('H200-141GB');
+
+/** The measured machine: H100 80GB, or H200 for the two-GPU file. */
 function gpuForRow(row: Row): GpuSpec {
-  return row.__file.includes('multigpu') ? FIXTURE_H200 : FIXTURE_H100;
+  return row.__file.includes('multigpu') ? H200 : H100;
 }
 
 // ------------------------------------------------------------ naive rules
@@ -468,7 +474,7 @@ function main(): void {
   let notFitting = 0;
   console.log(`\nRows measured out of memory on an 80 GB H100: ${ooms.length}`);
   for (const r of ooms) {
-    const est = estimateMemory(planForRow(r), modelForRow(r), FIXTURE_H100);
+    const est = estimateMemory(planForRow(r), modelForRow(r), H100);
     if (est.fits === false) notFitting++;
     console.log(
       `  ${r.model_id.padEnd(26)} ${r.method.padEnd(6)} ${settingsLabel(r).padEnd(50)} ` +

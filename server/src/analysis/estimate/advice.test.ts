@@ -3,11 +3,18 @@ import { describe, it } from 'node:test';
 import type { GpuSpec } from '../hardware/types';
 import type { ModelArchitecture } from '../models/types';
 import { cheapestFix, estimateTrainTime, makePlan, recommendMethod } from './index';
-import { FIXTURE_H100, FIXTURE_MODELS } from './fixtures';
+import { findGpu } from '../hardware/gpus';
+import { findCatalogModel } from '../models/catalog';
 
+function model(id: string) {
+  const m = findCatalogModel(id);
+  if (!m) throw new Error(`${id} is not in the catalog`);
+  return m;
+}
+const FIXTURE_H100 = findGpu('H100-80GB')!;
 const GiB = 1024 ** 3;
-const qwen05 = FIXTURE_MODELS['Qwen/Qwen2.5-0.5B']!;
-const llama8 = FIXTURE_MODELS['meta-llama/Llama-3.1-8B']!;
+const qwen05 = model('Qwen/Qwen2.5-0.5B');
+const llama8 = model('meta-llama/Llama-3.1-8B');
 const gpuOf = (gb: number): GpuSpec => ({
   ...FIXTURE_H100,
   id: `GPU-${gb}GB`,

@@ -1,23 +1,13 @@
 // What the estimator needs from a model's architecture: the linear modules of
-// one decoder layer with their real shapes, and the parameter count split by
-// where each parameter lives (embeddings, lm_head, norms and biases, linear
-// weights), because QLoRA stores each group differently.
-//
-// The shapes follow the Hugging Face layouts (Llama-like by default; Qwen2
-// q/k/v biases; Qwen3/Gemma 3 q/k norms; Gemma 2/3 four norms a layer; Phi-3
-// fused projections; MoE experts). The models catalog derives the same
-// numbers; this module reads the optional layout fields when present so that
-// `model.architecture` overrides are honoured too.
+// one decoder layer with their real shapes (from the models catalog's
+// `linearModuleShapes`, the same code that counts parameters), the layer
+// traits that change activations (q/k norms, norms per layer, fused
+// projections, MoE routing, Gemma 2's logit softcapping), and the parameter
+// count split by where each parameter lives, because QLoRA stores each group
+// differently.
 
+import { familyTraits, linearModuleShapes } from '../models/params';
 import type { ModelArchitecture } from '../models/types';
-
-/** Optional layout details some architectures carry (absent: the family's default). */
-interface LayoutFields {
-  attentionBias?: 'none' | 'qkv' | 'all';
-  qkNorm?: boolean;
-  normsPerLayer?: number;
-  moeIntermediateSize?: number;
-}
 
 export interface LinearShape {
   name: string;
@@ -49,85 +39,37 @@ export interface Layout {
   linears: LinearShape[];
 }
 
-const FAMILY_DEFAULTS: Record<string, LayoutFields & { fused?: boolean; logitSoftcap?: boolean }> =
-  {
-    qwen2: { attentionBias: 'qkv' },
-    qwen2_moe: { attentionBias: 'qkv' },
-    qwen3: { qkNorm: true },
-    qwen3_moe: { qkNorm: true },
-    gemma2: { normsPerLayer: 4, logitSoftcap: true },
-    gemma3: { normsPerLayer: 4, qkNorm: true },
-    gemma3_text: { normsPerLayer: 4, qkNorm: true },
-    phi3: { fused: true },
-  };
-
-const EXPERT_NAMES: Record<string, [string, string, string]> = {
-  mixtral: ['w1', 'w3', 'w2'],
-};
+/** Families whose forward softcaps the final logits (config `final_logit_softcapping`). */
+const LOGIT_SOFTCAP_FAMILIES = new Set(['gemma2']);
 
 export function layoutOf(model: ModelArchitecture): Layout {
-  const extra = model as ModelArchitecture & LayoutFields;
-  const defaults = FAMILY_DEFAULTS[model.family] ?? {};
-  const attentionBias = extra.attentionBias ?? defaults.attentionBias ?? 'none';
-  const qkNorm = extra.qkNorm ?? defaults.qkNorm ?? false;
-  const normsPerLayer = extra.normsPerLayer ?? defaults.normsPerLayer ?? 2;
-  const fused = defaults.fused ?? false;
-  const hidden = model.hiddenSize;
-  const headDim = model.headDim || hidden / model.numAttentionHeads;
-  const qWidth = model.numAttentionHeads * headDim;
-  const kvWidth = model.numKeyValueHeads * headDim;
-  const qkvBias = attentionBias !== 'none';
-  const linear = (
-    name: string,
-    inFeatures: number,
-    outFeatures: number,
-    bias = false,
-    count = 1,
-    activePerToken = count,
-  ): LinearShape => ({ name, inFeatures, outFeatures, bias, count, activePerToken });
-
-  const linears: LinearShape[] = fused
-    ? [linear('qkv_proj', hidden, qWidth + 2 * kvWidth, qkvBias)]
-    : [
-        linear('q_proj', hidden, qWidth, qkvBias),
-        linear('k_proj', hidden, kvWidth, qkvBias),
-        linear('v_proj', hidden, kvWidth, qkvBias),
-      ];
-  linears.push(linear('o_proj', qWidth, hidden, attentionBias === 'all'));
-
-  let mlpWidthPerToken = model.intermediateSize;
+  const traits = familyTraits(model);
+  const headDim = model.headDim || model.hiddenSize / model.numAttentionHeads;
+  const arch = { ...model, headDim };
   const experts = model.numExperts ?? 0;
-  if (experts > 0) {
-    const width = extra.moeIntermediateSize ?? model.intermediateSize;
-    const topK = Math.min(experts, model.numExpertsPerToken ?? 2);
-    const [gate, up, down] = EXPERT_NAMES[model.family] ?? ['gate_proj', 'up_proj', 'down_proj'];
-    linears.push(linear('gate', hidden, experts));
-    linears.push(linear(gate, hidden, width, false, experts, topK));
-    linears.push(linear(up, hidden, width, false, experts, topK));
-    linears.push(linear(down, width, hidden, false, experts, topK));
-    mlpWidthPerToken = topK * width;
-  } else if (fused) {
-    linears.push(linear('gate_up_proj', hidden, 2 * model.intermediateSize));
-    linears.push(linear('down_proj', model.intermediateSize, hidden));
-  } else {
-    linears.push(linear('gate_proj', hidden, model.intermediateSize));
-    linears.push(linear('up_proj', hidden, model.intermediateSize));
-    linears.push(linear('down_proj', model.intermediateSize, hidden));
-  }
+  const topK = Math.min(experts, model.numExpertsPerToken ?? 2);
+  const linears: LinearShape[] = linearModuleShapes(arch).map((l) => ({
+    ...l,
+    activePerToken: l.count > 1 ? topK : l.count,
+  }));
+  const mlpWidthPerToken =
+    experts > 0
+      ? topK * (model.moeIntermediateSize ?? model.intermediateSize)
+      : model.intermediateSize;
   return {
-    hidden,
+    hidden: model.hiddenSize,
     layers: model.numLayers,
-    qWidth,
-    kvWidth,
+    qWidth: model.numAttentionHeads * headDim,
+    kvWidth: model.numKeyValueHeads * headDim,
     heads: model.numAttentionHeads,
     headDim,
     mlpWidthPerToken,
     vocab: model.vocabSize,
     tied: model.tiedEmbeddings,
-    qkNorm,
-    normsPerLayer,
-    fused,
-    logitSoftcap: defaults.logitSoftcap ?? false,
+    qkNorm: traits.qkNorm,
+    normsPerLayer: traits.normsPerLayer,
+    fused: traits.fused,
+    logitSoftcap: LOGIT_SOFTCAP_FAMILIES.has(model.family),
     linears,
   };
 }

@@ -1,14 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { estimateMemory, MEMORY_PARTS, makePlan } from './index';
-import { FIXTURE_H100, FIXTURE_MODELS } from './fixtures';
+import { findGpu } from '../hardware/gpus';
+import { findCatalogModel } from '../models/catalog';
 import { nf4BytesPerParam } from './states';
 
+function model(id: string) {
+  const m = findCatalogModel(id);
+  if (!m) throw new Error(`${id} is not in the catalog`);
+  return m;
+}
+const FIXTURE_H100 = findGpu('H100-80GB')!;
 const GiB = 1024 ** 3;
-const qwen05 = FIXTURE_MODELS['Qwen/Qwen2.5-0.5B']!;
-const llama1 = FIXTURE_MODELS['meta-llama/Llama-3.2-1B']!;
-const qwen7 = FIXTURE_MODELS['Qwen/Qwen2.5-7B']!;
-const llama8 = FIXTURE_MODELS['meta-llama/Llama-3.1-8B']!;
+const qwen05 = model('Qwen/Qwen2.5-0.5B');
+const llama1 = model('meta-llama/Llama-3.2-1B');
+const qwen7 = model('Qwen/Qwen2.5-7B');
+const llama8 = model('meta-llama/Llama-3.1-8B');
 const models = [qwen05, llama1, qwen7, llama8];
 
 describe('estimateMemory', () => {
