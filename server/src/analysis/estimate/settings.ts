@@ -5,15 +5,14 @@
 
 import type { Method, Plan } from '../plan';
 
+/**
+ * adamw: torch AdamW (states at the parameters' dtype); adamw-32bit:
+ * bitsandbytes 32-bit AdamW (fp32 states); -8bit: bitsandbytes blockwise
+ * 8-bit states. `paged` (RunSettings) puts bitsandbytes states in CUDA
+ * managed memory.
+ */
 export type OptimizerKind =
-  | 'adamw'
-  | 'adamw-8bit'
-  | 'paged-adamw-8bit'
-  | 'paged-adamw-32bit'
-  | 'adafactor'
-  | 'lion'
-  | 'lion-8bit'
-  | 'sgd';
+  'adamw' | 'adamw-32bit' | 'adamw-8bit' | 'adafactor' | 'lion' | 'lion-8bit' | 'sgd';
 
 export type Parallelism = 'single' | 'ddp' | 'fsdp' | 'zero1' | 'zero2' | 'zero3';
 
@@ -45,6 +44,8 @@ export interface RunSettings {
   optimizer: OptimizerKind;
   /** torch AdamW implementation: fused (one kernel, no temporaries) or foreach (one temporary list). */
   fusedOptimizer: boolean;
+  /** bitsandbytes paged optimizer: states in CUDA managed memory, outside PyTorch's allocator. */
+  pagedOptimizer: boolean;
   attention: 'sdpa' | 'flash' | 'eager';
   numGpus: number;
   parallelism: Parallelism;
@@ -62,20 +63,23 @@ export function methodOf(plan: Plan): Method {
   return 'full';
 }
 
-export function optimizerKind(name: string): { kind: OptimizerKind; fused: boolean } {
+/** The HF `optim` name (adamw_torch_fused, paged_adamw_8bit, adafactor, ...) by what it stores. */
+export function optimizerKind(name: string): {
+  kind: OptimizerKind;
+  fused: boolean;
+  paged: boolean;
+} {
   const n = name.toLowerCase().replace(/-/g, '_');
-  if (n.includes('paged') && n.includes('8bit')) return { kind: 'paged-adamw-8bit', fused: true };
-  if (n.includes('paged') && n.includes('lion')) return { kind: 'lion-8bit', fused: true };
-  if (n.includes('paged')) return { kind: 'paged-adamw-32bit', fused: true };
-  if (n.includes('lion')) return { kind: n.includes('8bit') ? 'lion-8bit' : 'lion', fused: true };
-  if (n.includes('8bit') || n === 'adamw_bnb' || n.includes('ademamix_8bit')) {
-    return { kind: 'adamw-8bit', fused: true };
-  }
-  if (n.includes('adafactor')) return { kind: 'adafactor', fused: false };
-  if (n === 'sgd') return { kind: 'sgd', fused: false };
+  const paged = n.includes('paged');
+  const bits8 = n.includes('8bit');
+  if (n.includes('lion')) return { kind: bits8 ? 'lion-8bit' : 'lion', fused: true, paged };
+  if (bits8 || n === 'adamw_bnb') return { kind: 'adamw-8bit', fused: true, paged };
+  if (paged || n.includes('32bit')) return { kind: 'adamw-32bit', fused: true, paged };
+  if (n.includes('adafactor')) return { kind: 'adafactor', fused: false, paged: false };
+  if (n === 'sgd') return { kind: 'sgd', fused: false, paged: false };
   // adamw_torch_fused (the Trainer default on CUDA) runs one fused kernel;
   // adamw_torch, adamw_hf and others use the foreach implementation.
-  return { kind: 'adamw', fused: n.includes('fused') || n === '' };
+  return { kind: 'adamw', fused: n.includes('fused') || n === '', paged: false };
 }
 
 export function resolveSettings(plan: Plan): RunSettings {
@@ -138,6 +142,7 @@ export function resolveSettings(plan: Plan): RunSettings {
     checkpointing: plan.training.gradientCheckpointing,
     optimizer: opt.kind,
     fusedOptimizer: opt.fused,
+    pagedOptimizer: opt.paged,
     attention: attn === 'flash_attention_2' ? 'flash' : attn === 'eager' ? 'eager' : 'sdpa',
     numGpus,
     parallelism,

@@ -72,10 +72,9 @@ function optimizerStateBytes(s: RunSettings, stateDtype: number): number {
   switch (s.optimizer) {
     case 'adamw':
       return 2 * stateDtype;
-    case 'paged-adamw-32bit':
+    case 'adamw-32bit':
       return 8;
     case 'adamw-8bit':
-    case 'paged-adamw-8bit':
       // Two 8-bit states with an fp32 absmax per block of 256.
       return 2 * (1 + 4 / 256);
     case 'lion':
@@ -204,7 +203,7 @@ export function stateBytes(
   }
   optimizer /= shardStates;
   let optimizerOutside = 0;
-  if (s.optimizer.startsWith('paged')) {
+  if (s.pagedOptimizer) {
     optimizerOutside = Math.max(optimizer, PAGED_MIN_BYTES);
     optimizer = 0;
   }
@@ -223,16 +222,16 @@ export function stateBytes(
   const tiedEmbeddingGradTemp =
     full && layout.tied && shardGrads === 1 ? groups.embedding * trainDtype : 0;
 
+  const paged = s.pagedOptimizer
+    ? ' (paged: CUDA managed memory outside the PyTorch allocator, still device memory)'
+    : '';
   const stateDesc: Record<string, string> = {
     adamw: `AdamW m and v at ${trainDtype === 4 ? 'fp32' : 'bf16'}${s.fusedOptimizer ? ' (fused kernel, no temporaries)' : ' (foreach: +1 copy of the params during step)'}`,
-    'adamw-8bit': '8-bit AdamW states (2 B/param)',
-    'paged-adamw-8bit':
-      'paged 8-bit AdamW states in CUDA managed memory, outside the PyTorch allocator (still device memory)',
-    'paged-adamw-32bit':
-      'paged 32-bit AdamW states in CUDA managed memory, outside the PyTorch allocator',
+    'adamw-32bit': `32-bit AdamW states (8 B/param)${paged}`,
+    'adamw-8bit': `8-bit AdamW states (2 B/param)${paged}`,
     adafactor: 'Adafactor factored second moments (rows + columns)',
     lion: 'Lion momentum (one state)',
-    'lion-8bit': '8-bit Lion momentum',
+    'lion-8bit': `8-bit Lion momentum${paged}`,
     sgd: 'plain SGD: no state',
   };
   notes.optimizer = `${stateDesc[s.optimizer]} for ${fmtParams(trainable)} trainable params${masterNote}`;
