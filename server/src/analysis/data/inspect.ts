@@ -51,7 +51,7 @@ interface CacheEntry {
 
 /** Summaries of the most recently read files; a small LRU, so an editor session never grows it. */
 const cache = new Map<string, CacheEntry>();
-const CACHE_ENTRIES = 32;
+const CACHE_ENTRIES = 16;
 
 /** Forgets every cached summary (tests, or a "re-read data" command). */
 export function clearDataCache(): void {
