@@ -1,0 +1,40 @@
+import * as path from 'node:path';
+import type { Rule } from '../rule';
+import { namedDataFiles } from './shared';
+
+export const dataFileMissing: Rule = {
+  code: 'data-file-missing',
+  severity: 'error',
+  doc: {
+    title: 'A data file that does not exist',
+    why: 'The runner reads `data.train_file`, `data.eval_file` and `data.general_data.file` only after the model is loaded, so a wrong path fails a run minutes (or a queue wait) after launch. Relative paths are read from the folder of the config file, not from the folder the command is started in, a frequent surprise.',
+    fix: 'Correct the path (relative to the config file), or create the file.',
+    thresholds:
+      'A path that names a folder is reported too. Silent when the file exists but cannot be read by the editor (the runner may have other permissions), for relative paths in an unsaved config, and for absolute or `~` paths when the launch target is `ssh` or `slurm` (the file may live on the remote machine).',
+  },
+  check(ctx) {
+    const target = ctx.value(['launch', 'target']);
+    const remote = target === 'ssh' || target === 'slurm';
+    const hits = [];
+    for (const file of namedDataFiles(ctx)) {
+      const { summary } = file;
+      const relative = !path.isAbsolute(file.written) && !file.written.startsWith('~');
+      if (!summary.exists) {
+        if (remote && !relative) continue;
+        const where = relative
+          ? ` Relative paths are read from the config file's folder: this one resolves to ${summary.path}.`
+          : '';
+        hits.push({
+          message: `\`${file.key}\`: \`${file.written}\` does not exist.${where} The run would stop when it loads the data, after the model.`,
+          range: ctx.rangeAt(file.path),
+        });
+      } else if (summary.error && /directory/.test(summary.error)) {
+        hits.push({
+          message: `\`${file.key}\`: ${summary.path} is a folder; give the path of one JSON Lines file.`,
+          range: ctx.rangeAt(file.path),
+        });
+      }
+    }
+    return hits;
+  },
+};
