@@ -1,7 +1,13 @@
 // Rules about the method, the adapter, quantization and the trainer settings,
 // in the order of the rule catalog (rules.md).
 
+import { loraAlphaEqualsRank } from './lora/loraAlphaEqualsRank';
 import { loraAlphaRatio } from './lora/loraAlphaRatio';
+import { loraEpochs } from './lora/loraEpochs';
+import { loraRankDataSize } from './lora/loraRankDataSize';
+import { loraTargetModules } from './lora/loraTargetModules';
+import { loraTargetUnknown } from './lora/loraTargetUnknown';
+import { newTokensNotTrained } from './lora/newTokensNotTrained';
 import { deepspeedPeft } from './method/deepspeedPeft';
 import { fullFtForgetting } from './method/fullFtForgetting';
 import { fullFtGradientCheckpointing } from './method/fullFtGradientCheckpointing';
@@ -13,7 +19,13 @@ export const METHOD_RULES: readonly Rule[] = [
   methodSections,
   qloraPrepareKbit,
   loraAlphaRatio,
+  loraAlphaEqualsRank,
+  loraRankDataSize,
+  loraTargetModules,
+  loraTargetUnknown,
+  loraEpochs,
   fullFtGradientCheckpointing,
   fullFtForgetting,
   deepspeedPeft,
+  newTokensNotTrained,
 ];
