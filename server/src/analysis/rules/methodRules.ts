@@ -12,7 +12,10 @@ import { deepspeedPeft } from './method/deepspeedPeft';
 import { fullFtForgetting } from './method/fullFtForgetting';
 import { fullFtGradientCheckpointing } from './method/fullFtGradientCheckpointing';
 import { methodSections } from './method/methodSections';
+import { qloraComputeDtype } from './qlora/qloraComputeDtype';
+import { qloraOptimizer } from './qlora/qloraOptimizer';
 import { qloraPrepareKbit } from './qlora/qloraPrepareKbit';
+import { qloraQuantType } from './qlora/qloraQuantType';
 import type { Rule } from './rule';
 
 export const METHOD_RULES: readonly Rule[] = [
@@ -24,6 +27,9 @@ export const METHOD_RULES: readonly Rule[] = [
   loraTargetModules,
   loraTargetUnknown,
   loraEpochs,
+  qloraComputeDtype,
+  qloraQuantType,
+  qloraOptimizer,
   fullFtGradientCheckpointing,
   fullFtForgetting,
   deepspeedPeft,
