@@ -17,6 +17,12 @@ import { qloraOptimizer } from './qlora/qloraOptimizer';
 import { qloraPrepareKbit } from './qlora/qloraPrepareKbit';
 import { qloraQuantType } from './qlora/qloraQuantType';
 import type { Rule } from './rule';
+import { checkpointStorage } from './training/checkpointStorage';
+import { effectiveBatchSize } from './training/effectiveBatchSize';
+import { fsdpFp32Master } from './training/fsdpFp32Master';
+import { learningRateMethod } from './training/learningRateMethod';
+import { maxGradNorm } from './training/maxGradNorm';
+import { warmup } from './training/warmup';
 
 export const METHOD_RULES: readonly Rule[] = [
   methodSections,
@@ -26,6 +32,10 @@ export const METHOD_RULES: readonly Rule[] = [
   loraRankDataSize,
   loraTargetModules,
   loraTargetUnknown,
+  learningRateMethod,
+  effectiveBatchSize,
+  warmup,
+  maxGradNorm,
   loraEpochs,
   qloraComputeDtype,
   qloraQuantType,
@@ -34,4 +44,6 @@ export const METHOD_RULES: readonly Rule[] = [
   fullFtForgetting,
   deepspeedPeft,
   newTokensNotTrained,
+  fsdpFp32Master,
+  checkpointStorage,
 ];
