@@ -12,6 +12,7 @@ import { deepspeedPeft } from './method/deepspeedPeft';
 import { fullFtForgetting } from './method/fullFtForgetting';
 import { fullFtGradientCheckpointing } from './method/fullFtGradientCheckpointing';
 import { methodSections } from './method/methodSections';
+import { modelUnknown } from './model/modelUnknown';
 import { qloraComputeDtype } from './qlora/qloraComputeDtype';
 import { qloraOptimizer } from './qlora/qloraOptimizer';
 import { qloraPrepareKbit } from './qlora/qloraPrepareKbit';
@@ -46,4 +47,5 @@ export const METHOD_RULES: readonly Rule[] = [
   newTokensNotTrained,
   fsdpFp32Master,
   checkpointStorage,
+  modelUnknown,
 ];
