@@ -46,15 +46,15 @@ class GpuRuns(unittest.TestCase):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         cfg = self.cfg("lora", data={"eval_file": os.path.join(self.fx["data"], "eval.jsonl")},
-                       training={"max_steps": 80, "learning_rate": 1e-2})
+                       training={"max_steps": 100, "learning_rate": 3e-3})
         rc, events, log = H.run_runner(["train", cfg])
         self.assertEqual(rc, 0, log)
         start = H.of(events, "start")[0]
         self.assertLess(start["params"]["trainable"], start["params"]["total"] * 0.5)
-        self.assertEqual(start["estimated_steps"], 80)
+        self.assertEqual(start["estimated_steps"], 100)
         first, last, steps = first_last_loss(events)
         print(f"\nLoRA loss {first:.3f} -> {last:.3f} over {steps[-1]['step']} steps")
-        self.assertLess(last, 0.6 * first, "LoRA loss did not fall clearly")
+        self.assertLess(last, 0.5 * first, "LoRA loss did not fall clearly")
         for s in steps:
             for key in ("learning_rate", "grad_norm", "tokens_per_second", "gpu_memory", "eta_seconds", "epoch"):
                 self.assertIn(key, s)
