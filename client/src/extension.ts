@@ -41,9 +41,28 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       await client?.restart();
     }),
     vscode.commands.registerCommand('tunelab.showOutput', () => outputChannel.show(true)),
+    vscode.commands.registerCommand('tunelab.showEstimate', (uri?: string) => showEstimate(uri)),
   );
   // Not awaited: activation returns at once and the server starts in the background.
   void client.start();
+}
+
+/** Opens the full memory/time breakdown of a config as a Markdown preview. */
+async function showEstimate(uri: string | undefined): Promise<void> {
+  const target = uri ?? vscode.window.activeTextEditor?.document.uri.toString();
+  if (!client || !target) return;
+  const markdown = await client.sendRequest<string | null>('tunelab/estimate', { uri: target });
+  if (!markdown) {
+    void vscode.window.showInformationMessage(
+      'Tunelab: no estimate for this file (not a config, or the model architecture is unknown).',
+    );
+    return;
+  }
+  const document = await vscode.workspace.openTextDocument({
+    language: 'markdown',
+    content: markdown,
+  });
+  await vscode.commands.executeCommand('markdown.showPreview', document.uri);
 }
 
 export async function deactivate(): Promise<void> {

@@ -19,6 +19,11 @@ import { complete } from './features/completion';
 import { quickFixes } from './features/codeActions';
 import { toDiagnostic } from './features/convert';
 import { hover } from './features/hover';
+import {
+  estimateBreakdown,
+  estimateCodeLenses,
+  methodConversionActions,
+} from './features/estimate';
 import { documentSymbols } from './features/symbols';
 
 interface Settings {
@@ -95,7 +100,8 @@ connection.onInitialize((params): InitializeResult => {
       completionProvider: { triggerCharacters: [':', ' '], resolveProvider: false },
       hoverProvider: true,
       documentSymbolProvider: true,
-      codeActionProvider: { codeActionKinds: ['quickfix'] },
+      codeActionProvider: { codeActionKinds: ['quickfix', 'refactor.rewrite'] },
+      codeLensProvider: { resolveProvider: false },
     },
     serverInfo: { name: 'tunelab', version: '0.1.0' },
   };
@@ -165,7 +171,25 @@ connection.onCodeAction((params) => {
   const document = documents.get(params.textDocument.uri);
   if (!document) return [];
   const analysis = analysisOf(document);
-  return quickFixes(document.uri, analysis.findings, params.context.diagnostics);
+  return [
+    ...quickFixes(document.uri, analysis.findings, params.context.diagnostics),
+    ...methodConversionActions(document.uri, analysis, params.range),
+  ];
+});
+
+connection.onCodeLens((params) => {
+  const document = documents.get(params.textDocument.uri);
+  if (!document) return [];
+  const analysis = analysisOf(document);
+  return analysis.dialect ? estimateCodeLenses(document.uri, analysis) : [];
+});
+
+/** The full estimate breakdown as Markdown, for the client's "show estimate" view. */
+connection.onRequest('tunelab/estimate', (params: { uri: string }) => {
+  const document = documents.get(params.uri);
+  if (!document) return null;
+  const analysis = analysisOf(document);
+  return analysis.dialect ? (estimateBreakdown(analysis) ?? null) : null;
 });
 
 documents.listen(connection);

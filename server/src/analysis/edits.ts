@@ -1,7 +1,7 @@
 // Quick-fix edits that change one value or add one key while keeping the
 // user's formatting and comments: they touch only the text they must.
 
-import { exactSourceAt, type ParsedYaml } from './parse';
+import { exactSourceAt, parseYaml, type ParsedYaml } from './parse';
 import type { Path, Range, TextEdit } from './types';
 
 function lineText(text: string, line: number): string {
@@ -55,7 +55,8 @@ export function setKey(
   while (depth > 0 && !exactSourceAt(parsed.root, section.slice(0, depth))) depth--;
   const missing = [...section.slice(depth).map(String), key];
   const entryLines = missing.map(
-    (k, i) => `${'  '.repeat(i)}${k}:${i === missing.length - 1 ? ` ${valueText}` : ''}`,
+    (k, i) =>
+      `${'  '.repeat(i)}${k}:${i < missing.length - 1 ? '' : valueText.startsWith('\n') ? valueText : ` ${valueText}`}`,
   );
   return insertEntry(parsed, section.slice(0, depth), entryLines);
 }
@@ -148,4 +149,42 @@ export function applyTextEdits(text: string, edits: readonly TextEdit[]): string
       result.slice(offsetOf(edit.range.end));
   }
   return result;
+}
+
+/** One edit that turns `before` into `after`, covering only the part that differs. */
+export function minimalEdit(before: string, after: string): TextEdit[] {
+  if (before === after) return [];
+  let start = 0;
+  const limit = Math.min(before.length, after.length);
+  while (start < limit && before[start] === after[start]) start++;
+  let endBefore = before.length;
+  let endAfter = after.length;
+  while (endBefore > start && endAfter > start && before[endBefore - 1] === after[endAfter - 1]) {
+    endBefore--;
+    endAfter--;
+  }
+  const position = (offset: number) => {
+    const head = before.slice(0, offset);
+    const line = head.split('\n').length - 1;
+    return { line, character: offset - (head.lastIndexOf('\n') + 1) };
+  };
+  return [
+    {
+      range: { start: position(start), end: position(endBefore) },
+      newText: after.slice(start, endAfter),
+    },
+  ];
+}
+
+/**
+ * Applies edit steps one after another, re-parsing between them (so each step
+ * sees the text the previous one left), and returns one minimal edit.
+ */
+export function chainEdits(
+  text: string,
+  steps: ((parsed: ParsedYaml) => TextEdit[])[],
+): TextEdit[] {
+  let current = text;
+  for (const step of steps) current = applyTextEdits(current, step(parseYaml(current)));
+  return minimalEdit(text, current);
 }

@@ -13,7 +13,10 @@ import type { Plan } from './plan';
 import { createRuleContext, type RuleContext } from './rules/context';
 import { RULES } from './rules/index';
 import { validateSchema } from './schema/validate';
+import { summarizeData } from './data/inspect';
 import type { DataSummary } from './data/types';
+import { estimateMemory } from './estimate/index';
+import type { MemoryEstimate } from './estimate/types';
 import type { Dialect, Finding, Severity } from './types';
 
 export interface AnalyzeOptions {
@@ -38,6 +41,8 @@ export interface Analysis {
   plan?: Plan;
   model?: ModelArchitecture;
   gpu?: GpuSpec;
+  estimate?: MemoryEstimate;
+  data?: DataSummary;
   findings: Finding[];
 }
 
@@ -77,6 +82,8 @@ export function analyze(text: string, fileName: string, options: AnalyzeOptions 
     plan: ctx.plan,
     model: ctx.model,
     gpu: ctx.gpu,
+    estimate: ctx.estimate,
+    data: ctx.data,
     findings: applySeverityOverrides(findings, options),
   };
 }
@@ -94,13 +101,15 @@ function buildContext(parsed: ParsedYaml, fileName: string, options: AnalyzeOpti
     configDir: configDir ?? process.cwd(),
     architecture: isRecord(modelSection.architecture) ? modelSection.architecture : undefined,
   });
+  const gpu = resolveGpu(plan.hardware.gpu);
   return createRuleContext({
     parsed,
     plan,
     model: resolved.model,
     modelError: resolved.model ? undefined : resolved.error,
-    data: options.summarizeData?.(plan, configDir) ?? {},
-    gpu: resolveGpu(plan.hardware.gpu),
+    data: (options.summarizeData ?? summarizeData)(plan, configDir),
+    gpu,
+    estimate: resolved.model && plan.method ? estimateMemory(plan, resolved.model, gpu) : undefined,
     targetOs: options.targetOs,
     configDir,
   });

@@ -2,6 +2,7 @@
 
 import { parseArgs } from 'node:util';
 import { ruleCatalog } from '../analysis/rules/catalog';
+import { estimateFile } from './estimate';
 import { formatJson, formatText, lintFile, type LintFileResult } from './lint';
 import {
   findSettingsFile,
@@ -16,6 +17,8 @@ const USAGE = `usage: tunelab <command> [options]
 commands:
   lint [--format text|json] [--gpu ID] [--num-gpus N] [--rule CODE=LEVEL]... [--config FILE] FILE...
         check fine-tuning configs; exit 0 clean, 1 errors found, 2 usage error or unreadable file
+  estimate [--format text|json] [--gpu ID] [--num-gpus N] FILE
+        peak GPU memory per GPU of the run, with its parts, and the training time
   rules [--format text|json]
         list every diagnostic code with its severity and documentation
   help  show this text
@@ -83,6 +86,27 @@ function lintCommand(argv: string[]): number {
   return results.some((r) => r.diagnostics.some((d) => d.severity === 'error')) ? 1 : 0;
 }
 
+function estimateCommand(argv: string[]): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string', default: 'text' },
+      gpu: { type: 'string' },
+      'num-gpus': { type: 'string' },
+    },
+  });
+  const format = formatOption(values.format);
+  if (positionals.length !== 1) throw new UsageError('estimate needs exactly one FILE');
+  const outcome = estimateFile(positionals[0], parseGpuFlags(values));
+  if (!outcome.ok) {
+    process.stderr.write(`tunelab: ${outcome.message}\n`);
+    return outcome.exitCode;
+  }
+  process.stdout.write((format === 'json' ? JSON.stringify(outcome.json) : outcome.text) + '\n');
+  return 0;
+}
+
 function rulesCommand(argv: string[]): number {
   const { values } = parseArgs({
     args: argv,
@@ -108,6 +132,8 @@ function main(argv: string[]): number {
     switch (command) {
       case 'lint':
         return lintCommand(rest);
+      case 'estimate':
+        return estimateCommand(rest);
       case 'rules':
         return rulesCommand(rest);
       case undefined:

@@ -3,6 +3,7 @@ import { pathAtPosition } from '../analysis/cursor';
 import type { Analysis } from '../analysis/engine';
 import { schemaAt, typeLabel } from '../analysis/schema/schemaTree';
 import type { Path, Position } from '../analysis/types';
+import { estimateHoverMarkdown, isEstimateKey } from './estimate';
 
 export function keyDocumentation(path: Path): string | undefined {
   const schema = schemaAt(path);
@@ -22,6 +23,10 @@ export function hover(analysis: Analysis, position: Position): Hover | null {
   while (keyPath.length && typeof keyPath[keyPath.length - 1] === 'number') keyPath.pop();
   const doc = keyDocumentation(keyPath);
   if (!doc) return null;
-  const contents: MarkupContent = { kind: 'markdown', value: doc };
+  const estimate = isEstimateKey(keyPath) ? estimateHoverMarkdown(analysis) : undefined;
+  const contents: MarkupContent = {
+    kind: 'markdown',
+    value: estimate ? `${doc}\n\n---\n\n${estimate}` : doc,
+  };
   return { contents };
 }

@@ -7,6 +7,7 @@ import type { ModelArchitecture } from '../models/types';
 import { exactSourceAt, sourceAt, valueAt, type ParsedYaml } from '../parse';
 import type { Plan } from '../plan';
 import type { DataSummary } from '../data/types';
+import type { MemoryEstimate } from '../estimate/types';
 import type { Path, Range, TextEdit } from '../types';
 
 export interface RuleContext {
@@ -20,6 +21,8 @@ export interface RuleContext {
   modelError: string | undefined;
   data: DataSummary;
   gpu: GpuSpec | undefined;
+  /** Peak memory per GPU; undefined when the model's architecture is unknown. */
+  estimate: MemoryEstimate | undefined;
   /** Launch target's OS when known ('windows' for a local launch from a Windows editor). */
   targetOs: 'linux' | 'windows' | 'darwin' | undefined;
   /** Directory of the config file (data paths are relative to it); undefined for unsaved files. */
@@ -48,6 +51,7 @@ export function createRuleContext(input: {
   modelError: string | undefined;
   data: DataSummary;
   gpu: GpuSpec | undefined;
+  estimate?: MemoryEstimate;
   targetOs?: 'linux' | 'windows' | 'darwin';
   configDir: string | undefined;
 }): RuleContext {
@@ -69,6 +73,7 @@ export function createRuleContext(input: {
   return {
     ...input,
     targetOs: input.targetOs,
+    estimate: input.estimate,
     config,
     has: (path) => exactSourceAt(parsed.root, path) !== undefined,
     value: (path) => valueAt(config, path),

@@ -1,0 +1,163 @@
+// The memory and time estimate of an analysed config, as the editor's hover,
+// code lens and breakdown, and the CLI's text and JSON, show it.
+
+import type { Analysis } from '../engine';
+import { estimateTrainTime, formatGiB, recommendMethod } from '../estimate/index';
+import {
+  MEMORY_PARTS,
+  type MemoryEstimate,
+  type MethodRecommendation,
+  type TrainTimeEstimate,
+} from '../estimate/types';
+import type { ModelArchitecture } from '../models/types';
+
+export interface EstimateReport {
+  model: ModelArchitecture;
+  estimate: MemoryEstimate;
+  /** Absent when the training data could not be read. */
+  trainTime: TrainTimeEstimate | undefined;
+  tokensPerEpoch: number;
+  recommendation: MethodRecommendation | undefined;
+}
+
+const METHOD_NAMES = { full: 'full fine-tuning', lora: 'LoRA', qlora: 'QLoRA' } as const;
+
+/** Tokens of one epoch from the training file, each example truncated at max_length. */
+export function tokensPerEpoch(analysis: Analysis): number {
+  const train = analysis.data?.train;
+  if (!train?.exists || train.tokenLengths.length === 0) return 0;
+  const maxLength = analysis.plan?.data.maxLength ?? Infinity;
+  const read = train.tokenLengths.reduce((sum, n) => sum + Math.min(n, maxLength), 0);
+  // A partial read covers the first 20 MB: scale by the bytes not read.
+  const scale = train.partial && train.bytesRead ? train.sizeBytes / train.bytesRead : 1;
+  return Math.round(read * scale);
+}
+
+export function buildEstimateReport(analysis: Analysis): EstimateReport | undefined {
+  const { estimate, model, plan, gpu } = analysis;
+  if (!estimate || !model || !plan) return undefined;
+  const tokens = tokensPerEpoch(analysis);
+  const trainTime = tokens > 0 ? estimateTrainTime(plan, model, gpu, tokens) : undefined;
+  const recommendation = gpu
+    ? recommendMethod(model, gpu, plan.hardware.numGpus, analysis.data?.train?.rows, {
+        maxLength: plan.data.maxLength,
+      })
+    : undefined;
+  return { model, estimate, trainTime, tokensPerEpoch: tokens, recommendation };
+}
+
+function gpuLabel(estimate: MemoryEstimate): string {
+  return estimate.gpu
+    ? `${estimate.numGpus}× ${estimate.gpu.id}`
+    : `${estimate.numGpus} GPU${estimate.numGpus > 1 ? 's' : ''}`;
+}
+
+export function verdict(estimate: MemoryEstimate): string {
+  if (estimate.fits === undefined) return 'no GPU set (hardware.gpu)';
+  if (!estimate.fits) return 'does not fit';
+  const fraction = estimate.perGpuBytes / (estimate.gpu?.memoryBytes ?? Infinity);
+  return fraction > 0.9 ? `fits, tight (${Math.round(fraction * 100)}%)` : 'fits';
+}
+
+/** One line for the code lens: `≈ 19.7 GiB peak per GPU on 1× A100-80GB · fits`. */
+export function estimateLensTitle(report: EstimateReport): string {
+  const e = report.estimate;
+  const time = report.trainTime ? ` · ~${formatDuration(report.trainTime.seconds)}` : '';
+  return `≈ ${formatGiB(e.perGpuBytes)} peak per GPU on ${gpuLabel(e)} · ${verdict(e)}${time}`;
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 48 * 3600) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86400).toFixed(1)} days`;
+}
+
+/** The breakdown as Markdown (hover and the "show estimate" view). */
+export function estimateMarkdown(report: EstimateReport, detailed = false): string {
+  const e = report.estimate;
+  const lines = [
+    `**Tunelab estimate** · ${METHOD_NAMES[e.method]} of \`${report.model.id}\` (${(e.paramsTotal / 1e9).toFixed(2)} B params, ${formatCount(e.paramsTrainable)} trainable) · ${e.tokensPerStep.toLocaleString('en-US')} tokens per micro-batch`,
+    '',
+    '| part | per GPU | why |',
+    '|---|---:|---|',
+    ...MEMORY_PARTS.map(
+      (part) =>
+        `| ${part} | ${formatGiB(e.bytes[part])} | ${e.notes[part].replace(/\|/g, '\\|')} |`,
+    ),
+    `| **peak** | **${formatGiB(e.perGpuBytes)}** | as nvidia-smi shows it, on ${gpuLabel(e)}${e.gpu ? ` (${formatGiB(e.gpu.memoryBytes)} each)` : ''}: **${verdict(e)}** |`,
+  ];
+  if (report.trainTime) {
+    lines.push(
+      '',
+      `**Time** ≈ ${formatDuration(report.trainTime.seconds)} for ${formatCount(report.trainTime.tokens)} tokens (${formatCount(report.tokensPerEpoch)} per epoch) at ${Math.round(report.trainTime.utilization * 100)}% of the GPUs' bf16 peak.`,
+    );
+  }
+  if (report.recommendation && report.recommendation.method !== e.method) {
+    lines.push(
+      '',
+      `**Recommended method:** ${METHOD_NAMES[report.recommendation.method]}: ${report.recommendation.reason}`,
+    );
+  }
+  if (detailed) {
+    if (e.assumptions.length)
+      lines.push('', '**Assumptions**', '', ...e.assumptions.map((a) => `- ${a}`));
+    if (report.trainTime?.assumptions.length)
+      lines.push('', ...report.trainTime.assumptions.map((a) => `- ${a}`));
+  }
+  return lines.join('\n');
+}
+
+function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return String(n);
+}
+
+/** The stable JSON shape of `tunelab estimate --format json` (spec/cli.md). */
+export function estimateJson(report: EstimateReport) {
+  const e = report.estimate;
+  return {
+    model: {
+      id: report.model.id,
+      params_total: report.model.paramsTotal,
+      source: report.model.source,
+    },
+    method: e.method,
+    params_trainable: e.paramsTrainable,
+    bytes: Object.fromEntries(MEMORY_PARTS.map((p) => [p, e.bytes[p]])),
+    per_gpu_bytes: e.perGpuBytes,
+    num_gpus: e.numGpus,
+    gpu: e.gpu ? { id: e.gpu.id, memory_bytes: e.gpu.memoryBytes } : null,
+    fits: e.fits ?? null,
+    train_time: {
+      tokens: report.trainTime?.tokens ?? 0,
+      seconds_estimate: report.trainTime ? Math.round(report.trainTime.seconds) : 0,
+    },
+  };
+}
+
+/** The text table of `tunelab estimate`. */
+export function estimateText(report: EstimateReport): string {
+  const e = report.estimate;
+  const rows = MEMORY_PARTS.map(
+    (p) => `  ${p.padEnd(12)} ${formatGiB(e.bytes[p]).padStart(10)}  ${e.notes[p]}`,
+  );
+  const lines = [
+    `${METHOD_NAMES[e.method]} of ${report.model.id} (${report.model.source}), ${(e.paramsTotal / 1e9).toFixed(2)} B params, ${formatCount(e.paramsTrainable)} trainable`,
+    ...rows,
+    `  ${'peak'.padEnd(12)} ${formatGiB(e.perGpuBytes).padStart(10)}  per GPU on ${gpuLabel(e)}: ${verdict(e)}`,
+  ];
+  if (report.trainTime) {
+    lines.push(
+      `  time ≈ ${formatDuration(report.trainTime.seconds)} for ${formatCount(report.trainTime.tokens)} tokens`,
+    );
+  }
+  if (report.recommendation && report.recommendation.method !== e.method) {
+    lines.push(
+      `  recommended: ${METHOD_NAMES[report.recommendation.method]}: ${report.recommendation.reason}`,
+    );
+  }
+  return lines.join('\n');
+}
