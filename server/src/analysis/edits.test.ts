@@ -83,3 +83,16 @@ test('yamlScalar writes values as people do', () => {
   assert.equal(yamlScalar('all-linear'), 'all-linear');
   assert.equal(yamlScalar('yes'), '"yes"');
 });
+
+test('setKey on an empty value or a block list puts the scalar on the key line', () => {
+  const empty = 'training:\n  max_grad_norm:\n  bf16: true\n';
+  assert.equal(
+    apply(empty, setKey(parseYaml(empty), ['training'], 'max_grad_norm', '1.0')),
+    'training:\n  max_grad_norm: 1.0\n  bf16: true\n',
+  );
+  const block = 'lora:\n  target_modules:\n    - q_proj\n    - v_proj\n  r: 8\n';
+  assert.equal(
+    apply(block, setKey(parseYaml(block), ['lora'], 'target_modules', 'all-linear')),
+    'lora:\n  target_modules: all-linear\n  r: 8\n',
+  );
+});

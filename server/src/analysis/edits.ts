@@ -49,7 +49,8 @@ export function setKey(
   valueText: string,
 ): TextEdit[] {
   const existing = exactSourceAt(parsed.root, [...section, key]);
-  if (existing?.keyRange) return [{ range: existing.valueRange, newText: valueText }];
+  if (existing?.keyRange)
+    return replaceExistingValue(parsed.text, existing.keyRange, existing.valueRange, valueText);
 
   let depth = section.length;
   while (depth > 0 && !exactSourceAt(parsed.root, section.slice(0, depth))) depth--;
@@ -59,6 +60,37 @@ export function setKey(
       `${'  '.repeat(i)}${k}:${i < missing.length - 1 ? '' : valueText.startsWith('\n') ? valueText : ` ${valueText}`}`,
   );
   return insertEntry(parsed, section.slice(0, depth), entryLines);
+}
+
+/**
+ * Replaces a key's value. An empty value (`key:`) or a block collection on the
+ * following lines is replaced from the colon on, so the scalar lands on the
+ * key's line with one space.
+ */
+function replaceExistingValue(
+  text: string,
+  key: Range,
+  value: Range,
+  valueText: string,
+): TextEdit[] {
+  const empty =
+    (value.start.line === key.start.line && value.start.character === key.start.character) ||
+    (value.start.line === value.end.line && value.start.character === value.end.character);
+  const onLaterLine = value.start.line > key.start.line;
+  if (!empty && !onLaterLine) return [{ range: value, newText: valueText }];
+  const keyLine = lineText(text, key.end.line);
+  const colon = keyLine.indexOf(':', key.end.character);
+  const afterColon = { line: key.end.line, character: colon < 0 ? keyLine.length : colon + 1 };
+  const endLine =
+    onLaterLine && !empty
+      ? lastContentLine(text, value.end.line, value.end.character)
+      : key.end.line;
+  const end =
+    onLaterLine && !empty
+      ? { line: endLine, character: lineText(text, endLine).length }
+      : afterColon;
+  const newText = valueText.startsWith('\n') ? valueText : ` ${valueText}`;
+  return [{ range: { start: afterColon, end }, newText }];
 }
 
 /** Inserts the lines of one new entry (relative indentation) into the mapping at `parent`. */

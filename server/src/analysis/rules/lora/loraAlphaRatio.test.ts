@@ -47,3 +47,12 @@ test('near misses stay silent: scale 1, 2, 4; rslora scale; full fine-tuning', (
   );
   assert.deepEqual(findings('lora-alpha-ratio', 'method: full\nmodel:\n  name_or_path: x\n'), []);
 });
+
+test('under rsLoRA the fix sets 2 × sqrt(r) and clears the finding', () => {
+  const yaml = config('  r: 64\n  lora_alpha: 128\n  use_rslora: true');
+  const [hit] = findings('lora-alpha-ratio', yaml);
+  assert.match(hit.message, /128 \/ sqrt\(64\) = 16/);
+  const fixed = applyFix(yaml, hit);
+  assert.match(fixed, /lora_alpha: 16\n/);
+  assert.deepEqual(findings('lora-alpha-ratio', fixed), []);
+});

@@ -19,13 +19,16 @@ export const loraAlphaRatio: Rule = {
     if (!lora || ctx.plan.method === 'full') return [];
     const scale = loraScale(lora.r, lora.alpha, lora.useRslora);
     if (scale >= 1 && scale <= 4) return [];
+    // Scale 2 either way: alpha = 2 × r, or 2 × sqrt(r) under rsLoRA.
+    const wanted = lora.useRslora ? Math.round(2 * Math.sqrt(lora.r)) : 2 * lora.r;
+    const advice = `\`lora_alpha: ${wanted}\` (${lora.useRslora ? '2 × sqrt(r)' : '2 × r'})`;
     const formula = lora.useRslora
       ? `${lora.alpha} / sqrt(${lora.r})`
       : `${lora.alpha} / ${lora.r}`;
     const message =
       scale < 1
-        ? `LoRA updates are scaled by ${formula} = ${round(scale)}: below 1 the adapter learns slowly. Set \`lora_alpha: ${2 * lora.r}\` (2 × r).`
-        : `LoRA updates are scaled by ${formula} = ${round(scale)}: above 4 training tends to be unstable. Set \`lora_alpha: ${2 * lora.r}\` (2 × r).`;
+        ? `LoRA updates are scaled by ${formula} = ${round(scale)}: below 1 the adapter learns slowly. Set ${advice}.`
+        : `LoRA updates are scaled by ${formula} = ${round(scale)}: above 4 training tends to be unstable. Set ${advice}.`;
     return [
       {
         message,
@@ -34,8 +37,8 @@ export const loraAlphaRatio: Rule = {
           : ctx.rangeAt(['lora'], 'key'),
         fixes: [
           {
-            title: `Set \`lora_alpha: ${2 * lora.r}\``,
-            edits: ctx.edit.set(['lora'], 'lora_alpha', String(2 * lora.r)),
+            title: `Set \`lora_alpha: ${wanted}\``,
+            edits: ctx.edit.set(['lora'], 'lora_alpha', String(wanted)),
             preferred: true,
           },
         ],

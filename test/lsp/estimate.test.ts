@@ -1,0 +1,108 @@
+// The memory estimate over LSP: code lens, hover on the keys that drive it,
+// the fit quick fix, method conversion actions and the breakdown request.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { CodeAction, CodeLens, MarkupContent } from 'vscode-languageserver-protocol';
+import { applyEdits, fileUri, LspTestClient } from './client';
+
+const CONFIG = `method: lora
+model:
+  name_or_path: meta-llama/Llama-3.1-8B
+lora:
+  r: 16
+  lora_alpha: 32
+  target_modules: all-linear
+data:
+  train_file: data/train.jsonl
+  max_length: 2048
+training:
+  per_device_train_batch_size: 4
+  gradient_checkpointing: false
+hardware:
+  gpu: A100-40GB
+`;
+
+let client: LspTestClient;
+before(async () => {
+  client = await LspTestClient.start();
+});
+after(async () => {
+  await client.stop();
+});
+
+test('a code lens at the top of the file reads the peak, the GPU and the verdict', async () => {
+  const uri = fileUri('/tmp/lens.finetune.yaml');
+  client.open(uri, CONFIG.replace('A100-40GB', 'H100-80GB').replace('false', 'true'));
+  const lenses = await client.connection.sendRequest<CodeLens[]>('textDocument/codeLens', {
+    textDocument: { uri },
+  });
+  assert.equal(lenses.length, 1);
+  assert.equal(lenses[0].range.start.line, 0);
+  assert.match(lenses[0].command!.title, /^≈ \d+\.\d GiB peak per GPU on 1× H100-80GB · fits/);
+  assert.equal(lenses[0].command!.command, 'tunelab.showEstimate');
+  assert.deepEqual(lenses[0].command!.arguments, [uri]);
+});
+
+test('hover on the keys that drive memory shows the estimate table', async () => {
+  const uri = fileUri('/tmp/hover-estimate.finetune.yaml');
+  client.open(uri, CONFIG);
+  for (const [line, character] of [
+    [0, 2], // method
+    [11, 4], // per_device_train_batch_size
+    [9, 4], // max_length
+    [4, 2], // r
+    [12, 4], // gradient_checkpointing
+  ]) {
+    const hover = await client.hover(uri, line, character);
+    const value = (hover?.contents as MarkupContent).value;
+    assert.match(value, /\| activations \| \d+\.\d GiB \|/, `line ${line}`);
+    assert.match(value, /\*\*peak\*\*.*does not fit/);
+  }
+  const plain = await client.hover(uri, 5, 4); // lora_alpha: docs only
+  assert.doesNotMatch((plain?.contents as MarkupContent).value, /\*\*peak\*\*/);
+});
+
+test('memory-exceeds-gpu and its quick fix through LSP; the fixed config fits', async () => {
+  const uri = fileUri('/tmp/fit.finetune.yaml');
+  client.open(uri, CONFIG);
+  const diagnostics = await client.diagnosticsFor(uri, 1);
+  const oom = diagnostics.find((d) => d.code === 'memory-exceeds-gpu');
+  assert.ok(oom, JSON.stringify(diagnostics.map((d) => d.code)));
+  assert.equal(oom.severity, 1);
+  const actions = await client.codeActions(uri, oom.range, [oom]);
+  const fit = actions.find((a) => a.title.startsWith('Make it fit'));
+  assert.ok(fit?.edit?.changes?.[uri]);
+  const fixed = applyEdits(CONFIG, fit.edit.changes[uri]);
+  assert.match(fixed, /gradient_checkpointing: true/);
+  const version = client.change(uri, fixed);
+  const after = await client.diagnosticsFor(uri, version);
+  assert.ok(!after.some((d) => d.code === 'memory-exceeds-gpu'));
+});
+
+test('convert actions on the method line rewrite the sections; the breakdown request answers Markdown', async () => {
+  const uri = fileUri('/tmp/convert.finetune.yaml');
+  client.open(uri, CONFIG);
+  const actions = await client.connection.sendRequest<CodeAction[]>('textDocument/codeAction', {
+    textDocument: { uri },
+    range: { start: { line: 0, character: 9 }, end: { line: 0, character: 9 } },
+    context: { diagnostics: [] },
+  });
+  const toQlora = actions.find((a) => a.title.startsWith('Convert to QLoRA'));
+  assert.ok(toQlora, actions.map((a) => a.title).join(' | '));
+  const converted = applyEdits(CONFIG, toQlora.edit!.changes![uri]);
+  assert.match(converted, /^method: qlora$/m);
+  assert.match(converted, /prepare_model_for_kbit_training: true/);
+  const markdown = await client.connection.sendRequest<string | null>('tunelab/estimate', { uri });
+  assert.match(markdown ?? '', /\*\*Tunelab estimate\*\*/);
+  assert.match(markdown ?? '', /\*\*peak\*\*/);
+});
+
+test('an unknown model gets a lens that says why there is no estimate', async () => {
+  const uri = fileUri('/tmp/unknown.finetune.yaml');
+  client.open(uri, CONFIG.replace('meta-llama/Llama-3.1-8B', 'acme/secret-model'));
+  const lenses = await client.connection.sendRequest<CodeLens[]>('textDocument/codeLens', {
+    textDocument: { uri },
+  });
+  assert.match(lenses[0].command!.title, /architecture unknown/);
+});
