@@ -30,6 +30,8 @@ export interface AnalyzeOptions {
   configDir?: string;
   /** OS of the launch target when known (the editor's own for local launches). */
   targetOs?: 'linux' | 'windows' | 'darwin';
+  /** Directory of model files fetched from the Hub (models/hub.ts), consulted after the catalog. */
+  hubCacheDir?: string;
   /** Reads the data files the config names (off the engine so tests and the editor can cache). */
   summarizeData?: (plan: Plan, configDir: string | undefined) => DataSummary;
 }
@@ -100,6 +102,8 @@ function buildContext(parsed: ParsedYaml, fileName: string, options: AnalyzeOpti
     nameOrPath: plan.model.nameOrPath,
     configDir: configDir ?? process.cwd(),
     architecture: isRecord(modelSection.architecture) ? modelSection.architecture : undefined,
+    hubCacheDir: options.hubCacheDir,
+    revision: typeof modelSection.revision === 'string' ? modelSection.revision : undefined,
   });
   const gpu = resolveGpu(plan.hardware.gpu);
   return createRuleContext({
