@@ -400,18 +400,17 @@ def pad_batch(items: Sequence[Dict[str, Any]], pad_id: int, pad_to_multiple_of: 
 # ---------------------------------------------------------------- building
 
 def build_samples(rows: List[dict], data: Dict[str, Any], tokenizer: Any,
-                  messages_renderer: Optional[MessagesRenderer], fmt: Optional[str] = None,
-                  source: str = "train_file", stats: Optional[dict] = None,
-                  system_prompt: Optional[str] = "__from_data__") -> List[Sample]:
+                  messages_renderer: Optional[MessagesRenderer], fmt: Optional[str],
+                  source: str, system_prompt: Optional[str], stats: Optional[dict] = None) -> List[Sample]:
+    """fmt None: each row's format is detected from its keys (general data)."""
     rendered = []
     for row in rows:
+        where = f"{source}:{row.get('_line', '?')}"
         f = fmt or detect_format(row)
         if f is None:
-            raise RunnerError("data", f"{source}:{row.get('_line', '?')}: no `messages`, "
-                              "`prompt`/`completion` or `text` key")
-        sp = data.get("system_prompt") if system_prompt == "__from_data__" else system_prompt
-        rendered.append(render_row(row, f, messages_renderer, sp, bool(data.get("completion_only_loss", True)),
-                                   where=f"{source}:{row.get('_line', '?')}"))
+            raise RunnerError("data", f"{where}: no `messages`, `prompt`/`completion` or `text` key")
+        rendered.append(render_row(row, f, messages_renderer, system_prompt,
+                                   bool(data.get("completion_only_loss", True)), where=where))
     return make_samples(encode(tokenizer, rendered), int(data["max_length"]), stats)
 
 
@@ -422,36 +421,24 @@ def build_datasets(data: Dict[str, Any], tokenizer: Any,
     if fmt == "messages" and messages_renderer is None:
         messages_renderer = make_messages_renderer(data.get("chat_template") or "model", tokenizer)
     seed = int(data.get("seed", 42))
-    train_rows = read_jsonl(data["train_file"], "train_file")
-    for row in train_rows:
-        if detect_format(row) is None or (fmt == "messages" and "messages" not in row) \
-                or (fmt == "prompt_completion" and not ("prompt" in row and "completion" in row)) \
-                or (fmt == "text" and "text" not in row):
-            raise RunnerError("data", f"{data['train_file']}:{row['_line']}: row does not match format {fmt}")
+    system_prompt = data.get("system_prompt")
+    train_file = data["train_file"]
+    rows = read_jsonl(train_file, "train_file")
     stats: Dict[str, Any] = {"train": {}, "general": {}}
+    samples = build_samples(rows, data, tokenizer, messages_renderer, fmt, train_file, system_prompt,
+                            stats["train"])
     gd = data.get("general_data")
     general_rows: List[dict] = []
     if gd:
-        general_all = read_jsonl(gd["file"], "general_data.file")
-        for r in general_all:
+        general = read_jsonl(gd["file"], "general_data.file")
+        for r in general:
             r["_general"] = True
-        mixed = mix_general(train_rows, general_all, float(gd.get("ratio", 0.05)), seed)
+        mixed = mix_general(rows, general, float(gd.get("ratio", 0.05)), seed)
         general_rows = [r for r in mixed if r.get("_general")]
-        train_rows = [r for r in mixed if not r.get("_general")]
-        order = mixed
-    else:
-        order = train_rows
-    task_samples = build_samples([r for r in order if not r.get("_general")], data, tokenizer,
-                                 messages_renderer, fmt, "train_file", stats["train"])
-    samples = task_samples
     if general_rows:
-        gen_samples = build_samples([r for r in order if r.get("_general")], data, tokenizer,
-                                    messages_renderer, None, "general_data", stats["general"],
-                                    system_prompt=None)
-        # interleave back in the mixed order
-        rng = random.Random(seed + 1)
-        samples = task_samples + gen_samples
-        rng.shuffle(samples)
+        samples += build_samples(general_rows, data, tokenizer, messages_renderer, None, gd["file"], None,
+                                 stats["general"])
+        random.Random(seed + 1).shuffle(samples)
     if not samples:
         raise RunnerError("data", "no training sample carries loss after masking/truncation",
                           "check completion_only_loss, the chat template and max_length")
@@ -459,7 +446,8 @@ def build_datasets(data: Dict[str, Any], tokenizer: Any,
     if data.get("eval_file"):
         stats["eval"] = {}
         eval_rows = read_jsonl(data["eval_file"], "eval_file")
-        eval_samples = build_samples(eval_rows, data, tokenizer, messages_renderer, fmt, "eval_file", stats["eval"])
+        eval_samples = build_samples(eval_rows, data, tokenizer, messages_renderer, fmt, data["eval_file"],
+                                     system_prompt, stats["eval"])
     pad_id = pad_token_id(tokenizer)
     if data.get("packing"):
         train_ds: Any = PackedDataset(samples, int(data["max_length"]), pad_id)
