@@ -14,6 +14,13 @@ echo "== static checks (tsc --noEmit, eslint, prettier)"
 npm run check
 echo "== code-server + Chromium for the VS Code suite"
 bash scripts/setup-codeserver.sh
+echo "== Python for the runner's CPU tests (needs PyYAML)"
+if python3 -c 'import yaml' 2>/dev/null; then
+  export TUNELAB_PYTHON=python3
+else
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >/dev/null
+  export TUNELAB_PYTHON=/usr/bin/python3
+fi
 echo "== tests"
 export TUNELAB_REQUIRE_CODESERVER=1
 node scripts/run-tests.mjs

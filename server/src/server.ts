@@ -14,6 +14,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, type Analysis, type AnalyzeOptions } from './analysis/engine';
+import { fetchHubModel, hubOptionsFromEnv, looksLikeHubId } from './analysis/models/hub';
 import type { Severity } from './analysis/types';
 import { complete } from './features/completion';
 import { quickFixes } from './features/codeActions';
@@ -29,9 +30,17 @@ import { documentSymbols } from './features/symbols';
 interface Settings {
   validate: { enable: boolean; delayMs: number };
   rules: Record<string, Severity | 'off'>;
+  hub: { enable: boolean };
 }
 
-const DEFAULT_SETTINGS: Settings = { validate: { enable: true, delayMs: 50 }, rules: {} };
+const DEFAULT_SETTINGS: Settings = {
+  validate: { enable: true, delayMs: 50 },
+  rules: {},
+  hub: { enable: true },
+};
+const hub = hubOptionsFromEnv();
+/** Hub fetches started, by model id and revision: each is tried once per session. */
+const hubFetches = new Set<string>();
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -39,6 +48,7 @@ const analyses = new Map<string, { version: number; analysis: Analysis }>();
 const pending = new Map<string, NodeJS.Timeout>();
 let settings: Settings = DEFAULT_SETTINGS;
 let canPullConfiguration = false;
+let canRefreshCodeLens = false;
 
 function fileNameOf(uri: string): string {
   if (uri.startsWith('file:')) {
@@ -52,7 +62,33 @@ function fileNameOf(uri: string): string {
 }
 
 function analysisOptions(): AnalyzeOptions {
-  return { ruleSeverity: settings.rules };
+  return {
+    ruleSeverity: settings.rules,
+    hubCacheDir: settings.hub.enable ? hub.cacheDir : undefined,
+  };
+}
+
+/**
+ * A model neither in the catalog nor local: fetch its config.json from the Hub
+ * in the background, then re-check the open configs. Never awaited on the typing path.
+ */
+function fetchFromHubIfNeeded(analysis: Analysis): void {
+  const name = analysis.plan?.model.nameOrPath;
+  if (!settings.hub.enable || !analysis.dialect || analysis.model || !name || !looksLikeHubId(name))
+    return;
+  const revision = analysis.plan?.model.revision ?? 'main';
+  const key = `${name}@${revision}`;
+  if (hubFetches.has(key)) return;
+  hubFetches.add(key);
+  void fetchHubModel(name, { ...hub, revision }).then((result) => {
+    if (!result.ok) {
+      connection.console.log(`tunelab: ${result.error}`);
+      return;
+    }
+    analyses.clear();
+    for (const document of documents.all()) scheduleValidation(document.uri, 0);
+    if (canRefreshCodeLens) void connection.sendRequest('workspace/codeLens/refresh');
+  });
 }
 
 /** The analysis of the document's current version, computed on demand. */
@@ -61,6 +97,7 @@ function analysisOf(document: TextDocument): Analysis {
   if (cached && cached.version === document.version) return cached.analysis;
   const analysis = analyze(document.getText(), fileNameOf(document.uri), analysisOptions());
   analyses.set(document.uri, { version: document.version, analysis });
+  fetchFromHubIfNeeded(analysis);
   return analysis;
 }
 
@@ -94,6 +131,7 @@ function scheduleValidation(uri: string, delayMs: number): void {
 
 connection.onInitialize((params): InitializeResult => {
   canPullConfiguration = !!params.capabilities.workspace?.configuration;
+  canRefreshCodeLens = !!params.capabilities.workspace?.codeLens?.refreshSupport;
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -123,6 +161,7 @@ async function refreshSettings(): Promise<void> {
     settings = {
       validate: { ...DEFAULT_SETTINGS.validate, ...(fetched?.validate ?? {}) },
       rules: { ...(fetched?.rules ?? {}) },
+      hub: { ...DEFAULT_SETTINGS.hub, ...(fetched?.hub ?? {}) },
     };
   } catch {
     settings = DEFAULT_SETTINGS;

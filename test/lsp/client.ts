@@ -36,9 +36,14 @@ export class LspTestClient {
     readonly connection: ProtocolConnection,
   ) {}
 
-  static async start(settings: Record<string, unknown> = {}): Promise<LspTestClient> {
+  static async start(
+    settings: Record<string, unknown> = {},
+    // Hermetic by default: no Hub lookups leave this machine (port 9 refuses at once).
+    env: NodeJS.ProcessEnv = { ...process.env, HF_ENDPOINT: 'http://127.0.0.1:9' },
+  ): Promise<LspTestClient> {
     const child = spawn(process.execPath, [SERVER_JS, '--stdio'], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      env,
     });
     const connection = createProtocolConnection(
       new StreamMessageReader(child.stdout!),
@@ -56,13 +61,18 @@ export class LspTestClient {
       params.items.map((item) => (item.section === 'tunelab' ? settings : null)),
     );
     connection.onRequest('client/registerCapability', () => null);
+    connection.onRequest('workspace/codeLens/refresh', () => null);
     connection.onNotification('window/logMessage', () => undefined);
     connection.listen();
     await connection.sendRequest('initialize', {
       processId: process.pid,
       rootUri: null,
       capabilities: {
-        workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } },
+        workspace: {
+          configuration: true,
+          didChangeConfiguration: { dynamicRegistration: true },
+          codeLens: { refreshSupport: true },
+        },
         textDocument: {
           publishDiagnostics: { versionSupport: true, codeDescriptionSupport: true },
           completion: { completionItem: { snippetSupport: true } },

@@ -82,6 +82,7 @@ export function buildNativePlan(value: unknown): Plan {
     method,
     model: {
       nameOrPath: str(model.name_or_path),
+      revision: str(model.revision),
       dtype: oneOf(model.dtype, ['bfloat16', 'float16', 'float32', 'auto'] as const) ?? 'auto',
       attnImplementation:
         oneOf(model.attn_implementation, ['sdpa', 'flash_attention_2', 'eager'] as const) ?? 'sdpa',

@@ -30,6 +30,8 @@ export interface Plan {
   method: Method | undefined;
   model: {
     nameOrPath: string | undefined;
+    /** Hub revision (branch, tag or commit); undefined means main. */
+    revision?: string;
     dtype: 'bfloat16' | 'float16' | 'float32' | 'auto';
     attnImplementation: 'sdpa' | 'flash_attention_2' | 'eager';
   };
@@ -57,7 +59,10 @@ export interface Plan {
     deepspeed: string | undefined;
   };
   hardware: {
-    gpu: string | { name: string; memoryGb: number; bf16?: boolean; flashAttention?: boolean } | undefined;
+    gpu:
+      | string
+      | { name: string; memoryGb: number; bf16?: boolean; flashAttention?: boolean }
+      | undefined;
     numGpus: number;
   };
   distributed: { backend: DistributedBackend; zeroStage?: 0 | 1 | 2 | 3 };

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { ruleCatalog } from '../analysis/rules/catalog';
 import { estimateFile } from './estimate';
+import { withHubModel } from './hub';
 import { formatJson, formatText, lintFile, type LintFileResult } from './lint';
 import {
   findSettingsFile,
@@ -15,13 +16,16 @@ import {
 const USAGE = `usage: tunelab <command> [options]
 
 commands:
-  lint [--format text|json] [--gpu ID] [--num-gpus N] [--rule CODE=LEVEL]... [--config FILE] FILE...
+  lint [--format text|json] [--gpu ID] [--num-gpus N] [--rule CODE=LEVEL]... [--config FILE] [--offline] FILE...
         check fine-tuning configs; exit 0 clean, 1 errors found, 2 usage error or unreadable file
-  estimate [--format text|json] [--gpu ID] [--num-gpus N] FILE
+  estimate [--format text|json] [--gpu ID] [--num-gpus N] [--offline] FILE
         peak GPU memory per GPU of the run, with its parts, and the training time
   rules [--format text|json]
         list every diagnostic code with its severity and documentation
   help  show this text
+
+A model that is neither in the built-in catalog nor a local directory is looked up on the
+Hugging Face Hub (HF_ENDPOINT, HF_TOKEN honoured; cached in $TUNELAB_CACHE/hub) unless --offline.
 `;
 
 class UsageError extends Error {}
@@ -53,7 +57,7 @@ function formatOption(format: string | undefined): 'text' | 'json' {
   return format;
 }
 
-function lintCommand(argv: string[]): number {
+async function lintCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -63,6 +67,7 @@ function lintCommand(argv: string[]): number {
       'num-gpus': { type: 'string' },
       rule: { type: 'string', multiple: true },
       config: { type: 'string' },
+      offline: { type: 'boolean', default: false },
     },
   });
   const format = formatOption(values.format);
@@ -73,7 +78,7 @@ function lintCommand(argv: string[]): number {
   const results: LintFileResult[] = [];
   let unreadable = false;
   for (const file of positionals) {
-    const result = lintFile(file, options);
+    const result = lintFile(file, await withHubModel(file, options, values.offline ?? false));
     if ('error' in result) {
       process.stderr.write(`tunelab: ${result.error}\n`);
       unreadable = true;
@@ -86,7 +91,7 @@ function lintCommand(argv: string[]): number {
   return results.some((r) => r.diagnostics.some((d) => d.severity === 'error')) ? 1 : 0;
 }
 
-function estimateCommand(argv: string[]): number {
+async function estimateCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -94,11 +99,16 @@ function estimateCommand(argv: string[]): number {
       format: { type: 'string', default: 'text' },
       gpu: { type: 'string' },
       'num-gpus': { type: 'string' },
+      offline: { type: 'boolean', default: false },
     },
   });
   const format = formatOption(values.format);
   if (positionals.length !== 1) throw new UsageError('estimate needs exactly one FILE');
-  const outcome = estimateFile(positionals[0], parseGpuFlags(values));
+  const file = positionals[0];
+  const outcome = estimateFile(
+    file,
+    await withHubModel(file, parseGpuFlags(values), values.offline ?? false),
+  );
   if (!outcome.ok) {
     process.stderr.write(`tunelab: ${outcome.message}\n`);
     return outcome.exitCode;
@@ -126,14 +136,14 @@ function rulesCommand(argv: string[]): number {
   return 0;
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'lint':
-        return lintCommand(rest);
+        return await lintCommand(rest);
       case 'estimate':
-        return estimateCommand(rest);
+        return await estimateCommand(rest);
       case 'rules':
         return rulesCommand(rest);
       case undefined:
@@ -159,4 +169,6 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

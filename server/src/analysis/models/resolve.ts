@@ -14,6 +14,7 @@ import {
   mergeFields,
   type ArchitectureFields,
 } from './configJson';
+import { cachedHubModelDir, looksLikeHubId } from './hub';
 import type { ModelArchitecture } from './types';
 
 export interface ResolveModelOptions {
@@ -23,6 +24,10 @@ export interface ResolveModelOptions {
   configDir: string;
   /** `model.architecture`: config.json field names, laid over everything else. */
   architecture?: Record<string, unknown>;
+  /** Directory of fetched Hub files (models/hub.ts); consulted after the catalog. */
+  hubCacheDir?: string;
+  /** `model.revision`, for the Hub cache. */
+  revision?: string;
 }
 
 /**
@@ -46,6 +51,8 @@ function resolveUnsafe({
   nameOrPath,
   configDir,
   architecture,
+  hubCacheDir,
+  revision,
 }: ResolveModelOptions): ResolveModelResult {
   const name = nameOrPath?.trim() || undefined;
   let override: ArchitectureFields | undefined;
@@ -71,6 +78,11 @@ function resolveUnsafe({
   if (fromCatalog)
     return { model: { ...fromCatalog, linearModules: [...fromCatalog.linearModules] } };
   if (!name) return { error: 'no model given: set model.name_or_path' };
+  const fromHub =
+    hubCacheDir && looksLikeHubId(name)
+      ? cachedHubModelDir(hubCacheDir, name, revision)
+      : undefined;
+  if (fromHub) return resolveLocal(fromHub, undefined, { id: name, source: 'hub' });
   return { error: `${name} is not in the built-in catalog and is not a local directory` };
 }
 
@@ -91,7 +103,11 @@ function findLocalDirectory(name: string, configDir: string): { dir?: string; er
   return { error: `model directory not found: ${dir}` };
 }
 
-function resolveLocal(dir: string, override: ArchitectureFields | undefined): ResolveModelResult {
+function resolveLocal(
+  dir: string,
+  override: ArchitectureFields | undefined,
+  identity?: { id: string; source: 'hub' },
+): ResolveModelResult {
   const configPath = path.join(dir, 'config.json');
   const config = readJson(configPath);
   if (config.error) return { error: config.error };
@@ -101,11 +117,11 @@ function resolveLocal(dir: string, override: ArchitectureFields | undefined): Re
   if (parsed.error) return { error: `${configPath}: ${parsed.error}` };
   const template = readChatTemplate(dir);
 
-  const names = [path.basename(dir)];
+  const names = identity ? [identity.id] : [path.basename(dir)];
   if (typeof config.value._name_or_path === 'string') names.push(config.value._name_or_path);
   const result = architectureFromFields(mergeFields(parsed.fields, override), {
-    id: dir,
-    source: override ? 'config' : 'config.json',
+    id: identity?.id ?? dir,
+    source: identity?.source ?? (override ? 'config' : 'config.json'),
     names,
     chatTemplateText: template.text,
   });
