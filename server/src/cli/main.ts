@@ -2,8 +2,10 @@
 
 import { parseArgs } from 'node:util';
 import { ruleCatalog } from '../analysis/rules/catalog';
+import { isLaunchSubcommand, LAUNCH_USAGE, runLaunchSubcommand } from '../launch/cli';
 import { estimateFile } from './estimate';
 import { withHubModel } from './hub';
+import { newCommand, templatesCommand } from './newCommand';
 import { formatJson, formatText, lintFile, type LintFileResult } from './lint';
 import {
   findSettingsFile,
@@ -22,6 +24,10 @@ commands:
         peak GPU memory per GPU of the run, with its parts, and the training time
   rules [--format text|json]
         list every diagnostic code with its severity and documentation
+${LAUNCH_USAGE}  templates [--format text|json]
+        list the config templates
+  new TEMPLATE DEST [--model ID] [--gpu ID] [--num-gpus N] [--method full|lora|qlora]
+        write a config and its sample data into DEST; without --method the estimate picks it
   help  show this text
 
 A model that is neither in the built-in catalog nor a local directory is looked up on the
@@ -138,6 +144,7 @@ function rulesCommand(argv: string[]): number {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (isLaunchSubcommand(command)) return runLaunchSubcommand(command!, rest);
   try {
     switch (command) {
       case 'lint':
@@ -146,6 +153,10 @@ async function main(argv: string[]): Promise<number> {
         return await estimateCommand(rest);
       case 'rules':
         return rulesCommand(rest);
+      case 'templates':
+        return templatesCommand(rest);
+      case 'new':
+        return newCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -1,0 +1,202 @@
+// target: ssh. Files are synced to `launch.ssh.workdir`, then the job starts
+// detached (`setsid nohup sh run.sh > log 2>&1 < /dev/null &`, infra.md) so
+// it outlives the connection and the editor; the log is followed with
+// `tail -c +OFFSET -F`. Secrets travel as `export NAME='value'` lines on the
+// stdin of `sh -s`: never in argv, never in a file.
+
+import * as path from 'node:path';
+import { runnerArgv, sshRunScript } from './jobScript';
+import { remoteJoin, shPath, shQuote, exportLines } from './shell';
+import { spawnRemote, runRemote, type SshConnection } from './sshClient';
+import type { RecordedSsh, RunRecord } from './runRecord';
+import {
+  generatedEntry,
+  planSync,
+  REMOTE_RUNNER_DIR,
+  REMOTE_RUNS_DIR,
+  syncToRemote,
+  type SyncPlan,
+} from './sync';
+import {
+  stateForExit,
+  type LogReader,
+  type PollResult,
+  type StartedJob,
+  type StartRequest,
+  type TargetAdapter,
+} from './target';
+import type { SshSettings } from './launchConfig';
+
+export function recordedSsh(settings: SshSettings): RecordedSsh {
+  return {
+    host: settings.host,
+    destination: settings.destination,
+    port: settings.port,
+    identityFile: settings.identityFile,
+  };
+}
+
+/** A shell word for a path under the directory the script started in. */
+export function baseWord(relative: string): string {
+  return `"$TUNELAB_BASE"/${shQuote(relative)}`;
+}
+
+/** Syncs config, data, runner and the generated files; returns the layout. */
+export async function syncRun(
+  request: StartRequest,
+  connection: SshConnection,
+  workdir: string,
+  generated: (plan: SyncPlan) => { name: string; text: string }[],
+): Promise<SyncPlan> {
+  const plan = planSync(
+    [...request.spec.files, ...(request.extraFiles ?? [])],
+    request.runnerParent,
+  );
+  const entries = [
+    ...plan.entries,
+    ...generated(plan).map((file) => generatedEntry(file.name, file.text)),
+  ];
+  request.onStatus?.(`syncing ${entries.length} files to ${connection.destination}:${workdir}`);
+  const result = await syncToRemote(connection, workdir, entries);
+  request.onStatus?.(`sent ${result.sent.length} files, ${result.unchanged} unchanged`);
+  return plan;
+}
+
+/**
+ * Streams `tail -c +OFFSET -F LOG` until `runningTest` (a shell condition run
+ * in the run directory) turns false. The reader ends 'ended' when the remote
+ * side finished normally and 'dropped' when the connection broke.
+ */
+export function remoteFollow(
+  connection: SshConnection,
+  runDir: string,
+  logName: string,
+  fromOffset: number,
+  runningTest: string,
+  onData: (chunk: Buffer) => void,
+): LogReader {
+  const command =
+    `cd ${shPath(runDir)} 2>/dev/null || exit 3; ` +
+    `tail -c +${fromOffset + 1} -F ${shQuote(logName)} 2>/dev/null & t=$!; ` +
+    `while ${runningTest} && kill -0 "$t" 2>/dev/null; do sleep 0.5; done; ` +
+    // tail wakes on inotify within milliseconds; the follower also compares sizes after the end.
+    `sleep 0.5; kill "$t" 2>/dev/null; exit 0`;
+  const child = spawnRemote(connection, command);
+  child.stdout?.on('data', (chunk: Buffer) => onData(chunk));
+  child.stderr?.resume();
+  const done = new Promise<'ended' | 'dropped'>((resolve) => {
+    child.on('error', () => resolve('dropped'));
+    child.on('close', (code) => resolve(code === 0 ? 'ended' : 'dropped'));
+  });
+  return { done, cancel: () => child.kill('SIGTERM') };
+}
+
+export function startDetachedScript(
+  workdir: string,
+  runRelative: string,
+  secrets: Record<string, string>,
+): string {
+  const run = shQuote(runRelative);
+  return (
+    exportLines(secrets, 'launch.secrets') +
+    `cd ${shPath(workdir)} || exit 1\n` +
+    `R=${run}\n` +
+    // `;` not `&&` before setsid, and all three streams redirected, or ssh waits for the job.
+    `if command -v setsid >/dev/null 2>&1; then\n` +
+    `  setsid nohup sh "$R/run.sh" > "$R/log" 2>&1 < /dev/null &\n` +
+    `else\n` +
+    `  nohup sh "$R/run.sh" > "$R/log" 2>&1 < /dev/null &\n` +
+    `fi\n` +
+    `echo $! > "$R/pid"\n` +
+    `cat "$R/pid"\n`
+  );
+}
+
+export class SshTarget implements TargetAdapter {
+  constructor(private readonly sshConfigFile?: string) {}
+
+  private connection(record: { ssh?: RecordedSsh }): SshConnection {
+    if (!record.ssh) throw new Error('this run has no ssh host recorded');
+    return { ...record.ssh, configFile: this.sshConfigFile };
+  }
+
+  async start(request: StartRequest): Promise<StartedJob> {
+    const settings = request.spec.ssh;
+    if (!settings) throw new Error('launch.ssh.host is not set');
+    const ssh = recordedSsh(settings);
+    const connection = { ...ssh, configFile: request.sshConfigFile ?? this.sshConfigFile };
+    const runRelative = `${REMOTE_RUNS_DIR}/${request.id}`;
+    let argv: string[] = [];
+    await syncRun(request, connection, settings.workdir, (plan) => {
+      const configDir = path.posix.dirname(plan.configRelative);
+      argv =
+        request.jobArgv ??
+        runnerArgv(request.spec, 'train', path.posix.basename(plan.configRelative));
+      const script = sshRunScript({
+        runId: request.id,
+        configDirWord: baseWord(configDir),
+        runnerPathWord: request.runnerParent ? baseWord(REMOTE_RUNNER_DIR) : undefined,
+        exitCodeWord: baseWord(`${runRelative}/exit_code`),
+        env: request.spec.env,
+        argv,
+      });
+      return [{ name: `${runRelative}/run.sh`, text: script }];
+    });
+    request.onStatus?.(`starting on ${settings.host}`);
+    const started = await runRemote(connection, 'sh -s', {
+      input: startDetachedScript(settings.workdir, runRelative, request.secrets),
+    });
+    const pid = Number(started.stdout.trim().split('\n').pop());
+    if (started.code !== 0 || !Number.isInteger(pid) || pid <= 0)
+      throw new Error(
+        `starting the job on ${settings.host} failed: ${started.stderr.trim() || started.stdout.trim()}`,
+      );
+    const runDir = remoteJoin(settings.workdir, runRelative);
+    return {
+      pid,
+      runDir,
+      logPath: `${runDir}/log`,
+      workdir: settings.workdir,
+      ssh,
+      command: argv,
+      state: 'running',
+    };
+  }
+
+  readLog(record: RunRecord, fromOffset: number, onData: (chunk: Buffer) => void): LogReader {
+    const running = `[ ! -e exit_code ] && kill -0 "$(cat pid 2>/dev/null)" 2>/dev/null`;
+    return remoteFollow(this.connection(record), record.runDir, 'log', fromOffset, running, onData);
+  }
+
+  async poll(record: RunRecord): Promise<PollResult> {
+    const command =
+      `cd ${shPath(record.runDir)} 2>/dev/null || { echo missing; exit 0; }; ` +
+      `size=$(wc -c < log 2>/dev/null); ` +
+      `if [ -e exit_code ]; then echo "exit $(cat exit_code) $size"; ` +
+      `elif kill -0 "$(cat pid 2>/dev/null)" 2>/dev/null; then echo "running 0 $size"; ` +
+      `else echo "gone 0 $size"; fi`;
+    const result = await runRemote(this.connection(record), command, { timeoutMs: 60_000 });
+    const [word, code, size] = result.stdout.trim().split(/\s+/);
+    const logSize = size === undefined ? undefined : Number(size);
+    if (word === 'exit') {
+      const exitCode = Number(code);
+      return { state: stateForExit(exitCode), exitCode, logSize };
+    }
+    if (word === 'running') return { state: 'running', logSize };
+    if (word === 'missing')
+      return { state: 'lost', message: `${record.runDir} is gone on ${record.ssh?.host}` };
+    return { state: 'lost', logSize, message: 'the job is gone and left no exit code' };
+  }
+
+  async stop(record: RunRecord, force: boolean): Promise<void> {
+    // TERM goes to run.sh, which forwards it to the runner exactly once;
+    // KILL goes to the whole session setsid made (runner and torchrun workers).
+    const kill = force
+      ? `kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"`
+      : `kill -TERM "$pid"`;
+    const command =
+      `cd ${shPath(record.runDir)} && [ ! -e exit_code ] && pid=$(cat pid) && ` +
+      `[ -n "$pid" ] && { ${kill}; }`;
+    await runRemote(this.connection(record), command, { timeoutMs: 60_000 });
+  }
+}
