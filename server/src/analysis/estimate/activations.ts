@@ -70,9 +70,15 @@ export function layerSavedPerToken(
     a * (2 * layout.qWidth + 2 * layout.kvWidth) + // q, k, v, out kept by sdpa/flash
     4 * layout.heads + // log-sum-exp
     (full ? a * layout.qWidth : 0); // o_proj input (contiguous copy of the output)
+  if (layout.fused) {
+    // v is a view of the fused qkv output, so the whole output stays alive.
+    attention += a * (layout.qWidth + layout.kvWidth);
+  }
   if (s.attention === 'eager') {
-    // k/v repeated to all heads; softmax output in fp32 and its 16-bit cast.
-    attention += 2 * a * (layout.qWidth - layout.kvWidth) + (4 + a) * layout.heads * s.seqLen;
+    // k/v repeated to all heads; softmax output in fp32 and its 16-bit cast;
+    // attention-logit softcapping (Gemma 2) also keeps tanh's output.
+    const scores = (4 + a + (layout.logitSoftcap ? a : 0)) * layout.heads * s.seqLen;
+    attention += 2 * a * (layout.qWidth - layout.kvWidth) + scores;
   }
   if (layout.qkNorm) {
     attention += (4 + (full ? a : 0)) * (layout.qWidth + layout.kvWidth);

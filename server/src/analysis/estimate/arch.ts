@@ -34,7 +34,7 @@ export interface Layout {
   qkNorm: boolean;
   normsPerLayer: number;
   fused: boolean;
-  /** Final-logit softcapping in the forward (Gemma 2). */
+  /** Final-logit (and, in eager attention, attention-logit) softcapping (Gemma 2). */
   logitSoftcap: boolean;
   linears: LinearShape[];
 }

@@ -12,6 +12,8 @@ export interface PlanOverrides {
   alpha?: number;
   dropout?: number;
   targets?: 'all-linear' | string[];
+  dora?: boolean;
+  modulesToSave?: string[];
   maxLength?: number;
   microBatch?: number;
   gradAccum?: number;
@@ -55,8 +57,8 @@ export function makePlan(o: PlanOverrides = {}): Plan {
             dropout: o.dropout ?? 0.05,
             targetModules: o.targets ?? 'all-linear',
             useRslora: false,
-            useDora: false,
-            modulesToSave: [],
+            useDora: o.dora ?? false,
+            modulesToSave: o.modulesToSave ?? [],
           },
     data: {
       trainFile: undefined,
