@@ -19,6 +19,7 @@ const SUITES = {
   cli: ['test/cli'],
   runner: ['test/runner'],
   vscode: ['test/vscode'],
+  ui: ['test/ui'],
 };
 
 function collect(dir) {

@@ -5,7 +5,7 @@
 //   images/diagnostics.png  mistakes.finetune.yaml with squiggles and the Problems panel
 //   images/hover.png        the hover documentation of `lora_alpha`
 //   images/completion.png   key completion inside `lora:`
-//   images/quickfix.png     Ctrl+. on `lora_rank`: "Rename to `r`"
+//   images/quickfix.png     Ctrl+. on `lora_rank`: "Rename to 'r'"
 //
 //   npm run build && node --import tsx scripts/screenshots.ts [--icon-only | --no-icon]
 //

@@ -34,7 +34,9 @@ if [[ ! -d "$WORKSPACE" ]]; then
 fi
 
 DATA="$CACHE/code-server-data"
-mkdir -p "$DATA/extensions" "$DATA/user" "$DATA/config"
+mkdir -p "$DATA/extensions" "$DATA/user/User" "$DATA/config"
+# code-server's port detection would list every port open on this machine.
+[[ -f "$DATA/user/User/settings.json" ]] || echo '{ "remote.autoForwardPorts": false }' >"$DATA/user/User/settings.json"
 export XDG_CONFIG_HOME="$DATA/config" XDG_DATA_HOME="$DATA"
 CS=("$TUNELAB_NODE24" "$TUNELAB_CODESERVER_ENTRY" --user-data-dir "$DATA/user" --extensions-dir "$DATA/extensions")
 "${CS[@]}" --install-extension "$VSIX" --force >/dev/null

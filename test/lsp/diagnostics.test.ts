@@ -54,7 +54,7 @@ test('the "did you mean" quick fix renames the key and the finding goes away', a
   const diagnostics = await client.diagnosticsFor(uri, 1);
   const unknown = diagnostics.find((d) => d.code === 'schema-unknown-key')!;
   const actions = await client.codeActions(uri, unknown.range, [unknown]);
-  const rename = actions.find((a) => a.title.includes('`r`'));
+  const rename = actions.find((a) => a.title === "Rename to 'r'");
   assert.ok(rename?.edit?.changes?.[uri], JSON.stringify(actions));
   assert.equal(rename.isPreferred, true);
   text = applyEdits(text, rename.edit.changes[uri]);

@@ -4,7 +4,7 @@
 //
 //   Quick Open mistakes.finetune.yaml -> squiggles under `lora_rank`
 //   Ctrl+Shift+M -> the Problems panel lists `schema-unknown-key`
-//   cursor on `lora_rank`, Ctrl+. -> "Rename to `r`", Enter
+//   cursor on `lora_rank`, Ctrl+. -> "Rename to 'r'", Enter
 //   -> the line reads `r: 16` and the problem is gone (the others stay)
 //
 //   bash scripts/setup-codeserver.sh     # once per machine
@@ -96,10 +96,10 @@ test(
       await goTo(page, 9, 3);
       const actions = await openQuickFix(page);
       assert.ok(
-        actions.some((a) => a.includes('Rename to `r`')),
+        actions.some((a) => a.includes("Rename to 'r'")),
         `quick fixes offered: ${JSON.stringify(actions)}`,
       );
-      await applyQuickFix(page, 'Rename to `r`');
+      await applyQuickFix(page, "Rename to 'r'");
       step('quick fix applied');
 
       const text = await until(

@@ -31,7 +31,8 @@ export function quickFixes(
     if (!match) continue;
     for (const fix of finding.fixes) {
       actions.push({
-        title: fix.title,
+        // Action titles are plain text in VS Code: `code` marks would show as backticks.
+        title: fix.title.replace(/`([^`]*)`/g, "'$1'"),
         kind: CodeActionKind.QuickFix,
         diagnostics: [toDiagnostic(finding)],
         isPreferred: fix.preferred,

@@ -12,9 +12,14 @@ export function complete(text: string, position: Position): CompletionItem[] {
   const context = cursorContext(text, position);
   if (!context) return [];
   if (context.mode === 'key') {
+    // The schema lists keys in the order people reach for them: keep that order.
     return keysAt(context.path)
-      .filter((key) => !context.siblings.has(key))
-      .map((key) => keyItem([...context.path, key], key, context.replaceRange));
+      .map((key, index) => ({ key, index }))
+      .filter(({ key }) => !context.siblings.has(key))
+      .map(({ key, index }) => ({
+        ...keyItem([...context.path, key], key, context.replaceRange),
+        sortText: String(index).padStart(4, '0'),
+      }));
   }
   return enumAt(context.path).map((value, index) => {
     const label = String(value);

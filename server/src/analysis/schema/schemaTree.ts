@@ -117,7 +117,7 @@ export function typeLabel(schema: JsonSchema, root: JsonSchema = NATIVE_SCHEMA):
       if (b.maximum !== undefined) bounds.push(`≤ ${b.maximum}`);
       if (b.exclusiveMaximum !== undefined) bounds.push(`< ${b.exclusiveMaximum}`);
       if (type === 'array' && b.items) return `list of ${typeLabel(b.items, root)}`;
-      return [type, ...bounds].join(' ');
+      return bounds.length ? `${type} ${bounds.join(', ')}` : type;
     })
     .join(' or ');
 }

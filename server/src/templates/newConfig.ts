@@ -1,0 +1,171 @@
+// Creating a config from templates/: list them, and write one (with the data it
+// names) into a folder, adapted to the chosen base model and GPU, with the
+// method the estimate recommends. Shared by `tunelab new` and the editor's
+// "New fine-tuning config" command.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chainEdits, setKey, applyTextEdits } from '../analysis/edits';
+import { analyze, resolveGpu } from '../analysis/engine';
+import { recommendMethod } from '../analysis/estimate/index';
+import { findCatalogModel } from '../analysis/models/catalog';
+import type { ChatTemplateFamily } from '../analysis/models/types';
+import type { Method } from '../analysis/plan';
+import { valueAt } from '../analysis/parse';
+
+export interface TemplateVariant {
+  /** `telecom-support/qlora` */
+  id: string;
+  template: string;
+  method: Method;
+  file: string;
+  /** The first comment line of the config. */
+  description: string;
+}
+
+/** The templates folder shipped next to the bundles (dist/../templates). */
+export function defaultTemplatesDir(): string {
+  return path.resolve(__dirname, '..', 'templates');
+}
+
+export function listTemplates(templatesDir: string): TemplateVariant[] {
+  if (!fs.existsSync(templatesDir)) return [];
+  const variants: TemplateVariant[] = [];
+  for (const template of fs.readdirSync(templatesDir).sort()) {
+    const dir = path.join(templatesDir, template);
+    if (!fs.statSync(dir).isDirectory()) continue;
+    for (const file of fs.readdirSync(dir).sort()) {
+      const match = /^(full|lora|qlora)\.finetune\.ya?ml$/.exec(file);
+      if (!match) continue;
+      const text = fs.readFileSync(path.join(dir, file), 'utf8');
+      const description = /^#\s*(.+)$/m.exec(text)?.[1] ?? '';
+      variants.push({ id: `${template}/${match[1]}`, template, method: match[1] as Method, file: path.join(dir, file), description });
+    }
+  }
+  return variants;
+}
+
+/** Template names the runner knows for each chat family (none: the tokenizer's own). */
+const TEMPLATE_FOR_FAMILY: Partial<Record<ChatTemplateFamily, string>> = {
+  'llama-3': 'llama-3',
+  chatml: 'chatml',
+  mistral: 'mistral',
+  gemma: 'gemma',
+  'phi-3': 'phi-3',
+};
+
+export interface NewConfigRequest {
+  templatesDir: string;
+  /** `telecom-support` (method chosen by recommendation) or `telecom-support/lora`. */
+  template: string;
+  destDir: string;
+  model?: string;
+  gpu?: string;
+  numGpus?: number;
+  /** Overrides the recommendation. */
+  method?: Method;
+}
+
+export interface NewConfigResult {
+  configPath: string;
+  written: string[];
+  method: Method;
+  /** Why this method, when it was recommended. */
+  reason?: string;
+}
+
+export class NewConfigError extends Error {}
+
+export function createConfig(request: NewConfigRequest): NewConfigResult {
+  const [templateName, variantMethod] = request.template.split('/') as [string, Method | undefined];
+  const variants = listTemplates(request.templatesDir).filter((v) => v.template === templateName);
+  if (variants.length === 0) {
+    const known = [...new Set(listTemplates(request.templatesDir).map((v) => v.template))];
+    throw new NewConfigError(`no template ${templateName}; known: ${known.join(', ') || '(none)'}`);
+  }
+  const model = request.model ? findCatalogModel(request.model) : undefined;
+  if (request.model && !model) throw new NewConfigError(`${request.model} is not in the model catalog`);
+  const gpu = request.gpu ? resolveGpu(request.gpu) : undefined;
+  if (request.gpu && !gpu) throw new NewConfigError(`unknown GPU ${request.gpu}; see the GPU ids in the docs (e.g. H100-80GB)`);
+
+  let method = request.method ?? variantMethod;
+  let reason: string | undefined;
+  if (!method) {
+    const baseText = fs.readFileSync(variants[0].file, 'utf8');
+    const base = analyze(baseText, variants[0].file);
+    const chosenModel = model ?? base.model;
+    const chosenGpu = gpu ?? base.gpu;
+    if (chosenModel && chosenGpu) {
+      const rows = base.data?.train?.rows;
+      const recommendation = recommendMethod(chosenModel, chosenGpu, request.numGpus ?? 1, rows, {
+        maxLength: base.plan?.data.maxLength,
+      });
+      method = recommendation.method;
+      reason = recommendation.reason;
+    } else {
+      method = 'lora';
+      reason = 'LoRA is the default when the GPU is not known';
+    }
+  }
+  const variant = variants.find((v) => v.method === method);
+  if (!variant) throw new NewConfigError(`template ${templateName} has no ${method} variant`);
+
+  const text = fs.readFileSync(variant.file, 'utf8');
+  const steps: Parameters<typeof chainEdits>[1] = [];
+  if (model) {
+    steps.push((p) => setKey(p, ['model'], 'name_or_path', model.id));
+    const chatTemplate = TEMPLATE_FOR_FAMILY[model.chatTemplate];
+    steps.push((p) =>
+      valueAt(p.value, ['data', 'chat_template']) !== undefined || model.kind === 'base'
+        ? setKey(p, ['data'], 'chat_template', chatTemplate ?? 'model')
+        : [],
+    );
+  }
+  if (gpu) steps.push((p) => setKey(p, ['hardware'], 'gpu', gpu.id));
+  if (request.numGpus && request.numGpus > 1) steps.push((p) => setKey(p, ['hardware'], 'num_gpus', String(request.numGpus)));
+  const adapted = fitToGpu(applyTextEdits(text, chainEdits(text, steps)), variant.file);
+
+  fs.mkdirSync(request.destDir, { recursive: true });
+  const configPath = path.join(request.destDir, path.basename(variant.file));
+  if (fs.existsSync(configPath)) throw new NewConfigError(`${configPath} exists already; choose another folder`);
+  const written = [configPath];
+  fs.writeFileSync(configPath, adapted);
+  // Copy the data files the config names, keeping their relative paths.
+  const analysis = analyze(adapted, configPath);
+  const sourceDir = path.dirname(variant.file);
+  for (const key of ['train_file', 'eval_file'] as const) {
+    copyRelative(valueAt(analysis.parsed?.value, ['data', key]), sourceDir, request.destDir, written);
+  }
+  copyRelative(valueAt(analysis.parsed?.value, ['data', 'general_data', 'file']), sourceDir, request.destDir, written);
+  const card = path.join(sourceDir, 'DATA_CARD.md');
+  if (fs.existsSync(card)) {
+    const target = path.join(request.destDir, 'DATA_CARD.md');
+    if (!fs.existsSync(target)) {
+      fs.copyFileSync(card, target);
+      written.push(target);
+    }
+  }
+  return { configPath, written, method, reason };
+}
+
+/** Applies the memory quick fix (smaller micro-batch, checkpointing...) until the run fits. */
+function fitToGpu(text: string, fileName: string): string {
+  let current = text;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const tooBig = analyze(current, fileName).findings.find((f) => f.code === 'memory-exceeds-gpu');
+    const fix = tooBig?.fixes?.[0];
+    if (!fix) break;
+    current = applyTextEdits(current, fix.edits);
+  }
+  return current;
+}
+
+function copyRelative(file: unknown, fromDir: string, toDir: string, written: string[]): void {
+  if (typeof file !== 'string' || path.isAbsolute(file)) return;
+  const source = path.join(fromDir, file);
+  const target = path.join(toDir, file);
+  if (!fs.existsSync(source) || fs.existsSync(target)) return;
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.copyFileSync(source, target);
+  written.push(target);
+}
