@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 echo "== npm ci"
 npm ci --no-audit --no-fund --loglevel=error
 echo "== build"
-npm run build
+npm run build:production  # test what ships (minified bundles)
 node scripts/build-vscode-tests.mjs
 echo "== static checks (tsc --noEmit, eslint, prettier)"
 npm run check

@@ -12,7 +12,13 @@ import {
 
 let client: LanguageClient | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+/** What the extension exports to other extensions and to its tests. */
+export interface TunelabApi {
+  /** Milliseconds from loading the bundle to the end of activate(). */
+  activationMs: number;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<TunelabApi> {
   const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
@@ -45,6 +51,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   // Not awaited: activation returns at once and the server starts in the background.
   void client.start();
+  const loadStart = (globalThis as { __tunelabLoadStart?: number }).__tunelabLoadStart ?? 0;
+  const activationMs = performance.now() - loadStart;
+  outputChannel.info(`Tunelab activated in ${activationMs.toFixed(1)} ms`);
+  return { activationMs };
 }
 
 /** Opens the full memory/time breakdown of a config as a Markdown preview. */
