@@ -12,13 +12,19 @@ import {
 
 let client: LanguageClient | undefined;
 
+// How long evaluating this bundle took (imports included), from its first line.
+const bundleLoadMs =
+  performance.now() -
+  ((globalThis as { __tunelabLoadStart?: number }).__tunelabLoadStart ?? performance.now());
+
 /** What the extension exports to other extensions and to its tests. */
 export interface TunelabApi {
-  /** Milliseconds from loading the bundle to the end of activate(). */
+  /** Milliseconds spent by this extension: evaluating its bundle plus running activate(). */
   activationMs: number;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<TunelabApi> {
+  const activateStart = performance.now();
   const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
@@ -51,9 +57,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tunela
   );
   // Not awaited: activation returns at once and the server starts in the background.
   void client.start();
-  const loadStart = (globalThis as { __tunelabLoadStart?: number }).__tunelabLoadStart ?? 0;
-  const activationMs = performance.now() - loadStart;
-  outputChannel.info(`Tunelab activated in ${activationMs.toFixed(1)} ms`);
+  // VS Code may wait between loading the bundle and calling activate(): that wait is not ours.
+  const activationMs = bundleLoadMs + (performance.now() - activateStart);
+  outputChannel.info(
+    `Tunelab activated in ${activationMs.toFixed(1)} ms (bundle ${bundleLoadMs.toFixed(1)} ms)`,
+  );
   return { activationMs };
 }
 
