@@ -12,7 +12,7 @@ import { requireExecutable, runProcess } from './processes';
 import type { RunRecord, RunState } from './runRecord';
 import { exportLines, remoteJoin, shPath, shQuote } from './shell';
 import { runRemote, type SshConnection } from './sshClient';
-import { baseWord, recordedSsh, remoteFollow, syncRun } from './sshTarget';
+import { baseWord, recordedSsh, remoteFollow, syncRun, syncSourceOf } from './sshTarget';
 import { REMOTE_RUNNER_DIR, REMOTE_RUNS_DIR } from './sync';
 import {
   followLocalFile,
@@ -154,7 +154,7 @@ export class SlurmTarget implements TargetAdapter {
     const connection = { ...ssh, configFile: request.sshConfigFile ?? this.sshConfigFile };
     const runRelative = `${REMOTE_RUNS_DIR}/${request.id}`;
     let argv: string[] = [];
-    await syncRun(request, connection, login.workdir, (plan) => {
+    await syncRun(syncSourceOf(request), connection, login.workdir, (plan) => {
       const built = parts(
         request,
         {

@@ -41,24 +41,36 @@ export function baseWord(relative: string): string {
   return `"$TUNELAB_BASE"/${shQuote(relative)}`;
 }
 
+/** What a sync needs: the run's local files, the runner, progress messages. */
+export interface SyncSource {
+  files: readonly string[];
+  runnerParent?: string;
+  onStatus?: (message: string) => void;
+}
+
+export function syncSourceOf(request: StartRequest): SyncSource {
+  return {
+    files: [...request.spec.files, ...(request.extraFiles ?? [])],
+    runnerParent: request.runnerParent,
+    onStatus: request.onStatus,
+  };
+}
+
 /** Syncs config, data, runner and the generated files; returns the layout. */
 export async function syncRun(
-  request: StartRequest,
+  source: SyncSource,
   connection: SshConnection,
   workdir: string,
-  generated: (plan: SyncPlan) => { name: string; text: string }[],
+  generated: (plan: SyncPlan) => { name: string; text: string }[] = () => [],
 ): Promise<SyncPlan> {
-  const plan = planSync(
-    [...request.spec.files, ...(request.extraFiles ?? [])],
-    request.runnerParent,
-  );
+  const plan = planSync(source.files, source.runnerParent);
   const entries = [
     ...plan.entries,
     ...generated(plan).map((file) => generatedEntry(file.name, file.text)),
   ];
-  request.onStatus?.(`syncing ${entries.length} files to ${connection.destination}:${workdir}`);
+  source.onStatus?.(`syncing ${entries.length} files to ${connection.destination}:${workdir}`);
   const result = await syncToRemote(connection, workdir, entries);
-  request.onStatus?.(`sent ${result.sent.length} files, ${result.unchanged} unchanged`);
+  source.onStatus?.(`sent ${result.sent.length} files, ${result.unchanged} unchanged`);
   return plan;
 }
 
@@ -127,7 +139,7 @@ export class SshTarget implements TargetAdapter {
     const connection = { ...ssh, configFile: request.sshConfigFile ?? this.sshConfigFile };
     const runRelative = `${REMOTE_RUNS_DIR}/${request.id}`;
     let argv: string[] = [];
-    await syncRun(request, connection, settings.workdir, (plan) => {
+    await syncRun(syncSourceOf(request), connection, settings.workdir, (plan) => {
       const configDir = path.posix.dirname(plan.configRelative);
       argv =
         request.jobArgv ??

@@ -103,11 +103,13 @@ export function followLocalFile(
     let lastCheck = 0;
     for (;;) {
       if (cancelled) return 'dropped';
-      if (!watcher) {
+      if (!watcher && fs.existsSync(file)) {
         try {
           watcher = fs.watch(file, () => wake?.());
+          // Out of inotify watches, or the file went away: the timer covers it.
+          watcher.on('error', () => undefined);
         } catch {
-          // Not there yet (a pending SLURM job) or not watchable: the timer covers it.
+          // Not watchable (some network file systems): the timer covers it.
         }
       }
       const before = position;
