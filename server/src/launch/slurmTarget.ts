@@ -137,7 +137,9 @@ export class SlurmTarget implements TargetAdapter {
     fs.writeFileSync(scriptPath, script, { mode: 0o644 });
     const sbatch = requireExecutable('sbatch', 'for launch.target slurm');
     request.onStatus?.('submitting with sbatch');
-    // Secrets ride in sbatch's environment (exported to the job by default), never in argv.
+    // Secrets ride in sbatch's environment (exported to the job by default), never in argv
+    // or the job script. SLURM itself keeps a submitted job's environment in its state
+    // directory (readable by SlurmUser only) until the job record is purged (MinJobAge).
     const result = await runProcess(
       [sbatch, ...sbatchOptions(slurmSettings(spec), id, logPath), scriptPath],
       { cwd: spec.configDir, env: { ...process.env, ...request.secrets }, timeoutMs: 120_000 },
