@@ -9,6 +9,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
+import { registerNewConfigCommand } from './newConfig/register';
 
 let client: LanguageClient | undefined;
 
@@ -55,6 +56,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tunela
     vscode.commands.registerCommand('tunelab.showOutput', () => outputChannel.show(true)),
     vscode.commands.registerCommand('tunelab.showEstimate', (uri?: string) => showEstimate(uri)),
   );
+  registerNewConfigCommand(context);
   // Not awaited: activation returns at once and the server starts in the background.
   void client.start();
   // VS Code may wait between loading the bundle and calling activate(): that wait is not ours.
