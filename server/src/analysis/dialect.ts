@@ -1,6 +1,8 @@
-// Decides whether a YAML file is a Tunelab config. Anything else (CI
-// workflows, k8s manifests, ...) must get no diagnostics at all.
+// Decides whether a YAML file is a fine-tuning config and in which dialect:
+// Tunelab's own (native), Axolotl, LLaMA-Factory or TRL's CLI. Anything else
+// (CI workflows, k8s manifests, ...) must get no diagnostics at all.
 
+import { detectFromContent, mightBeDialectConfig, readModeline } from './dialects/detect';
 import { isRecord } from './parse';
 import type { Dialect } from './types';
 
@@ -13,18 +15,31 @@ export function isNativeFileName(fileName: string): boolean {
 }
 
 /**
- * Cheap pre-check before parsing: a file whose name does not mark it and whose
- * text has no top-level `method:` line cannot be a native config.
+ * Cheap pre-check before parsing: a file whose name does not mark it, whose
+ * text has no top-level `method:` line, no `base_model:` / `model_name_or_path:`
+ * line and no `# tunelab:` modeline cannot be a config.
  */
 export function mightBeConfig(fileName: string, text: string): boolean {
-  return isNativeFileName(fileName) || /^method[ \t]*:/m.test(text);
+  return isNativeFileName(fileName) || /^method[ \t]*:/m.test(text) || mightBeDialectConfig(text);
 }
 
-/** Detects the dialect from the file name and the parsed top-level value. */
-export function detectDialect(fileName: string, value: unknown): Dialect | null {
+/**
+ * Detects the dialect. In order: the `override` (a setting), a
+ * `# tunelab: dialect=...` modeline in `text`, a `.finetune.yaml` name, then
+ * the content (native `method` + `model`, then the other tools' keys).
+ */
+export function detectDialect(
+  fileName: string,
+  value: unknown,
+  text?: string,
+  override?: Dialect,
+): Dialect | null {
+  if (override) return override;
+  const modeline = text !== undefined ? readModeline(text).dialect : undefined;
+  if (modeline) return modeline;
   if (isNativeFileName(fileName)) return 'native';
   if (!isRecord(value)) return null;
   const method = value.method;
   if (typeof method === 'string' && METHODS.has(method) && isRecord(value.model)) return 'native';
-  return null;
+  return detectFromContent(value) ?? null;
 }

@@ -3,15 +3,16 @@
 
 import * as path from 'node:path';
 import { detectDialect, isNativeFileName, mightBeConfig } from './dialect';
+import { adaptFinding, dialectView, dialectWhere, type DialectView } from './dialects/index';
 import { findGpu, gpuFromObject } from './hardware/gpus';
 import type { GpuSpec } from './hardware/types';
 import { resolveModel } from './models/resolve';
 import type { ModelArchitecture } from './models/types';
 import { buildNativePlan } from './nativePlan';
-import { isRecord, MAX_CONFIG_BYTES, parseYaml, type ParsedYaml } from './parse';
+import { exactSourceAt, isRecord, MAX_CONFIG_BYTES, parseYaml, type ParsedYaml } from './parse';
 import type { Plan } from './plan';
 import { createRuleContext, type RuleContext } from './rules/context';
-import { RULES } from './rules/index';
+import { rulesFor } from './rules/index';
 import { validateSchema } from './schema/validate';
 import { summarizeData } from './data/inspect';
 import type { DataSummary } from './data/types';
@@ -32,6 +33,8 @@ export interface AnalyzeOptions {
   targetOs?: 'linux' | 'windows' | 'darwin';
   /** Directory of model files fetched from the Hub (models/hub.ts), consulted after the catalog. */
   hubCacheDir?: string;
+  /** The dialect to read the file as, whatever its content says (the `tunelab.dialect` setting). */
+  dialect?: Dialect;
   /** Reads the data files the config names (off the engine so tests and the editor can cache). */
   summarizeData?: (plan: Plan, configDir: string | undefined) => DataSummary;
 }
@@ -45,29 +48,35 @@ export interface Analysis {
   gpu?: GpuSpec;
   estimate?: MemoryEstimate;
   data?: DataSummary;
+  /** For a config of another tool: the native config it amounts to. */
+  view?: DialectView;
   findings: Finding[];
 }
 
 export function analyze(text: string, fileName: string, options: AnalyzeOptions = {}): Analysis {
-  if (!mightBeConfig(fileName, text)) return { dialect: null, findings: [] };
+  if (!options.dialect && !mightBeConfig(fileName, text)) return { dialect: null, findings: [] };
   if (text.length > MAX_CONFIG_BYTES) {
     if (!isNativeFileName(fileName)) return { dialect: null, findings: [] };
     return { dialect: 'native', findings: [tooLargeFinding(text.length)] };
   }
   const parsed = parseYaml(text);
-  const dialect = detectDialect(fileName, parsed.value);
+  const dialect = detectDialect(fileName, parsed.value, text, options.dialect);
   if (!dialect) return { dialect: null, findings: [] };
 
   const findings = [...parsed.findings];
   if (!parsed.complete)
     return { dialect, parsed, findings: applySeverityOverrides(findings, options) };
-  findings.push(...validateSchema(parsed));
+  findings.push(...validateSchema(parsed, dialect));
 
-  const ctx = buildContext(parsed, fileName, options);
-  for (const rule of RULES) {
+  const view =
+    dialect === 'native' ? undefined : dialectView(dialect, parsed.value, text, options.gpu);
+  const ctx = buildContext(parsed, fileName, options, view);
+  for (const rule of rulesFor(dialect)) {
     try {
-      for (const hit of rule.check(ctx))
-        findings.push({ code: rule.code, severity: rule.severity, ...hit });
+      for (const hit of rule.check(ctx)) {
+        const finding: Finding = { code: rule.code, severity: rule.severity, ...hit };
+        findings.push(view ? adaptFinding(view, finding) : finding);
+      }
     } catch (err) {
       // One faulty rule must not hide every other finding.
       findings.push({
@@ -86,17 +95,26 @@ export function analyze(text: string, fileName: string, options: AnalyzeOptions 
     gpu: ctx.gpu,
     estimate: ctx.estimate,
     data: ctx.data,
+    view,
     findings: applySeverityOverrides(findings, options),
   };
 }
 
-function buildContext(parsed: ParsedYaml, fileName: string, options: AnalyzeOptions): RuleContext {
-  const plan = buildNativePlan(parsed.value);
+function buildContext(
+  parsed: ParsedYaml,
+  fileName: string,
+  options: AnalyzeOptions,
+  view?: DialectView,
+): RuleContext {
+  const plan = buildNativePlan(view ? view.value : parsed.value);
+  if (view) {
+    plan.where = dialectWhere(view, plan.where, (p) => exactSourceAt(parsed.root, p) !== undefined);
+  }
   if (options.gpu !== undefined) plan.hardware.gpu = options.gpu;
   if (options.numGpus !== undefined) plan.hardware.numGpus = options.numGpus;
   const configDir =
     options.configDir ?? (path.isAbsolute(fileName) ? path.dirname(fileName) : undefined);
-  const config = isRecord(parsed.value) ? parsed.value : {};
+  const config = view ? view.value : isRecord(parsed.value) ? parsed.value : {};
   const modelSection = isRecord(config.model) ? config.model : {};
   const resolved = resolveModel({
     nameOrPath: plan.model.nameOrPath,
@@ -113,9 +131,13 @@ function buildContext(parsed: ParsedYaml, fileName: string, options: AnalyzeOpti
     modelError: resolved.model ? undefined : resolved.error,
     data: (options.summarizeData ?? summarizeData)(plan, configDir),
     gpu,
-    estimate: resolved.model && plan.method ? estimateMemory(plan, resolved.model, gpu) : undefined,
+    estimate:
+      resolved.model && plan.method && view?.estimable !== false
+        ? estimateMemory(plan, resolved.model, gpu)
+        : undefined,
     targetOs: options.targetOs,
     configDir,
+    view,
   });
 }
 

@@ -38,4 +38,10 @@ export interface Finding {
 /** A path into the config's value tree, e.g. ['lora', 'target_modules', 2]. */
 export type Path = readonly (string | number)[];
 
-export type Dialect = 'native';
+/**
+ * The config formats Tunelab reads: its own (`native`), Axolotl (`axolotl train`),
+ * LLaMA-Factory (`llamafactory-cli train`) and TRL's CLI (`trl sft --config`).
+ */
+export type Dialect = 'native' | 'axolotl' | 'llamafactory' | 'trl';
+
+export const DIALECTS: readonly Dialect[] = ['native', 'axolotl', 'llamafactory', 'trl'];

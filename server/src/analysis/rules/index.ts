@@ -1,8 +1,28 @@
-// The registry of semantic rules. Each group lists its rules in catalog order.
+// The registry of semantic rules. Each group lists its rules in catalog order;
+// the dialect rules (traps of Axolotl, LLaMA-Factory and TRL) come last.
 
+import type { Dialect } from '../types';
 import { DATA_RULES } from './dataRules';
+import { DIALECT_RULES } from './dialectRules';
 import { MEMORY_RULES } from './memoryRules';
 import { METHOD_RULES } from './methodRules';
 import type { Rule } from './rule';
 
-export const RULES: readonly Rule[] = [...METHOD_RULES, ...DATA_RULES, ...MEMORY_RULES];
+export const RULES: readonly Rule[] = [
+  ...METHOD_RULES,
+  ...DATA_RULES,
+  ...MEMORY_RULES,
+  ...DIALECT_RULES,
+];
+
+const BY_DIALECT = new Map<Dialect, readonly Rule[]>();
+
+/** The rules that apply to a config of `dialect`, in catalog order. */
+export function rulesFor(dialect: Dialect): readonly Rule[] {
+  let rules = BY_DIALECT.get(dialect);
+  if (!rules) {
+    rules = RULES.filter((r) => !r.dialects || r.dialects.includes(dialect));
+    BY_DIALECT.set(dialect, rules);
+  }
+  return rules;
+}

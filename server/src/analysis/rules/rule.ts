@@ -1,7 +1,7 @@
 // The shape of a semantic rule. One rule per file, each with its doc text;
 // rules read the shared context and never re-parse.
 
-import type { QuickFix, Range, Severity } from '../types';
+import type { Dialect, QuickFix, Range, Severity } from '../types';
 import type { RuleContext } from './context';
 
 export interface RuleDoc {
@@ -25,5 +25,10 @@ export interface Rule {
   code: string;
   severity: Severity;
   doc: RuleDoc;
+  /**
+   * The dialects the rule applies to; every dialect when absent (the rule then
+   * reads the config through native paths, which other dialects translate).
+   */
+  dialects?: readonly Dialect[];
   check(ctx: RuleContext): RuleHit[];
 }

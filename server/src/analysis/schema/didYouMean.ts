@@ -60,13 +60,17 @@ const KEY_ALIASES: Record<string, Record<string, string>> = {
   },
 };
 
-/** The most likely intended key among `candidates`, or undefined. */
+/**
+ * The most likely intended key among `candidates`, or undefined. `aliases`
+ * replaces the native section's table (other dialects bring their own).
+ */
 export function suggestKey(
   section: string,
   key: string,
   candidates: readonly string[],
+  aliases?: Record<string, string>,
 ): string | undefined {
-  const alias = KEY_ALIASES[section]?.[key.toLowerCase()];
+  const alias = (aliases ?? KEY_ALIASES[section])?.[key.toLowerCase()];
   if (alias && candidates.includes(alias)) return alias;
   return closest(key, candidates);
 }

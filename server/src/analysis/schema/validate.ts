@@ -6,8 +6,16 @@ import renamedKeys from '../../../../schemas/renamed-keys.json';
 import { removeKey } from '../edits';
 import { exactSourceAt, sourceAt, type ParsedYaml } from '../parse';
 import type { Finding, Path, QuickFix, Range } from '../types';
+import { DIALECT_RENAMED_KEYS } from '../dialects/renamed';
+import {
+  DIALECT_KEY_ALIASES,
+  DIALECT_LABEL,
+  schemaFor,
+  UNKNOWN_KEY_BEHAVIOUR,
+} from '../dialects/schemas';
+import type { Dialect } from '../types';
 import { closest, suggestKey } from './didYouMean';
-import { keysAt, NATIVE_SCHEMA, schemaAt, sectionsDeclaring, typeLabel } from './schemaTree';
+import { keysAt, schemaAt, sectionsDeclaring, typeLabel, type JsonSchema } from './schemaTree';
 
 export interface RenamedKey {
   section: string;
@@ -22,30 +30,53 @@ export interface RenamedKey {
 
 export const RENAMED_KEYS = renamedKeys as RenamedKey[];
 
-let compiled: ValidateFunction | undefined;
-function validator(): ValidateFunction {
-  // Compiled once per process: ajv generates code, which costs a few ms.
-  compiled ??= new Ajv({ allErrors: true, strict: false }).compile(NATIVE_SCHEMA);
-  return compiled;
+/** The dialect being validated: its schema and renamed keys. */
+interface Target {
+  dialect: Dialect;
+  root: JsonSchema;
+  renamed: readonly RenamedKey[];
 }
 
-export function validateSchema(parsed: ParsedYaml): Finding[] {
+const compiled = new Map<Dialect, ValidateFunction>();
+function validator(dialect: Dialect): ValidateFunction {
+  // Compiled once per process and dialect: ajv generates code, which costs a few ms.
+  let validate = compiled.get(dialect);
+  if (!validate) {
+    validate = new Ajv({ allErrors: true, strict: false }).compile(schemaFor(dialect));
+    compiled.set(dialect, validate);
+  }
+  return validate;
+}
+
+const EMPTY_NEEDS: Record<Dialect, string> = {
+  native: '`method` and `model.name_or_path`',
+  axolotl: '`base_model`, `datasets` and `learning_rate`',
+  llamafactory: '`model_name_or_path`, `stage`, `finetuning_type` and `dataset`',
+  trl: '`model_name_or_path` and `dataset_name`',
+};
+
+export function validateSchema(parsed: ParsedYaml, dialect: Dialect = 'native'): Finding[] {
   if (parsed.value === undefined) {
     return [
       {
         code: 'schema-required',
         severity: 'error',
-        message: 'The config is empty: it needs at least `method` and `model.name_or_path`.',
+        message: `The config is empty: it needs at least ${EMPTY_NEEDS[dialect]}.`,
         range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
       },
     ];
   }
-  const validate = validator();
+  const validate = validator(dialect);
   if (validate(parsed.value)) return [];
-  return errorsToFindings(validate.errors ?? [], parsed);
+  const target: Target = {
+    dialect,
+    root: schemaFor(dialect),
+    renamed: dialect === 'native' ? RENAMED_KEYS : DIALECT_RENAMED_KEYS[dialect],
+  };
+  return errorsToFindings(validate.errors ?? [], parsed, target);
 }
 
-function errorsToFindings(errors: ErrorObject[], parsed: ParsedYaml): Finding[] {
+function errorsToFindings(errors: ErrorObject[], parsed: ParsedYaml, target: Target): Finding[] {
   // A failed anyOf/oneOf also reports each branch's own failure; keep one
   // finding for the whole alternative instead of one per branch.
   const alternativeSchemaPaths = errors
@@ -55,7 +86,7 @@ function errorsToFindings(errors: ErrorObject[], parsed: ParsedYaml): Finding[] 
   const seen = new Set<string>();
   for (const error of errors) {
     if (alternativeSchemaPaths.some((p) => error.schemaPath.startsWith(p))) continue;
-    const finding = errorToFinding(error, parsed);
+    const finding = errorToFinding(error, parsed, target);
     if (!finding) continue;
     const key = `${finding.code}:${finding.range.start.line}:${finding.range.start.character}:${finding.message}`;
     if (seen.has(key)) continue;
@@ -91,18 +122,22 @@ function zeroRange(): Range {
   return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 }
 
-function errorToFinding(error: ErrorObject, parsed: ParsedYaml): Finding | undefined {
+function errorToFinding(
+  error: ErrorObject,
+  parsed: ParsedYaml,
+  target: Target,
+): Finding | undefined {
   const path = pathOf(error.instancePath);
   const where = path.length ? `\`${dotted(path)}\`` : 'The config';
   switch (error.keyword) {
     case 'additionalProperty':
     case 'additionalProperties': {
       const key = String((error.params as { additionalProperty: string }).additionalProperty);
-      return unknownKeyFinding(parsed, path, key);
+      return unknownKeyFinding(parsed, path, key, target);
     }
     case 'required': {
       const missing = (error.params as { missingProperty: string }).missingProperty;
-      const schema = schemaAt([...path, missing]);
+      const schema = schemaAt([...path, missing], target.root);
       // The key when a key is missing from its section; the first line at top level.
       const range = path.length ? keyRange(parsed, path) : firstLineRange(parsed);
       const doc = schema?.description ? ` ${firstSentence(schema.description)}` : '';
@@ -157,10 +192,10 @@ function errorToFinding(error: ErrorObject, parsed: ParsedYaml): Finding | undef
     case 'type':
     case 'anyOf':
     case 'oneOf': {
-      const schema = schemaAt(path);
+      const schema = schemaAt(path, target.root);
       const actual = valueAtPath(parsed.value, path);
       const expected = schema
-        ? typeLabel(schema)
+        ? typeLabel(schema, target.root)
         : String((error.params as { type?: string }).type);
       return {
         code: 'schema-type',
@@ -182,16 +217,18 @@ function errorToFinding(error: ErrorObject, parsed: ParsedYaml): Finding | undef
   }
 }
 
-function unknownKeyFinding(parsed: ParsedYaml, parent: Path, key: string): Finding {
+function unknownKeyFinding(parsed: ParsedYaml, parent: Path, key: string, target: Target): Finding {
   const path = [...parent, key];
   const node = exactSourceAt(parsed.root, path);
   const range = node?.keyRange ?? keyRange(parsed, parent);
   const section = dotted(parent);
-  const renamed = RENAMED_KEYS.find((r) => r.section === section && r.old === key);
+  const renamed = target.renamed.find((r) => r.section === section && r.old === key);
   if (renamed) return renamedKeyFinding(parsed, path, renamed, range);
 
-  const candidates = keysAt(parent);
-  const suggestion = suggestKey(section, key, candidates);
+  const candidates = keysAt(parent, target.root);
+  const aliases =
+    target.dialect === 'native' || section !== '' ? undefined : DIALECT_KEY_ALIASES[target.dialect];
+  const suggestion = suggestKey(section, key, candidates, aliases);
   const fixes: QuickFix[] = [];
   let hint = '';
   if (suggestion) {
@@ -204,14 +241,21 @@ function unknownKeyFinding(parsed: ParsedYaml, parent: Path, key: string): Findi
       });
     }
   } else {
-    const homes = sectionsDeclaring(key).filter((s) => s !== section);
+    const homes = sectionsDeclaring(key, target.root).filter((s) => s !== section);
     if (homes.length) hint = ` \`${key}\` belongs in \`${homes[0]}\`.`;
   }
-  const where = section ? `in \`${section}\`` : 'at the top level';
   const trainingNote =
-    section === 'training' && !suggestion
-      ? ' It may be a TrainingArguments field Tunelab does not know yet; check the spelling against the transformers docs.'
-      : '';
+    target.dialect !== 'native'
+      ? ` ${UNKNOWN_KEY_BEHAVIOUR[target.dialect]}`
+      : section === 'training' && !suggestion
+        ? ' It may be a TrainingArguments field Tunelab does not know yet; check the spelling against the transformers docs.'
+        : '';
+  const where =
+    target.dialect !== 'native' && !section
+      ? `in this ${DIALECT_LABEL[target.dialect]} config`
+      : section
+        ? `in \`${section}\``
+        : 'at the top level';
   return {
     code: 'schema-unknown-key',
     severity: 'warning',

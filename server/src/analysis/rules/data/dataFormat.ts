@@ -4,6 +4,8 @@ import { count, describeFile, namedDataFiles } from './shared';
 export const dataFormat: Rule = {
   code: 'data-format',
   severity: 'error',
+  // Native-only: reads keys (or runner behaviour) the other dialects do not have.
+  dialects: ['native'],
   doc: {
     title: 'A data file line that is not JSON or lacks the fields of `data.format`',
     why: 'Every line of a data file must be one JSON object in the shape `data.format` names: `messages` = `{"messages": [{"role": "system"|"user"|"assistant"|"tool", "content": "..."}]}` with at least one assistant turn; `prompt_completion` = `{"prompt": "...", "completion": "..."}`; `text` = `{"text": "..."}`. The runner stops at the first bad line after loading the model; a row without an assistant turn carries no loss. `data.general_data.file` may mix the three shapes line by line, as the runner reads it.',

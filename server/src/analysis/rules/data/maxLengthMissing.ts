@@ -7,6 +7,8 @@ export const SUGGESTED_MAX_LENGTH = 2048;
 export const maxLengthMissing: Rule = {
   code: 'max-length-missing',
   severity: 'warning',
+  // Native-only: reads keys (or runner behaviour) the other dialects do not have.
+  dialects: ['native'],
   doc: {
     title: '`data.max_length` is not set',
     why: 'The sequence length bounds activation memory per step. Unset, it is whatever the trainer defaults to (TRL 1024, the Tunelab runner 2048, `null` in TRL means no truncation at all), so one very long example can run the GPU out of memory hours into a run, or examples are cut at a length nobody chose. The memory estimate and the truncation check also need the real value.',

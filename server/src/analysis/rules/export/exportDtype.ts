@@ -6,6 +6,8 @@ const SIXTEEN_BIT = ['bfloat16', 'float16'];
 export const exportDtype: Rule = {
   code: 'export-dtype',
   severity: 'warning',
+  // Native-only: reads keys (or runner behaviour) the other dialects do not have.
+  dialects: ['native'],
   doc: {
     title: 'A merged QLoRA model without a 16-bit export dtype',
     why: "After QLoRA the base weights only exist in 4-bit on the GPU, so the merge reloads the base unquantized and adds the adapter. Without an explicit dtype the merged model takes the reload's dtype: float32 in most tools (transformers 4.x loads in float32 unless told otherwise), a checkpoint twice the size of the 16-bit original (32 GB instead of 16 GB for 8B) that serves no better. `export.dtype: float32` does the same on purpose. (The Tunelab runner defaults to bfloat16; stating it keeps the config portable and the size visible.)",

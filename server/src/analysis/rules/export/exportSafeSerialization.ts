@@ -3,6 +3,8 @@ import type { Rule } from '../rule';
 export const exportSafeSerialization: Rule = {
   code: 'export-safe-serialization',
   severity: 'warning',
+  // Native-only: reads keys (or runner behaviour) the other dialects do not have.
+  dialects: ['native'],
   doc: {
     title: '`export.safe_serialization: false` writes pickled weights',
     why: 'With `false`, older transformers write `pytorch_model.bin` pickles instead of `.safetensors`. Serving engines such as vLLM and TGI expect safetensors (memory-mapped, fast to load), the Hub flags pickles, and loading a pickle runs arbitrary code. transformers 5 ignores `false` and writes safetensors anyway, so the setting only does harm.',

@@ -26,7 +26,12 @@ export const memoryExceedsGpu: Rule = {
           ? [
               {
                 title: `Make it fit: ${fix.description}`,
-                edits: planChangeEdits(ctx.parsed, fix.changes),
+                edits: planChangeEdits(
+                  ctx.parsed,
+                  fix.changes,
+                  ctx.edit.setIn,
+                  ctx.dialect === 'native',
+                ),
                 preferred: true,
               },
             ]

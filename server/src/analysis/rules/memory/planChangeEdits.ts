@@ -5,28 +5,47 @@ import { chainEdits, setKey } from '../../edits';
 import type { PlanChange } from '../../estimate/types';
 import type { ParsedYaml } from '../../parse';
 import type { Method } from '../../plan';
-import type { TextEdit } from '../../types';
+import type { Path, TextEdit } from '../../types';
 
-function stepFor(change: PlanChange): (parsed: ParsedYaml) => TextEdit[] {
+/** Writes native `section.key: value` into a parsed text (the dialect's spelling for other dialects). */
+type SetKey = (parsed: ParsedYaml, section: Path, key: string, valueText: string) => TextEdit[];
+
+function stepFor(
+  change: PlanChange,
+  set: SetKey,
+  native: boolean,
+): (parsed: ParsedYaml) => TextEdit[] {
   const value = String(change.value);
   switch (change.field) {
     case 'training.gradientCheckpointing':
-      return (p) => setKey(p, ['training'], 'gradient_checkpointing', value);
+      return (p) => set(p, ['training'], 'gradient_checkpointing', value);
     case 'training.microBatch':
-      return (p) => setKey(p, ['training'], 'per_device_train_batch_size', value);
+      return (p) => set(p, ['training'], 'per_device_train_batch_size', value);
     case 'training.gradAccum':
-      return (p) => setKey(p, ['training'], 'gradient_accumulation_steps', value);
+      return (p) => set(p, ['training'], 'gradient_accumulation_steps', value);
     case 'method':
-      return (p) => convertMethodEdits(p, change.value as Method);
+      return (p) => (native ? convertMethodEdits(p, change.value as Method) : []);
     case 'hardware.numGpus':
-      return (p) => setKey(p, ['hardware'], 'num_gpus', value);
+      return (p) => (native ? setKey(p, ['hardware'], 'num_gpus', value) : []);
     case 'distributed.backend':
-      return (p) => setKey(p, ['launch', 'distributed'], 'backend', value);
+      return (p) => (native ? setKey(p, ['launch', 'distributed'], 'backend', value) : []);
     case 'distributed.zeroStage':
-      return (p) => setKey(p, ['launch', 'distributed'], 'zero_stage', value);
+      return (p) => (native ? setKey(p, ['launch', 'distributed'], 'zero_stage', value) : []);
   }
 }
 
-export function planChangeEdits(parsed: ParsedYaml, changes: readonly PlanChange[]): TextEdit[] {
-  return chainEdits(parsed.text, changes.map(stepFor));
+/**
+ * The edits of the estimator's changes. `set` writes a native key in the
+ * config's dialect; when one change cannot be written there (another tool's
+ * method or GPU count), there is no fix at all rather than half of one.
+ */
+export function planChangeEdits(
+  parsed: ParsedYaml,
+  changes: readonly PlanChange[],
+  set: SetKey = setKey,
+  native = true,
+): TextEdit[] {
+  const steps = changes.map((c) => stepFor(c, set, native));
+  if (!native && steps.some((step) => step(parsed).length === 0)) return [];
+  return chainEdits(parsed.text, steps);
 }

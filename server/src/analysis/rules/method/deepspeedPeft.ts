@@ -18,6 +18,8 @@ export function gpusUsed(ctx: RuleContext): number {
 export const deepspeedPeft: Rule = {
   code: 'deepspeed-peft',
   severity: 'info',
+  // Native-only: reads keys (or runner behaviour) the other dialects do not have.
+  dialects: ['native'],
   doc: {
     title: 'DeepSpeed for LoRA on a single GPU',
     why: "DeepSpeed's ZeRO shards optimizer states, gradients and weights across GPUs: its gain is for full fine-tuning over several GPUs. With LoRA the trainable adapter and its optimizer states are tiny, and on one GPU there is nothing to shard across, so DeepSpeed only adds a dependency, a launcher, start-up time and its own failure modes (and ZeRO-3 does not combine with a quantized QLoRA base on one GPU). Its CPU offload does not help either when the frozen base weights are what fills the GPU.",

@@ -4,6 +4,8 @@ import { reportRange } from './shared';
 export const fullFtForgetting: Rule = {
   code: 'full-ft-forgetting',
   severity: 'info',
+  // Native-only: reads keys (or runner behaviour) the other dialects do not have.
+  dialects: ['native'],
   doc: {
     title: 'Full fine-tuning on task data alone',
     why: 'Full fine-tuning updates every weight toward the task data; with nothing else in the mix the model loses general abilities it had (instruction following, reasoning, other languages): catastrophic forgetting. Mixing a small share of general data back in, a lower learning rate and fewer epochs limit it.',

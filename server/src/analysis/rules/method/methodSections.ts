@@ -22,6 +22,8 @@ function prepareKbitOn(ctx: RuleContext): boolean {
 export const methodSections: Rule = {
   code: 'method-sections',
   severity: 'error',
+  // Native-only: reads keys (or runner behaviour) the other dialects do not have.
+  dialects: ['native'],
   doc: {
     title: 'Sections that do not match the method',
     why: 'The runner builds the model from `method` and passes each section through as keyword arguments: `quantization` to BitsAndBytesConfig, `lora` to peft.LoraConfig. A `quantization` section with `method: lora` loads a quantized base under a plan (and an estimate) for 16-bit LoRA; a `lora` section with `method: full` is ignored while every weight trains, with about ten times the memory; `method: qlora` without `quantization` loads the base in 16 bits; lora and qlora need the adapter settings of a `lora` section.',

@@ -3,6 +3,8 @@ import type { Rule } from '../rule';
 export const modelUnknown: Rule = {
   code: 'model-unknown',
   severity: 'info',
+  // Native-only: reads keys (or runner behaviour) the other dialects do not have.
+  dialects: ['native'],
   doc: {
     title: "The model's architecture is unknown",
     why: "The memory estimate, the target-module check, the 7B gradient-checkpointing check and the checkpoint sizes need the model's layer sizes and module names. They come from the built-in catalog, a local model directory with config.json, or `model.architecture` in the config; for a Hub id outside the catalog Tunelab does not download anything, so those checks stay silent rather than guess.",

@@ -4,6 +4,8 @@ import { reportRange } from '../method/shared';
 export const qloraComputeDtype: Rule = {
   code: 'qlora-compute-dtype',
   severity: 'warning',
+  // Axolotl and LLaMA-Factory derive the compute dtype from bf16/fp16: nothing to set.
+  dialects: ['native', 'trl'],
   doc: {
     title: 'QLoRA compute dtype that is slow or mismatched',
     why: "bitsandbytes dequantizes each 4-bit weight to `bnb_4bit_compute_dtype` for the matmul. float32 (BitsAndBytesConfig's default when the key is missing) runs those matmuls in fp32: several times slower than 16-bit on tensor cores and more activation memory, for no quality gain. float16 while the trainer runs in bf16 mixes two 16-bit formats: activations are cast back and forth, and float16's narrow range can overflow in layers the bf16 run would handle.",

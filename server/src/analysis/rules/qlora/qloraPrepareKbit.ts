@@ -3,6 +3,8 @@ import type { Rule } from '../rule';
 export const qloraPrepareKbit: Rule = {
   code: 'qlora-prepare-kbit',
   severity: 'error',
+  // Native-only: reads keys (or runner behaviour) the other dialects do not have.
+  dialects: ['native'],
   doc: {
     title: 'QLoRA without `prepare_model_for_kbit_training`',
     why: "peft's `prepare_model_for_kbit_training` casts the layer norms, embeddings and lm_head of a 4-bit model to fp32 and makes gradient checkpointing work with frozen inputs. Without it, QLoRA training is numerically fragile (loss spikes, NaN) or silently trains nothing through checkpointed layers. It costs memory (about +2 GiB on an 8B model), which the estimate shows, and is still the recommended step.",

@@ -5,6 +5,8 @@ import { runnerTemplateFor } from './families';
 export const chatTemplateMissing: Rule = {
   code: 'chat-template-missing',
   severity: 'warning',
+  // Native-only: reads keys (or runner behaviour) the other dialects do not have.
+  dialects: ['native'],
   doc: {
     title: 'Chat data on a base model without a chosen chat template',
     why: 'A base (pretrained, not chat-tuned) model has no chat format of its own. With `format: messages` and `chat_template` unset, the runner uses `model`, the tokenizer\'s own template: many base tokenizers have none (the run stops with "the tokenizer has no chat template"), and where one exists its role tokens were never trained in the base model. Whatever template training uses must also be used at inference, so it should be a deliberate, visible choice.',

@@ -57,8 +57,9 @@ export const warmup: Rule = {
     }
     if (value >= LOW && value <= HIGH) return [];
     const name = path[1];
-    // The fix writes the current spelling: `warmup_ratio` becomes `warmup_steps` where it was removed.
-    const key = name === 'warmup_ratio' ? warmupRatioKey() : name;
+    // The fix writes the current spelling: `warmup_ratio` becomes `warmup_steps` where it was removed
+    // (Axolotl and LLaMA-Factory, on transformers 4, keep `warmup_ratio`).
+    const key = name === 'warmup_ratio' && ctx.dialect === 'native' ? warmupRatioKey() : name;
     const why =
       value < LOW
         ? `below ${LOW} the ramp is over in a handful of steps and the first AdamW updates still run at nearly the full learning rate`
