@@ -109,6 +109,8 @@ export class ProgressModel {
 
   private applyMetrics(metrics: Record<string, number>): void {
     const p = this.progress;
+    // The runner's step events carry the same numbers (and the exact step): they rule.
+    if (this.runnerSteps) return;
     if (metrics.epoch !== undefined && Number.isFinite(metrics.epoch)) p.epoch = metrics.epoch;
     const step = p.step ?? 0;
     if ('loss' in metrics) {
@@ -122,14 +124,13 @@ export class ProgressModel {
       } else p.loss = loss;
       if (num(metrics.learning_rate) !== undefined) p.learningRate = metrics.learning_rate;
       if (num(metrics.grad_norm) !== undefined) p.gradNorm = metrics.grad_norm;
-      if (!this.runnerSteps)
-        this.addPoint({
-          step,
-          loss: num(loss),
-          learningRate: num(metrics.learning_rate),
-          gradNorm: num(metrics.grad_norm),
-        });
-    } else if ('eval_loss' in metrics && !this.runnerSteps) {
+      this.addPoint({
+        step,
+        loss: num(loss),
+        learningRate: num(metrics.learning_rate),
+        gradNorm: num(metrics.grad_norm),
+      });
+    } else if ('eval_loss' in metrics) {
       this.addPoint({ step, evalLoss: num(metrics.eval_loss) });
     }
   }
