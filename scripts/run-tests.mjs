@@ -20,6 +20,7 @@ const SUITES = {
   runner: ['test/runner'],
   vscode: ['test/vscode'],
   ui: ['test/ui'],
+  launch: ['test/launch'],
 };
 
 function collect(dir) {

@@ -21,6 +21,8 @@ else
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >/dev/null
   export TUNELAB_PYTHON=/usr/bin/python3
 fi
+echo "== sshd and SLURM on loopback for the launch suite"
+bash scripts/setup-ssh-slurm.sh && export TUNELAB_REQUIRE_INFRA=1
 echo "== tests"
 export TUNELAB_REQUIRE_CODESERVER=1
 node scripts/run-tests.mjs

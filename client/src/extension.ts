@@ -9,6 +9,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
+import { registerLaunchFeatures } from './launch';
 import { registerNewConfigCommand } from './newConfig/register';
 
 let client: LanguageClient | undefined;
@@ -57,6 +58,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tunela
     vscode.commands.registerCommand('tunelab.showEstimate', (uri?: string) => showEstimate(uri)),
   );
   registerNewConfigCommand(context);
+  registerLaunchFeatures(context);
   // Not awaited: activation returns at once and the server starts in the background.
   void client.start();
   // VS Code may wait between loading the bundle and calling activate(): that wait is not ours.

@@ -1,0 +1,174 @@
+// Launch features of the extension: commands (launch, attach, stop, chart,
+// doctor, store secret), the editor-title button and code lens on configs,
+// the Runs view, the `tunelab` task type and quick fixes for run findings.
+// Nothing here runs at activation beyond registering: runs are read when the
+// view opens or a command runs.
+
+import * as vscode from 'vscode';
+import { isFinal } from '../../../server/src/launch/runRecord';
+import { doctorCommand } from './doctorCommand';
+import { RunManager, toRange } from './manager';
+import { RunsTreeProvider, type RunItem } from './runsTree';
+import { SecretStore } from './secrets';
+import { TASK_TYPE, TunelabTaskProvider } from './taskProvider';
+
+const CONFIG_SELECTOR: vscode.DocumentSelector = [
+  { scheme: 'file', pattern: '**/*.finetune.{yaml,yml}' },
+];
+
+/** A code lens on the `launch:` line (or the first line): launch here, check the target. */
+class LaunchCodeLensProvider implements vscode.CodeLensProvider {
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    if (!vscode.workspace.isTrusted) return [];
+    let line = 0;
+    let target = 'local';
+    for (let i = 0; i < document.lineCount; i++) {
+      const text = document.lineAt(i).text;
+      if (/^launch:/.test(text)) line = i;
+      const match = /^\s+target:\s*(local|ssh|slurm)\b/.exec(text);
+      if (match && i > line && line > 0) target = match[1];
+    }
+    const range = new vscode.Range(line, 0, line, 0);
+    return [
+      new vscode.CodeLens(range, {
+        title: `$(play) Launch training (${target})`,
+        command: 'tunelab.launch',
+        arguments: [document.uri],
+      }),
+      new vscode.CodeLens(range, {
+        title: '$(pulse) Check target',
+        command: 'tunelab.doctor',
+        arguments: [document.uri],
+      }),
+    ];
+  }
+}
+
+/** Quick fixes carried by run findings (halve the batch, lower the learning rate...). */
+class RunFixProvider implements vscode.CodeActionProvider {
+  constructor(private readonly manager: RunManager) {}
+
+  provideCodeActions(
+    document: vscode.TextDocument,
+    _range: vscode.Range,
+    context: vscode.CodeActionContext,
+  ) {
+    const actions: vscode.CodeAction[] = [];
+    for (const diagnostic of context.diagnostics) {
+      for (const fix of this.manager.fixes.get(diagnostic) ?? []) {
+        const action = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);
+        action.diagnostics = [diagnostic];
+        action.isPreferred = fix.preferred;
+        action.edit = new vscode.WorkspaceEdit();
+        for (const edit of fix.edits)
+          action.edit.replace(document.uri, toRange(edit.range), edit.newText);
+        actions.push(action);
+      }
+    }
+    return actions;
+  }
+}
+
+function activeConfig(uri?: vscode.Uri): vscode.Uri | undefined {
+  const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
+  if (!target || target.scheme !== 'file') {
+    void vscode.window.showInformationMessage('Tunelab: open a fine-tuning config to launch.');
+    return undefined;
+  }
+  return target;
+}
+
+/** A run id from a command argument (tree item or id) or a quick pick. */
+async function pickRun(
+  tree: RunsTreeProvider,
+  argument: unknown,
+  filter: (item: RunItem) => boolean,
+  placeHolder: string,
+): Promise<string | undefined> {
+  if (typeof argument === 'string') return argument;
+  if (argument && typeof argument === 'object' && 'record' in argument)
+    return (argument as RunItem).record.id;
+  const items = tree.items().filter(filter);
+  if (items.length === 0) {
+    void vscode.window.showInformationMessage('Tunelab: no runs recorded in this workspace.');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    items.map(({ record }) => ({
+      label: record.id,
+      description: `${record.state} · ${record.target}${record.ssh ? ` · ${record.ssh.host}` : ''}`,
+      detail: record.config,
+    })),
+    { placeHolder },
+  );
+  return picked?.label;
+}
+
+export function registerLaunchFeatures(context: vscode.ExtensionContext): void {
+  const output = vscode.window.createOutputChannel('Tunelab Runs', { log: true });
+  const secrets = new SecretStore(context.secrets);
+  const manager = new RunManager(context.extensionPath, secrets, output);
+  const tree = new RunsTreeProvider(
+    () => manager.stores(),
+    (id) => manager.sessions.get(id)?.active ?? false,
+    () => manager.sshConfigFile(),
+  );
+  manager.onRunsChanged = () => tree.refresh();
+  const view = vscode.window.createTreeView('tunelab.runs', { treeDataProvider: tree });
+  const watcher = vscode.workspace.createFileSystemWatcher('**/.tunelab/runs/*.json');
+
+  context.subscriptions.push(
+    output,
+    manager,
+    tree,
+    view,
+    watcher,
+    view.onDidChangeVisibility((event) => tree.setVisible(event.visible)),
+    watcher.onDidCreate(() => tree.refresh()),
+    watcher.onDidChange(() => tree.refresh()),
+    watcher.onDidDelete(() => tree.refresh()),
+    vscode.commands.registerCommand('tunelab.launch', async (uri?: vscode.Uri) => {
+      const target = activeConfig(uri);
+      if (target) await manager.launch(target);
+    }),
+    vscode.commands.registerCommand('tunelab.attachRun', async (argument?: unknown) => {
+      const id = await pickRun(tree, argument, () => true, 'Run to attach to');
+      const found = id ? manager.findRun(id) : undefined;
+      if (found) manager.attach(found.record, found.store);
+    }),
+    vscode.commands.registerCommand('tunelab.stopRun', async (argument?: unknown) => {
+      const id = await pickRun(
+        tree,
+        argument,
+        (item) => !isFinal(item.record.state),
+        'Run to stop',
+      );
+      if (id) await manager.stop(id);
+    }),
+    vscode.commands.registerCommand('tunelab.showRunChart', (argument?: unknown) => {
+      manager.showChart(
+        typeof argument === 'string'
+          ? argument
+          : argument && typeof argument === 'object' && 'record' in argument
+            ? (argument as RunItem).record.id
+            : undefined,
+      );
+    }),
+    vscode.commands.registerCommand('tunelab.refreshRuns', () => tree.refresh()),
+    vscode.commands.registerCommand('tunelab.doctor', (uri?: vscode.Uri) =>
+      doctorCommand(manager, context.extensionPath, uri instanceof vscode.Uri ? uri : undefined),
+    ),
+    vscode.commands.registerCommand('tunelab.storeSecret', (name?: unknown) =>
+      secrets.promptAndStore(typeof name === 'string' ? name : undefined),
+    ),
+    vscode.languages.registerCodeLensProvider(CONFIG_SELECTOR, new LaunchCodeLensProvider()),
+    vscode.languages.registerCodeActionsProvider(
+      { language: 'yaml' },
+      new RunFixProvider(manager),
+      {
+        providedCodeActionKinds: [vscode.CodeActionKind.QuickFix],
+      },
+    ),
+    vscode.tasks.registerTaskProvider(TASK_TYPE, new TunelabTaskProvider(manager)),
+  );
+}
