@@ -75,7 +75,9 @@ export function analyze(text: string, fileName: string, options: AnalyzeOptions 
     try {
       for (const hit of rule.check(ctx)) {
         const finding: Finding = { code: rule.code, severity: rule.severity, ...hit };
-        findings.push(view ? adaptFinding(view, finding) : finding);
+        // Rules written against native keys speak the dialect's words; dialect rules already do.
+        const nativeRule = !rule.dialects || rule.dialects.includes('native');
+        findings.push(view && nativeRule ? adaptFinding(view, finding) : finding);
       }
     } catch (err) {
       // One faulty rule must not hide every other finding.

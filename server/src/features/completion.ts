@@ -4,24 +4,48 @@ import {
   type CompletionItem,
 } from 'vscode-languageserver/node';
 import { cursorContext } from '../analysis/cursor';
-import { enumAt, keysAt, schemaAt, typeLabel, branches } from '../analysis/schema/schemaTree';
-import type { Position, Range } from '../analysis/types';
+import { detectFromContent, readModeline } from '../analysis/dialects/detect';
+import { schemaFor } from '../analysis/dialects/schemas';
+import { isRecord, parseYaml } from '../analysis/parse';
+import {
+  enumAt,
+  keysAt,
+  schemaAt,
+  typeLabel,
+  branches,
+  type JsonSchema,
+} from '../analysis/schema/schemaTree';
+import type { Dialect, Position, Range } from '../analysis/types';
 import { keyDocumentation } from './hover';
 
-export function complete(text: string, position: Position): CompletionItem[] {
+/**
+ * The dialect of a document being typed: its modeline, else its content (an
+ * Axolotl, LLaMA-Factory or TRL config), else native.
+ */
+export function dialectOfText(text: string): Dialect {
+  const modeline = readModeline(text).dialect;
+  if (modeline) return modeline;
+  const value = parseYaml(text).value;
+  if (isRecord(value) && typeof value.method === 'string' && isRecord(value.model)) return 'native';
+  return detectFromContent(value) ?? 'native';
+}
+
+/** Completion items at `position`, from the schema of `dialect` (detected from the text when absent). */
+export function complete(text: string, position: Position, dialect?: Dialect): CompletionItem[] {
   const context = cursorContext(text, position);
   if (!context) return [];
+  const root = schemaFor(dialect ?? dialectOfText(text));
   if (context.mode === 'key') {
     // The schema lists keys in the order people reach for them: keep that order.
-    return keysAt(context.path)
+    return keysAt(context.path, root)
       .map((key, index) => ({ key, index }))
       .filter(({ key }) => !context.siblings.has(key))
       .map(({ key, index }) => ({
-        ...keyItem([...context.path, key], key, context.replaceRange),
+        ...keyItem([...context.path, key], key, context.replaceRange, root),
         sortText: String(index).padStart(4, '0'),
       }));
   }
-  return enumAt(context.path).map((value, index) => {
+  return enumAt(context.path, root).map((value, index) => {
     const label = String(value);
     return {
       label,
@@ -32,10 +56,14 @@ export function complete(text: string, position: Position): CompletionItem[] {
   });
 }
 
-function keyItem(path: string[], key: string, range: Range): CompletionItem {
-  const schema = schemaAt(path);
-  const isObject = schema ? branches(schema).every((b) => b.type === 'object') : false;
-  const values = enumAt(path).filter((v) => typeof v !== 'boolean');
+function keyItem(path: string[], key: string, range: Range, root: JsonSchema): CompletionItem {
+  const schema = schemaAt(path, root);
+  // Other dialects' mappings are nullable (`type: [object, null]`): still a section.
+  const types = schema
+    ? branches(schema, root).flatMap((b) => (Array.isArray(b.type) ? b.type : [b.type]))
+    : [];
+  const isObject = types.includes('object') && types.every((t) => t === 'object' || t === 'null');
+  const values = enumAt(path, root).filter((v) => typeof v !== 'boolean' && v !== null);
   let snippet: string;
   if (isObject) snippet = `${key}:\n\t$0`;
   else if (values.length)
@@ -44,8 +72,8 @@ function keyItem(path: string[], key: string, range: Range): CompletionItem {
   return {
     label: key,
     kind: isObject ? CompletionItemKind.Module : CompletionItemKind.Property,
-    detail: schema ? typeLabel(schema) : undefined,
-    documentation: { kind: 'markdown', value: keyDocumentation(path) ?? '' },
+    detail: schema ? typeLabel(schema, root) : undefined,
+    documentation: { kind: 'markdown', value: keyDocumentation(path, root) ?? '' },
     insertTextFormat: InsertTextFormat.Snippet,
     textEdit: { range, newText: snippet },
   };

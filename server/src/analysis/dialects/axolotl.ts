@@ -198,6 +198,7 @@ export function axolotlView(
       prepare_model_for_kbit_training: [['adapter']],
       data: [['datasets'], ['sequence_len']],
       method: [['adapter'], ['base_model']],
+      training: [['learning_rate'], ['micro_batch_size']],
       '*': [['base_model']],
     },
     write: (path, text) => writeAxolotl(config, path, text),

@@ -152,6 +152,7 @@ export function llamafactoryView(config: Record<string, unknown>): DialectView {
       prepare_model_for_kbit_training: [['quantization_bit']],
       data: [['dataset'], ['template']],
       method: [['finetuning_type'], ['stage']],
+      training: [['learning_rate'], ['num_train_epochs'], ['per_device_train_batch_size']],
       '*': [['model_name_or_path']],
     },
     write: writeLlamaFactory,
@@ -180,6 +181,9 @@ function writeLlamaFactory(path: Path, text: string): DialectWrite | undefined {
   const [section, key] = path.map(String);
   const value = scalarText(text);
   if (section === 'training') {
+    // transformers 4 reads warmup_steps as a count: a ratio goes to warmup_ratio.
+    if (key === 'warmup_steps' && typeof value === 'number' && value < 1)
+      return { path: ['warmup_ratio'], text };
     if (key === 'gradient_checkpointing')
       return { path: ['disable_gradient_checkpointing'], text: value === true ? 'false' : 'true' };
     return TRAINING?.includes(key) ? { path: [key], text } : undefined;

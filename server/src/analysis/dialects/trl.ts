@@ -107,6 +107,7 @@ export function trlView(config: Record<string, unknown>): DialectView {
       prepare_model_for_kbit_training: [['use_peft']],
       data: [['dataset_name'], ['datasets']],
       method: [['use_peft'], ['model_name_or_path']],
+      training: [['learning_rate'], ['num_train_epochs'], ['per_device_train_batch_size']],
       '*': [['model_name_or_path']],
     },
     write: writeTrl,
