@@ -19,6 +19,8 @@ import { runFindings } from '../../server/src/launch/runDiagnostics';
 import { shQuote } from '../../server/src/launch/shell';
 import { gpuIdFor, hardwareEdits, suggestHardware } from '../../server/src/launch/doctor';
 import { parseSlurmStatus } from '../../server/src/launch/slurmTarget';
+import { skipUntilMark } from '../../server/src/launch/sshTarget';
+import { changedEntries, generatedEntry } from '../../server/src/launch/sync';
 import { BASE_CONFIG, NASTY_VALUES } from './infra';
 
 function spec(launch: string, base = BASE_CONFIG) {
@@ -260,4 +262,28 @@ test('doctor: the driver GPU name maps to the catalog id written into hardware.g
     gpus: [{ name: 'Mystery Card 9000', memory_bytes: 12 * 1024 ** 3, bf16: true }],
   })!;
   assert.equal(odd.gpu, '{ name: "Mystery Card 9000", memory_gb: 12, bf16: true }');
+});
+
+test('remote output: a login script printing first does not reach the log or the sync listing', () => {
+  const received: Buffer[] = [];
+  const feed = skipUntilMark((chunk) => received.push(chunk));
+  for (const piece of [
+    'Welcome to the cluster!\n@tunelab-log-',
+    'stream@\nfirst line\n',
+    'second\n',
+  ])
+    feed(Buffer.from(piece));
+  assert.equal(Buffer.concat(received).toString(), 'first line\nsecond\n');
+
+  const entries = [
+    generatedEntry('a', 'x'),
+    { name: 'b', size: 3, mtimeSeconds: 100, mode: 0o644, file: '/dev/null' },
+    { name: 'c', size: 4, mtimeSeconds: 200, mode: 0o644, file: '/dev/null' },
+  ];
+  const listing = 'motd line\n@list\n- \n3 100\n4 999\n';
+  assert.deepEqual(
+    changedEntries(entries, listing).map((e) => e.name),
+    ['a', 'c'],
+  );
+  assert.equal(changedEntries(entries, 'no marker').length, 3, 'unreadable listing: send all');
 });

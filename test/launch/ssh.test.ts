@@ -23,7 +23,6 @@ import {
   loadInfra,
   makeProject,
   NASTY_VALUES,
-  remoteShell,
   replayJob,
   ROOT,
   RUNNER_PARENT,
@@ -43,7 +42,13 @@ function sshLaunch(workdir: string, extra = ''): string {
 }
 
 const uniqueWorkdir = (label: string) => `~/tl-${label}-${crypto.randomBytes(3).toString('hex')}`;
-const remoteHome = () => remoteShell(I, 'printf %s "$HOME"');
+// The test host is this machine: the ssh user's home from the password file.
+const remoteHome = () =>
+  fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((line) => line.startsWith(`${I.sshUser}:`))!
+    .split(':')[5];
 const localPath = (remote: string) => remote.replace(/^~/, remoteHome());
 const cliEnv = () => ({ TUNELAB_SSH_CONFIG: I.sshConfig });
 

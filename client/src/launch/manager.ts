@@ -151,10 +151,12 @@ export class RunManager implements SessionHost, vscode.Disposable {
   /** Follows a run in its own terminal, from the start of its log. */
   attach(record: RunRecord, store: RunStore, terminal?: RunTerminal): RunSession {
     const existing = this.sessions.get(record.id);
-    if (existing?.active) {
+    // Still following, or ended with its whole log on screen: show that terminal again.
+    if (existing && !terminal && (existing.active || existing.hasLiveTerminal)) {
       existing.showTerminal(false);
       return existing;
     }
+    existing?.dispose();
     const session = new RunSession(record, store, this, terminal);
     this.sessions.set(record.id, session);
     this.focused = session;

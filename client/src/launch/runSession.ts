@@ -64,6 +64,15 @@ export class RunSession implements vscode.Disposable {
     return this.state !== 'detached' && !isFinal(this.state as RunState);
   }
 
+  /** Whether this session's terminal still holds the log (open, and following went its course). */
+  get hasLiveTerminal(): boolean {
+    return (
+      this.state !== 'detached' &&
+      this.vsTerminal?.exitStatus === undefined &&
+      this.vsTerminal !== undefined
+    );
+  }
+
   /** Shows the run's terminal, creating it on first use. */
   showTerminal(preserveFocus = true): void {
     if (!this.vsTerminal || this.vsTerminal.exitStatus !== undefined) {

@@ -74,6 +74,24 @@ export async function syncRun(
   return plan;
 }
 
+/** Printed before the log: whatever a login script printed before it is not the log. */
+const STREAM_MARK = '@tunelab-log-stream@';
+
+/** Drops the bytes before the first STREAM_MARK line, then passes everything on. */
+export function skipUntilMark(onData: (chunk: Buffer) => void): (chunk: Buffer) => void {
+  const mark = Buffer.from(`${STREAM_MARK}\n`);
+  let head: Buffer | undefined = Buffer.alloc(0);
+  return (chunk) => {
+    if (!head) return onData(chunk);
+    head = Buffer.concat([head, chunk]);
+    const at = head.indexOf(mark);
+    if (at === -1) return;
+    const rest = head.subarray(at + mark.length);
+    head = undefined;
+    if (rest.length) onData(rest);
+  };
+}
+
 /**
  * Streams `tail -c +OFFSET -F LOG` until `runningTest` (a shell condition run
  * in the run directory) turns false. The reader ends 'ended' when the remote
@@ -89,12 +107,13 @@ export function remoteFollow(
 ): LogReader {
   const command =
     `cd ${shPath(runDir)} 2>/dev/null || exit 3; ` +
+    `printf '%s\\n' ${STREAM_MARK}; ` +
     `tail -c +${fromOffset + 1} -F ${shQuote(logName)} 2>/dev/null & t=$!; ` +
     `while ${runningTest} && kill -0 "$t" 2>/dev/null; do sleep 0.5; done; ` +
     // tail wakes on inotify within milliseconds; the follower also compares sizes after the end.
     `sleep 0.5; kill "$t" 2>/dev/null; exit 0`;
   const child = spawnRemote(connection, command);
-  child.stdout?.on('data', (chunk: Buffer) => onData(chunk));
+  child.stdout?.on('data', skipUntilMark(onData));
   child.stderr?.resume();
   const done = new Promise<'ended' | 'dropped'>((resolve) => {
     child.on('error', () => resolve('dropped'));
@@ -188,7 +207,8 @@ export class SshTarget implements TargetAdapter {
       `elif kill -0 "$(cat pid 2>/dev/null)" 2>/dev/null; then echo "running 0 $size"; ` +
       `else echo "gone 0 $size"; fi`;
     const result = await runRemote(this.connection(record), command, { timeoutMs: 60_000 });
-    const [word, code, size] = result.stdout.trim().split(/\s+/);
+    // The last line: a login script may have printed something before it.
+    const [word, code, size] = (result.stdout.trim().split('\n').pop() ?? '').trim().split(/\s+/);
     const logSize = size === undefined ? undefined : Number(size);
     if (word === 'exit') {
       const exitCode = Number(code);

@@ -86,10 +86,10 @@ export function generatedEntry(name: string, text: string, mode = 0o644): SyncEn
   return { name, data, size: data.length, mtimeSeconds: Math.floor(Date.now() / 1000), mode };
 }
 
-/** One line `SIZE MTIME` (or `-`) per name, GNU stat first, BSD stat second. */
+/** `@list`, then one line `SIZE MTIME` (or `-`) per name; GNU stat first, BSD stat second. */
 export function remoteListCommand(workdir: string, names: readonly string[]): string {
   return (
-    `cd ${shPath(workdir)} 2>/dev/null || exit 0; ` +
+    `echo @list; cd ${shPath(workdir)} 2>/dev/null || exit 0; ` +
     `for f in ${names.map(shQuote).join(' ')}; do ` +
     `stat -c '%s %Y' -- "$f" 2>/dev/null || stat -f '%z %m' -- "$f" 2>/dev/null || echo -; done`
   );
@@ -97,7 +97,11 @@ export function remoteListCommand(workdir: string, names: readonly string[]): st
 
 /** Entries whose remote copy is missing or differs in size or mtime. */
 export function changedEntries(entries: readonly SyncEntry[], listing: string): SyncEntry[] {
-  const lines = listing.split('\n').filter((line) => line.trim() !== '');
+  // After the marker: a login script may print before it.
+  const start = listing.indexOf('@list\n');
+  const lines = (start === -1 ? '' : listing.slice(start + 6))
+    .split('\n')
+    .filter((line) => line.trim() !== '');
   if (lines.length !== entries.length) return [...entries];
   return entries.filter((entry, index) => {
     const [size, mtime] = lines[index].trim().split(/\s+/).map(Number);
