@@ -243,7 +243,8 @@ const KEY_NAMES: Record<string, string> = {
   'training.deepspeed': 'deepspeed',
 };
 
-function writeAxolotl(
+/** How a native key is written in Axolotl (`config`: the file, for conflicts). */
+export function writeAxolotl(
   config: Record<string, unknown>,
   path: Path,
   text: string,

@@ -176,7 +176,9 @@ const KEY_NAMES: Record<string, string> = {
   'model.attn_implementation': 'flash_attn',
 };
 
-function writeLlamaFactory(path: Path, text: string): DialectWrite | undefined {
+/** How a native key is written in LLaMA-Factory. */
+export function writeLlamaFactory(path: Path, text: string): DialectWrite | undefined {
+  TRAINING ??= trainingKeys();
   if (path.length !== 2) return undefined;
   const [section, key] = path.map(String);
   const value = scalarText(text);
@@ -213,6 +215,8 @@ function writeLlamaFactory(path: Path, text: string): DialectWrite | undefined {
   }
   if (section === 'quantization' && key === 'bnb_4bit_quant_type')
     return { path: ['quantization_type'], text };
+  if (section === 'quantization' && key === 'bnb_4bit_use_double_quant')
+    return { path: ['double_quantization'], text };
   if (section === 'model' && key === 'attn_implementation') {
     const name = Object.entries(ATTENTION).find(([, impl]) => impl === value)?.[0];
     return name ? { path: ['flash_attn'], text: name } : undefined;

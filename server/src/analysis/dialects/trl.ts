@@ -4,6 +4,7 @@
 // lora_alpha 32, lora_dropout 0.05; SFTConfig max_length 1024,
 // gradient_checkpointing true, bf16 true unless fp16, learning_rate 2e-5.
 
+import { isRecord } from '../parse';
 import { schemaFor } from './schemas';
 import { scalarText, ViewBuilder, zeroStage, type DialectView, type DialectWrite } from './view';
 import type { Path } from '../types';
@@ -79,8 +80,19 @@ export function trlView(config: Record<string, unknown>): DialectView {
   b.copy('completion_only_loss', ['data', 'completion_only_loss']);
   b.copy('chat_template_path', ['data', 'chat_template']);
   const dataset = b.str('dataset_name');
+  const mixture = b.get('datasets');
+  const only = Array.isArray(mixture) && mixture.length === 1 ? mixture[0] : undefined;
   if (dataset && /\.jsonl?$/i.test(dataset)) {
     b.set(['data', 'train_file'], dataset, 'dataset_name');
+    b.set(['data', 'format'], 'messages');
+  } else if (
+    isRecord(only) &&
+    only.path === 'json' &&
+    typeof only.data_files === 'string' &&
+    /\.jsonl?$/i.test(only.data_files)
+  ) {
+    // `datasets: [{path: json, data_files: train.jsonl}]`: one local JSON Lines file.
+    b.set(['data', 'train_file'], only.data_files, ['datasets', 0, 'data_files']);
     b.set(['data', 'format'], 'messages');
   }
 
@@ -131,7 +143,9 @@ const KEY_NAMES: Record<string, string> = {
   'model.dtype': 'dtype',
 };
 
-function writeTrl(path: Path, text: string): DialectWrite | undefined {
+/** How a native key is written in TRL's CLI config. */
+export function writeTrl(path: Path, text: string): DialectWrite | undefined {
+  TRAINING ??= trainingKeys();
   if (path.length !== 2) return undefined;
   const [section, key] = path.map(String);
   if (section === 'training') return TRAINING?.includes(key) ? { path: [key], text } : undefined;
