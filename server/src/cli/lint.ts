@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { DIALECT_LABEL } from '../analysis/dialects/schemas';
 import { analyze, type AnalyzeOptions } from '../analysis/engine';
 import type { Dialect, Finding } from '../analysis/types';
 import { readConfigFile } from './readConfig';
@@ -44,8 +45,16 @@ export function formatText(results: LintFileResult[]): string {
     }
   }
   const checked = results.filter((r) => r.dialect).length;
+  // Configs of other tools are named in the summary (native ones keep the plain line).
+  const others = new Map<string, number>();
+  for (const r of results)
+    if (r.dialect && r.dialect !== 'native')
+      others.set(DIALECT_LABEL[r.dialect], (others.get(DIALECT_LABEL[r.dialect]) ?? 0) + 1);
+  const which = others.size
+    ? ` (${[...others].map(([label, n]) => `${n} ${label}`).join(', ')})`
+    : '';
   lines.push(
-    `${checked} config${checked === 1 ? '' : 's'} checked: ${counts.error} error${counts.error === 1 ? '' : 's'}, ${counts.warning} warning${counts.warning === 1 ? '' : 's'}, ${counts.info + counts.hint} info`,
+    `${checked} config${checked === 1 ? '' : 's'} checked${which}: ${counts.error} error${counts.error === 1 ? '' : 's'}, ${counts.warning} warning${counts.warning === 1 ? '' : 's'}, ${counts.info + counts.hint} info`,
   );
   return lines.join('\n');
 }
