@@ -109,7 +109,7 @@ test('local: secrets reach the job environment only (no command line, file or lo
   const record = await launchRun(config, {
     workspaceDir: workspace,
     secrets: { HF_TOKEN: secret },
-    ...replayJob(dir, PYTHON, ['--secret', 'HF_TOKEN', '--repeat', '20', '--delay', '0.005']),
+    ...replayJob(dir, PYTHON, ['--secret', 'HF_TOKEN', '--repeat', '6', '--delay', '0.005']),
   });
   const following = follow(workspace, record.id);
   await waitFor(() => fs.statSync(record.logPath).size > 0 || undefined);
@@ -142,4 +142,28 @@ test('local CLI: --detach, then logs --follow interrupted and resumed: every lin
   );
   const stop = await tunelab(['stop', id], workspace);
   assert.match(stop.stderr, /already failed/);
+});
+
+test('local CLI: tunelab stop on a running job; a bad launch value is a config error on its line', async () => {
+  const { dir, config, workspace } = makeProject(BASE_CONFIG, { withReplay: true });
+  const record = await launchRun(config, {
+    workspaceDir: workspace,
+    ...replayJob(dir, PYTHON, ['--repeat', '100', '--delay', '0.01']),
+  });
+  await waitFor(() => fs.statSync(record.logPath).size > 1000 || undefined, 20_000, 'output');
+  const stop = await tunelab(['stop', record.id.slice(0, -2)], workspace);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.match(stop.stderr, /cancelled \(exit 143\)/);
+  assert.match(fs.readFileSync(record.logPath, 'utf8'), /received SIGTERM/);
+
+  const bad = makeProject(
+    BASE_CONFIG + 'launch:\n  target: ssh\n  ssh: { host: "-oProxyCommand=sh" }\n',
+  );
+  const run = await tunelab(['launch', bad.config], bad.workspace);
+  assert.equal(run.code, 2);
+  assert.match(
+    run.stderr,
+    /run\.finetune\.yaml:19:10 error launch-config launch\.ssh\.host: a host may not start with "-"/,
+  );
+  assert.deepEqual(new RunStore(bad.workspace).list(), [], 'nothing recorded, nothing started');
 });

@@ -155,7 +155,7 @@ test('slurm: secrets reach the job by sbatch environment only', { skip }, async 
         '--secret',
         'HF_TOKEN',
         '--repeat',
-        '8',
+        '4',
         '--delay',
         '0.003',
       ]),

@@ -5,7 +5,9 @@
 // --follow` after a Ctrl-C or a dropped connection continues with the next
 // line: none lost, none twice.
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseYaml } from '../analysis/parse';
 import { parseArgs } from 'node:util';
 import { followRun, readRunLog, type FollowResult } from './follow';
 import {
@@ -133,6 +135,16 @@ function report(runStore: RunStore, record: RunRecord, result: FollowResult, mod
   return 1;
 }
 
+/** `FILE:LINE:COL error launch-config ` for the key at `keyPath`, like `tunelab lint` prints. */
+function configErrorPrefix(file: string, keyPath: LaunchConfigError['path']): string {
+  try {
+    const range = keyRange(parseYaml(fs.readFileSync(file, 'utf8')), keyPath);
+    return `${file}:${range.start.line + 1}:${range.start.character + 1} error launch-config `;
+  } catch {
+    return `${file}: `;
+  }
+}
+
 export async function launchCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -168,16 +180,7 @@ export async function launchCommand(argv: string[]): Promise<number> {
     );
   } catch (err) {
     if (err instanceof LaunchConfigError) {
-      const text = (() => {
-        try {
-          const spec = loadLaunchSpec(file);
-          const range = keyRange(spec.parsed, err.path);
-          return `${file}:${range.start.line + 1}:${range.start.character + 1} error launch-config `;
-        } catch {
-          return `${file}: `;
-        }
-      })();
-      process.stderr.write(`${text}${err.message}\n`);
+      process.stderr.write(`${configErrorPrefix(file, err.path)}${err.message}\n`);
       return 2;
     }
     if (err instanceof UnsafeValueError) {
