@@ -603,3 +603,14 @@ def run_train(config_path: str, resume=None, stdout=None) -> int:
     finally:
         signals.restore()
         writer.close()
+        _close_process_group(torch)
+
+
+def _close_process_group(torch) -> None:
+    """Under torchrun, leave the NCCL group cleanly (torch warns about leaked resources otherwise)."""
+    dist = getattr(torch, "distributed", None) if torch is not None else None
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        try:
+            dist.destroy_process_group()
+        except Exception:  # noqa: BLE001 - a failing teardown must not change the run's exit code
+            pass
