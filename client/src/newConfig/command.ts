@@ -35,6 +35,7 @@ import {
   type TemplateDefaults,
   type TemplateItem,
 } from './items';
+import { recommendationFor } from './recommendation';
 import { BACK, inputText, pickOne, type StepAnswer, type StepPosition } from './wizard';
 
 /** Where the command was started from: the paths every step needs. */
@@ -302,13 +303,18 @@ async function detectWithProgress(
 /** The method and why, with the estimate one click away (the code lens shows its headline). */
 function announce(result: NewConfigResult, root: string | undefined): void {
   const shown = displayFolder(result.configPath, root);
-  const why = result.reason ? `recommended by the estimate: ${result.reason}` : 'as chosen';
+  const method = METHOD_LABELS[result.method];
+  let why = result.reason ? `recommended by the estimate: ${result.reason}` : 'as chosen';
+  if (!result.reason) {
+    const recommended = recommendationFor(result.configPath);
+    if (recommended?.method === result.method)
+      why = `which the estimate recommends too: ${recommended.reason}`;
+    else if (recommended)
+      why = `as chosen; the estimate recommends ${METHOD_LABELS[recommended.method]}: ${recommended.reason}`;
+  }
   const showEstimate = 'Show Estimate';
   void vscode.window
-    .showInformationMessage(
-      `Tunelab: created ${shown} with ${METHOD_LABELS[result.method]}, ${why}.`,
-      showEstimate,
-    )
+    .showInformationMessage(`Tunelab: created ${shown} with ${method}, ${why}.`, showEstimate)
     .then((button) => {
       if (button === showEstimate)
         void vscode.commands.executeCommand(
