@@ -7,19 +7,30 @@
 //   images/completion.png   key completion inside `lora:`
 //   images/quickfix.png     Ctrl+. on `lora_rank`: "Rename to 'r'"
 //
-//   npm run build && node --import tsx scripts/screenshots.ts [--icon-only | --no-icon]
+// and a new user's path (test/ui/newUserPath.ts) in an empty project:
+//
+//   images/new-command.png   F1: "Tunelab: New fine-tuning config"
+//   images/new-template.png  the template pick (step 1 of 5)
+//   images/new-config.png    the new QLoRA config: estimate in the code lens, no problems
+//   images/new-warning.png   after `r: 64`: the lora-alpha-ratio warning
+//   images/new-quickfix.png  Ctrl+. on it: "Set lora_alpha: 128"
+//   walkthrough/images/create.png, check.png: parts of new-config and new-warning
+//                            for the Getting Started walkthrough
+//
+//   npm run build && node --import tsx scripts/screenshots.ts [--icon-only | --no-icon | --new-user-only]
 //
 // Needs the install of scripts/setup-codeserver.sh and /usr/bin/chromium.
 // Packages the extension like scripts/start.sh (vsce package --no-dependencies),
 // installs it into fresh user-data/extensions dirs in a temp dir, and opens a
 // copy of templates/telecom-support plus test/fixtures/lora-typos.finetune.yaml
-// as mistakes.finetune.yaml. Every wait is bounded (whole run: 4 minutes);
+// as mistakes.finetune.yaml. Every wait is bounded (whole run: 5 minutes);
 // code-server and Chromium are killed at the end in every case.
 
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
+import { makeEmptyProject, walkNewUserPath, type Moment } from '../test/ui/newUserPath.ts';
 import {
   dismissNotifications,
   goTo,
@@ -40,7 +51,7 @@ import {
 import { findCodeServer } from '../test/vscode/codeserver.ts';
 
 const IMAGES = path.join(repoRoot, 'images');
-const TOTAL_LIMIT_MS = 240_000;
+const TOTAL_LIMIT_MS = 300_000;
 
 const log = (line: string) => process.stdout.write(`[screenshots] ${line}\n`);
 
@@ -105,28 +116,106 @@ async function calm(page: Page): Promise<void> {
   await sleep(300);
 }
 
-async function makeScreenshots(): Promise<void> {
+const SCREENSHOT_SETTINGS = {
+  'workbench.colorTheme': 'Default Dark Modern',
+  'editor.cursorBlinking': 'solid',
+  'editor.lightbulb.enabled': 'on',
+};
+
+function codeServerInstall() {
   const install = findCodeServer();
   if ('missing' in install) {
     throw new Error(`${install.missing}; run: bash scripts/setup-codeserver.sh`);
   }
+  return install;
+}
+
+interface Shot {
+  /** Relative to the repository. */
+  file: string;
+  /** Part of the window (the walkthrough's media column is narrow: crop to what matters). */
+  clip?: { x: number; y: number; width: number; height: number };
+}
+
+const NEW_USER_SHOTS: Record<Moment, Shot[]> = {
+  palette: [{ file: 'images/new-command.png' }],
+  template: [{ file: 'images/new-template.png' }],
+  config: [
+    { file: 'images/new-config.png' },
+    // The tab, the estimate's code lens and the first lines.
+    { file: 'walkthrough/images/create.png', clip: { x: 353, y: 30, width: 720, height: 300 } },
+  ],
+  warning: [
+    { file: 'images/new-warning.png' },
+    // The hover with the warning over `r: 64` and `lora_alpha: 32`.
+    { file: 'walkthrough/images/check.png', clip: { x: 353, y: 140, width: 960, height: 200 } },
+  ],
+  quickfix: [{ file: 'images/new-quickfix.png' }],
+};
+
+/** The new user's path from an empty project, one screenshot per moment. */
+async function makeNewUserScreenshots(vsix: string, tmp: string): Promise<void> {
+  const t0 = Date.now();
+  const workspace = makeEmptyProject(path.join(tmp, 'support-bot'));
+  const wb = await startWorkbench({
+    install: codeServerInstall(),
+    vsix,
+    workspace,
+    viewport: { width: 1400, height: 850 },
+    // The lightbulb would sit on `r: 64` (two-space indent) in the warning shot.
+    settings: { ...SCREENSHOT_SETTINGS, 'editor.lightbulb.enabled': 'off' },
+    log,
+  });
+  const { page } = wb;
+  try {
+    await dismissNotifications(page);
+    await walkNewUserPath(page, {
+      workspace,
+      log,
+      onMoment: async (moment) => {
+        // Let the list, lens or menu finish drawing.
+        await sleep(600);
+        for (const { file, clip } of NEW_USER_SHOTS[moment]) {
+          const target = path.join(repoRoot, file);
+          mkdirSync(path.dirname(target), { recursive: true });
+          await page.screenshot({ path: target, clip });
+          log(`wrote ${file}`);
+        }
+      },
+    });
+    log(`new-user screenshots done in ${Date.now() - t0} ms`);
+  } catch (e) {
+    await keepFailure(page, wb.output());
+    throw e;
+  } finally {
+    await wb.close();
+  }
+}
+
+async function keepFailure(page: Page, output: string): Promise<void> {
+  const failure = path.join(tmpdir(), 'tunelab-screenshots-failure.png');
+  await page.screenshot({ path: failure }).catch(() => undefined);
+  log(`failed; the screen is in ${failure}; code-server output (tail):`);
+  log(output.slice(-3000));
+}
+
+async function makeScreenshots(newUserOnly: boolean): Promise<void> {
+  const install = codeServerInstall();
   const tmp = tempDir('tunelab-screenshots-');
   try {
     const t0 = Date.now();
     const vsix = path.join(tmp, 'tunelab.vsix');
     packageVsix(vsix);
     log(`packaged ${vsix} in ${Date.now() - t0} ms`);
+    await makeNewUserScreenshots(vsix, tmp);
+    if (newUserOnly) return;
     const workspace = makeWorkspace(path.join(tmp, 'telecom-support'));
     const wb = await startWorkbench({
       install,
       vsix,
       workspace,
       viewport: { width: 1400, height: 850 },
-      settings: {
-        'workbench.colorTheme': 'Default Dark Modern',
-        'editor.cursorBlinking': 'solid',
-        'editor.lightbulb.enabled': 'on',
-      },
+      settings: SCREENSHOT_SETTINGS,
       log,
     });
     const { page } = wb;
@@ -223,10 +312,7 @@ async function makeScreenshots(): Promise<void> {
       await calm(page);
       log(`screenshots done in ${Date.now() - t0} ms`);
     } catch (e) {
-      const failure = path.join(tmpdir(), 'tunelab-screenshots-failure.png');
-      await page.screenshot({ path: failure }).catch(() => undefined);
-      log(`failed; the screen is in ${failure}; code-server output (tail):`);
-      log(wb.output().slice(-3000));
+      await keepFailure(page, wb.output());
       throw e;
     } finally {
       await wb.close();
@@ -244,8 +330,9 @@ async function main(): Promise<void> {
     process.exit(124); // the exit hook kills code-server and Chromium
   }, TOTAL_LIMIT_MS);
   timer.unref();
-  if (!args.has('--no-icon')) await makeIcon();
-  if (!args.has('--icon-only')) await makeScreenshots();
+  const newUserOnly = args.has('--new-user-only');
+  if (!args.has('--no-icon') && !newUserOnly) await makeIcon();
+  if (!args.has('--icon-only')) await makeScreenshots(newUserOnly);
 }
 
 main().then(
