@@ -45,7 +45,18 @@ export function dialectView(
  * translating a written value where the dialect spells it differently.
  */
 export function rewriteMessage(view: DialectView, message: string): string {
-  return message.replace(/`([^`\n]+)`/g, (whole, inner: string) => {
+  // Outside code spans, long native key names in prose (`(per_device_train_batch_size × ...)`).
+  const words = Object.entries(view.keyNames).filter(([k]) => k.includes('_') && !k.includes('.'));
+  const prose = (part: string) =>
+    words.reduce(
+      (text, [native, own]) => text.replace(new RegExp(`(?<![\\w.])${native}(?![\\w])`, 'g'), own),
+      part,
+    );
+  const withProse = message
+    .split(/(`[^`\n]*`)/)
+    .map((part, i) => (i % 2 === 1 ? part : prose(part)))
+    .join('');
+  return withProse.replace(/`([^`\n]+)`/g, (whole, inner: string) => {
     const match = /^([A-Za-z_][\w.]*)(?::\s*(.*))?$/.exec(inner);
     if (!match) return whole;
     const [, name, value] = match;
