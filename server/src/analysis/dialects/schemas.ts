@@ -99,7 +99,6 @@ export const DIALECT_KEY_ALIASES: Record<Exclude<Dialect, 'native'>, Record<stri
     sample_packing: 'packing',
     datasets: 'dataset',
     dataset_name: 'dataset',
-    gradient_checkpointing: 'disable_gradient_checkpointing',
     method: 'finetuning_type',
     adapter: 'finetuning_type',
   },
