@@ -13,11 +13,9 @@ test('each schema compiles, says which release it describes and rejects unknown 
     assert.doesNotThrow(() => new Ajv({ allErrors: true, strict: false }).compile(schema));
     assert.match(String(schema.$comment), /Axolotl|LLaMA-Factory|TRL 1\.13/);
     assert.equal(schema.additionalProperties, false);
-    for (const [key, sub] of Object.entries(schema.properties ?? {}))
-      assert.ok(
-        sub.description || key.startsWith('is_') || sub.type,
-        `${dialect}.${key} documented`,
-      );
+    const entries = Object.values(schema.properties ?? {});
+    const documented = entries.filter((sub) => sub.description).length;
+    assert.ok(documented / entries.length > 0.8, `${dialect}: ${documented}/${entries.length}`);
   }
   assert.ok(keysAt([], schemaFor('axolotl')).length > 300);
   assert.ok(keysAt([], schemaFor('llamafactory')).length > 300);
