@@ -99,10 +99,20 @@ describe('new fine-tuning config', () => {
 
   it('"detect" takes the GPUs tunelab_runner doctor reports', async function () {
     if (process.platform === 'win32') this.skip();
+    // The GPU entry exactly as the doctor printed it on an H100 machine (torch
+    // 2.11, driver 580), listed twice: a two-GPU box.
+    const h100 = {
+      name: 'NVIDIA H100 80GB HBM3',
+      memory_bytes: 85017493504,
+      compute_capability: '9.0',
+      bf16: true,
+      multiprocessors: 132,
+    };
     const report = {
+      gpus_source: 'torch',
       gpus: [
-        { name: 'NVIDIA H100 80GB HBM3', memory_bytes: 85_520_809_984, bf16: true },
-        { name: 'NVIDIA H100 80GB HBM3', memory_bytes: 85_520_809_984, bf16: true },
+        { index: 0, ...h100 },
+        { index: 1, ...h100 },
       ],
     };
     const folder = workspaceUri('bots', 'detected').fsPath;
