@@ -90,8 +90,10 @@ export async function newConfigCommand(
     announce(result, surroundings.root);
     return result;
   } catch (err) {
-    if (!(err instanceof NewConfigError || err instanceof DetectGpuError)) throw err;
-    void vscode.window.showErrorMessage(`Tunelab: ${err.message}`);
+    // Expected failures (and a folder that cannot be written) get a message; others are bugs.
+    const writeFailed = typeof (err as NodeJS.ErrnoException).code === 'string';
+    if (!(err instanceof NewConfigError || err instanceof DetectGpuError || writeFailed)) throw err;
+    void vscode.window.showErrorMessage(`Tunelab: ${(err as Error).message}`);
     return undefined;
   }
 }

@@ -145,6 +145,16 @@ describe('new fine-tuning config', () => {
     assert.ok(!fs.existsSync(folder), `${folder} was not created`);
   });
 
+  it('a folder that cannot be made is reported, not thrown', async () => {
+    // A path through a file: mkdir fails with ENOTDIR.
+    const result = await newConfig({
+      template: 'telecom-support',
+      method: 'lora',
+      folder: path.join('ok.finetune.yaml', 'inside'),
+    });
+    assert.equal(result, undefined);
+  });
+
   it('an unknown template is refused', async () => {
     assert.equal(await newConfig({ template: 'no-such-template' }), undefined);
   });
