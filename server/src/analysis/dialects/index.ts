@@ -74,9 +74,17 @@ export function rewriteMessage(view: DialectView, message: string): string {
       const written = view.write(nativePath, value);
       if (written) return `\`${written.path.map(String).join('.')}: ${written.text}\``;
     }
+    // A dotted native path (`data.train_file`) names the key the value came from.
+    if (!dialectKey && value === undefined && name.includes('.') && found)
+      return `\`${formatPath(found.path)}\``;
     if (!dialectKey) return whole;
     return value === undefined ? `\`${dialectKey}\`` : `\`${dialectKey}: ${value}\``;
   });
+}
+
+/** `['datasets', 0, 'path']` → `datasets[0].path`. */
+function formatPath(path: Path): string {
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i ? `.${s}` : s)).join('');
 }
 
 /** Native sections of bare key names that rules write in messages. */

@@ -203,3 +203,26 @@ test('native-only rules stay silent on other tools', () => {
   ])
     assert.ok(!all.includes(code), code);
 });
+
+test('Axolotl list targets are checked item by item; a missing local dataset is named by its key', () => {
+  const yaml = `base_model: Qwen/Qwen2.5-7B
+adapter: lora
+lora_r: 16
+lora_alpha: 32
+lora_target_modules:
+  - q_proj
+  - dense_h_to_4h
+datasets:
+  - path: data/missing.jsonl
+    type: chat_template
+chat_template: chatml
+learning_rate: 0.0002
+`;
+  const options = { fileName: '/nonexistent-dir/run.yml' };
+  const [target] = findings('lora-target-unknown', yaml, options);
+  assert.equal(textAt(yaml, target.range), 'dense_h_to_4h');
+  assert.equal(target.range.start.line, 6);
+  const [missing] = findings('data-file-missing', yaml, options);
+  assert.equal(textAt(yaml, missing.range), 'data/missing.jsonl');
+  assert.match(missing.message, /^`datasets\[0\]\.path`: `data\/missing\.jsonl` does not exist/);
+});
