@@ -4,11 +4,14 @@
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { LogLineSplitter } from '../../server/src/launch/logLines';
 import { parseLogLine, parseMetricsDict, parseRedraw } from '../../server/src/launch/logParser';
 import { formatStatus, ProgressModel, UpdateThrottle } from '../../server/src/launch/progressModel';
-import { SAMPLE_LOG } from './infra';
+import { readLaunchSpec } from '../../server/src/launch/launchConfig';
+import { runFindings } from '../../server/src/launch/runDiagnostics';
+import { BASE_CONFIG, SAMPLE_LOG } from './infra';
 
 const sample = fs.readFileSync(SAMPLE_LOG);
 
@@ -143,4 +146,42 @@ test('UpdateThrottle: at most one flush per interval, the newest state last', as
   await new Promise((resolve) => setTimeout(resolve, 80));
   assert.equal(flushes, 2, 'one trailing flush for the burst');
   throttle.dispose();
+});
+
+// Real runner output from an H100 (transformers 5.17): events land at the end
+// of tqdm's unfinished bar line, labelled bars (`Loading weights:`) pass by.
+function replayFixture(name: string): ProgressModel {
+  const model = new ProgressModel();
+  const splitter = new LogLineSplitter(0, {
+    line: (text) => model.applyLine(text),
+    redraw: (segment) => model.applyRedraw(segment),
+  });
+  splitter.push(fs.readFileSync(path.join(__dirname, 'fixtures', name)));
+  splitter.flushPartial();
+  return model;
+}
+
+test('real runner log (NaN at step 2): events after bars are read; the runner failure wins', () => {
+  const model = replayFixture('runner-nan-h100.log');
+  assert.equal(model.progress.step, 2);
+  assert.equal(model.progress.totalSteps, 200);
+  assert.deepEqual(model.progress.end, { status: 'failed', exitCode: 5 });
+  assert.deepEqual(
+    model.progress.failures.map((f) => [f.type, f.source]),
+    [['nan_loss', 'runner']],
+  );
+  const parsed = readLaunchSpec('/tmp/x/a.finetune.yaml', BASE_CONFIG).parsed;
+  const [finding, ...rest] = runFindings(model.progress.failures, parsed, { target: 'local' });
+  assert.equal(rest.length, 0);
+  assert.equal(finding.code, 'run-nan-loss');
+  assert.match(finding.message, /loss became NaN\/inf by step 2; training stopped/);
+});
+
+test('real runner log (SIGTERM): checkpoint and interrupted end; labelled bars ignored', () => {
+  const model = replayFixture('runner-sigterm-h100.log');
+  assert.equal(model.progress.totalSteps, 3000);
+  assert.equal(model.progress.step, 3);
+  assert.match(model.progress.lastCheckpoint ?? '', /checkpoint-3$/);
+  assert.deepEqual(model.progress.end, { status: 'interrupted', exitCode: 143 });
+  assert.equal(model.points.length, 3);
 });

@@ -122,14 +122,15 @@ function sshSettings(
 }
 
 /** Local data files the config names (relative to the config, as the runner resolves them). */
-function dataFiles(read: Reader, configDir: string, warnings: string[]): string[] {
+function dataFiles(read: Reader, configDir: string, remote: boolean, warnings: string[]): string[] {
   const files: string[] = [];
   const add = (value: unknown) => {
     if (typeof value !== 'string' || value === '') return;
     const expanded = /^~(?=$|[\\/])/.test(value) ? os.homedir() + value.slice(1) : value;
     const resolved = path.resolve(configDir, expanded);
     if (fs.existsSync(resolved) && fs.statSync(resolved).isFile()) files.push(resolved);
-    else warnings.push(`${value}: not found here, so not copied; it must exist on the target`);
+    else if (remote)
+      warnings.push(`${value}: not found here, so not copied; it must exist on the target`);
   };
   add(read.value(['data', 'train_file']));
   add(read.value(['data', 'eval_file']));
@@ -137,7 +138,7 @@ function dataFiles(read: Reader, configDir: string, warnings: string[]): string[
   const deepspeed = read.value(['training', 'deepspeed']);
   if (typeof deepspeed === 'string' && !deepspeed.trimStart().startsWith('{')) add(deepspeed);
   const model = read.value(['model', 'name_or_path']);
-  if (typeof model === 'string' && fs.existsSync(path.resolve(configDir, model)))
+  if (remote && typeof model === 'string' && fs.existsSync(path.resolve(configDir, model)))
     warnings.push(
       `model.name_or_path ${model} is a local directory: it is not copied (models are large); it must exist at the same path on the target`,
     );
@@ -266,7 +267,9 @@ export function readLaunchSpec(
     }
   });
 
-  spec.files.push(...dataFiles(read, configDir, warnings));
+  // Only a remote host needs the files copied (a SLURM job here reads them in place).
+  const remote = spec.target === 'ssh' || (spec.target === 'slurm' && !!spec.slurm?.viaSsh);
+  spec.files.push(...dataFiles(read, configDir, remote, warnings));
   return spec;
 }
 

@@ -21,6 +21,8 @@ export interface ProgressBar {
   remainingSeconds?: number;
   /** Steps per second. */
   rate?: number;
+  /** The bar has a label (`Map:`, `Loading weights:`): not the Trainer's training bar. */
+  labelled?: boolean;
 }
 
 export type FailureType =
@@ -49,14 +51,28 @@ export type LogSignal =
   | { kind: 'failure'; failure: RunFailure };
 
 export const EVENT_PREFIX = '@tunelab ';
+const EVENT_MARK = `${EVENT_PREFIX}{`;
 
-/** Signals in one complete log line (which may hold several `\r` redraws). */
+/**
+ * Signals in one complete log line (which may hold several `\r` redraws).
+ * tqdm writes its bar without a newline, so a runner event printed right
+ * after it lands at the end of the bar's line: events are found anywhere.
+ */
 export function parseLogLine(line: string): LogSignal[] {
-  const trimmed = line.trimStart();
-  if (trimmed.startsWith(EVENT_PREFIX) || trimmed.startsWith('{"event"')) {
-    const event = parseEvent(trimmed);
-    return event ? [{ kind: 'event', event }] : [];
+  const at = line.indexOf(EVENT_MARK);
+  if (at !== -1 || line.startsWith('{"event"')) {
+    const event = parseEvent(at === -1 ? line : line.slice(at));
+    if (event) {
+      const before = at > 0 ? line.slice(0, at) : '';
+      const signals = before.trim() ? plainSignals(before) : [];
+      signals.push({ kind: 'event', event });
+      return signals;
+    }
   }
+  return plainSignals(line);
+}
+
+function plainSignals(line: string): LogSignal[] {
   const signals: LogSignal[] = [];
   // The bar is redrawn before the metrics dict on the same line: read the last one.
   if (line.includes('it/s]') || line.includes('s/it]')) {
@@ -103,6 +119,8 @@ function lastProgressBar(text: string): ProgressBar | undefined {
   if (!last) return undefined;
   const [, step, total, elapsed, remaining, rate, unit] = last;
   const bar: ProgressBar = { step: Number(step), total: Number(total) };
+  const segmentStart = text.lastIndexOf('\r', last.index) + 1;
+  if (/[A-Za-z]/.test(text.slice(segmentStart, last.index))) bar.labelled = true;
   bar.elapsedSeconds = clockSeconds(elapsed);
   if (remaining !== '?') bar.remainingSeconds = clockSeconds(remaining);
   if (rate !== undefined && rate !== '?') {

@@ -55,8 +55,8 @@ export class ProgressModel {
   /** Bumped on every change: the UI redraws only when it moved. */
   version = 0;
   private readonly pointIndex = new Map<number, number>();
-  // Once the runner's own step events arrive, the Trainer's printed dicts
-  // (the same numbers) are not charted twice.
+  // Once the runner has started training (its `start` or `step` events), the
+  // Trainer's printed dicts (the same numbers) are not charted twice.
   private runnerSteps = false;
 
   applyLine(line: string): void {
@@ -97,9 +97,14 @@ export class ProgressModel {
 
   private applyBar(bar: ProgressBar): void {
     const p = this.progress;
-    // tqdm bars of evaluation and tokenization also pass by: follow the
-    // training bar only, known by its total once the runner announced it.
-    if (p.totalSteps !== undefined && bar.total !== p.totalSteps && this.runnerSteps) return;
+    // Other bars pass by too: labelled ones (`Map:`, `Loading weights:`,
+    // `Writing model shards:`) never count; evaluation bars are shorter than
+    // the training bar, and once the runner announced the total, only that counts.
+    if (bar.labelled) return;
+    if (p.totalSteps !== undefined) {
+      if (bar.total < p.totalSteps) return;
+      if (this.runnerSteps && bar.total !== p.totalSteps) return;
+    }
     p.step = bar.step;
     p.totalSteps = bar.total;
     if (bar.rate !== undefined) p.stepsPerSecond = bar.rate;
@@ -142,6 +147,8 @@ export class ProgressModel {
         if (typeof event.stage === 'string') p.stage = event.stage;
         break;
       case 'start':
+        // From here on the runner reports every Trainer log as a step event.
+        this.runnerSteps = true;
         p.stage = 'training';
         p.totalSteps = num(event.estimated_steps) ?? p.totalSteps;
         p.step = num(event.global_step) ?? p.step;
@@ -185,6 +192,8 @@ export class ProgressModel {
         if (typeof event.message === 'string') p.warnings.push(event.message);
         break;
       case 'error':
+        // The runner's own account replaces what was inferred from the log for the same problem.
+        p.failures = p.failures.filter((f) => f.type !== String(event.type ?? 'internal'));
         this.addFailure({
           type: String(event.type ?? 'internal'),
           message: String(event.message ?? 'the runner failed'),

@@ -80,12 +80,14 @@ function nanFinding(parsed: ParsedYaml, failure: RunFailure): Finding {
   const fp16 = valueAt(parsed.value, ['training', 'fp16']) === true;
   const rate = numberAt(parsed, ['training', 'learning_rate']);
   const fixes: QuickFix[] = [];
-  if (rate !== undefined && rate > 0)
+  if (rate !== undefined && rate > 0) {
+    const lower = yamlScalar(Number((rate / 10).toPrecision(3)));
     fixes.push({
-      title: `Lower learning_rate to ${yamlScalar(rate / 10)}`,
+      title: `Lower learning_rate to ${lower}`,
       preferred: !fp16,
-      edits: setKey(parsed, ['training'], 'learning_rate', yamlScalar(rate / 10)),
+      edits: setKey(parsed, ['training'], 'learning_rate', lower),
     });
+  }
   if (fp16)
     fixes.push({
       title: 'Train in bf16 instead of fp16',
@@ -165,7 +167,11 @@ export function runFindings(
   context: RunContext,
 ): Finding[] {
   const findings: Finding[] = [];
-  for (const failure of failures) {
+  // The runner's own account first: it says more than a line read from the log.
+  const ordered = [...failures].sort(
+    (a, b) => Number(b.source === 'runner') - Number(a.source === 'runner'),
+  );
+  for (const failure of ordered) {
     switch (failure.type) {
       case 'oom':
         findings.push(oomFinding(parsed, failure));
