@@ -15,9 +15,10 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, type Analysis, type AnalyzeOptions } from './analysis/engine';
 import { fetchHubModel, hubOptionsFromEnv, looksLikeHubId } from './analysis/models/hub';
-import type { Severity } from './analysis/types';
+import type { Dialect, Severity } from './analysis/types';
 import { complete } from './features/completion';
 import { quickFixes } from './features/codeActions';
+import { dialectConversionActions } from './features/dialectConvert';
 import { toDiagnostic } from './features/convert';
 import { hover } from './features/hover';
 import {
@@ -31,12 +32,15 @@ interface Settings {
   validate: { enable: boolean; delayMs: number };
   rules: Record<string, Severity | 'off'>;
   hub: { enable: boolean };
+  /** Read every YAML file as this dialect ('auto': detect from name and content). */
+  dialect: 'auto' | Dialect;
 }
 
 const DEFAULT_SETTINGS: Settings = {
   validate: { enable: true, delayMs: 50 },
   rules: {},
   hub: { enable: true },
+  dialect: 'auto',
 };
 const hub = hubOptionsFromEnv();
 /** Hub fetches started, by model id and revision: each is tried once per session. */
@@ -162,6 +166,7 @@ async function refreshSettings(): Promise<void> {
       validate: { ...DEFAULT_SETTINGS.validate, ...(fetched?.validate ?? {}) },
       rules: { ...(fetched?.rules ?? {}) },
       hub: { ...DEFAULT_SETTINGS.hub, ...(fetched?.hub ?? {}) },
+      dialect: fetched?.dialect ?? 'auto',
     };
   } catch {
     settings = DEFAULT_SETTINGS;
@@ -213,6 +218,7 @@ connection.onCodeAction((params) => {
   return [
     ...quickFixes(document.uri, analysis.findings, params.context.diagnostics),
     ...methodConversionActions(document.uri, analysis, params.range),
+    ...dialectConversionActions(document.uri, analysis),
   ];
 });
 

@@ -44,6 +44,35 @@ export interface ParsedYaml {
   complete: boolean;
 }
 
+/**
+ * A source node whose ranges are computed from offsets on first use: most
+ * nodes of a large file are never asked for a range.
+ */
+class LazySourceNode implements SourceNode {
+  keySpan: readonly [number, number] | undefined;
+  private key: Range | undefined;
+  private value: Range | undefined;
+
+  constructor(
+    private readonly lines: LineCounter,
+    private readonly valueSpan: readonly [number, number],
+    readonly children: Map<string | number, SourceNode> | undefined,
+  ) {}
+
+  get valueRange(): Range {
+    return (this.value ??= spanToRange(this.lines, this.valueSpan));
+  }
+
+  get keyRange(): Range | undefined {
+    if (!this.keySpan) return undefined;
+    return (this.key ??= spanToRange(this.lines, this.keySpan));
+  }
+}
+
+function spanToRange(lines: LineCounter, [start, end]: readonly [number, number]): Range {
+  return { start: toPosition(lines, start), end: toPosition(lines, Math.max(start, end)) };
+}
+
 class ValueBudgetExceeded extends Error {
   constructor(readonly at: Range) {
     super('alias expansion budget exceeded');
@@ -101,75 +130,89 @@ export function parseYaml(text: string): ParsedYaml {
   }
 
   let budget = MAX_VALUE_NODES;
+  type Span = readonly [number, number];
+  const spanOf = (node: YamlNode | null | undefined, fallback: Span): Span =>
+    node?.range ? [node.range[0], node.range[1]] : fallback;
   const build = (
     node: YamlNode | null | undefined,
     depth: number,
     withSource: boolean,
-    fallback: Range,
-  ): { value: unknown; source: SourceNode } => {
-    const here = node?.range ? rangeOf(node.range[0], node.range[1]) : fallback;
-    if (--budget < 0) throw new ValueBudgetExceeded(here);
-    if (node == null) return { value: null, source: { valueRange: fallback } };
+    fallback: Span,
+  ): { value: unknown; source: LazySourceNode | undefined } => {
+    const here = spanOf(node, fallback);
+    const source = (children?: Map<string | number, SourceNode>) =>
+      withSource ? new LazySourceNode(lineCounter, here, children) : undefined;
+    if (--budget < 0) throw new ValueBudgetExceeded(rangeOf(here[0], here[1]));
+    if (node == null) return { value: null, source: source() };
     if (isAlias(node)) {
-      const target = node.resolve(doc);
       // An alias's content lives elsewhere in the text: point at the alias itself.
-      const built = build(target, depth + 1, false, here);
-      return { value: built.value, source: { valueRange: here } };
+      const built = build(node.resolve(doc), depth + 1, false, here);
+      return { value: built.value, source: source() };
     }
     if (depth > MAX_DEPTH) {
       findings.push(
-        syntaxFinding(here, `nesting deeper than ${MAX_DEPTH} levels is not checked further`),
+        syntaxFinding(
+          rangeOf(here[0], here[1]),
+          `nesting deeper than ${MAX_DEPTH} levels is not checked further`,
+        ),
       );
-      return { value: null, source: { valueRange: here } };
+      return { value: null, source: source() };
     }
-    if (isScalar(node)) return { value: node.value, source: { valueRange: here } };
+    if (isScalar(node)) return { value: node.value, source: source() };
     if (isSeq(node)) {
       const value: unknown[] = [];
       const children = withSource ? new Map<string | number, SourceNode>() : undefined;
       node.items.forEach((item, index) => {
         const built = build(item as YamlNode, depth + 1, withSource, here);
         value.push(built.value);
-        children?.set(index, built.source);
+        if (built.source) children?.set(index, built.source);
       });
-      return { value, source: { valueRange: here, children } };
+      return { value, source: source(children) };
     }
     if (isMap(node)) {
       const value: Record<string, unknown> = {};
       const children = withSource ? new Map<string | number, SourceNode>() : undefined;
-      const seen = new Map<string, Range>();
+      const seen = new Map<string, Span>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const keyNode = pair.key as YamlNode | null;
-        const keyRange = keyNode?.range ? rangeOf(keyNode.range[0], keyNode.range[1]) : here;
+        const keySpan = spanOf(keyNode, here);
         const key = keyToString(keyNode);
         const first = seen.get(key);
         if (first) {
           findings.push({
             code: 'yaml-syntax',
             severity: 'error',
-            message: `Duplicate key \`${key}\` (first defined on line ${first.start.line + 1}); YAML keys must be unique and the later value would silently win.`,
-            range: keyRange,
+            message: `Duplicate key \`${key}\` (first defined on line ${rangeOf(first[0], first[1]).start.line + 1}); YAML keys must be unique and the later value would silently win.`,
+            range: rangeOf(keySpan[0], keySpan[1]),
           });
         } else {
-          seen.set(key, keyRange);
+          seen.set(key, keySpan);
         }
-        const built = build(pair.value as YamlNode | null, depth + 1, withSource, keyRange);
-        // Own data property even for "__proto__", so no prototype is touched.
-        Object.defineProperty(value, key, {
-          value: built.value,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-        children?.set(key, { ...built.source, keyRange });
+        const built = build(pair.value as YamlNode | null, depth + 1, withSource, keySpan);
+        if (key === '__proto__') {
+          // An own data property, so no prototype is touched.
+          Object.defineProperty(value, key, {
+            value: built.value,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        } else {
+          value[key] = built.value;
+        }
+        if (built.source) {
+          built.source.keySpan = keySpan;
+          children?.set(key, built.source);
+        }
       }
-      return { value, source: { valueRange: here, children } };
+      return { value, source: source(children) };
     }
-    return { value: null, source: { valueRange: here } };
+    return { value: null, source: source() };
   };
 
   try {
-    const built = build(doc.contents as YamlNode | null, 0, true, rangeOf(0, 0));
+    const built = build(doc.contents as YamlNode | null, 0, true, [0, 0]);
     const empty = doc.contents == null;
     return {
       text,

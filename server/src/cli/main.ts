@@ -1,8 +1,10 @@
 // `tunelab`: the command line face of the analysis engine (see spec/cli.md).
 
 import { parseArgs } from 'node:util';
+import type { Dialect } from '../analysis/types';
 import { ruleCatalog } from '../analysis/rules/catalog';
 import { isLaunchSubcommand, LAUNCH_USAGE, runLaunchSubcommand } from '../launch/cli';
+import { convertFile } from './convert';
 import { estimateFile } from './estimate';
 import { withHubModel } from './hub';
 import { newCommand, templatesCommand } from './newCommand';
@@ -18,13 +20,15 @@ import {
 const USAGE = `usage: tunelab <command> [options]
 
 commands:
-  lint [--format text|json] [--gpu ID] [--num-gpus N] [--rule CODE=LEVEL]... [--config FILE] [--offline] FILE...
+  lint [--format text|json] [--gpu ID] [--num-gpus N] [--rule CODE=LEVEL]... [--config FILE] [--dialect D] [--offline] FILE...
         check fine-tuning configs; exit 0 clean, 1 errors found, 2 usage error or unreadable file
   estimate [--format text|json] [--gpu ID] [--num-gpus N] [--offline] FILE
         peak GPU memory per GPU of the run, with its parts, and the training time
   rules [--format text|json]
         list every diagnostic code with its severity and documentation
-${LAUNCH_USAGE}  templates [--format text|json]
+${LAUNCH_USAGE}  convert FILE [--to native|axolotl|trl] [--out FILE] [--force]
+        rewrite an Axolotl, LLaMA-Factory or TRL config as a native one (or back) when nothing is lost
+  templates [--format text|json]
         list the config templates
   new TEMPLATE DEST [--model ID] [--gpu ID] [--num-gpus N] [--method full|lora|qlora]
         write a config and its sample data into DEST; without --method the estimate picks it
@@ -57,6 +61,39 @@ function parseGpuFlags(values: { gpu?: string; 'num-gpus'?: string }): {
   return { gpu: values.gpu, numGpus: numGpus === undefined ? undefined : Number(numGpus) };
 }
 
+const DIALECTS: readonly Dialect[] = ['native', 'axolotl', 'llamafactory', 'trl'];
+
+function dialectOption(value: string | undefined): Dialect | undefined {
+  if (value === undefined || value === 'auto') return undefined;
+  if (!(DIALECTS as readonly string[]).includes(value)) {
+    throw new UsageError(`--dialect must be auto, ${DIALECTS.join(', ')}; got ${value}`);
+  }
+  return value as Dialect;
+}
+
+function convertCommand(argv: string[]): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      to: { type: 'string' },
+      out: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      dialect: { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('convert needs exactly one FILE');
+  const outcome = convertFile(positionals[0], {
+    to: dialectOption(values.to),
+    out: values.out,
+    force: values.force,
+    dialect: dialectOption(values.dialect),
+  });
+  process.stdout.write(outcome.stdout);
+  process.stderr.write(outcome.stderr);
+  return outcome.exitCode;
+}
+
 function formatOption(format: string | undefined): 'text' | 'json' {
   if (format !== 'text' && format !== 'json')
     throw new UsageError(`--format must be text or json, got ${format}`);
@@ -74,12 +111,17 @@ async function lintCommand(argv: string[]): Promise<number> {
       rule: { type: 'string', multiple: true },
       config: { type: 'string' },
       offline: { type: 'boolean', default: false },
+      dialect: { type: 'string' },
     },
   });
   const format = formatOption(values.format);
   const hardware = parseGpuFlags(values);
   if (positionals.length === 0) throw new UsageError('lint needs at least one FILE');
-  const options = { ...hardware, ruleSeverity: ruleLevels(values.rule, values.config) };
+  const options = {
+    ...hardware,
+    dialect: dialectOption(values.dialect),
+    ruleSeverity: ruleLevels(values.rule, values.config),
+  };
 
   const results: LintFileResult[] = [];
   let unreadable = false;
@@ -155,6 +197,8 @@ async function main(argv: string[]): Promise<number> {
         return rulesCommand(rest);
       case 'templates':
         return templatesCommand(rest);
+      case 'convert':
+        return convertCommand(rest);
       case 'new':
         return newCommand(rest);
       case undefined:
