@@ -9,6 +9,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
+import { SERVER_EXEC_ARGV } from '../../server/src/serverArgs';
 import { registerLaunchFeatures } from './launch';
 import { registerNewConfigCommand } from './newConfig/register';
 
@@ -29,11 +30,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tunela
   const activateStart = performance.now();
   const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
-    run: { module: serverModule, transport: TransportKind.ipc },
+    run: {
+      module: serverModule,
+      transport: TransportKind.ipc,
+      options: { execArgv: [...SERVER_EXEC_ARGV] },
+    },
     debug: {
       module: serverModule,
       transport: TransportKind.ipc,
-      options: { execArgv: ['--nolazy', '--inspect=6009'] },
+      options: { execArgv: [...SERVER_EXEC_ARGV, '--nolazy', '--inspect=6009'] },
     },
   };
   const outputChannel = vscode.window.createOutputChannel('Tunelab', { log: true });
