@@ -26,6 +26,8 @@ const bundles = [
     banner: { js: 'globalThis.__tunelabLoadStart = performance.now();' },
   },
   { entryPoints: { server: 'server/src/server.ts' } },
+  // Loaded by the "New fine-tuning config" command on first use, not at activation.
+  { entryPoints: { newConfigCommand: 'client/src/newConfig/command.ts' }, external: ['vscode'] },
   { entryPoints: { cli: 'server/src/cli/main.ts' }, banner: { js: '#!/usr/bin/env node' } },
 ];
 
