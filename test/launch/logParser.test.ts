@@ -185,3 +185,11 @@ test('real runner log (SIGTERM): checkpoint and interrupted end; labelled bars i
   assert.deepEqual(model.progress.end, { status: 'interrupted', exitCode: 143 });
   assert.equal(model.points.length, 3);
 });
+
+test("real runner log (completed): the status bar shows the runner's numbers", () => {
+  const model = replayFixture('runner-ok-h100.log');
+  assert.equal(formatStatus(model.progress), 'step 60/60 · loss 0.7134 · lr 3.0e-3 · 24.2k tok/s');
+  assert.equal(model.points.length, 12);
+  assert.deepEqual(model.progress.end, { status: 'completed', exitCode: 0 });
+  assert.deepEqual(model.progress.failures, []);
+});

@@ -287,3 +287,14 @@ test('remote output: a login script printing first does not reach the log or the
   );
   assert.equal(changedEntries(entries, 'no marker').length, 3, 'unreadable listing: send all');
 });
+
+test('a NaN fix for an absurd learning rate still writes a YAML 1.1 float', () => {
+  const s = readLaunchSpec(
+    '/tmp/x/run.finetune.yaml',
+    BASE_CONFIG.replace('learning_rate: 2.0e-4', 'learning_rate: 1.0e+30'),
+  );
+  const [nan] = runFindings([{ type: 'nan_loss', message: 'x', source: 'runner' }], s.parsed, {
+    target: 'local',
+  });
+  assert.equal(nan.fixes![0].title, 'Lower learning_rate to 1.0e+29');
+});

@@ -81,7 +81,8 @@ function nanFinding(parsed: ParsedYaml, failure: RunFailure): Finding {
   const rate = numberAt(parsed, ['training', 'learning_rate']);
   const fixes: QuickFix[] = [];
   if (rate !== undefined && rate > 0) {
-    const lower = yamlScalar(Number((rate / 10).toPrecision(3)));
+    // `1e-05` reads as a string in YAML 1.1 (PyYAML): keep the mantissa's dot.
+    const lower = yamlScalar(Number((rate / 10).toPrecision(3))).replace(/^(-?\d+)e/, '$1.0e');
     fixes.push({
       title: `Lower learning_rate to ${lower}`,
       preferred: !fp16,
