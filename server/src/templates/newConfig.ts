@@ -7,11 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chainEdits, setKey, applyTextEdits } from '../analysis/edits';
 import { analyze, resolveGpu } from '../analysis/engine';
-import { recommendMethod } from '../analysis/estimate/index';
 import { findCatalogModel } from '../analysis/models/catalog';
 import type { ChatTemplateFamily } from '../analysis/models/types';
 import type { Method } from '../analysis/plan';
 import { valueAt } from '../analysis/parse';
+import { recommendationFor } from '../analysis/report/estimateReport';
 
 export interface TemplateVariant {
   /** `telecom-support/qlora` */
@@ -91,21 +91,10 @@ export function createConfig(request: NewConfigRequest): NewConfigResult {
   let method = request.method ?? variantMethod;
   let reason: string | undefined;
   if (!method) {
-    const baseText = fs.readFileSync(variants[0].file, 'utf8');
-    const base = analyze(baseText, variants[0].file);
-    const chosenModel = model ?? base.model;
-    const chosenGpu = gpu ?? base.gpu;
-    if (chosenModel && chosenGpu) {
-      const rows = base.data?.train?.rows;
-      const recommendation = recommendMethod(chosenModel, chosenGpu, request.numGpus ?? 1, rows, {
-        maxLength: base.plan?.data.maxLength,
-      });
-      method = recommendation.method;
-      reason = recommendation.reason;
-    } else {
-      method = 'lora';
-      reason = 'LoRA is the default when the GPU is not known';
-    }
+    const base = analyze(fs.readFileSync(variants[0].file, 'utf8'), variants[0].file);
+    const recommendation = recommendationFor(base, { model, gpu, numGpus: request.numGpus ?? 1 });
+    method = recommendation?.method ?? 'lora';
+    reason = recommendation?.reason ?? 'LoRA is the default when the GPU is not known';
   }
   const variant = variants.find((v) => v.method === method);
   if (!variant) throw new NewConfigError(`template ${templateName} has no ${method} variant`);

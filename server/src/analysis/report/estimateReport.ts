@@ -9,6 +9,7 @@ import {
   type MethodRecommendation,
   type TrainTimeEstimate,
 } from '../estimate/types';
+import type { GpuSpec } from '../hardware/types';
 import type { ModelArchitecture } from '../models/types';
 
 export interface EstimateReport {
@@ -33,16 +34,35 @@ export function tokensPerEpoch(analysis: Analysis): number {
   return Math.round(read * scale);
 }
 
+/**
+ * The method the estimate recommends for an analysed config: its model, GPU(s),
+ * training rows and max_length, each replaceable (the new-config wizard asks
+ * before the config exists). Undefined when the model or the GPU is unknown.
+ */
+export function recommendationFor(
+  analysis: Analysis,
+  overrides: { model?: ModelArchitecture; gpu?: GpuSpec; numGpus?: number } = {},
+): MethodRecommendation | undefined {
+  const model = overrides.model ?? analysis.model;
+  const gpu = overrides.gpu ?? analysis.gpu;
+  if (!model || !gpu) return undefined;
+  return recommendMethod(
+    model,
+    gpu,
+    overrides.numGpus ?? analysis.plan?.hardware.numGpus ?? 1,
+    analysis.data?.train?.rows,
+    {
+      maxLength: analysis.plan?.data.maxLength,
+    },
+  );
+}
+
 export function buildEstimateReport(analysis: Analysis): EstimateReport | undefined {
   const { estimate, model, plan, gpu } = analysis;
   if (!estimate || !model || !plan) return undefined;
   const tokens = tokensPerEpoch(analysis);
   const trainTime = tokens > 0 ? estimateTrainTime(plan, model, gpu, tokens) : undefined;
-  const recommendation = gpu
-    ? recommendMethod(model, gpu, plan.hardware.numGpus, analysis.data?.train?.rows, {
-        maxLength: plan.data.maxLength,
-      })
-    : undefined;
+  const recommendation = recommendationFor(analysis);
   return { model, estimate, trainTime, tokensPerEpoch: tokens, recommendation };
 }
 
