@@ -13,71 +13,29 @@
 // process groups; they are also killed when this process exits or gets SIGINT /
 // SIGTERM, so an interrupted run leaves nothing behind.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserServer, type Page } from 'playwright-core';
-import type { CodeServerInstall } from '../vscode/codeserver.ts';
+import {
+  BASE_SETTINGS,
+  closeChromium,
+  codeServerBaseArgs,
+  codeServerEnv,
+  hookExit,
+  killGroup,
+  launchChromiumServer,
+  makeCodeServerDirs,
+  sleep,
+  startCodeServer,
+  tempDir,
+  type CodeServerInstall,
+} from '../support/codeServerProcess.ts';
+
+export { CHROMIUM_ARGS, launchChromium, sleep, tempDir } from '../support/codeServerProcess.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// --- process groups killed on exit, whatever happens -----------------------
-
-const liveGroups = new Set<number>();
-function killGroupNow(pid: number): void {
-  for (const target of [-pid, pid]) {
-    try {
-      process.kill(target, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  liveGroups.delete(pid);
-}
-const tempDirs = new Set<string>();
-function cleanUpNow(): void {
-  for (const pid of [...liveGroups]) killGroupNow(pid);
-  if (process.env.TUNELAB_KEEP_TMP === '1') return;
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
-}
-let exitHooked = false;
-function hookExit(): void {
-  if (exitHooked) return;
-  exitHooked = true;
-  process.on('exit', cleanUpNow);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      cleanUpNow();
-      process.exit(sig === 'SIGINT' ? 130 : 143);
-    });
-  }
-}
-
-/** A temp dir removed when this process exits, also on SIGINT / SIGTERM. */
-export function tempDir(prefix: string): string {
-  hookExit();
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  tempDirs.add(dir);
-  return dir;
-}
 
 /** Runs a command with a time limit; throws with its output when it fails. */
 function run(
@@ -125,19 +83,6 @@ export function makeWorkspace(dest: string): string {
   return dest;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 export interface WorkbenchOptions {
   install: CodeServerInstall;
   vsix: string;
@@ -161,18 +106,7 @@ export interface Workbench {
 
 /** Quiet, deterministic workbench: no welcome page, no update or gallery checks, no AI. */
 export const QUIET_SETTINGS: Record<string, unknown> = {
-  'workbench.startupEditor': 'none',
-  'workbench.enableExperiments': false,
-  'workbench.tips.enabled': false,
-  'telemetry.telemetryLevel': 'off',
-  'update.mode': 'none',
-  'extensions.autoUpdate': false,
-  'extensions.autoCheckUpdates': false,
-  'extensions.ignoreRecommendations': true,
-  'security.workspace.trust.enabled': false,
-  'git.enabled': false,
-  'files.autoSave': 'off',
-  'chat.disableAIFeatures': true,
+  ...BASE_SETTINGS,
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
   'editor.minimap.enabled': false,
   'editor.fontSize': 14,
@@ -188,39 +122,9 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
   const log = opts.log ?? (() => undefined);
   const started = Date.now();
   const tmp = tempDir('tunelab-ui-');
-  const dirs = {
-    userData: path.join(tmp, 'user-data'),
-    extensions: path.join(tmp, 'extensions'),
-    config: path.join(tmp, 'xdg-config'),
-    data: path.join(tmp, 'xdg-data'),
-    cache: path.join(tmp, 'xdg-cache'),
-  };
-  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
-  mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
-  writeFileSync(
-    path.join(dirs.userData, 'User', 'settings.json'),
-    JSON.stringify({ ...QUIET_SETTINGS, ...opts.settings }, null, 2),
-  );
-
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(VSCODE_|ELECTRON_)/.test(k)) continue;
-    if (['NODE_OPTIONS', 'NODE_TEST_CONTEXT', 'NODE_CHANNEL_FD'].includes(k)) continue;
-    env[k] = v;
-  }
-  Object.assign(env, {
-    PATH: `${path.dirname(opts.install.node)}${path.delimiter}${process.env.PATH ?? ''}`,
-    XDG_CONFIG_HOME: dirs.config,
-    XDG_DATA_HOME: dirs.data,
-    XDG_CACHE_HOME: dirs.cache,
-  });
-  const csBase = [
-    opts.install.entry,
-    '--user-data-dir',
-    dirs.userData,
-    '--extensions-dir',
-    dirs.extensions,
-  ];
+  const dirs = makeCodeServerDirs(tmp, { ...QUIET_SETTINGS, ...opts.settings });
+  const env = codeServerEnv(opts.install, dirs);
+  const csBase = codeServerBaseArgs(opts.install, dirs);
 
   let output = '';
   let codeServer: ChildProcess | undefined;
@@ -230,31 +134,8 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
   const close = async () => {
     if (closed) return;
     closed = true;
-    const chromiumPid = server?.process()?.pid;
-    await Promise.race([
-      (async () => {
-        await browser?.close().catch(() => undefined);
-        await server?.close().catch(() => undefined);
-      })(),
-      sleep(5000),
-    ]);
-    if (chromiumPid) killGroupNow(chromiumPid);
-    if (codeServer?.pid) {
-      const pid = codeServer.pid;
-      try {
-        process.kill(-pid, 'SIGTERM');
-      } catch {
-        // gone
-      }
-      const deadline = Date.now() + 3000;
-      while (
-        codeServer.exitCode === null &&
-        codeServer.signalCode === null &&
-        Date.now() < deadline
-      )
-        await sleep(50);
-      killGroupNow(pid); // stragglers: extension host, language server
-    }
+    await closeChromium(browser, server);
+    await killGroup(codeServer);
     if (process.env.TUNELAB_KEEP_TMP === '1') log(`kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });
   };
@@ -269,57 +150,29 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     });
     log(`installed ${path.basename(opts.vsix)} in ${Date.now() - started} ms`);
 
-    const port = await freePort();
-    codeServer = spawn(
-      opts.install.node,
-      [
-        ...csBase,
-        '--bind-addr',
-        `127.0.0.1:${port}`,
-        '--auth',
-        'none',
-        '--disable-telemetry',
-        '--disable-update-check',
-        '--disable-workspace-trust',
-        '--disable-getting-started-override',
-      ],
-      { env, cwd: opts.workspace, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    if (codeServer.pid) liveGroups.add(codeServer.pid);
-    const onOut = (b: Buffer) => {
-      output += b.toString();
-      if (output.length > 200_000) output = output.slice(-100_000);
-    };
-    codeServer.stdout?.on('data', onOut);
-    codeServer.stderr?.on('data', onOut);
-    const base = `http://127.0.0.1:${port}`;
-    for (;;) {
-      if (codeServer.exitCode !== null || codeServer.signalCode !== null) {
-        throw new Error(`code-server exited (${codeServer.exitCode ?? codeServer.signalCode})`);
-      }
-      if (Date.now() > deadline) throw new Error('code-server did not answer /healthz in time');
-      try {
-        const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
-        if (res.ok) break;
-      } catch {
-        // not listening yet
-      }
-      await sleep(200);
-    }
+    const cs = await startCodeServer({
+      install: opts.install,
+      dirs,
+      env,
+      cwd: opts.workspace,
+      onOutput: (t) => {
+        output += t;
+        if (output.length > 200_000) output = output.slice(-100_000);
+      },
+      onSpawn: (child) => (codeServer = child),
+      deadline,
+      killOnExit: true,
+    });
+    const base = cs.base;
     log(`code-server up in ${Date.now() - started} ms`);
 
-    server = await chromium.launchServer({
+    server = await launchChromiumServer({
       executablePath: opts.install.chromium,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
-      env: { ...env, HOME: tmp },
-      timeout: left(),
+      env,
+      home: tmp,
+      timeoutMs: left(),
+      killOnExit: true,
     });
-    const chromiumPid = server.process()?.pid;
-    if (chromiumPid) liveGroups.add(chromiumPid);
     browser = await chromium.connect(server.wsEndpoint(), { timeout: left() });
     const context = await browser.newContext({
       viewport: opts.viewport ?? { width: 1400, height: 850 },
@@ -522,41 +375,6 @@ export async function tokenCenter(page: Page, text: string): Promise<{ x: number
   }, text);
   if (!box) throw new Error(`"${text}" is not shown in the editor`);
   return box;
-}
-
-/**
- * Headless Chromium (playwright-core) for rendering alone (the icon): its
- * process group is killed by close() and when this process exits.
- */
-export async function launchChromium(
-  executablePath = process.env.TUNELAB_CHROMIUM || '/usr/bin/chromium',
-): Promise<{ browser: Browser; close(): Promise<void> }> {
-  hookExit();
-  const home = tempDir('tunelab-chromium-');
-  const server = await chromium.launchServer({
-    executablePath,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
-    env: { ...process.env, HOME: home },
-    timeout: 30_000,
-  });
-  const pid = server.process()?.pid;
-  if (pid) liveGroups.add(pid);
-  const close = async () => {
-    await Promise.race([server.close().catch(() => undefined), sleep(5000)]);
-    if (pid) killGroupNow(pid);
-    rmSync(home, { recursive: true, force: true });
-  };
-  try {
-    const browser = await chromium.connect(server.wsEndpoint(), { timeout: 30_000 });
-    return { browser, close };
-  } catch (e) {
-    await close();
-    throw e;
-  }
 }
 
 /** Classes of the squiggles drawn under the first occurrence of `text` ([] when none). */

