@@ -51,6 +51,7 @@ import {
   type MessageConnection,
   type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
+import { SERVER_EXEC_ARGV } from '../server/src/serverArgs';
 
 // ---------------------------------------------------------------- settings
 
@@ -767,7 +768,7 @@ function makeServers(dir: string, options: Options): Servers {
       return {
         server: 'ours',
         variant,
-        command: [...profile, OUR_SERVER, '--stdio'],
+        command: [...SERVER_EXEC_ARGV, ...profile, OUR_SERVER, '--stdio'],
         cwd: dir,
         section: 'tunelab',
         answer: (section) => (section === 'tunelab' ? settings : null),

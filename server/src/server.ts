@@ -206,8 +206,10 @@ connection.onHover((params) => {
 connection.onCompletion((params) => {
   const document = documents.get(params.textDocument.uri);
   if (!document) return [];
-  if (!analysisOf(document).dialect) return [];
-  return complete(document.getText(), params.position);
+  const dialect = analysisOf(document).dialect;
+  if (!dialect) return [];
+  // The dialect is known from the cached analysis: completion must not re-parse.
+  return complete(document.getText(), params.position, dialect);
 });
 
 connection.onDocumentSymbol((params) => {
