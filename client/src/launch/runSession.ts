@@ -61,7 +61,7 @@ export class RunSession implements vscode.Disposable {
   }
 
   get active(): boolean {
-    return this.state !== 'detached' && !isFinal(this.state as RunState);
+    return this.state !== 'detached' && !isFinal(this.state);
   }
 
   /** Whether this session's terminal still holds the log (open, and following went its course). */

@@ -118,8 +118,8 @@ function report(runStore: RunStore, record: RunRecord, result: FollowResult, mod
   if (result.state === 'completed') return 0;
   if (!isFinal(result.state)) return 0;
   try {
-    const spec = loadLaunchSpec(record.config, record.target);
-    const findings = runFindings(model.progress.failures, spec.parsed, {
+    const parsed = parseYaml(fs.readFileSync(record.config, 'utf8'));
+    const findings = runFindings(model.progress.failures, parsed, {
       target: record.target,
       host: record.ssh?.host,
       exitCode: result.exitCode,
@@ -216,7 +216,7 @@ export async function logsCommand(argv: string[]): Promise<number> {
   }
   if (!values.follow) {
     const { result } = await stream(runStore, record, 0, false);
-    return isFinal(result.state as RunRecord['state']) && result.state !== 'completed' ? 1 : 0;
+    return isFinal(result.state) && result.state !== 'completed' ? 1 : 0;
   }
   const from = values['from-start'] ? 0 : record.logOffset;
   const { result, model } = await stream(runStore, record, from, true);
@@ -246,16 +246,10 @@ export async function stopCommand(argv: string[]): Promise<number> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const polled = await adapterFor(record.target, sshConfigFile).poll(record);
-    if (isFinal(polled.state)) {
-      runStore.update(record.id, {
-        state: polled.state,
-        exitCode: polled.exitCode,
-        endedAt: new Date().toISOString(),
-      });
-      say(
-        `run ${record.id} ${polled.state}${polled.exitCode === undefined ? '' : ` (exit ${polled.exitCode})`}`,
-      );
+    record = await refreshRun(runStore, record, sshConfigFile);
+    if (isFinal(record.state)) {
+      const code = record.exitCode === undefined ? '' : ` (exit ${record.exitCode})`;
+      say(`run ${record.id} ${record.state}${code}`);
       return 0;
     }
   }

@@ -13,8 +13,8 @@ export type RunState =
 
 export const FINAL_STATES: readonly RunState[] = ['completed', 'failed', 'cancelled', 'lost'];
 
-export function isFinal(state: RunState): boolean {
-  return FINAL_STATES.includes(state);
+export function isFinal(state: RunState | 'detached'): boolean {
+  return FINAL_STATES.includes(state as RunState);
 }
 
 /** How to reach the host the run lives on (ssh target, or slurm through a login node). */

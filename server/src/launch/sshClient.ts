@@ -6,7 +6,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { requireExecutable, runProcess, spawnProgram, type ProcessResult } from './processes';
-import type { RecordedSsh } from './runRecord';
 
 export interface SshConnection {
   destination: string;
@@ -32,10 +31,6 @@ function expandHome(file: string): string {
   return file === '~' || file.startsWith('~/') || file.startsWith('~\\')
     ? path.join(os.homedir(), file.slice(1))
     : file;
-}
-
-export function connectionOf(ssh: RecordedSsh, configFile?: string): SshConnection {
-  return { ...ssh, configFile };
 }
 
 /** argv for `ssh ... -- DESTINATION COMMAND`. */
