@@ -104,7 +104,7 @@ async function endToEnd(log: Buffer, label: string, linesPerTick: number, tickMs
     0,
     (chunk) => splitter.push(chunk),
     async () => writing,
-    20,
+    { pollMs: 20 },
   );
   const started = performance.now();
   const fd = fs.openSync(file, 'a');

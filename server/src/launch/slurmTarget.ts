@@ -24,6 +24,8 @@ import {
 } from './target';
 
 const JOB_ID = /^\d+(_\d+)?$/;
+/** How often a follower asks squeue whether the job still runs: slurmctld serves everyone. */
+const SQUEUE_EVERY_MS = 5000;
 
 /** `sbatch --parsable` prints `JOBID` or `JOBID;CLUSTER`. */
 export function parseJobId(stdout: string): string {
@@ -197,12 +199,26 @@ export class SlurmTarget implements TargetAdapter {
     const connection = this.connection(record);
     if (connection) {
       const running = `squeue -h -j ${jobId} -o %T 2>/dev/null | grep -q .`;
-      return remoteFollow(connection, record.runDir, 'log', fromOffset, running, onData);
+      return remoteFollow(
+        connection,
+        record.runDir,
+        'log',
+        fromOffset,
+        running,
+        onData,
+        SQUEUE_EVERY_MS / 1000,
+      );
     }
-    return followLocalFile(record.logPath, fromOffset, onData, async () => {
-      const { state } = await this.poll(record);
-      return state === 'pending' || state === 'running';
-    });
+    return followLocalFile(
+      record.logPath,
+      fromOffset,
+      onData,
+      async () => {
+        const { state } = await this.poll(record);
+        return state === 'pending' || state === 'running';
+      },
+      { checkRunningMs: SQUEUE_EVERY_MS },
+    );
   }
 
   async poll(record: RunRecord): Promise<PollResult> {

@@ -94,6 +94,7 @@ export function skipUntilMark(onData: (chunk: Buffer) => void): (chunk: Buffer) 
 
 /**
  * Streams `tail -c +OFFSET -F LOG` until `runningTest` (a shell condition run
+ * every `checkEverySeconds`
  * in the run directory) turns false. The reader ends 'ended' when the remote
  * side finished normally and 'dropped' when the connection broke.
  */
@@ -104,12 +105,14 @@ export function remoteFollow(
   fromOffset: number,
   runningTest: string,
   onData: (chunk: Buffer) => void,
+  checkEverySeconds = 0.5,
 ): LogReader {
   const command =
     `cd ${shPath(runDir)} 2>/dev/null || exit 3; ` +
     `printf '%s\\n' ${STREAM_MARK}; ` +
     `tail -c +${fromOffset + 1} -F ${shQuote(logName)} 2>/dev/null & t=$!; ` +
-    `while ${runningTest} && kill -0 "$t" 2>/dev/null; do sleep 0.5; done; ` +
+    // The loop also ends when tail died of SIGPIPE: the client went away.
+    `while ${runningTest} && kill -0 "$t" 2>/dev/null; do sleep ${checkEverySeconds}; done; ` +
     // tail wakes on inotify within milliseconds; the follower also compares sizes after the end.
     `sleep 0.5; kill "$t" 2>/dev/null; exit 0`;
   const child = spawnRemote(connection, command);

@@ -72,8 +72,10 @@ export function followLocalFile(
   fromOffset: number,
   onData: (chunk: Buffer) => void,
   isRunning: () => Promise<boolean>,
-  pollMs = 200,
+  options: { pollMs?: number; checkRunningMs?: number } = {},
 ): LogReader {
+  const pollMs = options.pollMs ?? 200;
+  const checkRunningMs = options.checkRunningMs ?? 1000;
   let cancelled = false;
   let wake: (() => void) | undefined;
   let watcher: fs.FSWatcher | undefined;
@@ -115,7 +117,7 @@ export function followLocalFile(
       const before = position;
       position = readAvailable(position);
       const now = Date.now();
-      if (position === before && now - lastCheck >= 1000) {
+      if (position === before && now - lastCheck >= checkRunningMs) {
         lastCheck = now;
         if (!(await isRunning())) {
           readAvailable(position);
