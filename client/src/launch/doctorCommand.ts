@@ -2,7 +2,6 @@
 // launches, shows its report, and offers to write the GPU it found into
 // `hardware.gpu` (and `hardware.num_gpus`) so estimates match the real card.
 
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { hardwareEdits, runDoctor, suggestHardware } from '../../../server/src/launch/doctor';
 import { loadLaunchSpec } from '../../../server/src/launch/launchConfig';
@@ -10,11 +9,7 @@ import { parseYaml } from '../../../server/src/analysis/parse';
 import type { RunManager } from './manager';
 import { toRange } from './manager';
 
-export async function doctorCommand(
-  manager: RunManager,
-  extensionPath: string,
-  uri?: vscode.Uri,
-): Promise<void> {
+export async function doctorCommand(manager: RunManager, uri?: vscode.Uri): Promise<void> {
   if (!vscode.workspace.isTrusted) {
     void vscode.window.showErrorMessage(
       'Tunelab: the doctor runs code on the target: trust the workspace first.',
@@ -37,7 +32,6 @@ export async function doctorCommand(
       { location: vscode.ProgressLocation.Notification, title: `Tunelab: checking ${where}` },
       (progress) =>
         runDoctor(spec, {
-          runnerParent: path.join(extensionPath, 'runner'),
           sshConfigFile: manager.sshConfigFile(),
           onStatus: (message) => progress.report({ message }),
         }),

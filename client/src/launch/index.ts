@@ -107,7 +107,7 @@ async function pickRun(
 export function registerLaunchFeatures(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('Tunelab Runs', { log: true });
   const secrets = new SecretStore(context.secrets);
-  const manager = new RunManager(context.extensionPath, secrets, output);
+  const manager = new RunManager(secrets, output);
   const tree = new RunsTreeProvider(
     () => manager.stores(),
     (id) => manager.sessions.get(id)?.active ?? false,
@@ -156,7 +156,7 @@ export function registerLaunchFeatures(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('tunelab.refreshRuns', () => tree.refresh()),
     vscode.commands.registerCommand('tunelab.doctor', (uri?: vscode.Uri) =>
-      doctorCommand(manager, context.extensionPath, uri instanceof vscode.Uri ? uri : undefined),
+      doctorCommand(manager, uri instanceof vscode.Uri ? uri : undefined),
     ),
     vscode.commands.registerCommand('tunelab.storeSecret', (name?: unknown) =>
       secrets.promptAndStore(typeof name === 'string' ? name : undefined),

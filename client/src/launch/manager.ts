@@ -45,7 +45,6 @@ export class RunManager implements SessionHost, vscode.Disposable {
   onRunsChanged?: () => void;
 
   constructor(
-    private readonly extensionPath: string,
     private readonly secrets: SecretStore,
     readonly output: vscode.LogOutputChannel,
   ) {
@@ -127,7 +126,6 @@ export class RunManager implements SessionHost, vscode.Disposable {
               workspaceDir: store.workspaceDir,
               secrets,
               sshConfigFile: this.sshConfigFile(),
-              runnerParent: this.runnerParent(),
               onStatus: (message) => {
                 this.output.info(message);
                 progress.report({ message });
@@ -291,11 +289,6 @@ export class RunManager implements SessionHost, vscode.Disposable {
       }
     }
     void vscode.window.showErrorMessage(`Tunelab: cannot launch: ${(err as Error).message}`);
-  }
-
-  private runnerParent(): string | undefined {
-    const bundled = path.join(this.extensionPath, 'runner');
-    return fs.existsSync(path.join(bundled, 'tunelab_runner', '__init__.py')) ? bundled : undefined;
   }
 
   dispose(): void {

@@ -9,6 +9,7 @@ import { findGpu } from '../analysis/hardware/gpus';
 import type { ParsedYaml } from '../analysis/parse';
 import type { TextEdit } from '../analysis/types';
 import { runnerArgv } from './jobScript';
+import { findRunnerParent } from './launcher';
 import type { LaunchSpec } from './launchConfig';
 import { localPython } from './localTarget';
 import { requireExecutable, runProcess, type ProcessResult } from './processes';
@@ -90,7 +91,10 @@ export async function runDoctor(
   spec: LaunchSpec,
   options: DoctorOptions = {},
 ): Promise<DoctorReport> {
-  const result = await runDoctorProcess(spec, options);
+  const result = await runDoctorProcess(spec, {
+    ...options,
+    runnerParent: options.runnerParent ?? findRunnerParent(),
+  });
   const start = result.stdout.indexOf('{');
   if (result.code !== 0 || start === -1)
     throw new Error(
