@@ -22,7 +22,7 @@ else
   export TUNELAB_PYTHON=/usr/bin/python3
 fi
 echo "== sshd and SLURM on loopback for the launch suite"
-bash scripts/setup-ssh-slurm.sh && export TUNELAB_REQUIRE_INFRA=1
+bash scripts/setup-ssh-slurm.sh; export TUNELAB_REQUIRE_INFRA=1  # a failed setup stops here (set -e)
 echo "== tests"
 export TUNELAB_REQUIRE_CODESERVER=1
 node scripts/run-tests.mjs
