@@ -38,6 +38,11 @@ if [ ${#need_packages[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >/dev/null
     apt-get install -y -q --no-install-recommends "${need_packages[@]}" >/dev/null
+    # Where systemd runs, the package starts sshd on every address: that one is ours, stop it.
+    if [[ " ${need_packages[*]} " == *" openssh-server "* ]] && command -v systemctl >/dev/null 2>&1 &&
+      systemctl is-active --quiet ssh 2>/dev/null; then
+      systemctl disable --now ssh >/dev/null 2>&1 || true
+    fi
   else
     log "missing ${need_packages[*]} and cannot install them (not root or no apt-get)"
   fi
