@@ -14,6 +14,7 @@ import { RunStore } from '../../server/src/launch/runRecord';
 import {
   allCommandLines,
   BASE_CONFIG,
+  CANARY,
   filesContaining,
   loadInfra,
   makeProject,
@@ -186,3 +187,24 @@ test('slurm: the doctor runs on a compute node through srun', { skip }, async ()
   assert.match(String(report.python?.version), /^3\./);
   assert.deepEqual(report.gpus, []);
 });
+
+test(
+  'slurm: injections in sbatch options run nothing, here and through via_ssh',
+  { skip },
+  async () => {
+    for (const via of [undefined, I.sshAlias]) {
+      const launch = slurmLaunch({ via, python: via ? I.remotePython : 'python3' }).replace(
+        `partition: ${I.slurmPartition}`,
+        `partition: ${JSON.stringify(`debug $(touch ${CANARY}); touch ${CANARY}`)}`,
+      );
+      const { config, workspace } = makeProject(BASE_CONFIG + launch);
+      const run = await tunelab(['launch', config], workspace, { TUNELAB_SSH_CONFIG: I.sshConfig });
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(
+        run.stderr,
+        /launch failed: sbatch.* failed: .*(invalid partition|Invalid partition)/i,
+      );
+      assert.equal(fs.existsSync(CANARY), false, `an injected command ran (${via ?? 'here'})`);
+    }
+  },
+);

@@ -324,3 +324,23 @@ test('ssh: the doctor runs on the host and reports its Python and packages', { s
   assert.ok(report.packages && 'PyYAML' in report.packages && report.packages.PyYAML);
   assert.equal(suggestHardware(report), undefined, 'no GPU on the test host');
 });
+
+test(
+  'ssh: an injection in launch.python runs nothing and is reported on that key',
+  { skip },
+  async () => {
+    const python = `/usr/bin/python3 $(touch ${CANARY}); touch ${CANARY} #`;
+    const { config, workspace } = makeProject(
+      BASE_CONFIG +
+        sshLaunch(uniqueWorkdir('py')).replace(
+          `python: ${I.remotePython}`,
+          `python: ${JSON.stringify(python)}`,
+        ),
+    );
+    const run = await tunelab(['launch', config], workspace, cliEnv());
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /\(exit 127\)/);
+    assert.match(run.stderr, /run\.finetune\.yaml:19:3 error run-python-not-found/);
+    assert.equal(fs.existsSync(CANARY), false);
+  },
+);
