@@ -99,7 +99,10 @@ function fetchFromHubIfNeeded(analysis: Analysis): void {
 function analysisOf(document: TextDocument): Analysis {
   const cached = analyses.get(document.uri);
   if (cached && cached.version === document.version) return cached.analysis;
-  const analysis = analyze(document.getText(), fileNameOf(document.uri), analysisOptions());
+  const analysis = analyze(document.getText(), fileNameOf(document.uri), {
+    ...analysisOptions(),
+    previous: cached?.analysis.parsed,
+  });
   analyses.set(document.uri, { version: document.version, analysis });
   fetchFromHubIfNeeded(analysis);
   return analysis;

@@ -10,6 +10,7 @@ import { resolveModel } from './models/resolve';
 import type { ModelArchitecture } from './models/types';
 import { buildNativePlan } from './nativePlan';
 import { exactSourceAt, isRecord, MAX_CONFIG_BYTES, parseYaml, type ParsedYaml } from './parse';
+import { reparseAfterEdit } from './reparse';
 import type { Plan } from './plan';
 import { createRuleContext, type RuleContext } from './rules/context';
 import { rulesFor } from './rules/index';
@@ -33,6 +34,8 @@ export interface AnalyzeOptions {
   targetOs?: 'linux' | 'windows' | 'darwin';
   /** Directory of model files fetched from the Hub (models/hub.ts), consulted after the catalog. */
   hubCacheDir?: string;
+  /** The parse of this file's previous version: a one-value edit reuses it (reparse.ts). */
+  previous?: ParsedYaml;
   /** The dialect to read the file as, whatever its content says (the `tunelab.dialect` setting). */
   dialect?: Dialect;
   /** Reads the data files the config names (off the engine so tests and the editor can cache). */
@@ -59,7 +62,7 @@ export function analyze(text: string, fileName: string, options: AnalyzeOptions 
     if (!isNativeFileName(fileName)) return { dialect: null, findings: [] };
     return { dialect: 'native', findings: [tooLargeFinding(text.length)] };
   }
-  const parsed = parseYaml(text);
+  const parsed = (options.previous && reparseAfterEdit(options.previous, text)) ?? parseYaml(text);
   const dialect = detectDialect(fileName, parsed.value, text, options.dialect);
   if (!dialect) return { dialect: null, findings: [] };
 

@@ -308,7 +308,7 @@ function excessiveNesting(text: string): number | undefined {
   return undefined;
 }
 
-function countLines(text: string): LineCounter {
+export function countLines(text: string): LineCounter {
   const counter = new LineCounter();
   counter.addNewLine(0);
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1))
