@@ -49,7 +49,8 @@ const hubFetches = new Set<string>();
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 const analyses = new Map<string, { version: number; analysis: Analysis }>();
-const pending = new Map<string, NodeJS.Timeout>();
+type Pending = { timer?: NodeJS.Timeout; immediate?: NodeJS.Immediate };
+const pending = new Map<string, Pending>();
 let settings: Settings = DEFAULT_SETTINGS;
 let canPullConfiguration = false;
 let canRefreshCodeLens = false;
@@ -128,12 +129,20 @@ function validateNow(uri: string): void {
 }
 
 function scheduleValidation(uri: string, delayMs: number): void {
+  cancelPending(uri);
+  // Without a debounce, the next turn of the event loop: setTimeout(0) would wait ≥ 1 ms.
+  const handle: Pending =
+    delayMs > 0
+      ? { timer: setTimeout(() => validateNow(uri), delayMs) }
+      : { immediate: setImmediate(() => validateNow(uri)) };
+  pending.set(uri, handle);
+}
+
+function cancelPending(uri: string): void {
   const previous = pending.get(uri);
-  if (previous) clearTimeout(previous);
-  pending.set(
-    uri,
-    setTimeout(() => validateNow(uri), delayMs),
-  );
+  if (previous?.timer) clearTimeout(previous.timer);
+  if (previous?.immediate) clearImmediate(previous.immediate);
+  pending.delete(uri);
 }
 
 connection.onInitialize((params): InitializeResult => {
@@ -192,9 +201,7 @@ documents.onDidChangeContent((event) =>
   scheduleValidation(event.document.uri, settings.validate.delayMs),
 );
 documents.onDidClose((event) => {
-  const timer = pending.get(event.document.uri);
-  if (timer) clearTimeout(timer);
-  pending.delete(event.document.uri);
+  cancelPending(event.document.uri);
   analyses.delete(event.document.uri);
   void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
 });
