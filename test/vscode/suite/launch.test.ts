@@ -1,0 +1,128 @@
+// Launching from the editor: the launch command runs the real runner (which
+// fails here for want of torch, as on any machine without it), the run is
+// recorded, its failure lands on `launch.python`, the terminal and the chart
+// open, the task type runs, and an out-of-memory log becomes a finding with
+// quick fixes.
+
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { log, sleep, waitFor, workspaceUri } from './helpers';
+
+function runRecords(ws: string): string[] {
+  const dir = path.join(ws, '.tunelab', 'runs');
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+}
+
+const runFindings = (uri: vscode.Uri) =>
+  vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'tunelab-run');
+
+describe('launch', () => {
+  it('launches, records the run, reports the missing package on launch.python, opens terminal and chart', async () => {
+    const config = workspaceUri('launch-run.finetune.yaml');
+    const ws = path.dirname(config.fsPath);
+    const doc = await vscode.workspace.openTextDocument(config);
+    await vscode.window.showTextDocument(doc);
+    await vscode.extensions.getExtension('tunelab.tunelab')!.activate();
+    const commands = await vscode.commands.getCommands(true);
+    for (const c of [
+      'tunelab.launch',
+      'tunelab.attachRun',
+      'tunelab.stopRun',
+      'tunelab.showRunChart',
+      'tunelab.doctor',
+      'tunelab.storeSecret',
+    ])
+      assert.ok(commands.includes(c), c);
+    const before = runRecords(ws).length;
+    await vscode.commands.executeCommand('tunelab.launch', config);
+    const diags = await waitFor(
+      'run diagnostics',
+      () => runFindings(config),
+      (d) => d.length > 0,
+      60_000,
+    );
+    log('      diagnostics: %s', JSON.stringify(diags.map((d) => [d.code, d.range.start.line])));
+    assert.equal(diags[0].code, 'run-missing-package');
+    assert.equal(diags[0].range.start.line, 14, 'on launch.python');
+    const records = runRecords(ws);
+    assert.equal(records.length, before + 1);
+    const file = path.join(ws, '.tunelab', 'runs', records[records.length - 1]);
+    await waitFor(
+      'record state',
+      () => JSON.parse(fs.readFileSync(file, 'utf8')).state,
+      (s) => s === 'failed',
+      20_000,
+    );
+    const record = JSON.parse(fs.readFileSync(file, 'utf8'));
+    await vscode.commands.executeCommand('tunelab.showRunChart');
+    await vscode.commands.executeCommand('tunelab.attachRun', record.id);
+    await sleep(1500);
+    assert.ok(
+      vscode.window.terminals.some((t) => t.name === `Tunelab ${record.id}`),
+      'the run has its terminal',
+    );
+  });
+
+  it('the tunelab task type offers each config and ends with the run', async () => {
+    const ws = path.dirname(workspaceUri('launch-run.finetune.yaml').fsPath);
+    const tasks = await vscode.tasks.fetchTasks({ type: 'tunelab' });
+    const task = tasks.find((t) => t.name === 'Launch launch-run.finetune.yaml');
+    assert.ok(task, tasks.map((t) => t.name).join(', '));
+    const before = runRecords(ws).length;
+    const ended = new Promise<number | undefined>((resolve) => {
+      const listener = vscode.tasks.onDidEndTaskProcess((e) => {
+        if (e.execution.task.name === task.name) {
+          listener.dispose();
+          resolve(e.exitCode);
+        }
+      });
+    });
+    await vscode.tasks.executeTask(task);
+    const code = await Promise.race([ended, sleep(60_000).then(() => -99)]);
+    assert.equal(code, 1, 'the failed run fails the task');
+    assert.equal(runRecords(ws).length, before + 1);
+  });
+
+  it('an out-of-memory log becomes a finding on the micro-batch with quick fixes; the chart tab opens', async () => {
+    const oom = workspaceUri('launch-oom.finetune.yaml');
+    const doc = await vscode.workspace.openTextDocument(oom);
+    await vscode.window.showTextDocument(doc);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+      'vscode.executeCodeLensProvider',
+      oom,
+    );
+    assert.ok(lenses.some((l) => l.command?.title === '$(play) Launch training (local)'));
+    await vscode.commands.executeCommand('tunelab.launch', oom);
+    const diags = await waitFor(
+      'oom finding',
+      () => runFindings(oom),
+      (d) => d.length > 0,
+      60_000,
+    );
+    assert.equal(diags[0].code, 'run-oom');
+    assert.equal(diags[0].range.start.line, 11, 'on per_device_train_batch_size');
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      oom,
+      diags[0].range,
+    );
+    const halve = actions.find((a) => a.title.startsWith('Halve per_device_train_batch_size'));
+    assert.ok(halve?.edit, actions.map((a) => a.title).join(' | '));
+    try {
+      await vscode.workspace.applyEdit(halve.edit);
+      assert.match(doc.getText(), /per_device_train_batch_size: 2\n/);
+      assert.match(doc.getText(), /gradient_accumulation_steps: 2/);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
+    await vscode.commands.executeCommand('tunelab.showRunChart');
+    await sleep(1000);
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label));
+    assert.ok(
+      tabs.some((t) => t.startsWith('Training launch-oom-')),
+      tabs.join(' | '),
+    );
+  });
+});
