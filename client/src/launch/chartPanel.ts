@@ -4,6 +4,7 @@
 
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
+import { pointsToCsv } from '../../../server/src/launch/chartExport';
 import { formatStatus } from '../../../server/src/launch/progressModel';
 import type { RunSession } from './runSession';
 
@@ -11,6 +12,8 @@ export class ChartPanel implements vscode.Disposable {
   private static readonly panels = new Map<string, ChartPanel>();
   private sent = 0;
   private readonly disposables: vscode.Disposable[] = [];
+  /** A PNG asked for by exportTo(), waiting for the page to render it. */
+  private pngWaiter: ((bytes: Buffer) => void) | undefined;
 
   static show(session: RunSession): ChartPanel {
     const existing = ChartPanel.panels.get(session.id);
@@ -36,11 +39,19 @@ export class ChartPanel implements vscode.Disposable {
     panel.webview.html = chartHtml(crypto.randomBytes(16).toString('base64'));
     this.disposables.push(
       session.onDidUpdate(() => this.post()),
-      panel.webview.onDidReceiveMessage((message: { type?: string }) => {
+      panel.webview.onDidReceiveMessage((message: { type?: string; data?: string }) => {
         // The page asks for everything once its script runs (and after a reload).
         if (message.type === 'ready') {
           this.sent = 0;
           this.post();
+        } else if (message.type === 'exportCsv') {
+          void this.save('csv', Buffer.from(pointsToCsv(this.session.model.points), 'utf8'));
+        } else if (message.type === 'png' && typeof message.data === 'string') {
+          const bytes = Buffer.from(message.data.replace(/^data:image\/png;base64,/, ''), 'base64');
+          const waiter = this.pngWaiter;
+          this.pngWaiter = undefined;
+          if (waiter) waiter(bytes);
+          else void this.save('png', bytes);
         }
       }),
       panel.onDidDispose(() => this.dispose()),
@@ -59,6 +70,40 @@ export class ChartPanel implements vscode.Disposable {
     this.sent += points.length;
   }
 
+  /** Exports the chart (the "Tunelab: Export training chart" command); asks where when `target` is absent. */
+  async exportTo(kind: 'csv' | 'png', target?: vscode.Uri): Promise<void> {
+    const bytes =
+      kind === 'csv'
+        ? Buffer.from(pointsToCsv(this.session.model.points), 'utf8')
+        : await new Promise<Buffer>((resolve, reject) => {
+            const timer = setTimeout(
+              () => reject(new Error('the chart did not render a PNG')),
+              10_000,
+            );
+            this.pngWaiter = (png) => {
+              clearTimeout(timer);
+              resolve(png);
+            };
+            void this.panel.webview.postMessage({ type: 'renderPng' });
+          });
+    await this.save(kind, bytes, target);
+  }
+
+  /** Writes an export of the chart, asking where unless `target` is given. */
+  private async save(kind: 'csv' | 'png', bytes: Buffer, given?: vscode.Uri): Promise<void> {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const target =
+      given ??
+      (await vscode.window.showSaveDialog({
+        defaultUri: folder ? vscode.Uri.joinPath(folder, `${this.session.id}.${kind}`) : undefined,
+        filters: kind === 'csv' ? { CSV: ['csv'] } : { PNG: ['png'] },
+        title: `Export the training chart as ${kind.toUpperCase()}`,
+      }));
+    if (!target) return;
+    await vscode.workspace.fs.writeFile(target, bytes);
+    void vscode.window.showInformationMessage(`Tunelab: chart saved to ${target.fsPath}`);
+  }
+
   dispose(): void {
     ChartPanel.panels.delete(this.session.id);
     for (const d of this.disposables) d.dispose();
@@ -70,7 +115,7 @@ export class ChartPanel implements vscode.Disposable {
 function chartHtml(nonce: string): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}';">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'nonce-${nonce}';">
 <style>
   body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 8px 16px; }
   h2 { font-size: 1.1em; margin: 4px 0; font-weight: 600; }
@@ -81,9 +126,11 @@ function chartHtml(nonce: string): string {
   .loss { stroke: var(--vscode-charts-blue, #3794ff); fill: none; stroke-width: 1.5; }
   .eval { fill: var(--vscode-charts-orange, #d18616); }
   .lr { stroke: var(--vscode-charts-green, #89d185); fill: none; stroke-width: 1.5; }
+  button { font: inherit; color: var(--vscode-button-foreground); background: var(--vscode-button-background); border: none; padding: 3px 10px; margin-right: 6px; cursor: pointer; }
 </style></head>
 <body>
 <h2 id="title">Training</h2><div id="status">waiting for the first step…</div>
+<div><button id="export-png">Export PNG</button><button id="export-csv">Export CSV</button></div>
 <svg id="loss" role="img" aria-label="loss by step"></svg>
 <svg id="lr" role="img" aria-label="learning rate by step"></svg>
 <script nonce="${nonce}">
@@ -150,6 +197,7 @@ function chartHtml(nonce: string): string {
   }
   window.addEventListener('message', (event) => {
     const message = event.data;
+    if (message && message.type === 'renderPng') { exportPng(); return; }
     if (!message || message.type !== 'update') return;
     if (message.reset) points = [];
     points = points.concat(message.points);
@@ -158,6 +206,43 @@ function chartHtml(nonce: string): string {
     if (!pending) { pending = true; requestAnimationFrame(render); }
   });
   window.addEventListener('resize', () => { if (!pending) { pending = true; requestAnimationFrame(render); } });
+  // PNG: both charts drawn on one canvas. Styles are inlined first, because
+  // a serialized SVG loses the page's CSS (and its theme variables).
+  function exportPng() {
+    const svgs = [document.getElementById('loss'), document.getElementById('lr')];
+    const width = Math.max(...svgs.map((s) => s.clientWidth || 600));
+    const heights = svgs.map((s) => s.clientHeight || 240);
+    const canvas = document.createElement('canvas');
+    canvas.width = width * 2;
+    canvas.height = (heights[0] + heights[1]) * 2;
+    const context = canvas.getContext('2d');
+    context.scale(2, 2);
+    context.fillStyle = getComputedStyle(document.body).backgroundColor || '#1e1e1e';
+    context.fillRect(0, 0, width, heights[0] + heights[1]);
+    let y = 0;
+    let left = svgs.length;
+    svgs.forEach((svg, index) => {
+      const copy = svg.cloneNode(true);
+      copy.setAttribute('xmlns', NS);
+      copy.setAttribute('width', String(width));
+      copy.setAttribute('height', String(heights[index]));
+      const originals = svg.querySelectorAll('*');
+      copy.querySelectorAll('*').forEach((node, i) => {
+        const style = getComputedStyle(originals[i]);
+        node.setAttribute('style', 'stroke:' + style.stroke + ';fill:' + style.fill + ';stroke-width:' + style.strokeWidth + ';font:' + style.font);
+      });
+      const image = new Image();
+      const top = y;
+      y += heights[index];
+      image.onload = () => {
+        context.drawImage(image, 0, top, width, heights[index]);
+        if (--left === 0) vscode.postMessage({ type: 'png', data: canvas.toDataURL('image/png') });
+      };
+      image.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(new XMLSerializer().serializeToString(copy));
+    });
+  }
+  document.getElementById('export-png').addEventListener('click', exportPng);
+  document.getElementById('export-csv').addEventListener('click', () => vscode.postMessage({ type: 'exportCsv' }));
   vscode.postMessage({ type: 'ready' });
 })();
 </script>

@@ -154,6 +154,20 @@ export function registerLaunchFeatures(context: vscode.ExtensionContext): void {
             : undefined,
       );
     }),
+    vscode.commands.registerCommand(
+      'tunelab.exportRunChart',
+      async (format?: unknown, target?: unknown, runId?: unknown) => {
+        const kind =
+          format === 'csv' || format === 'png'
+            ? format
+            : await vscode.window.showQuickPick(['png', 'csv'], {
+                title: 'Export the training chart as',
+              });
+        if (kind !== 'csv' && kind !== 'png') return;
+        const chart = manager.showChart(typeof runId === 'string' ? runId : undefined);
+        await chart?.exportTo(kind, target instanceof vscode.Uri ? target : undefined);
+      },
+    ),
     vscode.commands.registerCommand('tunelab.refreshRuns', () => tree.refresh()),
     vscode.commands.registerCommand('tunelab.doctor', (uri?: vscode.Uri) =>
       doctorCommand(manager, uri instanceof vscode.Uri ? uri : undefined),

@@ -184,15 +184,15 @@ export class RunManager implements SessionHost, vscode.Disposable {
     this.onRunsChanged?.();
   }
 
-  showChart(id?: string): void {
+  showChart(id?: string): ChartPanel | undefined {
     const session = (id ? this.sessions.get(id) : undefined) ?? this.focused;
     if (!session) {
       void vscode.window.showInformationMessage(
         'Tunelab: attach to a run first (Tunelab: Attach to run).',
       );
-      return;
+      return undefined;
     }
-    ChartPanel.show(session);
+    return ChartPanel.show(session);
   }
 
   progressed(session: RunSession): void {

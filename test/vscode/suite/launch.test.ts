@@ -124,5 +124,21 @@ describe('launch', () => {
       tabs.some((t) => t.startsWith('Training launch-oom-')),
       tabs.join(' | '),
     );
+
+    // Both exports of the chart: the CSV holds the two logged steps, the PNG is a real image.
+    const dir = path.dirname(oom.fsPath);
+    const csv = vscode.Uri.file(path.join(dir, 'chart.csv'));
+    const png = vscode.Uri.file(path.join(dir, 'chart.png'));
+    await vscode.commands.executeCommand('tunelab.exportRunChart', 'csv', csv);
+    const rows = fs.readFileSync(csv.fsPath, 'utf8').trim().split('\n');
+    assert.deepEqual(rows, [
+      'step,loss,eval_loss,learning_rate,grad_norm',
+      '10,2.512,,0.0002,1.104',
+      '20,2.031,,0.00019,0.871',
+    ]);
+    await vscode.commands.executeCommand('tunelab.exportRunChart', 'png', png);
+    const bytes = fs.readFileSync(png.fsPath);
+    assert.deepEqual([...bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'PNG signature');
+    assert.ok(bytes.length > 2000, `a drawn chart, not an empty image (${bytes.length} bytes)`);
   });
 });
