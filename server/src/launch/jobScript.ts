@@ -3,6 +3,7 @@
 // enters a script through shQuote; the scripts hold no secrets (those reach
 // the job's environment through the start command's stdin, see sshTarget.ts).
 
+import { dialectLaunchCommand } from '../analysis/dialects/launchCommand';
 import type { LaunchSpec } from './launchConfig';
 import { exportLines, shQuote } from './shell';
 
@@ -34,6 +35,21 @@ export function runnerArgv(
   if (!options.rendezvous) launcher.push('--standalone');
   launcher.push('--nproc_per_node', String(numProcesses));
   return [...launcher, '-m', RUNNER_MODULE, ...args];
+}
+
+/**
+ * argv that trains the config: the Tunelab runner for native configs (see
+ * runnerArgv), the tool's own command for Axolotl, LLaMA-Factory and TRL
+ * configs (`axolotl train`, `llamafactory-cli train`, `trl sft --config`),
+ * whose logs the same HF-log parser reads.
+ */
+export function trainArgv(
+  spec: Pick<LaunchSpec, 'python' | 'distributed' | 'dialect'>,
+  configArg: string,
+  options: { python?: string; rendezvous?: boolean } = {},
+): string[] {
+  if (spec.dialect !== 'native') return dialectLaunchCommand(spec.dialect, configArg);
+  return runnerArgv(spec, 'train', configArg, options);
 }
 
 export interface ScriptParts {

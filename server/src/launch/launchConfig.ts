@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isRecord, parseYaml, sourceAt, valueAt, type ParsedYaml } from '../analysis/parse';
-import type { Path, Range } from '../analysis/types';
+import { detectDialect } from '../analysis/dialect';
+import type { Dialect, Path, Range } from '../analysis/types';
 import { checkEnvName, parseSshDestination, type SshDestination } from './shell';
 
 export type TargetKind = 'local' | 'ssh' | 'slurm';
@@ -35,6 +36,8 @@ export type DistributedBackend = 'none' | 'ddp' | 'fsdp' | 'deepspeed';
 
 export interface LaunchSpec {
   configPath: string;
+  /** The tool the config is written for: native configs run the Tunelab runner, the others their own CLI. */
+  dialect: Dialect;
   configDir: string;
   parsed: ParsedYaml;
   target: TargetKind;
@@ -171,6 +174,7 @@ export function readLaunchSpec(
   const warnings: string[] = [];
   const spec: LaunchSpec = {
     configPath: absolute,
+    dialect: detectDialect(absolute, parsed.value, text) ?? 'native',
     configDir,
     parsed,
     target: target as TargetKind,

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { runnerArgv } from './jobScript';
+import { trainArgv } from './jobScript';
 import type { RunRecord } from './runRecord';
 import {
   endEventExitCode,
@@ -64,7 +64,7 @@ export class LocalTarget implements TargetAdapter {
     fs.mkdirSync(runDir, { recursive: true });
     const logPath = path.join(runDir, 'log');
     const argv = request.jobArgv ?? [
-      ...runnerArgv(spec, 'train', path.basename(spec.configPath), {
+      ...trainArgv(spec, path.basename(spec.configPath), {
         python: localPython(spec.python, spec.configDir),
       }),
     ];

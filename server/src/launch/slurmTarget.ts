@@ -6,7 +6,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runnerArgv, sbatchOptions, slurmJobScript, type ScriptParts } from './jobScript';
+import { trainArgv, sbatchOptions, slurmJobScript, type ScriptParts } from './jobScript';
 import type { LaunchSpec } from './launchConfig';
 import { requireExecutable, runProcess } from './processes';
 import type { RunRecord, RunState } from './runRecord';
@@ -94,7 +94,7 @@ function parts(
 ): { script: string; argv: string[] } {
   const { spec } = request;
   const slurm = spec.slurm ?? { nodes: 1, extraArgs: [] };
-  const argv = request.jobArgv ?? runnerArgv(spec, 'train', configArg);
+  const argv = request.jobArgv ?? trainArgv(spec, configArg);
   const script = slurmJobScript(
     { runId: request.id, env: spec.env, argv, ...words },
     { nodes: slurm.nodes, gpusPerNode: slurm.gpusPerNode },

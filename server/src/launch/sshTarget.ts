@@ -5,7 +5,7 @@
 // stdin of `sh -s`: never in argv, never in a file.
 
 import * as path from 'node:path';
-import { runnerArgv, sshRunScript } from './jobScript';
+import { trainArgv, sshRunScript } from './jobScript';
 import { remoteJoin, shPath, shQuote, exportLines } from './shell';
 import { spawnRemote, runRemote, type SshConnection } from './sshClient';
 import type { RecordedSsh, RunRecord } from './runRecord';
@@ -165,7 +165,7 @@ export class SshTarget implements TargetAdapter {
       const configDir = path.posix.dirname(plan.configRelative);
       argv =
         request.jobArgv ??
-        runnerArgv(request.spec, 'train', path.posix.basename(plan.configRelative));
+        trainArgv(request.spec, path.posix.basename(plan.configRelative));
       const script = sshRunScript({
         runId: request.id,
         configDirWord: baseWord(configDir),
