@@ -163,9 +163,7 @@ export class SshTarget implements TargetAdapter {
     let argv: string[] = [];
     await syncRun(syncSourceOf(request), connection, settings.workdir, (plan) => {
       const configDir = path.posix.dirname(plan.configRelative);
-      argv =
-        request.jobArgv ??
-        trainArgv(request.spec, path.posix.basename(plan.configRelative));
+      argv = request.jobArgv ?? trainArgv(request.spec, path.posix.basename(plan.configRelative));
       const script = sshRunScript({
         runId: request.id,
         configDirWord: baseWord(configDir),
