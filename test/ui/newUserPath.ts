@@ -185,8 +185,12 @@ export async function walkNewUserPath(page: Page, options: PathOptions): Promise
   await page.keyboard.type('64');
   await until('r: 64 in the editor', async () => /^ {2}r: 64\b/m.test(await editorText(page)));
   const warningRow = await until(
-    'the lora-alpha-ratio warning',
-    async () => (await problemRows(page)).find((row) => row.includes('lora-alpha-ratio')),
+    'the lora-alpha-ratio warning for r: 64',
+    // Typing "64" passes through "r: 6", whose own warning may be listed first.
+    async () =>
+      (await problemRows(page)).find(
+        (row) => row.includes('lora-alpha-ratio') && row.includes('/ 64 ='),
+      ),
     20_000,
   );
   const others = (await problemRows(page)).filter(
