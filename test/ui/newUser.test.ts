@@ -16,24 +16,17 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { findCodeServer } from '../vscode/codeserver.ts';
+import { codeServerForTest } from '../support/codeServerSkip.ts';
 import { makeEmptyProject, walkNewUserPath } from './newUserPath.ts';
 import { packageVsix, startWorkbench, tempDir, type Workbench } from './workbench.ts';
 
-const install = findCodeServer();
-const required = !!process.env.TUNELAB_REQUIRE_CODESERVER;
-const skip =
-  'missing' in install && !required
-    ? `${install.missing}: run \`bash scripts/setup-codeserver.sh\` (set TUNELAB_REQUIRE_CODESERVER=1 to fail instead)`
-    : false;
+const codeServer = codeServerForTest();
 
 test(
   'new user: F1 → New fine-tuning config → a checked, estimated config; r: 64 → warning → quick fix',
-  { skip, timeout: 120_000 },
+  { skip: codeServer.skip, timeout: 120_000 },
   async (t) => {
-    if ('missing' in install) {
-      assert.fail(`TUNELAB_REQUIRE_CODESERVER is set but ${install.missing}`);
-    }
+    const install = codeServer.installed();
     const started = Date.now();
     const step = (what: string) => t.diagnostic(`${Date.now() - started} ms: ${what}`);
     const tmp = tempDir('tunelab-ui-newuser-');

@@ -22,27 +22,21 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { findCodeServer, runExtensionTestsInCodeServer } from './codeserver.ts';
+import { codeServerForTest } from '../support/codeServerSkip.ts';
+import { runExtensionTestsInCodeServer } from './codeserver.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
 const fixtures = path.join(here, 'fixtures', 'workspace');
 const suiteIndex = path.join(root, 'out', 'vscode-tests', 'index.js');
 
-const install = findCodeServer();
-const required = !!process.env.TUNELAB_REQUIRE_CODESERVER;
-const skip =
-  'missing' in install && !required
-    ? `${install.missing}: run \`bash scripts/setup-codeserver.sh\` (set TUNELAB_REQUIRE_CODESERVER=1 to fail instead)`
-    : false;
+const codeServer = codeServerForTest();
 
 test(
   'extension suite passes in code-server (real VS Code)',
-  { skip, timeout: 300_000 },
+  { skip: codeServer.skip, timeout: 300_000 },
   async () => {
-    if ('missing' in install) {
-      assert.fail(`TUNELAB_REQUIRE_CODESERVER is set but ${install.missing}`);
-    }
+    const install = codeServer.installed();
     for (const built of [
       path.join(root, 'dist', 'extension.js'),
       path.join(root, 'dist', 'server.js'),
