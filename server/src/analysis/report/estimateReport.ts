@@ -57,7 +57,17 @@ export function recommendationFor(
   );
 }
 
+// The editor asks for the report of one analysis several times (code lens,
+// each hover, code actions): the method recommendation alone runs three
+// estimates, so it is computed once per analysis.
+const reports = new WeakMap<Analysis, EstimateReport | undefined>();
+
 export function buildEstimateReport(analysis: Analysis): EstimateReport | undefined {
+  if (!reports.has(analysis)) reports.set(analysis, computeReport(analysis));
+  return reports.get(analysis);
+}
+
+function computeReport(analysis: Analysis): EstimateReport | undefined {
   const { estimate, model, plan, gpu } = analysis;
   if (!estimate || !model || !plan) return undefined;
   const tokens = tokensPerEpoch(analysis);
