@@ -164,11 +164,13 @@ connection.onInitialize((params): InitializeResult => {
 connection.onInitialized(async () => {
   // Compile the schemas now rather than on the first keystroke: ajv's code
   // generation is most of the first analysis (≈ 200 ms on a small machine).
-  setImmediate(() => {
-    for (const warmup of ['method: lora\nmodel: { name_or_path: warmup }\n']) {
-      analyze(warmup, 'warmup.finetune.yaml', analysisOptions());
-    }
-  });
+  setImmediate(() =>
+    analyze(
+      'method: lora\nmodel: { name_or_path: warmup }\n',
+      'warmup.finetune.yaml',
+      analysisOptions(),
+    ),
+  );
   if (canPullConfiguration) {
     void connection.client.register(DidChangeConfigurationNotification.type, undefined);
     await refreshSettings();
