@@ -13,20 +13,17 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { GpuSpec } from '../server/src/analysis/hardware/types';
-import type { ModelArchitecture } from '../server/src/analysis/models/types';
+import type { GpuSpec } from '../engine/src/hardware/types';
+import type { ModelArchitecture } from '../engine/src/models/types';
 import YAML from 'yaml';
-import { buildNativePlan } from '../server/src/analysis/nativePlan';
-import type { Plan } from '../server/src/analysis/plan';
-import { estimateMemory } from '../server/src/analysis/estimate/memory';
-import {
-  FRAGMENTATION,
-  type FragmentationCoefficients,
-} from '../server/src/analysis/estimate/overhead';
-import { makePlan, type PlanOverrides } from '../server/src/analysis/estimate/plan-defaults';
-import { countParameters } from '../server/src/analysis/models/params';
-import { findGpu } from '../server/src/analysis/hardware/gpus';
-import { findCatalogModel } from '../server/src/analysis/models/catalog';
+import { buildNativePlan } from '../engine/src/nativePlan';
+import type { Plan } from '../engine/src/plan';
+import { estimateMemory } from '../engine/src/estimate/memory';
+import { FRAGMENTATION, type FragmentationCoefficients } from '../engine/src/estimate/overhead';
+import { makePlan, type PlanOverrides } from '../engine/src/estimate/plan-defaults';
+import { countParameters } from '../engine/src/models/params';
+import { findGpu } from '../engine/src/hardware/gpus';
+import { findCatalogModel } from '../engine/src/models/catalog';
 
 const GiB = 1024 ** 3;
 const repoRoot = path.resolve(__dirname, '..');

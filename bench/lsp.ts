@@ -51,7 +51,7 @@ import {
   type MessageConnection,
   type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
-import { SERVER_EXEC_ARGV } from '../server/src/serverArgs';
+import { SERVER_EXEC_ARGV } from '../protocol/src/serverArgs';
 
 // ---------------------------------------------------------------- settings
 

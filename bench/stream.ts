@@ -10,9 +10,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LogLineSplitter } from '../server/src/launch/logLines';
-import { formatStatus, ProgressModel, UpdateThrottle } from '../server/src/launch/progressModel';
-import { followLocalFile } from '../server/src/launch/target';
+import { LogLineSplitter } from '../launch/src/logLines';
+import { formatStatus, ProgressModel, UpdateThrottle } from '../launch/src/progressModel';
+import { followLocalFile } from '../launch/src/target';
 
 const TOTAL_LINES = Number(process.argv[2] ?? 200_000);
 const SAMPLE = path.resolve(__dirname, '..', '..', 'shared', 'data', 'trainer-log-sample.txt');

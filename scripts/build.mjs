@@ -28,7 +28,7 @@ const bundles = [
   { entryPoints: { server: 'server/src/server.ts' } },
   // Loaded by the "New fine-tuning config" command on first use, not at activation.
   { entryPoints: { newConfigCommand: 'client/src/newConfig/command.ts' }, external: ['vscode'] },
-  { entryPoints: { cli: 'server/src/cli/main.ts' }, banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: { cli: 'cli/src/main.ts' }, banner: { js: '#!/usr/bin/env node' } },
 ];
 
 const contexts = await Promise.all(

@@ -14,7 +14,15 @@ const root = path.resolve(
   '..',
 );
 const SUITES = {
-  unit: ['server/src', 'test/unit'],
+  unit: [
+    'engine/src',
+    'launch/src',
+    'cli/src',
+    'server/src',
+    'protocol/src',
+    'client/src',
+    'test/unit',
+  ],
   lsp: ['test/lsp'],
   cli: ['test/cli'],
   runner: ['test/runner'],

@@ -9,7 +9,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { SERVER_EXEC_ARGV } from '../../server/src/serverArgs';
+import { SERVER_EXEC_ARGV } from '../../protocol/src/serverArgs';
 import { registerLaunchFeatures } from './launch';
 import { registerNewConfigCommand } from './newConfig/register';
 

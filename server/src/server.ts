@@ -13,9 +13,10 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyze, type Analysis, type AnalyzeOptions } from './analysis/engine';
-import { fetchHubModel, hubOptionsFromEnv, looksLikeHubId } from './analysis/models/hub';
-import type { Dialect, Severity } from './analysis/types';
+import { analyze, type Analysis, type AnalyzeOptions } from '../../engine/src/engine';
+import { hubOptionsFromEnv, looksLikeHubId } from '../../engine/src/models/hub';
+import { fetchHubModel } from '../../launch/src/hub';
+import type { Dialect, Severity } from '../../engine/src/types';
 import { complete } from './features/completion';
 import { quickFixes } from './features/codeActions';
 import { dialectConversionActions } from './features/dialectConvert';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pointsToCsv } from '../../server/src/launch/chartExport';
-import { ProgressModel } from '../../server/src/launch/progressModel';
+import { pointsToCsv } from '../../launch/src/chartExport';
+import { ProgressModel } from '../../launch/src/progressModel';
 
 test('the chart exports as CSV with one row per step and empty cells for missing values', () => {
   const model = new ProgressModel();

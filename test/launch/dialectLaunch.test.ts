@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { trainArgv } from '../../server/src/launch/jobScript';
-import { readLaunchSpec } from '../../server/src/launch/launchConfig';
+import { trainArgv } from '../../launch/src/jobScript';
+import { readLaunchSpec } from '../../launch/src/launchConfig';
 import { makeProject, ROOT, tunelab } from './infra';
 
 const DIALECTS = path.join(ROOT, 'test', 'fixtures', 'dialects');

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { followRun } from '../../server/src/launch/follow';
-import { adapterFor, launchRun, stopRun } from '../../server/src/launch/launcher';
-import { ProgressModel } from '../../server/src/launch/progressModel';
-import { RunStore } from '../../server/src/launch/runRecord';
+import { followRun } from '../../launch/src/follow';
+import { adapterFor, launchRun, stopRun } from '../../launch/src/launcher';
+import { ProgressModel } from '../../launch/src/progressModel';
+import { RunStore } from '../../launch/src/runRecord';
 import {
   allCommandLines,
   BASE_CONFIG,

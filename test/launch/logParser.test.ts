@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { LogLineSplitter } from '../../server/src/launch/logLines';
-import { parseLogLine, parseMetricsDict, parseRedraw } from '../../server/src/launch/logParser';
-import { formatStatus, ProgressModel, UpdateThrottle } from '../../server/src/launch/progressModel';
-import { readLaunchSpec } from '../../server/src/launch/launchConfig';
-import { runFindings } from '../../server/src/launch/runDiagnostics';
+import { LogLineSplitter } from '../../launch/src/logLines';
+import { parseLogLine, parseMetricsDict, parseRedraw } from '../../launch/src/logParser';
+import { formatStatus, ProgressModel, UpdateThrottle } from '../../launch/src/progressModel';
+import { readLaunchSpec } from '../../launch/src/launchConfig';
+import { runFindings } from '../../launch/src/runDiagnostics';
 import { BASE_CONFIG, SAMPLE_LOG } from './infra';
 
 const sample = fs.readFileSync(SAMPLE_LOG);

@@ -7,20 +7,20 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { applyTextEdits } from '../../server/src/analysis/edits';
+import { applyTextEdits } from '../../engine/src/edits';
 import {
   runnerArgv,
   sbatchOptions,
   slurmJobScript,
   sshRunScript,
-} from '../../server/src/launch/jobScript';
-import { LaunchConfigError, keyRange, readLaunchSpec } from '../../server/src/launch/launchConfig';
-import { runFindings } from '../../server/src/launch/runDiagnostics';
-import { shQuote } from '../../server/src/launch/shell';
-import { gpuIdFor, hardwareEdits, suggestHardware } from '../../server/src/launch/doctor';
-import { parseSlurmStatus } from '../../server/src/launch/slurmTarget';
-import { skipUntilMark } from '../../server/src/launch/sshTarget';
-import { changedEntries, generatedEntry } from '../../server/src/launch/sync';
+} from '../../launch/src/jobScript';
+import { LaunchConfigError, keyRange, readLaunchSpec } from '../../launch/src/launchConfig';
+import { runFindings } from '../../launch/src/runDiagnostics';
+import { shQuote } from '../../launch/src/shell';
+import { gpuIdFor, hardwareEdits, suggestHardware } from '../../launch/src/doctor';
+import { parseSlurmStatus } from '../../launch/src/slurmTarget';
+import { skipUntilMark } from '../../launch/src/sshTarget';
+import { changedEntries, generatedEntry } from '../../launch/src/sync';
 import { BASE_CONFIG, NASTY_VALUES } from './infra';
 
 function spec(launch: string, base = BASE_CONFIG) {

@@ -13,7 +13,7 @@ import {
   shPath,
   shQuote,
   UnsafeValueError,
-} from '../../server/src/launch/shell';
+} from '../../launch/src/shell';
 import { CANARY, NASTY_VALUES } from './infra';
 
 const canary = CANARY;

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
-import { runDoctor } from '../../server/src/launch/doctor';
-import { followRun } from '../../server/src/launch/follow';
-import { loadLaunchSpec } from '../../server/src/launch/launchConfig';
-import { adapterFor, launchRun } from '../../server/src/launch/launcher';
-import { RunStore } from '../../server/src/launch/runRecord';
+import { runDoctor } from '../../launch/src/doctor';
+import { followRun } from '../../launch/src/follow';
+import { loadLaunchSpec } from '../../launch/src/launchConfig';
+import { adapterFor, launchRun } from '../../launch/src/launcher';
+import { RunStore } from '../../launch/src/runRecord';
 import {
   allCommandLines,
   BASE_CONFIG,

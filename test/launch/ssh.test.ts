@@ -9,11 +9,11 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { runDoctor, suggestHardware } from '../../server/src/launch/doctor';
-import { followRun } from '../../server/src/launch/follow';
-import { loadLaunchSpec } from '../../server/src/launch/launchConfig';
-import { adapterFor, launchRun } from '../../server/src/launch/launcher';
-import { RunStore, type RunRecord } from '../../server/src/launch/runRecord';
+import { runDoctor, suggestHardware } from '../../launch/src/doctor';
+import { followRun } from '../../launch/src/follow';
+import { loadLaunchSpec } from '../../launch/src/launchConfig';
+import { adapterFor, launchRun } from '../../launch/src/launcher';
+import { RunStore, type RunRecord } from '../../launch/src/runRecord';
 import {
   allCommandLines,
   BASE_CONFIG,

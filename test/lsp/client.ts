@@ -171,4 +171,4 @@ export class LspTestClient {
   }
 }
 
-export { applyTextEdits as applyEdits } from '../../server/src/analysis/edits';
+export { applyTextEdits as applyEdits } from '../../engine/src/edits';

@@ -4,8 +4,8 @@
 
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { pointsToCsv } from '../../../server/src/launch/chartExport';
-import { formatStatus } from '../../../server/src/launch/progressModel';
+import { pointsToCsv } from '../../../launch/src/chartExport';
+import { formatStatus } from '../../../launch/src/progressModel';
 import type { RunSession } from './runSession';
 
 export class ChartPanel implements vscode.Disposable {

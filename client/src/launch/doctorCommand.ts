@@ -3,9 +3,9 @@
 // `hardware.gpu` (and `hardware.num_gpus`) so estimates match the real card.
 
 import * as vscode from 'vscode';
-import { hardwareEdits, runDoctor, suggestHardware } from '../../../server/src/launch/doctor';
-import { loadLaunchSpec } from '../../../server/src/launch/launchConfig';
-import { parseYaml } from '../../../server/src/analysis/parse';
+import { hardwareEdits, runDoctor, suggestHardware } from '../../../launch/src/doctor';
+import { loadLaunchSpec } from '../../../launch/src/launchConfig';
+import { parseYaml } from '../../../engine/src/parse';
 import type { RunManager } from './manager';
 import { toRange } from './manager';
 

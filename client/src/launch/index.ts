@@ -5,7 +5,7 @@
 // view opens or a command runs.
 
 import * as vscode from 'vscode';
-import { isFinal } from '../../../server/src/launch/runRecord';
+import { isFinal } from '../../../launch/src/runRecord';
 import { doctorCommand } from './doctorCommand';
 import { RunManager, toRange } from './manager';
 import { RunsTreeProvider, type RunItem } from './runsTree';

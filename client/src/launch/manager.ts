@@ -10,13 +10,13 @@ import {
   loadLaunchSpec,
   keyRange,
   type TargetKind,
-} from '../../../server/src/launch/launchConfig';
-import { launchRun, stopRun } from '../../../server/src/launch/launcher';
-import { formatStatus } from '../../../server/src/launch/progressModel';
-import { parseYaml } from '../../../server/src/analysis/parse';
-import { RUN_DIAGNOSTIC_SOURCE, runFindings } from '../../../server/src/launch/runDiagnostics';
-import { isFinal, RunStore, type RunRecord } from '../../../server/src/launch/runRecord';
-import type { Finding, QuickFix } from '../../../server/src/analysis/types';
+} from '../../../launch/src/launchConfig';
+import { launchRun, stopRun } from '../../../launch/src/launcher';
+import { formatStatus } from '../../../launch/src/progressModel';
+import { parseYaml } from '../../../engine/src/parse';
+import { RUN_DIAGNOSTIC_SOURCE, runFindings } from '../../../launch/src/runDiagnostics';
+import { isFinal, RunStore, type RunRecord } from '../../../launch/src/runRecord';
+import type { Finding, QuickFix } from '../../../engine/src/types';
 import { ChartPanel } from './chartPanel';
 import { RunSession, type SessionHost } from './runSession';
 import { RunTerminal } from './runTerminal';

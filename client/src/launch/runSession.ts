@@ -1,18 +1,18 @@
-// One run the editor is attached to: follows its log (server/src/launch,
+// One run the editor is attached to: follows its log (launch/src,
 // reconnecting on drops), feeds the terminal and the progress model, and
 // tells its listeners (status bar, chart, runs view, diagnostics) through a
 // throttle, so a fast log costs at most ~10 UI updates a second.
 
 import * as vscode from 'vscode';
-import { followRun, type FollowResult } from '../../../server/src/launch/follow';
-import { adapterFor } from '../../../server/src/launch/launcher';
-import { ProgressModel, UpdateThrottle } from '../../../server/src/launch/progressModel';
+import { followRun, type FollowResult } from '../../../launch/src/follow';
+import { adapterFor } from '../../../launch/src/launcher';
+import { ProgressModel, UpdateThrottle } from '../../../launch/src/progressModel';
 import {
   isFinal,
   type RunRecord,
   type RunState,
   type RunStore,
-} from '../../../server/src/launch/runRecord';
+} from '../../../launch/src/runRecord';
 import { RunTerminal } from './runTerminal';
 
 const UI_INTERVAL_MS = 100;

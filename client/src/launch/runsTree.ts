@@ -3,13 +3,8 @@
 // squeue call each), and the view refreshes when the CLI records a run.
 
 import * as vscode from 'vscode';
-import { refreshRun } from '../../../server/src/launch/launcher';
-import {
-  isFinal,
-  RunStore,
-  type RunRecord,
-  type RunState,
-} from '../../../server/src/launch/runRecord';
+import { refreshRun } from '../../../launch/src/launcher';
+import { isFinal, RunStore, type RunRecord, type RunState } from '../../../launch/src/runRecord';
 
 const ICONS: Record<RunState, [string, string?]> = {
   starting: ['loading~spin'],

@@ -5,7 +5,7 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { TargetKind } from '../../../server/src/launch/launchConfig';
+import type { TargetKind } from '../../../launch/src/launchConfig';
 import type { RunManager } from './manager';
 import { RunTerminal } from './runTerminal';
 

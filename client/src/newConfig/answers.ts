@@ -9,7 +9,7 @@
 // What is left out takes the value the lists would open on: the template's
 // model and GPU, the recommended method, the proposed folder.
 
-import type { Method } from '../../../server/src/analysis/plan';
+import type { Method } from '../../../engine/src/plan';
 import type { RECOMMENDED } from './items';
 
 export interface NewConfigAnswers {

@@ -7,13 +7,13 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Method } from '../../../server/src/analysis/plan';
+import type { Method } from '../../../engine/src/plan';
 import {
   createConfig,
   listTemplates,
   NewConfigError,
   type NewConfigResult,
-} from '../../../server/src/templates/newConfig';
+} from '../../../launch/src/newConfig';
 import { answersFrom, type NewConfigAnswers } from './answers';
 import { defaultPython, detectGpu, DetectGpuError, type DetectedGpu } from './detectGpu';
 import {

@@ -3,10 +3,10 @@
 // before a run) and turns the GPU it reports into a catalog id.
 
 import * as path from 'node:path';
-import { yamlScalar } from '../../../server/src/analysis/edits';
-import { gpuIdFor, runDoctor, type DoctorReport } from '../../../server/src/launch/doctor';
-import { readLaunchSpec } from '../../../server/src/launch/launchConfig';
-import { findRunnerParent } from '../../../server/src/launch/launcher';
+import { yamlScalar } from '../../../engine/src/edits';
+import { gpuIdFor, runDoctor, type DoctorReport } from '../../../launch/src/doctor';
+import { readLaunchSpec } from '../../../launch/src/launchConfig';
+import { findRunnerParent } from '../../../launch/src/launcher';
 
 /** A failure to show as is: it says what happened and what to do instead. */
 export class DetectGpuError extends Error {}

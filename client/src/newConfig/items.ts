@@ -3,12 +3,12 @@
 
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { listGpus } from '../../../server/src/analysis/hardware/gpus';
-import { listCatalogModels } from '../../../server/src/analysis/models/catalog';
-import type { ModelArchitecture } from '../../../server/src/analysis/models/types';
-import { parseYaml, valueAt } from '../../../server/src/analysis/parse';
-import type { Method } from '../../../server/src/analysis/plan';
-import type { TemplateVariant } from '../../../server/src/templates/newConfig';
+import { listGpus } from '../../../engine/src/hardware/gpus';
+import { listCatalogModels } from '../../../engine/src/models/catalog';
+import type { ModelArchitecture } from '../../../engine/src/models/types';
+import { parseYaml, valueAt } from '../../../engine/src/parse';
+import type { Method } from '../../../engine/src/plan';
+import type { TemplateVariant } from '../../../launch/src/newConfig';
 
 export const METHOD_LABELS: Record<Method, string> = {
   full: 'Full fine-tuning',

@@ -2,9 +2,9 @@
 // user fixed is announced next to the estimate's choice and its reason.
 
 import * as fs from 'node:fs';
-import { analyze } from '../../../server/src/analysis/engine';
-import type { MethodRecommendation } from '../../../server/src/analysis/estimate/types';
-import { recommendationFor as recommendationForAnalysis } from '../../../server/src/analysis/report/estimateReport';
+import { analyze } from '../../../engine/src/engine';
+import type { MethodRecommendation } from '../../../engine/src/estimate/types';
+import { recommendationFor as recommendationForAnalysis } from '../../../engine/src/report/estimateReport';
 
 /** The recommendation for the config's model, GPU(s), data rows and length; undefined when one is unknown. */
 export function recommendationFor(configPath: string): MethodRecommendation | undefined {

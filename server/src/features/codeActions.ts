@@ -4,7 +4,7 @@ import {
   type Diagnostic,
   type Range,
 } from 'vscode-languageserver/node';
-import type { Finding } from '../analysis/types';
+import type { Finding } from '../../../engine/src/types';
 import { toDiagnostic } from './convert';
 
 function sameRange(a: Range, b: Range): boolean {

@@ -3,10 +3,10 @@ import {
   InsertTextFormat,
   type CompletionItem,
 } from 'vscode-languageserver/node';
-import { cursorContext } from '../analysis/cursor';
-import { detectFromContent, readModeline } from '../analysis/dialects/detect';
-import { schemaFor } from '../analysis/dialects/schemas';
-import { isRecord, parseYaml } from '../analysis/parse';
+import { cursorContext } from '../../../engine/src/cursor';
+import { detectFromContent, readModeline } from '../../../engine/src/dialects/detect';
+import { schemaFor } from '../../../engine/src/dialects/schemas';
+import { isRecord, parseYaml } from '../../../engine/src/parse';
 import {
   enumAt,
   keysAt,
@@ -14,8 +14,8 @@ import {
   typeLabel,
   branches,
   type JsonSchema,
-} from '../analysis/schema/schemaTree';
-import type { Dialect, Position, Range } from '../analysis/types';
+} from '../../../engine/src/schema/schemaTree';
+import type { Dialect, Position, Range } from '../../../engine/src/types';
 import { keyDocumentation } from './hover';
 
 /**

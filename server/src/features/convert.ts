@@ -1,7 +1,7 @@
 // Conversions between the engine's plain types and LSP's.
 
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver/node';
-import type { Finding, Severity } from '../analysis/types';
+import type { Finding, Severity } from '../../../engine/src/types';
 
 export const RULE_DOCS_BASE = 'https://github.com/tunelab/tunelab/blob/main/docs/rules.md';
 

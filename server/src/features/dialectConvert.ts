@@ -9,10 +9,14 @@ import {
   TextEdit,
   type CodeAction,
 } from 'vscode-languageserver/node';
-import { dialectFileName, nativeFileName, toNativeConfig } from '../analysis/dialects/convert';
-import { fromNativeConfig } from '../analysis/dialects/fromNative';
-import { DIALECT_LABEL } from '../analysis/dialects/schemas';
-import type { Analysis } from '../analysis/engine';
+import {
+  dialectFileName,
+  nativeFileName,
+  toNativeConfig,
+} from '../../../engine/src/dialects/convert';
+import { fromNativeConfig } from '../../../engine/src/dialects/fromNative';
+import { DIALECT_LABEL } from '../../../engine/src/dialects/schemas';
+import type { Analysis } from '../../../engine/src/engine';
 
 /**
  * Conversion refactorings: a dialect config to native, or a native config to

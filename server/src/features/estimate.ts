@@ -2,17 +2,17 @@
 // breakdown on hover over the keys that drive it, and method conversion actions.
 
 import { CodeActionKind, type CodeAction, type CodeLens } from 'vscode-languageserver/node';
-import { convertMethodEdits } from '../analysis/convert/method';
-import type { Analysis } from '../analysis/engine';
-import type { Method } from '../analysis/plan';
+import { convertMethodEdits } from '../../../engine/src/convert/method';
+import type { Analysis } from '../../../engine/src/engine';
+import type { Method } from '../../../engine/src/plan';
 import {
   buildEstimateReport,
   estimateLensTitle,
   estimateMarkdown,
-} from '../analysis/report/estimateReport';
-import { exactSourceAt } from '../analysis/parse';
-import type { Path, Range } from '../analysis/types';
-import { contains } from '../analysis/cursor';
+} from '../../../engine/src/report/estimateReport';
+import { exactSourceAt } from '../../../engine/src/parse';
+import type { Path, Range } from '../../../engine/src/types';
+import { contains } from '../../../engine/src/cursor';
 
 /** Keys whose hover shows the estimate: changing them changes the memory. */
 const ESTIMATE_KEYS: readonly Path[] = [

@@ -1,10 +1,15 @@
 import type { Hover, MarkupContent } from 'vscode-languageserver/node';
-import { pathAtPosition } from '../analysis/cursor';
-import { schemaFor } from '../analysis/dialects/schemas';
-import { locate } from '../analysis/dialects/view';
-import type { Analysis } from '../analysis/engine';
-import { NATIVE_SCHEMA, schemaAt, typeLabel, type JsonSchema } from '../analysis/schema/schemaTree';
-import type { Path, Position } from '../analysis/types';
+import { pathAtPosition } from '../../../engine/src/cursor';
+import { schemaFor } from '../../../engine/src/dialects/schemas';
+import { locate } from '../../../engine/src/dialects/view';
+import type { Analysis } from '../../../engine/src/engine';
+import {
+  NATIVE_SCHEMA,
+  schemaAt,
+  typeLabel,
+  type JsonSchema,
+} from '../../../engine/src/schema/schemaTree';
+import type { Path, Position } from '../../../engine/src/types';
 import { estimateHoverMarkdown, isEstimateKey } from './estimate';
 
 /** Native keys whose dialect source shows the estimate on hover (ESTIMATE_KEYS in native). */

@@ -1,5 +1,5 @@
 import { SymbolKind, type DocumentSymbol } from 'vscode-languageserver/node';
-import type { SourceNode } from '../analysis/parse';
+import type { SourceNode } from '../../../engine/src/parse';
 
 /** The outline: sections and keys, nested as in the file (list items are not listed). */
 export function documentSymbols(root: SourceNode | undefined, value: unknown): DocumentSymbol[] {

@@ -1,0 +1,283 @@
+// `tunelab launch | logs | stop` (spec/cli.md). The log goes to stdout exactly
+// as the job wrote it (complete lines; on a terminal also tqdm's live
+// redraws); Tunelab's own messages go to stderr prefixed `tunelab:`. The
+// offset of the last line printed is kept in the run record, so `logs
+// --follow` after a Ctrl-C or a dropped connection continues with the next
+// line: none lost, none twice.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseYaml } from '../../engine/src/parse';
+import { parseArgs } from 'node:util';
+import { followRun, readRunLog, type FollowResult } from '../../launch/src/follow';
+import {
+  LaunchConfigError,
+  loadLaunchSpec,
+  keyRange,
+  TARGETS,
+  type TargetKind,
+} from '../../launch/src/launchConfig';
+import { adapterFor, launchRun, pickSecrets, refreshRun, stopRun } from '../../launch/src/launcher';
+import { ProgressModel } from '../../launch/src/progressModel';
+import { findWorkspace, isFinal, RunStore, type RunRecord } from '../../launch/src/runRecord';
+import { runFindings } from '../../launch/src/runDiagnostics';
+import { UnsafeValueError } from '../../launch/src/shell';
+
+export const LAUNCH_USAGE = `  launch FILE [--target local|ssh|slurm] [--detach]
+        start the training FILE describes where its launch section says and stream its log;
+        --detach prints the run id once started (Ctrl-C while streaming detaches too)
+  logs RUN [--follow] [--from-start]
+        print a run's log (RUN: an id, a unique prefix or "last"); --follow continues where
+        the last stream stopped and follows to the run's end
+  stop RUN [--force] [--no-wait]
+        stop a run (SIGTERM: the runner saves a checkpoint; scancel on SLURM)
+`;
+
+export class LaunchUsageError extends Error {}
+
+const SSH_CONFIG_ENV = 'TUNELAB_SSH_CONFIG';
+
+function say(message: string): void {
+  process.stderr.write(`tunelab: ${message}\n`);
+}
+
+function store(): RunStore {
+  return new RunStore(findWorkspace(process.cwd()));
+}
+
+function findRun(runStore: RunStore, id: string | undefined): RunRecord {
+  if (!id) throw new LaunchUsageError('a RUN id is needed');
+  const record = runStore.find(id);
+  if (!record) throw new LaunchUsageError(`no run ${id} in ${runStore.dir}`);
+  return record;
+}
+
+function describe(record: RunRecord): string {
+  const where = record.ssh ? ` on ${record.ssh.host}` : '';
+  const handle = record.jobId ? `job ${record.jobId}` : record.pid ? `pid ${record.pid}` : '';
+  return `${record.target}${where}${handle ? ` (${handle})` : ''}`;
+}
+
+/** Streams a run to stdout, keeping the record's offset in step with what was printed. */
+async function stream(
+  runStore: RunStore,
+  record: RunRecord,
+  fromOffset: number,
+  follow: boolean,
+): Promise<{ result: FollowResult; model: ProgressModel }> {
+  const model = new ProgressModel();
+  const tty = process.stdout.isTTY === true;
+  const controller = new AbortController();
+  const detach = () => controller.abort();
+  process.once('SIGINT', detach);
+  process.once('SIGTERM', detach);
+  const options = {
+    fromOffset,
+    signal: controller.signal,
+    onLine: (text: string) => {
+      model.applyLine(text);
+      if (!tty) process.stdout.write(text + '\n');
+    },
+    onChunk: tty ? (chunk: Buffer) => process.stdout.write(chunk) : undefined,
+    // Written right after the lines reached stdout (synchronous on files and pipes).
+    onCommit: follow
+      ? (offset: number) => runStore.update(record.id, { logOffset: offset })
+      : undefined,
+    onReconnect: (attempt: number) => {
+      if (tty) process.stdout.write('\r\x1b[2K');
+      say(`connection to run ${record.id} lost; reconnecting (${attempt})`);
+    },
+  };
+  try {
+    const adapter = adapterFor(record.target, process.env[SSH_CONFIG_ENV]);
+    const result = follow
+      ? await followRun(record, adapter, options)
+      : await readRunLog(record, adapter, options);
+    return { result, model };
+  } finally {
+    process.removeListener('SIGINT', detach);
+    process.removeListener('SIGTERM', detach);
+  }
+}
+
+function report(runStore: RunStore, record: RunRecord, result: FollowResult, model: ProgressModel) {
+  if (result.state === 'detached') {
+    say(
+      `detached from run ${record.id}; it goes on. Re-attach: tunelab logs ${record.id} --follow · stop: tunelab stop ${record.id}`,
+    );
+    return 130;
+  }
+  if (isFinal(result.state))
+    runStore.update(record.id, {
+      state: result.state,
+      exitCode: result.exitCode,
+      endedAt: record.endedAt ?? new Date().toISOString(),
+    });
+  const code = result.exitCode === undefined ? '' : ` (exit ${result.exitCode})`;
+  say(`run ${record.id} ${result.state}${code}${result.message ? `: ${result.message}` : ''}`);
+  if (result.state === 'completed') return 0;
+  if (!isFinal(result.state)) return 0;
+  try {
+    const parsed = parseYaml(fs.readFileSync(record.config, 'utf8'));
+    const findings = runFindings(model.progress.failures, parsed, {
+      target: record.target,
+      host: record.ssh?.host,
+      exitCode: result.exitCode,
+    });
+    const file = path.relative(process.cwd(), record.config) || record.config;
+    for (const f of findings)
+      process.stderr.write(
+        `${file}:${f.range.start.line + 1}:${f.range.start.character + 1} ${f.severity} ${f.code} ${f.message}\n`,
+      );
+  } catch {
+    // The config changed or went away: the log above says what happened.
+  }
+  return 1;
+}
+
+/** `FILE:LINE:COL error launch-config ` for the key at `keyPath`, like `tunelab lint` prints. */
+function configErrorPrefix(file: string, keyPath: LaunchConfigError['path']): string {
+  try {
+    const range = keyRange(parseYaml(fs.readFileSync(file, 'utf8')), keyPath);
+    return `${file}:${range.start.line + 1}:${range.start.character + 1} error launch-config `;
+  } catch {
+    return `${file}: `;
+  }
+}
+
+export async function launchCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      target: { type: 'string' },
+      detach: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length !== 1) throw new LaunchUsageError('launch needs exactly one FILE');
+  const target = values.target as TargetKind | undefined;
+  if (target !== undefined && !TARGETS.includes(target))
+    throw new LaunchUsageError(`--target must be one of ${TARGETS.join(', ')}`);
+  const file = positionals[0];
+  const runStore = store();
+  let record: RunRecord;
+  try {
+    const spec = loadLaunchSpec(file, target);
+    const { values: secrets, missing } = pickSecrets(spec, process.env);
+    if (missing.length)
+      say(
+        `secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not set in the environment: the job runs without`,
+      );
+    record = await launchRun(
+      file,
+      {
+        workspaceDir: runStore.workspaceDir,
+        secrets,
+        sshConfigFile: process.env[SSH_CONFIG_ENV],
+        onStatus: say,
+      },
+      spec,
+    );
+  } catch (err) {
+    if (err instanceof LaunchConfigError) {
+      process.stderr.write(`${configErrorPrefix(file, err.path)}${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof UnsafeValueError) {
+      say(err.message);
+      return 2;
+    }
+    say(`launch failed: ${(err as Error).message}`);
+    return 1;
+  }
+  say(`run ${record.id} started on ${describe(record)}`);
+  if (values.detach) {
+    process.stdout.write(`${record.id}\n`);
+    return 0;
+  }
+  const { result, model } = await stream(runStore, record, 0, true);
+  return report(runStore, record, result, model);
+}
+
+export async function logsCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      follow: { type: 'boolean', short: 'f', default: false },
+      'from-start': { type: 'boolean', default: false },
+    },
+  });
+  const runStore = store();
+  const record = findRun(runStore, positionals[0]);
+  if (!record.runDir) {
+    say(`run ${record.id} never started${record.message ? `: ${record.message}` : ''}`);
+    return 1;
+  }
+  if (!values.follow) {
+    const { result } = await stream(runStore, record, 0, false);
+    return isFinal(result.state) && result.state !== 'completed' ? 1 : 0;
+  }
+  const from = values['from-start'] ? 0 : record.logOffset;
+  const { result, model } = await stream(runStore, record, from, true);
+  return report(runStore, runStore.load(record.id) ?? record, result, model);
+}
+
+export async function stopCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      force: { type: 'boolean', default: false },
+      'no-wait': { type: 'boolean', default: false },
+    },
+  });
+  const runStore = store();
+  const sshConfigFile = process.env[SSH_CONFIG_ENV];
+  let record = await refreshRun(runStore, findRun(runStore, positionals[0]), sshConfigFile);
+  if (isFinal(record.state)) {
+    say(`run ${record.id} already ${record.state}`);
+    return 0;
+  }
+  record = await stopRun(runStore, record, { force: values.force, sshConfigFile });
+  say(`stopping run ${record.id} on ${describe(record)}`);
+  if (values['no-wait']) return 0;
+  // The runner saves a checkpoint before it exits: wait for that, within reason.
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    record = await refreshRun(runStore, record, sshConfigFile);
+    if (isFinal(record.state)) {
+      const code = record.exitCode === undefined ? '' : ` (exit ${record.exitCode})`;
+      say(`run ${record.id} ${record.state}${code}`);
+      return 0;
+    }
+  }
+  say(`run ${record.id} has not ended yet; \`tunelab stop ${record.id} --force\` kills it`);
+  return 1;
+}
+
+const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  launch: launchCommand,
+  logs: logsCommand,
+  stop: stopCommand,
+};
+
+export function isLaunchSubcommand(name: string | undefined): boolean {
+  return name !== undefined && name in SUBCOMMANDS;
+}
+
+/** Runs `launch`, `logs` or `stop`; usage errors print the usage and give exit 2. */
+export async function runLaunchSubcommand(name: string, argv: string[]): Promise<number> {
+  try {
+    return await SUBCOMMANDS[name](argv);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (err instanceof LaunchUsageError || code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`tunelab: ${(err as Error).message}\n${LAUNCH_USAGE}`);
+      return 2;
+    }
+    say(`${name} failed: ${(err as Error).message}`);
+    return 1;
+  }
+}

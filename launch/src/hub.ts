@@ -1,0 +1,71 @@
+// Downloads a model's config.json (and tokenizer_config.json for the chat
+// template) from the Hugging Face Hub into the engine's cache layout
+// (engine/src/models/hub.ts). Async, never on the typing path: the language
+// server starts it in the background, the CLI before checking a file.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { hubModelDir, looksLikeHubId, type HubOptions } from '../../engine/src/models/hub';
+
+export type HubFetchResult = { ok: true; dir: string } | { ok: false; error: string };
+
+async function get(url: string, token: string | undefined, timeoutMs: number): Promise<Response> {
+  return fetch(url, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    signal: AbortSignal.timeout(timeoutMs),
+    redirect: 'follow',
+  });
+}
+
+/** Fetches config.json (required) and tokenizer_config.json (optional) into the cache. */
+export async function fetchHubModel(id: string, options: HubOptions): Promise<HubFetchResult> {
+  if (!looksLikeHubId(id)) return { ok: false, error: `${id} is not a Hub model id` };
+  const endpoint = (options.endpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const revision = options.revision ?? 'main';
+  const base = `${endpoint}/${id}/resolve/${encodeURIComponent(revision)}`;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  try {
+    const config = await get(`${base}/config.json`, options.token, timeoutMs);
+    if (config.status === 401 || config.status === 403) {
+      return {
+        ok: false,
+        error: `the Hub refused ${id} (HTTP ${config.status}): a gated or private model needs HF_TOKEN`,
+      };
+    }
+    if (!config.ok)
+      return { ok: false, error: `the Hub has no config.json for ${id} (HTTP ${config.status})` };
+    const configText = await config.text();
+    JSON.parse(configText); // refuse to cache anything but JSON
+    const tokenizer = await get(`${base}/tokenizer_config.json`, options.token, timeoutMs).catch(
+      () => undefined,
+    );
+    const tokenizerText = tokenizer?.ok ? await tokenizer.text() : undefined;
+
+    const dir = hubModelDir(options.cacheDir, id, revision);
+    fs.mkdirSync(dir, { recursive: true });
+    writeAtomically(path.join(dir, 'config.json'), configText);
+    if (tokenizerText) {
+      try {
+        JSON.parse(tokenizerText);
+        writeAtomically(path.join(dir, 'tokenizer_config.json'), tokenizerText);
+      } catch {
+        // A broken tokenizer config only loses the chat template family.
+      }
+    }
+    return { ok: true, dir };
+  } catch (err) {
+    const reason =
+      err instanceof Error
+        ? err.name === 'TimeoutError'
+          ? 'timed out'
+          : err.message
+        : String(err);
+    return { ok: false, error: `could not fetch ${id} from ${endpoint}: ${reason}` };
+  }
+}
+
+function writeAtomically(file: string, text: string): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, text);
+  fs.renameSync(temp, file);
+}
