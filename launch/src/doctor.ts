@@ -15,7 +15,7 @@ import { localPython } from './localTarget';
 import { requireExecutable, runProcess, type ProcessResult } from './processes';
 import { shPath, shQuote } from './shell';
 import { runRemote } from './sshClient';
-import { baseWord, syncRun } from './sshTarget';
+import { baseWord, syncRun } from './remoteJob';
 import { REMOTE_RUNNER_DIR } from './sync';
 
 export interface DoctorGpu {

@@ -6,14 +6,14 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { trainArgv, sbatchOptions, slurmJobScript, type ScriptParts } from './jobScript';
+import { trainArgv, sbatchOptions, slurmJobScript } from './jobScript';
 import type { LaunchSpec } from './launchConfig';
 import { requireExecutable, runProcess } from './processes';
 import type { RunRecord, RunState } from './runRecord';
-import { exportLines, remoteJoin, shPath, shQuote } from './shell';
+import { exportLines, shPath, shQuote } from './shell';
 import { runRemote, type SshConnection } from './sshClient';
-import { baseWord, recordedSsh, remoteFollow, syncRun, syncSourceOf } from './sshTarget';
-import { REMOTE_RUNNER_DIR, REMOTE_RUNS_DIR } from './sync';
+import { startRemoteJob, type ScriptWords } from './remoteJob';
+import { remoteFollow } from './sshTarget';
 import {
   followLocalFile,
   type LogReader,
@@ -89,7 +89,7 @@ export function parseSlurmStatus(squeue: string, scontrol: string, sacct: string
 
 function parts(
   request: StartRequest,
-  words: Pick<ScriptParts, 'configDirWord' | 'runnerPathWord' | 'exitCodeWord'>,
+  words: ScriptWords,
   configArg: string,
 ): { script: string; argv: string[] } {
   const { spec } = request;
@@ -154,44 +154,32 @@ export class SlurmTarget implements TargetAdapter {
   private async startRemote(request: StartRequest): Promise<StartedJob> {
     const slurm = slurmSettings(request.spec);
     const login = slurm.viaSsh!;
-    const ssh = recordedSsh(login);
-    const connection = { ...ssh, configFile: request.sshConfigFile ?? this.sshConfigFile };
-    const runRelative = `${REMOTE_RUNS_DIR}/${request.id}`;
-    let argv: string[] = [];
-    await syncRun(syncSourceOf(request), connection, login.workdir, (plan) => {
-      const built = parts(
-        request,
-        {
-          configDirWord: baseWord(path.posix.dirname(plan.configRelative)),
-          runnerPathWord: request.runnerParent ? baseWord(REMOTE_RUNNER_DIR) : undefined,
-          exitCodeWord: baseWord(`${runRelative}/exit_code`),
+    return startRemoteJob(
+      request,
+      {
+        settings: login,
+        scriptName: 'job.sh',
+        script: (plan, words) => {
+          const built = parts(request, words, path.posix.basename(plan.configRelative));
+          return { text: built.script, argv: built.argv };
         },
-        path.posix.basename(plan.configRelative),
-      );
-      argv = built.argv;
-      return [{ name: `${runRelative}/job.sh`, text: built.script }];
-    });
-    const options = sbatchOptions(slurm, request.id, `${runRelative}/log`);
-    // sbatch starts the job in the directory it was called from: the working directory.
-    const submit =
-      exportLines(request.secrets, 'launch.secrets') +
-      `cd ${shPath(login.workdir)} || exit 1\n` +
-      `sbatch ${options.map(shQuote).join(' ')} ${shQuote(`${runRelative}/job.sh`)}\n`;
-    request.onStatus?.(`submitting with sbatch on ${login.host}`);
-    const result = await runRemote(connection, 'sh -s', { input: submit });
-    if (result.code !== 0)
-      throw new Error(`sbatch on ${login.host} failed: ${result.stderr.trim()}`);
-    const jobId = parseJobId(result.stdout);
-    const runDir = remoteJoin(login.workdir, runRelative);
-    return {
-      jobId,
-      runDir,
-      logPath: `${runDir}/log`,
-      workdir: login.workdir,
-      ssh,
-      command: argv,
-      state: 'pending',
-    };
+        // sbatch starts the job in the directory it was called from: the working directory.
+        startInput: (runRelative) =>
+          exportLines(request.secrets, 'launch.secrets') +
+          `cd ${shPath(login.workdir)} || exit 1\n` +
+          `sbatch ${sbatchOptions(slurm, request.id, `${runRelative}/log`)
+            .map(shQuote)
+            .join(' ')} ${shQuote(`${runRelative}/job.sh`)}\n`,
+        status: `submitting with sbatch on ${login.host}`,
+        handle: (result) => {
+          if (result.code !== 0)
+            throw new Error(`sbatch on ${login.host} failed: ${result.stderr.trim()}`);
+          return { jobId: parseJobId(result.stdout) };
+        },
+        state: 'pending',
+      },
+      this.sshConfigFile,
+    );
   }
 
   readLog(record: RunRecord, fromOffset: number, onData: (chunk: Buffer) => void): LogReader {

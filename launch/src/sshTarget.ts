@@ -6,17 +6,10 @@
 
 import * as path from 'node:path';
 import { trainArgv, sshRunScript } from './jobScript';
-import { remoteJoin, shPath, shQuote, exportLines } from './shell';
+import { shPath, shQuote, exportLines } from './shell';
 import { spawnRemote, runRemote, type SshConnection } from './sshClient';
 import type { RecordedSsh, RunRecord } from './runRecord';
-import {
-  generatedEntry,
-  planSync,
-  REMOTE_RUNNER_DIR,
-  REMOTE_RUNS_DIR,
-  syncToRemote,
-  type SyncPlan,
-} from './sync';
+import { startRemoteJob } from './remoteJob';
 import {
   stateForExit,
   type LogReader,
@@ -25,54 +18,6 @@ import {
   type StartRequest,
   type TargetAdapter,
 } from './target';
-import type { SshSettings } from './launchConfig';
-
-export function recordedSsh(settings: SshSettings): RecordedSsh {
-  return {
-    host: settings.host,
-    destination: settings.destination,
-    port: settings.port,
-    identityFile: settings.identityFile,
-  };
-}
-
-/** A shell word for a path under the directory the script started in. */
-export function baseWord(relative: string): string {
-  return `"$TUNELAB_BASE"/${shQuote(relative)}`;
-}
-
-/** What a sync needs: the run's local files, the runner, progress messages. */
-export interface SyncSource {
-  files: readonly string[];
-  runnerParent?: string;
-  onStatus?: (message: string) => void;
-}
-
-export function syncSourceOf(request: StartRequest): SyncSource {
-  return {
-    files: [...request.spec.files, ...(request.extraFiles ?? [])],
-    runnerParent: request.runnerParent,
-    onStatus: request.onStatus,
-  };
-}
-
-/** Syncs config, data, runner and the generated files; returns the layout. */
-export async function syncRun(
-  source: SyncSource,
-  connection: SshConnection,
-  workdir: string,
-  generated: (plan: SyncPlan) => { name: string; text: string }[] = () => [],
-): Promise<SyncPlan> {
-  const plan = planSync(source.files, source.runnerParent);
-  const entries = [
-    ...plan.entries,
-    ...generated(plan).map((file) => generatedEntry(file.name, file.text)),
-  ];
-  source.onStatus?.(`syncing ${entries.length} files to ${connection.destination}:${workdir}`);
-  const result = await syncToRemote(connection, workdir, entries);
-  source.onStatus?.(`sent ${result.sent.length} files, ${result.unchanged} unchanged`);
-  return plan;
-}
 
 /** Printed before the log: whatever a login script printed before it is not the log. */
 const STREAM_MARK = '@tunelab-log-stream@';
@@ -157,42 +102,32 @@ export class SshTarget implements TargetAdapter {
   async start(request: StartRequest): Promise<StartedJob> {
     const settings = request.spec.ssh;
     if (!settings) throw new Error('launch.ssh.host is not set');
-    const ssh = recordedSsh(settings);
-    const connection = { ...ssh, configFile: request.sshConfigFile ?? this.sshConfigFile };
-    const runRelative = `${REMOTE_RUNS_DIR}/${request.id}`;
-    let argv: string[] = [];
-    await syncRun(syncSourceOf(request), connection, settings.workdir, (plan) => {
-      const configDir = path.posix.dirname(plan.configRelative);
-      argv = request.jobArgv ?? trainArgv(request.spec, path.posix.basename(plan.configRelative));
-      const script = sshRunScript({
-        runId: request.id,
-        configDirWord: baseWord(configDir),
-        runnerPathWord: request.runnerParent ? baseWord(REMOTE_RUNNER_DIR) : undefined,
-        exitCodeWord: baseWord(`${runRelative}/exit_code`),
-        env: request.spec.env,
-        argv,
-      });
-      return [{ name: `${runRelative}/run.sh`, text: script }];
-    });
-    request.onStatus?.(`starting on ${settings.host}`);
-    const started = await runRemote(connection, 'sh -s', {
-      input: startDetachedScript(settings.workdir, runRelative, request.secrets),
-    });
-    const pid = Number(started.stdout.trim().split('\n').pop());
-    if (started.code !== 0 || !Number.isInteger(pid) || pid <= 0)
-      throw new Error(
-        `starting the job on ${settings.host} failed: ${started.stderr.trim() || started.stdout.trim()}`,
-      );
-    const runDir = remoteJoin(settings.workdir, runRelative);
-    return {
-      pid,
-      runDir,
-      logPath: `${runDir}/log`,
-      workdir: settings.workdir,
-      ssh,
-      command: argv,
-      state: 'running',
-    };
+    return startRemoteJob(
+      request,
+      {
+        settings,
+        scriptName: 'run.sh',
+        script: (plan, words) => {
+          const argv =
+            request.jobArgv ?? trainArgv(request.spec, path.posix.basename(plan.configRelative));
+          const text = sshRunScript({ runId: request.id, env: request.spec.env, argv, ...words });
+          return { text, argv };
+        },
+        startInput: (runRelative) =>
+          startDetachedScript(settings.workdir, runRelative, request.secrets),
+        status: `starting on ${settings.host}`,
+        handle: (started) => {
+          const pid = Number(started.stdout.trim().split('\n').pop());
+          if (started.code !== 0 || !Number.isInteger(pid) || pid <= 0)
+            throw new Error(
+              `starting the job on ${settings.host} failed: ${started.stderr.trim() || started.stdout.trim()}`,
+            );
+          return { pid };
+        },
+        state: 'running',
+      },
+      this.sshConfigFile,
+    );
   }
 
   readLog(record: RunRecord, fromOffset: number, onData: (chunk: Buffer) => void): LogReader {
