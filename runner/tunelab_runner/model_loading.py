@@ -1,0 +1,159 @@
+"""Packages, tokenizer, model (+ BitsAndBytesConfig for qlora) and peft: the
+plan's tokenizer, quantization, model, add_tokens, prepare_model_for_kbit_training
+and lora steps. torch and transformers come in as arguments, imported by the caller
+only once the packages are known to be there."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Any, Dict, List, Optional
+
+from . import config as cfg
+from .distributed import local_rank
+from .events import RunnerError, pip_hint
+from .templates import JINJA, MARKERS
+
+
+def check_packages(plan: Dict[str, Any]) -> None:
+    missing = [pip for mod, pip in cfg.required_packages(plan) if importlib.util.find_spec(mod) is None]
+    if missing:
+        why = f"method {plan['method']}" if missing != ["deepspeed"] else "training.deepspeed"
+        raise RunnerError("missing_package", f"{', '.join(missing)} not installed (needed for {why})",
+                          pip_hint(*missing), packages=missing)
+    if plan["method"] == "qlora":
+        try:
+            importlib.import_module("bitsandbytes")
+        except Exception as exc:  # noqa: BLE001 - a broken install is as good as none
+            raise RunnerError("missing_package", f"bitsandbytes does not import: {exc}",
+                              pip_hint("-U", "bitsandbytes"), packages=["bitsandbytes"]) from exc
+
+
+def to_torch_dtype(torch, value):
+    """A dtype name ("bfloat16") becomes the torch dtype; "auto" and unknown names pass through."""
+    if isinstance(value, str) and value != "auto":
+        dt = getattr(torch, value, None)
+        if isinstance(dt, torch.dtype):
+            return dt
+    return value
+
+
+def version_at_least(version: str, wanted: str) -> bool:
+    def parts(v):
+        out = []
+        for p in v.split(".")[:3]:
+            num = "".join(ch for ch in p if ch.isdigit())
+            out.append(int(num) if num else 0)
+        return out
+    return parts(version) >= parts(wanted)
+
+
+def load_tokenizer(plan, transformers):
+    step = plan["steps"]["tokenizer"]
+    try:
+        tok = transformers.AutoTokenizer.from_pretrained(*step["args"], **step["kwargs"])
+    except (OSError, ValueError) as exc:
+        raise RunnerError("config", f"cannot load the tokenizer of {step['args'][0]}: {exc}",
+                          "check model.name_or_path (a local directory or a hub id) and access to it") from exc
+    data = plan["steps"]["data"]
+    tmpl = data.get("chat_template") or "model"
+    if data["format"] == "messages":
+        # set on the tokenizer so that exported tokenizers carry the template trained with
+        if data["chat_template_kind"] == "named":
+            tok.chat_template = JINJA[tmpl]
+        elif data["chat_template_kind"] == "jinja":
+            tok.chat_template = tmpl
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token if tok.eos_token is not None else tok.unk_token
+    return tok
+
+
+def add_tokens(plan, tok) -> List[int]:
+    """Adds model.add_tokens to the tokenizer; returns their ids (empty if none)."""
+    tokens = plan["steps"]["model"].get("add_tokens")
+    if not tokens:
+        return []
+    if isinstance(tokens, str):
+        tokens = [tokens]
+    tok.add_tokens(list(tokens), special_tokens=True)
+    return tok.convert_tokens_to_ids(list(tokens))
+
+
+def unsplit_marker_warning(data: Dict[str, Any], tok) -> Optional[str]:
+    """A built-in template's turn markers should be single tokens; the warning to
+    emit when this tokenizer would split some of them, else None."""
+    if data["format"] != "messages" or data["chat_template_kind"] != "named":
+        return None
+    vocab = tok.get_vocab() if hasattr(tok, "get_vocab") else {}
+    unknown = [m for m in MARKERS[data["chat_template"]] if m not in vocab]
+    if not unknown:
+        return None
+    return (f"chat template {data['chat_template']}: the tokenizer has no "
+            f"single token for {', '.join(unknown)}; they are split into several tokens "
+            "(model.add_tokens can add them)")
+
+
+def load_model(plan, torch, transformers, tok, new_token_ids):
+    method = plan["method"]
+    step = plan["steps"]["model"]
+    kwargs = dict(step["kwargs"])
+    if "torch_dtype" in kwargs and version_at_least(transformers.__version__, "4.56"):
+        kwargs["dtype"] = kwargs.pop("torch_dtype")  # renamed in 4.56; the old name warns
+    for key in ("dtype", "torch_dtype"):
+        if key in kwargs:
+            kwargs[key] = to_torch_dtype(torch, kwargs[key])
+    if method == "qlora":
+        qkw = dict(plan["steps"]["quantization"]["kwargs"])
+        for key in ("bnb_4bit_compute_dtype", "bnb_4bit_quant_storage"):
+            if key in qkw:
+                qkw[key] = to_torch_dtype(torch, qkw[key])
+        kwargs["quantization_config"] = transformers.BitsAndBytesConfig(**qkw)
+        if kwargs.get("device_map") == {"": 0}:
+            kwargs["device_map"] = {"": local_rank()}  # each rank loads onto its own GPU
+    try:
+        model = transformers.AutoModelForCausalLM.from_pretrained(*step["args"], **kwargs)
+    except TypeError as exc:
+        raise RunnerError("config", f"model: {exc}", "check the keys of the model section") from exc
+    except (OSError, ValueError) as exc:
+        raise RunnerError("config", f"cannot load the model {step['args'][0]}: {exc}",
+                          "check model.name_or_path and its files") from exc
+    model.config.use_cache = False  # no KV cache in training (and packed rows need none)
+    if new_token_ids:
+        model.resize_token_embeddings(len(tok))
+    return model
+
+
+def apply_peft(plan, model, new_token_ids):
+    import peft
+    prep = plan["steps"]["prepare_model_for_kbit_training"]
+    if prep is not None:
+        model = peft.prepare_model_for_kbit_training(model, **prep["kwargs"])
+    lkw = dict(plan["steps"]["lora"]["kwargs"])
+    if new_token_ids and "trainable_token_indices" not in lkw and "modules_to_save" not in lkw:
+        lkw["trainable_token_indices"] = list(new_token_ids)  # else the added tokens' rows stay frozen
+    try:
+        lora_config = peft.LoraConfig(**lkw)
+    except TypeError as exc:
+        raise RunnerError("config", f"lora: {exc}", "check the keys of the lora section (peft.LoraConfig)") from exc
+    return peft.get_peft_model(model, lora_config)
+
+
+def build_model(plan, torch, transformers, tok, new_token_ids):
+    """The model as it trains: loaded, wrapped by peft for lora/qlora, and with
+    input grads on where reentrant checkpointing needs them."""
+    model = load_model(plan, torch, transformers, tok, new_token_ids)
+    if plan["method"] in ("lora", "qlora"):
+        model = apply_peft(plan, model, new_token_ids)
+    gc = plan["steps"]["gradient_checkpointing"]
+    if gc["enable_input_require_grads"] and hasattr(model, "enable_input_require_grads"):
+        model.enable_input_require_grads()
+    return model
+
+
+def count_params(model) -> Dict[str, int]:
+    if hasattr(model, "get_nb_trainable_parameters"):
+        trainable, total = model.get_nb_trainable_parameters()
+    else:
+        total = sum(p.numel() for p in model.parameters())
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return {"trainable": int(trainable), "total": int(total)}
