@@ -1,0 +1,14 @@
+// Relative errors summarised: median, worst, as a percentage.
+
+export const GiB = 1024 ** 3;
+
+export function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+export function worst(xs: number[]): number {
+  return xs.length ? Math.max(...xs) : NaN;
+}
+export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
