@@ -1,8 +1,9 @@
-// The Tunelab extension: starts the language server and contributes commands.
-// Kept small so activation stays fast; features live in their own modules.
+// The Tunelab extension: starts the language server and registers the
+// command table. Kept small so activation stays fast; features live in their
+// own modules.
 
 import * as path from 'node:path';
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import {
   LanguageClient,
   TransportKind,
@@ -10,8 +11,11 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { SERVER_EXEC_ARGV } from '../../protocol/src/serverArgs';
+import { COMMANDS, registerCommands, trackServerState, type CommandHandlers } from './commands';
+import { estimatePanelHtml, showEstimate } from './estimateView';
 import { registerLaunchFeatures } from './launch';
-import { registerNewConfigCommand } from './newConfig/register';
+import { createLogger, lazyLogOutputChannel } from './logger';
+import { newConfigHandler } from './newConfig/register';
 
 let client: LanguageClient | undefined;
 
@@ -24,6 +28,8 @@ const bundleLoadMs =
 export interface TunelabApi {
   /** Milliseconds spent by this extension: evaluating its bundle plus running activate(). */
   activationMs: number;
+  /** The HTML of the estimate panel when one is open (for the VS Code test suite). */
+  estimatePanelHtml(): string | undefined;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<TunelabApi> {
@@ -41,7 +47,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tunela
       options: { execArgv: [...SERVER_EXEC_ARGV, '--nolazy', '--inspect=6009'] },
     },
   };
-  const outputChannel = vscode.window.createOutputChannel('Tunelab', { log: true });
+  const logger = createLogger('Tunelab');
+  const traceChannel = lazyLogOutputChannel('Tunelab Language Server Trace');
   const clientOptions: LanguageClientOptions = {
     // All YAML: the server decides which files are configs and stays silent on the rest.
     documentSelector: [
@@ -50,46 +57,32 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tunela
       { scheme: 'vscode-remote', language: 'yaml' },
     ],
     synchronize: { configurationSection: 'tunelab' },
-    outputChannel,
+    outputChannel: logger.channel,
+    traceOutputChannel: traceChannel,
   };
-  client = new LanguageClient('tunelab', 'Tunelab', serverOptions, clientOptions);
+  const languageClient = new LanguageClient('tunelab', 'Tunelab', serverOptions, clientOptions);
+  client = languageClient;
+  context.subscriptions.push(logger.channel, traceChannel);
+  trackServerState(context, languageClient);
 
-  context.subscriptions.push(
-    outputChannel,
-    vscode.commands.registerCommand('tunelab.restartServer', async () => {
-      await client?.restart();
-    }),
-    vscode.commands.registerCommand('tunelab.showOutput', () => outputChannel.show(true)),
-    vscode.commands.registerCommand('tunelab.showEstimate', (uri?: string) => showEstimate(uri)),
-  );
-  registerNewConfigCommand(context);
-  registerLaunchFeatures(context);
+  const handlers: CommandHandlers = {
+    [COMMANDS.restartServer]: () => languageClient.restart(),
+    [COMMANDS.showOutput]: () => logger.channel.show(true),
+    [COMMANDS.showEstimate]: (uri?: unknown) => showEstimate(client, uri),
+    [COMMANDS.newConfig]: newConfigHandler(context),
+    ...registerLaunchFeatures(context),
+  };
+  registerCommands(context, handlers, logger);
   // Not awaited: activation returns at once and the server starts in the background.
-  void client.start();
+  languageClient
+    .start()
+    .catch((err: unknown) => logger.error('language server failed to start', err));
   // VS Code may wait between loading the bundle and calling activate(): that wait is not ours.
   const activationMs = bundleLoadMs + (performance.now() - activateStart);
-  outputChannel.info(
+  logger.info(
     `Tunelab activated in ${activationMs.toFixed(1)} ms (bundle ${bundleLoadMs.toFixed(1)} ms)`,
   );
-  return { activationMs };
-}
-
-/** Opens the full memory/time breakdown of a config as a Markdown preview. */
-async function showEstimate(uri: string | undefined): Promise<void> {
-  const target = uri ?? vscode.window.activeTextEditor?.document.uri.toString();
-  if (!client || !target) return;
-  const markdown = await client.sendRequest<string | null>('tunelab/estimate', { uri: target });
-  if (!markdown) {
-    void vscode.window.showInformationMessage(
-      'Tunelab: no estimate for this file (not a config, or the model architecture is unknown).',
-    );
-    return;
-  }
-  const document = await vscode.workspace.openTextDocument({
-    language: 'markdown',
-    content: markdown,
-  });
-  await vscode.commands.executeCommand('markdown.showPreview', document.uri);
+  return { activationMs, estimatePanelHtml };
 }
 
 export async function deactivate(): Promise<void> {

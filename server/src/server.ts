@@ -16,7 +16,18 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, type Analysis, type AnalyzeOptions } from '../../engine/src/engine';
 import { hubOptionsFromEnv, looksLikeHubId } from '../../engine/src/models/hub';
 import { fetchHubModel } from '../../launch/src/hub';
-import type { Dialect, Severity } from '../../engine/src/types';
+import type { Dialect } from '../../engine/src/types';
+import {
+  CODE_LENS_REFRESH,
+  estimateBreakdownRequest,
+  type DocumentParams,
+} from '../../protocol/src/messages';
+import {
+  DEFAULT_SERVER_SETTINGS,
+  readServerSettings,
+  type DialectSetting,
+  type ServerSettings,
+} from '../../protocol/src/settings';
 import { complete } from './features/completion';
 import { quickFixes } from './features/codeActions';
 import { dialectConversionActions } from './features/dialectConvert';
@@ -28,31 +39,21 @@ import {
   methodConversionActions,
 } from './features/estimate';
 import { documentSymbols } from './features/symbols';
+import { createLog } from './log';
 
-interface Settings {
-  validate: { enable: boolean; delayMs: number };
-  rules: Record<string, Severity | 'off'>;
-  hub: { enable: boolean };
-  /** Read every YAML file as this dialect ('auto': detect from name and content). */
-  dialect: 'auto' | Dialect;
-}
-
-const DEFAULT_SETTINGS: Settings = {
-  validate: { enable: true, delayMs: 50 },
-  rules: {},
-  hub: { enable: true },
-  dialect: 'auto',
-};
 const hub = hubOptionsFromEnv();
 /** Hub fetches started, by model id and revision: each is tried once per session. */
 const hubFetches = new Set<string>();
 
 const connection = createConnection(ProposedFeatures.all);
+const log = createLog(connection);
 const documents = new TextDocuments(TextDocument);
 const analyses = new Map<string, { version: number; analysis: Analysis }>();
 type Pending = { timer?: NodeJS.Timeout; immediate?: NodeJS.Immediate };
 const pending = new Map<string, Pending>();
-let settings: Settings = DEFAULT_SETTINGS;
+/** Settings per document (resource scope: each workspace folder may set its own). */
+const settingsByUri = new Map<string, ServerSettings>();
+const settingsRequests = new Map<string, Promise<ServerSettings>>();
 let canPullConfiguration = false;
 let canRefreshCodeLens = false;
 
@@ -67,10 +68,49 @@ function fileNameOf(uri: string): string {
   return decodeURIComponent(uri.slice(uri.lastIndexOf('/') + 1));
 }
 
-function analysisOptions(): AnalyzeOptions {
+function settingsOf(uri: string): ServerSettings {
+  return settingsByUri.get(uri) ?? DEFAULT_SERVER_SETTINGS;
+}
+
+/** The document's settings from the client, asked once per document and settings change. */
+function fetchSettings(uri: string): Promise<ServerSettings> {
+  if (!canPullConfiguration) return Promise.resolve(DEFAULT_SERVER_SETTINGS);
+  let request = settingsRequests.get(uri);
+  if (!request) {
+    request = connection.workspace
+      .getConfiguration({ scopeUri: uri, section: 'tunelab' })
+      .then((section: unknown) => {
+        const { settings, problems } = readServerSettings(section);
+        for (const problem of problems) log.warn(`${problem} (ignored, default used)`);
+        return settings;
+      })
+      .catch((err: unknown) => {
+        log.error('reading the tunelab settings failed', err);
+        return DEFAULT_SERVER_SETTINGS;
+      })
+      .then((settings) => {
+        settingsByUri.set(uri, settings);
+        analyses.delete(uri); // computed with the defaults while the settings were on their way
+        return settings;
+      });
+    settingsRequests.set(uri, request);
+  }
+  return request;
+}
+
+const DIALECT_OF_SETTING: Record<DialectSetting, Dialect | undefined> = {
+  auto: undefined,
+  native: 'native',
+  axolotl: 'axolotl',
+  llamafactory: 'llamafactory',
+  trl: 'trl',
+};
+
+function analysisOptions(settings: ServerSettings): AnalyzeOptions {
   return {
     ruleSeverity: settings.rules,
     hubCacheDir: settings.hub.enable ? hub.cacheDir : undefined,
+    dialect: DIALECT_OF_SETTING[settings.dialect],
   };
 }
 
@@ -78,7 +118,7 @@ function analysisOptions(): AnalyzeOptions {
  * A model neither in the catalog nor local: fetch its config.json from the Hub
  * in the background, then re-check the open configs. Never awaited on the typing path.
  */
-function fetchFromHubIfNeeded(analysis: Analysis): void {
+function fetchFromHubIfNeeded(analysis: Analysis, settings: ServerSettings): void {
   const name = analysis.plan?.model.nameOrPath;
   if (!settings.hub.enable || !analysis.dialect || analysis.model || !name || !looksLikeHubId(name))
     return;
@@ -88,12 +128,12 @@ function fetchFromHubIfNeeded(analysis: Analysis): void {
   hubFetches.add(key);
   void fetchHubModel(name, { ...hub, revision }).then((result) => {
     if (!result.ok) {
-      connection.console.log(`tunelab: ${result.error}`);
+      log.info(result.error);
       return;
     }
     analyses.clear();
     for (const document of documents.all()) scheduleValidation(document.uri, 0);
-    if (canRefreshCodeLens) void connection.sendRequest('workspace/codeLens/refresh');
+    if (canRefreshCodeLens) void connection.sendRequest(CODE_LENS_REFRESH);
   });
 }
 
@@ -101,12 +141,13 @@ function fetchFromHubIfNeeded(analysis: Analysis): void {
 function analysisOf(document: TextDocument): Analysis {
   const cached = analyses.get(document.uri);
   if (cached && cached.version === document.version) return cached.analysis;
+  const settings = settingsOf(document.uri);
   const analysis = analyze(document.getText(), fileNameOf(document.uri), {
-    ...analysisOptions(),
+    ...analysisOptions(settings),
     previous: cached?.analysis.parsed,
   });
   analyses.set(document.uri, { version: document.version, analysis });
-  fetchFromHubIfNeeded(analysis);
+  fetchFromHubIfNeeded(analysis, settings);
   return analysis;
 }
 
@@ -114,7 +155,7 @@ function validateNow(uri: string): void {
   pending.delete(uri);
   const document = documents.get(uri);
   if (!document) return;
-  if (!settings.validate.enable) {
+  if (!settingsOf(uri).validate.enable) {
     void connection.sendDiagnostics({ uri, diagnostics: [] });
     return;
   }
@@ -123,13 +164,24 @@ function validateNow(uri: string): void {
     diagnostics = analysisOf(document).findings.map(toDiagnostic);
   } catch (err) {
     // A bug in one rule must not take the server down for every file.
-    connection.console.error(`tunelab: analysis of ${uri} failed: ${String(err)}`);
+    log.error(`analysis of ${uri} failed`, err);
     diagnostics = [];
   }
   void connection.sendDiagnostics({ uri, version: document.version, diagnostics });
 }
 
+/** Validates once the document's settings are known (at once after the first time). */
 function scheduleValidation(uri: string, delayMs: number): void {
+  if (!settingsByUri.has(uri)) {
+    void fetchSettings(uri).then(() => {
+      if (documents.get(uri)) scheduleAfterDebounce(uri, delayMs);
+    });
+    return;
+  }
+  scheduleAfterDebounce(uri, delayMs);
+}
+
+function scheduleAfterDebounce(uri: string, delayMs: number): void {
   cancelPending(uri);
   // Without a debounce, the next turn of the event loop: setTimeout(0) would wait ≥ 1 ms.
   const handle: Pending =
@@ -169,7 +221,7 @@ connection.onInitialized(async () => {
     analyze(
       'method: lora\nmodel: { name_or_path: warmup }\n',
       'warmup.finetune.yaml',
-      analysisOptions(),
+      analysisOptions(DEFAULT_SERVER_SETTINGS),
     ),
   );
   if (canPullConfiguration) {
@@ -178,21 +230,10 @@ connection.onInitialized(async () => {
   }
 });
 
+/** Settings changed: forget every document's settings and analysis, then re-check. */
 async function refreshSettings(): Promise<void> {
-  if (!canPullConfiguration) return;
-  try {
-    const fetched = (await connection.workspace.getConfiguration(
-      'tunelab',
-    )) as Partial<Settings> | null;
-    settings = {
-      validate: { ...DEFAULT_SETTINGS.validate, ...(fetched?.validate ?? {}) },
-      rules: { ...(fetched?.rules ?? {}) },
-      hub: { ...DEFAULT_SETTINGS.hub, ...(fetched?.hub ?? {}) },
-      dialect: fetched?.dialect ?? 'auto',
-    };
-  } catch {
-    settings = DEFAULT_SETTINGS;
-  }
+  settingsByUri.clear();
+  settingsRequests.clear();
   analyses.clear();
   for (const document of documents.all()) scheduleValidation(document.uri, 0);
 }
@@ -201,11 +242,13 @@ connection.onDidChangeConfiguration(() => void refreshSettings());
 
 documents.onDidOpen((event) => scheduleValidation(event.document.uri, 0));
 documents.onDidChangeContent((event) =>
-  scheduleValidation(event.document.uri, settings.validate.delayMs),
+  scheduleValidation(event.document.uri, settingsOf(event.document.uri).validate.delayMs),
 );
 documents.onDidClose((event) => {
   cancelPending(event.document.uri);
   analyses.delete(event.document.uri);
+  settingsByUri.delete(event.document.uri);
+  settingsRequests.delete(event.document.uri);
   void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
 });
 
@@ -252,7 +295,7 @@ connection.onCodeLens((params) => {
 });
 
 /** The full estimate breakdown as Markdown, for the client's "show estimate" view. */
-connection.onRequest('tunelab/estimate', (params: { uri: string }) => {
+connection.onRequest(estimateBreakdownRequest.method, (params: DocumentParams): string | null => {
   const document = documents.get(params.uri);
   if (!document) return null;
   const analysis = analysisOf(document);

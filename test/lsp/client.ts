@@ -30,14 +30,20 @@ export class LspTestClient {
   private readonly diagnostics = new Map<string, PublishDiagnosticsParams>();
   private readonly waiters: Array<() => void> = [];
   private readonly versions = new Map<string, number>();
+  /** Every window/logMessage the server sent, in order. */
+  readonly logMessages: string[] = [];
 
   private constructor(
     readonly process: ChildProcess,
     readonly connection: ProtocolConnection,
   ) {}
 
+  /**
+   * `settings` is the `tunelab` section the client answers with: one object,
+   * or a function of the scope URI (a multi-root workspace's folders).
+   */
   static async start(
-    settings: Record<string, unknown> = {},
+    settings: Record<string, unknown> | ((scopeUri?: string) => Record<string, unknown>) = {},
     // Hermetic by default: no Hub lookups leave this machine (port 9 refuses at once).
     env: NodeJS.ProcessEnv = { ...process.env, HF_ENDPOINT: 'http://127.0.0.1:9' },
   ): Promise<LspTestClient> {
@@ -57,12 +63,22 @@ export class LspTestClient {
         for (const wake of client.waiters.splice(0)) wake();
       },
     );
-    connection.onRequest('workspace/configuration', (params: { items: { section?: string }[] }) =>
-      params.items.map((item) => (item.section === 'tunelab' ? settings : null)),
+    connection.onRequest(
+      'workspace/configuration',
+      (params: { items: { section?: string; scopeUri?: string }[] }) =>
+        params.items.map((item) =>
+          item.section !== 'tunelab'
+            ? null
+            : typeof settings === 'function'
+              ? settings(item.scopeUri)
+              : settings,
+        ),
     );
     connection.onRequest('client/registerCapability', () => null);
     connection.onRequest('workspace/codeLens/refresh', () => null);
-    connection.onNotification('window/logMessage', () => undefined);
+    connection.onNotification('window/logMessage', (params: { message: string }) => {
+      client.logMessages.push(params.message);
+    });
     connection.listen();
     await connection.sendRequest('initialize', {
       processId: process.pid,
@@ -127,6 +143,11 @@ export class LspTestClient {
         });
       });
     }
+  }
+
+  /** Tells the server that settings changed: it asks for them again. */
+  changeSettings(): void {
+    void this.connection.sendNotification('workspace/didChangeConfiguration', { settings: null });
   }
 
   hover(uri: string, line: number, character: number): Promise<Hover | null> {

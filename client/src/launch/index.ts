@@ -6,6 +6,9 @@
 
 import * as vscode from 'vscode';
 import { isFinal } from '../../../launch/src/runRecord';
+import { COMMANDS } from '../commandIds';
+import { createLogger } from '../logger';
+import type { CommandHandlers } from '../commands';
 import { doctorCommand } from './doctorCommand';
 import { RunManager, toRange } from './manager';
 import { RunsTreeProvider, type RunItem } from './runsTree';
@@ -32,12 +35,12 @@ class LaunchCodeLensProvider implements vscode.CodeLensProvider {
     return [
       new vscode.CodeLens(range, {
         title: `$(play) Launch training (${target})`,
-        command: 'tunelab.launch',
+        command: COMMANDS.launch,
         arguments: [document.uri],
       }),
       new vscode.CodeLens(range, {
         title: '$(pulse) Check target',
-        command: 'tunelab.doctor',
+        command: COMMANDS.doctor,
         arguments: [document.uri],
       }),
     ];
@@ -104,8 +107,22 @@ async function pickRun(
   return picked?.label;
 }
 
-export function registerLaunchFeatures(context: vscode.ExtensionContext): void {
-  const output = vscode.window.createOutputChannel('Tunelab Runs', { log: true });
+/** The launch commands' handlers, by command id (commands.ts registers them). */
+export type LaunchCommands = Pick<
+  CommandHandlers,
+  | 'tunelab.launch'
+  | 'tunelab.attachRun'
+  | 'tunelab.stopRun'
+  | 'tunelab.showRunChart'
+  | 'tunelab.exportRunChart'
+  | 'tunelab.refreshRuns'
+  | 'tunelab.doctor'
+  | 'tunelab.storeSecret'
+>;
+
+/** Registers the Runs view, code lens, quick fixes and task type; returns the commands' handlers. */
+export function registerLaunchFeatures(context: vscode.ExtensionContext): LaunchCommands {
+  const output = createLogger('Tunelab Runs').channel;
   const secrets = new SecretStore(context.secrets);
   const manager = new RunManager(secrets, output);
   const tree = new RunsTreeProvider(
@@ -127,54 +144,6 @@ export function registerLaunchFeatures(context: vscode.ExtensionContext): void {
     watcher.onDidCreate(() => tree.refresh()),
     watcher.onDidChange(() => tree.refresh()),
     watcher.onDidDelete(() => tree.refresh()),
-    vscode.commands.registerCommand('tunelab.launch', async (uri?: vscode.Uri) => {
-      const target = activeConfig(uri);
-      if (target) await manager.launch(target);
-    }),
-    vscode.commands.registerCommand('tunelab.attachRun', async (argument?: unknown) => {
-      const id = await pickRun(tree, argument, () => true, 'Run to attach to');
-      const found = id ? manager.findRun(id) : undefined;
-      if (found) manager.attach(found.record, found.store);
-    }),
-    vscode.commands.registerCommand('tunelab.stopRun', async (argument?: unknown) => {
-      const id = await pickRun(
-        tree,
-        argument,
-        (item) => !isFinal(item.record.state),
-        'Run to stop',
-      );
-      if (id) await manager.stop(id);
-    }),
-    vscode.commands.registerCommand('tunelab.showRunChart', (argument?: unknown) => {
-      manager.showChart(
-        typeof argument === 'string'
-          ? argument
-          : argument && typeof argument === 'object' && 'record' in argument
-            ? (argument as RunItem).record.id
-            : undefined,
-      );
-    }),
-    vscode.commands.registerCommand(
-      'tunelab.exportRunChart',
-      async (format?: unknown, target?: unknown, runId?: unknown) => {
-        const kind =
-          format === 'csv' || format === 'png'
-            ? format
-            : await vscode.window.showQuickPick(['png', 'csv'], {
-                title: 'Export the training chart as',
-              });
-        if (kind !== 'csv' && kind !== 'png') return;
-        const chart = manager.showChart(typeof runId === 'string' ? runId : undefined);
-        await chart?.exportTo(kind, target instanceof vscode.Uri ? target : undefined);
-      },
-    ),
-    vscode.commands.registerCommand('tunelab.refreshRuns', () => tree.refresh()),
-    vscode.commands.registerCommand('tunelab.doctor', (uri?: vscode.Uri) =>
-      doctorCommand(manager, uri instanceof vscode.Uri ? uri : undefined),
-    ),
-    vscode.commands.registerCommand('tunelab.storeSecret', (name?: unknown) =>
-      secrets.promptAndStore(typeof name === 'string' ? name : undefined),
-    ),
     vscode.languages.registerCodeLensProvider(CONFIG_SELECTOR, new LaunchCodeLensProvider()),
     vscode.languages.registerCodeActionsProvider(
       { language: 'yaml' },
@@ -185,4 +154,49 @@ export function registerLaunchFeatures(context: vscode.ExtensionContext): void {
     ),
     vscode.tasks.registerTaskProvider(TASK_TYPE, new TunelabTaskProvider(manager)),
   );
+  return {
+    [COMMANDS.launch]: async (uri?: unknown) => {
+      const target = activeConfig(uri instanceof vscode.Uri ? uri : undefined);
+      if (target) await manager.launch(target);
+    },
+    [COMMANDS.attachRun]: async (argument?: unknown) => {
+      const id = await pickRun(tree, argument, () => true, 'Run to attach to');
+      const found = id ? manager.findRun(id) : undefined;
+      if (found) manager.attach(found.record, found.store);
+    },
+    [COMMANDS.stopRun]: async (argument?: unknown) => {
+      const id = await pickRun(
+        tree,
+        argument,
+        (item) => !isFinal(item.record.state),
+        'Run to stop',
+      );
+      if (id) await manager.stop(id);
+    },
+    [COMMANDS.showRunChart]: (argument?: unknown) => {
+      manager.showChart(
+        typeof argument === 'string'
+          ? argument
+          : argument && typeof argument === 'object' && 'record' in argument
+            ? (argument as RunItem).record.id
+            : undefined,
+      );
+    },
+    [COMMANDS.exportRunChart]: async (format?: unknown, target?: unknown, runId?: unknown) => {
+      const kind =
+        format === 'csv' || format === 'png'
+          ? format
+          : await vscode.window.showQuickPick(['png', 'csv'], {
+              title: 'Export the training chart as',
+            });
+      if (kind !== 'csv' && kind !== 'png') return;
+      const chart = manager.showChart(typeof runId === 'string' ? runId : undefined);
+      await chart?.exportTo(kind, target instanceof vscode.Uri ? target : undefined);
+    },
+    [COMMANDS.refreshRuns]: () => tree.refresh(),
+    [COMMANDS.doctor]: (uri?: unknown) =>
+      doctorCommand(manager, uri instanceof vscode.Uri ? uri : undefined),
+    [COMMANDS.storeSecret]: (name?: unknown) =>
+      secrets.promptAndStore(typeof name === 'string' ? name : undefined),
+  };
 }

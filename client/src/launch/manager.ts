@@ -17,9 +17,11 @@ import { parseYaml } from '../../../engine/src/parse';
 import { RUN_DIAGNOSTIC_SOURCE, runFindings } from '../../../launch/src/runDiagnostics';
 import { isFinal, RunStore, type RunRecord } from '../../../launch/src/runRecord';
 import type { Finding, QuickFix } from '../../../engine/src/types';
+import { COMMANDS } from '../commandIds';
 import { ChartPanel } from './chartPanel';
 import { RunSession, type SessionHost } from './runSession';
 import { RunTerminal } from './runTerminal';
+import { clientSetting } from '../settings';
 import type { SecretStore } from './secrets';
 
 export function toRange(range: Finding['range']): vscode.Range {
@@ -49,13 +51,11 @@ export class RunManager implements SessionHost, vscode.Disposable {
     readonly output: vscode.LogOutputChannel,
   ) {
     this.statusBar.name = 'Tunelab run';
-    this.statusBar.command = 'tunelab.showRunChart';
+    this.statusBar.command = COMMANDS.showRunChart;
   }
 
   sshConfigFile(): string | undefined {
-    return (
-      vscode.workspace.getConfiguration('tunelab.launch').get<string>('sshConfigFile') || undefined
-    );
+    return clientSetting('launch.sshConfigFile') || undefined;
   }
 
   /** Where a config's runs are recorded: its workspace folder, else its own directory. */

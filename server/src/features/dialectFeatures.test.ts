@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MarkupContent } from 'vscode-languageserver/node';
-import { complete, dialectOfText } from '../../../server/src/features/completion';
-import { hover } from '../../../server/src/features/hover';
-import { analyze } from '../engine';
+import { complete, dialectOfText } from './completion';
+import { hover } from './hover';
+import { analyze } from '../../../engine/src/engine';
 
 const labels = (text: string, line: number, character: number) =>
   complete(text, { line, character }).map((i) => i.label);
