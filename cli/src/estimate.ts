@@ -1,22 +1,20 @@
-import * as path from 'node:path';
-import { analyze, type AnalyzeOptions } from '../../engine/src/engine';
 import {
   buildEstimateReport,
   estimateJson,
   estimateText,
 } from '../../engine/src/report/estimateReport';
-import { readConfigFile } from './readConfig';
+import type { FileAnalysis } from './analyzeFile';
 
 export type EstimateOutcome =
   | { ok: true; text: string; json: ReturnType<typeof estimateJson> }
   | { ok: false; exitCode: 1 | 2; message: string };
 
-export function estimateFile(file: string, options: AnalyzeOptions): EstimateOutcome {
-  const read = readConfigFile(file);
-  if (!read.ok) return { ok: false, exitCode: 2, message: read.error };
-  if ('encodingFinding' in read)
-    return { ok: false, exitCode: 1, message: `${file}: ${read.encodingFinding.message}` };
-  const analysis = analyze(read.text, path.resolve(file), options);
+/** What `tunelab estimate` reports for a file already read and analysed. */
+export function estimateOutcome(file: string, analyzed: FileAnalysis): EstimateOutcome {
+  if (!analyzed.ok) return { ok: false, exitCode: 2, message: analyzed.error };
+  if ('fileFinding' in analyzed)
+    return { ok: false, exitCode: 1, message: `${file}: ${analyzed.fileFinding.message}` };
+  const { analysis } = analyzed;
   if (!analysis.dialect)
     return { ok: false, exitCode: 1, message: `${file} is not a fine-tuning config` };
   if (!analysis.plan?.method) {

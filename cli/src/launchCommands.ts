@@ -8,20 +8,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseYaml } from '../../engine/src/parse';
-import { parseArgs } from 'node:util';
 import { followRun, readRunLog, type FollowResult } from '../../launch/src/follow';
-import {
-  LaunchConfigError,
-  loadLaunchSpec,
-  keyRange,
-  TARGETS,
-  type TargetKind,
-} from '../../launch/src/launchConfig';
+import { LaunchConfigError, loadLaunchSpec, keyRange } from '../../launch/src/launchConfig';
 import { adapterFor, launchRun, pickSecrets, refreshRun, stopRun } from '../../launch/src/launcher';
 import { ProgressModel } from '../../launch/src/progressModel';
 import { findWorkspace, isFinal, RunStore, type RunRecord } from '../../launch/src/runRecord';
 import { runFindings } from '../../launch/src/runDiagnostics';
 import { UnsafeValueError } from '../../launch/src/shell';
+import { parseCommandLine, UsageError } from './options';
+import { say, sayRaw } from './output';
+import { unreadableReason } from './readConfig';
 
 export const LAUNCH_USAGE = `  launch FILE [--target local|ssh|slurm] [--detach]
         start the training FILE describes where its launch section says and stream its log;
@@ -33,22 +29,17 @@ export const LAUNCH_USAGE = `  launch FILE [--target local|ssh|slurm] [--detach]
         stop a run (SIGTERM: the runner saves a checkpoint; scancel on SLURM)
 `;
 
-export class LaunchUsageError extends Error {}
-
 const SSH_CONFIG_ENV = 'TUNELAB_SSH_CONFIG';
-
-function say(message: string): void {
-  process.stderr.write(`tunelab: ${message}\n`);
-}
+const RUN_FILE = { name: 'FILE', min: 1, max: 1 };
+const ONE_RUN = { name: 'RUN', min: 1, max: 1 };
 
 function store(): RunStore {
   return new RunStore(findWorkspace(process.cwd()));
 }
 
-function findRun(runStore: RunStore, id: string | undefined): RunRecord {
-  if (!id) throw new LaunchUsageError('a RUN id is needed');
+function findRun(runStore: RunStore, id: string): RunRecord {
   const record = runStore.find(id);
-  if (!record) throw new LaunchUsageError(`no run ${id} in ${runStore.dir}`);
+  if (!record) throw new UsageError(`no run ${id} in ${runStore.dir}`);
   return record;
 }
 
@@ -126,7 +117,7 @@ function report(runStore: RunStore, record: RunRecord, result: FollowResult, mod
     });
     const file = path.relative(process.cwd(), record.config) || record.config;
     for (const f of findings)
-      process.stderr.write(
+      sayRaw(
         `${file}:${f.range.start.line + 1}:${f.range.start.character + 1} ${f.severity} ${f.code} ${f.message}\n`,
       );
   } catch {
@@ -146,23 +137,18 @@ function configErrorPrefix(file: string, keyPath: LaunchConfigError['path']): st
 }
 
 export async function launchCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      target: { type: 'string' },
-      detach: { type: 'boolean', default: false },
-    },
-  });
-  if (positionals.length !== 1) throw new LaunchUsageError('launch needs exactly one FILE');
-  const target = values.target as TargetKind | undefined;
-  if (target !== undefined && !TARGETS.includes(target))
-    throw new LaunchUsageError(`--target must be one of ${TARGETS.join(', ')}`);
-  const file = positionals[0];
+  const { options, operands } = parseCommandLine('launch', argv, ['target', 'detach'], RUN_FILE);
+  const file = operands[0];
+  // Said here in the words lint uses; the launcher's own read names only the errno.
+  const unreadable = unreadableReason(file);
+  if (unreadable) {
+    say(unreadable);
+    return 2;
+  }
   const runStore = store();
   let record: RunRecord;
   try {
-    const spec = loadLaunchSpec(file, target);
+    const spec = loadLaunchSpec(file, options.target);
     const { values: secrets, missing } = pickSecrets(spec, process.env);
     if (missing.length)
       say(
@@ -180,7 +166,7 @@ export async function launchCommand(argv: string[]): Promise<number> {
     );
   } catch (err) {
     if (err instanceof LaunchConfigError) {
-      process.stderr.write(`${configErrorPrefix(file, err.path)}${err.message}\n`);
+      sayRaw(`${configErrorPrefix(file, err.path)}${err.message}\n`);
       return 2;
     }
     if (err instanceof UnsafeValueError) {
@@ -191,7 +177,7 @@ export async function launchCommand(argv: string[]): Promise<number> {
     return 1;
   }
   say(`run ${record.id} started on ${describe(record)}`);
-  if (values.detach) {
+  if (options.detach) {
     process.stdout.write(`${record.id}\n`);
     return 0;
   }
@@ -200,48 +186,34 @@ export async function launchCommand(argv: string[]): Promise<number> {
 }
 
 export async function logsCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      follow: { type: 'boolean', short: 'f', default: false },
-      'from-start': { type: 'boolean', default: false },
-    },
-  });
+  const { options, operands } = parseCommandLine('logs', argv, ['follow', 'from-start'], ONE_RUN);
   const runStore = store();
-  const record = findRun(runStore, positionals[0]);
+  const record = findRun(runStore, operands[0]);
   if (!record.runDir) {
     say(`run ${record.id} never started${record.message ? `: ${record.message}` : ''}`);
     return 1;
   }
-  if (!values.follow) {
+  if (!options.follow) {
     const { result } = await stream(runStore, record, 0, false);
     return isFinal(result.state) && result.state !== 'completed' ? 1 : 0;
   }
-  const from = values['from-start'] ? 0 : record.logOffset;
+  const from = options['from-start'] ? 0 : record.logOffset;
   const { result, model } = await stream(runStore, record, from, true);
   return report(runStore, runStore.load(record.id) ?? record, result, model);
 }
 
 export async function stopCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      force: { type: 'boolean', default: false },
-      'no-wait': { type: 'boolean', default: false },
-    },
-  });
+  const { options, operands } = parseCommandLine('stop', argv, ['force', 'no-wait'], ONE_RUN);
   const runStore = store();
   const sshConfigFile = process.env[SSH_CONFIG_ENV];
-  let record = await refreshRun(runStore, findRun(runStore, positionals[0]), sshConfigFile);
+  let record = await refreshRun(runStore, findRun(runStore, operands[0]), sshConfigFile);
   if (isFinal(record.state)) {
     say(`run ${record.id} already ${record.state}`);
     return 0;
   }
-  record = await stopRun(runStore, record, { force: values.force, sshConfigFile });
+  record = await stopRun(runStore, record, { force: options.force, sshConfigFile });
   say(`stopping run ${record.id} on ${describe(record)}`);
-  if (values['no-wait']) return 0;
+  if (options['no-wait']) return 0;
   // The runner saves a checkpoint before it exits: wait for that, within reason.
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
@@ -273,8 +245,9 @@ export async function runLaunchSubcommand(name: string, argv: string[]): Promise
     return await SUBCOMMANDS[name](argv);
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (err instanceof LaunchUsageError || code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`tunelab: ${(err as Error).message}\n${LAUNCH_USAGE}`);
+    if (err instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
+      say((err as Error).message);
+      sayRaw(LAUNCH_USAGE);
       return 2;
     }
     say(`${name} failed: ${(err as Error).message}`);

@@ -1,8 +1,7 @@
-import * as path from 'node:path';
 import { DIALECT_LABEL } from '../../engine/src/dialects/schemas';
-import { analyze, type AnalyzeOptions } from '../../engine/src/engine';
+import type { AnalyzeOptions } from '../../engine/src/engine';
 import type { Dialect, Finding } from '../../engine/src/types';
-import { readConfigFile } from './readConfig';
+import { analyzeFile, type FileAnalysis } from './analyzeFile';
 
 export interface LintFileResult {
   file: string;
@@ -10,22 +9,31 @@ export interface LintFileResult {
   diagnostics: Finding[];
 }
 
-export function lintFile(
+/** What `tunelab lint` reports for a file already read and analysed. */
+export function lintResult(
   file: string,
-  options: AnalyzeOptions,
+  analyzed: FileAnalysis,
 ): LintFileResult | { error: string } {
-  const read = readConfigFile(file);
-  if (!read.ok) return { error: read.error };
-  if ('encodingFinding' in read) {
+  if (!analyzed.ok) return { error: analyzed.error };
+  if ('fileFinding' in analyzed) {
+    // Only a file named as a native config is surely one; any other is skipped unread.
     const native = /\.finetune\.ya?ml$/i.test(file);
     return {
       file,
       dialect: native ? 'native' : null,
-      diagnostics: native ? [read.encodingFinding] : [],
+      diagnostics: native ? [analyzed.fileFinding] : [],
     };
   }
-  const analysis = analyze(read.text, path.resolve(file), options);
+  const { analysis } = analyzed;
   return { file, dialect: analysis.dialect, diagnostics: analysis.findings };
+}
+
+/** `lintResult` of a file read and analysed here, without the network. */
+export function lintFile(
+  file: string,
+  options: AnalyzeOptions,
+): LintFileResult | { error: string } {
+  return lintResult(file, analyzeFile(file, options));
 }
 
 export function formatText(results: LintFileResult[]): string {

@@ -1,21 +1,16 @@
 // `tunelab`: the command line face of the analysis engine (see spec/cli.md).
 
-import { parseArgs } from 'node:util';
-import type { Dialect } from '../../engine/src/types';
+import { version } from '../../package.json';
 import { ruleCatalog } from '../../engine/src/rules/catalog';
-import { isLaunchSubcommand, LAUNCH_USAGE, runLaunchSubcommand } from './launchCommands';
+import { analyzeFileWithHub } from './analyzeFile';
 import { convertFile } from './convert';
-import { estimateFile } from './estimate';
-import { withHubModel } from './hub';
+import { estimateOutcome } from './estimate';
+import { isLaunchSubcommand, LAUNCH_USAGE, runLaunchSubcommand } from './launchCommands';
+import { formatJson, formatText, lintResult, type LintFileResult } from './lint';
 import { newCommand, templatesCommand } from './newCommand';
-import { formatJson, formatText, lintFile, type LintFileResult } from './lint';
-import {
-  findSettingsFile,
-  loadRuleLevels,
-  parseRuleFlag,
-  SettingsError,
-  type RuleLevels,
-} from './settings';
+import { parseCommandLine, UsageError } from './options';
+import { print, say, sayRaw } from './output';
+import { resolveRuleLevels, SettingsError } from './settings';
 
 const USAGE = `usage: tunelab <command> [options]
 
@@ -33,155 +28,90 @@ ${LAUNCH_USAGE}  convert FILE [--to native|axolotl|trl] [--out FILE] [--force]
   new TEMPLATE DEST [--model ID] [--gpu ID] [--num-gpus N] [--method full|lora|qlora]
         write a config and its sample data into DEST; without --method the estimate picks it
   help  show this text
+  --version, -v  print the version
 
 A model that is neither in the built-in catalog nor a local directory is looked up on the
 Hugging Face Hub (HF_ENDPOINT, HF_TOKEN honoured; cached in $TUNELAB_CACHE/hub) unless --offline.
 `;
 
-class UsageError extends Error {}
-
-function ruleLevels(flags: string[] | undefined, configFile: string | undefined): RuleLevels {
-  const file = configFile ?? findSettingsFile(process.cwd());
-  const levels: RuleLevels = file ? loadRuleLevels(file) : {};
-  for (const flag of flags ?? []) {
-    const [code, level] = parseRuleFlag(flag);
-    levels[code] = level;
-  }
-  return levels;
-}
-
-function parseGpuFlags(values: { gpu?: string; 'num-gpus'?: string }): {
-  gpu?: string;
-  numGpus?: number;
-} {
-  const numGpus = values['num-gpus'];
-  if (numGpus !== undefined && !/^[1-9]\d*$/.test(numGpus)) {
-    throw new UsageError(`--num-gpus must be a positive integer, got ${numGpus}`);
-  }
-  return { gpu: values.gpu, numGpus: numGpus === undefined ? undefined : Number(numGpus) };
-}
-
-const DIALECTS: readonly Dialect[] = ['native', 'axolotl', 'llamafactory', 'trl'];
-
-function dialectOption(value: string | undefined): Dialect | undefined {
-  if (value === undefined || value === 'auto') return undefined;
-  if (!(DIALECTS as readonly string[]).includes(value)) {
-    throw new UsageError(`--dialect must be auto, ${DIALECTS.join(', ')}; got ${value}`);
-  }
-  return value as Dialect;
-}
-
-function convertCommand(argv: string[]): number {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      to: { type: 'string' },
-      out: { type: 'string' },
-      force: { type: 'boolean', default: false },
-      dialect: { type: 'string' },
-    },
-  });
-  if (positionals.length !== 1) throw new UsageError('convert needs exactly one FILE');
-  const outcome = convertFile(positionals[0], {
-    to: dialectOption(values.to),
-    out: values.out,
-    force: values.force,
-    dialect: dialectOption(values.dialect),
-  });
-  process.stdout.write(outcome.stdout);
-  process.stderr.write(outcome.stderr);
-  return outcome.exitCode;
-}
-
-function formatOption(format: string | undefined): 'text' | 'json' {
-  if (format !== 'text' && format !== 'json')
-    throw new UsageError(`--format must be text or json, got ${format}`);
-  return format;
-}
-
 async function lintCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      format: { type: 'string', default: 'text' },
-      gpu: { type: 'string' },
-      'num-gpus': { type: 'string' },
-      rule: { type: 'string', multiple: true },
-      config: { type: 'string' },
-      offline: { type: 'boolean', default: false },
-      dialect: { type: 'string' },
-    },
-  });
-  const format = formatOption(values.format);
-  const hardware = parseGpuFlags(values);
-  if (positionals.length === 0) throw new UsageError('lint needs at least one FILE');
-  const options = {
-    ...hardware,
-    dialect: dialectOption(values.dialect),
-    ruleSeverity: ruleLevels(values.rule, values.config),
+  const { options, operands: files } = parseCommandLine(
+    'lint',
+    argv,
+    ['format', 'gpu', 'num-gpus', 'rule', 'config', 'dialect', 'offline'],
+    { name: 'FILE', min: 1 },
+  );
+  const analyzeOptions = {
+    gpu: options.gpu,
+    numGpus: options['num-gpus'],
+    dialect: options.dialect,
+    ruleSeverity: resolveRuleLevels(options.rule, options.config, process.cwd()),
   };
-
   const results: LintFileResult[] = [];
   let unreadable = false;
-  for (const file of positionals) {
-    const result = lintFile(file, await withHubModel(file, options, values.offline ?? false));
+  for (const file of files) {
+    const result = lintResult(
+      file,
+      await analyzeFileWithHub(file, analyzeOptions, options.offline),
+    );
     if ('error' in result) {
-      process.stderr.write(`tunelab: ${result.error}\n`);
+      say(result.error);
       unreadable = true;
       continue;
     }
     results.push(result);
   }
-  process.stdout.write((format === 'json' ? formatJson(results) : formatText(results)) + '\n');
+  print(options.format === 'json' ? formatJson(results) : formatText(results));
   if (unreadable) return 2;
   return results.some((r) => r.diagnostics.some((d) => d.severity === 'error')) ? 1 : 0;
 }
 
 async function estimateCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      format: { type: 'string', default: 'text' },
-      gpu: { type: 'string' },
-      'num-gpus': { type: 'string' },
-      offline: { type: 'boolean', default: false },
-    },
-  });
-  const format = formatOption(values.format);
-  if (positionals.length !== 1) throw new UsageError('estimate needs exactly one FILE');
-  const file = positionals[0];
-  const outcome = estimateFile(
+  const { options, operands } = parseCommandLine(
+    'estimate',
+    argv,
+    ['format', 'gpu', 'num-gpus', 'offline'],
+    { name: 'FILE', min: 1, max: 1 },
+  );
+  const file = operands[0];
+  const analyzeOptions = { gpu: options.gpu, numGpus: options['num-gpus'] };
+  const outcome = estimateOutcome(
     file,
-    await withHubModel(file, parseGpuFlags(values), values.offline ?? false),
+    await analyzeFileWithHub(file, analyzeOptions, options.offline),
   );
   if (!outcome.ok) {
-    process.stderr.write(`tunelab: ${outcome.message}\n`);
+    say(outcome.message);
     return outcome.exitCode;
   }
-  process.stdout.write((format === 'json' ? JSON.stringify(outcome.json) : outcome.text) + '\n');
+  print(options.format === 'json' ? JSON.stringify(outcome.json) : outcome.text);
   return 0;
 }
 
 function rulesCommand(argv: string[]): number {
-  const { values } = parseArgs({
-    args: argv,
-    options: { format: { type: 'string', default: 'text' } },
-  });
+  const { options } = parseCommandLine('rules', argv, ['format']);
   const catalog = ruleCatalog();
-  if (formatOption(values.format) === 'json') {
-    process.stdout.write(JSON.stringify({ rules: catalog }) + '\n');
+  if (options.format === 'json') {
+    print(JSON.stringify({ rules: catalog }));
     return 0;
   }
   const width = Math.max(...catalog.map((e) => e.code.length));
-  for (const entry of catalog) {
-    process.stdout.write(
-      `${entry.code.padEnd(width)}  ${entry.severity.padEnd(7)}  ${entry.doc.title}\n`,
-    );
-  }
+  for (const entry of catalog)
+    print(`${entry.code.padEnd(width)}  ${entry.severity.padEnd(7)}  ${entry.doc.title}`);
   return 0;
+}
+
+function convertCommand(argv: string[]): number {
+  const { options, operands } = parseCommandLine(
+    'convert',
+    argv,
+    ['to', 'out', 'force', 'dialect'],
+    { name: 'FILE', min: 1, max: 1 },
+  );
+  const outcome = convertFile(operands[0], options);
+  // stdout is the converted config itself: written as is.
+  process.stdout.write(outcome.stdout);
+  sayRaw(outcome.stderr);
+  return outcome.exitCode;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -201,6 +131,10 @@ async function main(argv: string[]): Promise<number> {
         return convertCommand(rest);
       case 'new':
         return newCommand(rest);
+      case '--version':
+      case '-v':
+        print(version);
+        return 0;
       case undefined:
       case 'help':
       case '--help':
@@ -211,16 +145,19 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command: ${command}`);
     }
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (
-      err instanceof UsageError ||
-      err instanceof SettingsError ||
-      code?.startsWith('ERR_PARSE_ARGS')
-    ) {
-      process.stderr.write(`tunelab: ${(err as Error).message}\n${USAGE}`);
+    if (err instanceof SettingsError) {
+      say(err.message);
       return 2;
     }
-    throw err;
+    const code = (err as { code?: string }).code;
+    if (err instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
+      say((err as Error).message);
+      sayRaw(USAGE);
+      return 2;
+    }
+    // A bug: its stack helps the report; credentials in it must not travel with it.
+    say(`internal error: ${(err as Error).stack ?? String(err)}`);
+    return 1;
   }
 }
 

@@ -7,33 +7,25 @@ import type { Finding } from '../../engine/src/types';
 
 export type ReadResult =
   | { ok: true; text: string }
+  /**
+   * The file cannot be analysed as text: not UTF-8, or over the size cap. The
+   * finding says why (the field keeps its first name for its callers).
+   */
   | { ok: true; text: ''; encodingFinding: Finding }
   | { ok: false; error: string };
 
 export function readConfigFile(file: string): ReadResult {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (err) {
-    return {
-      ok: false,
-      error: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-    };
-  }
-  if (!stat.isFile()) return { ok: false, error: `cannot read ${file}: not a file` };
-  // Read one byte more than the limit: enough to know it is too large.
-  const fd = fs.openSync(file, 'r');
   let bytes: Buffer;
   try {
-    const size = Math.min(stat.size, MAX_CONFIG_BYTES + 1);
-    bytes = Buffer.alloc(size);
-    fs.readSync(fd, bytes, 0, size, 0);
-  } finally {
-    fs.closeSync(fd);
-  }
-  if (stat.size > MAX_CONFIG_BYTES) {
-    // The engine reports oversize text itself; give it a text of the real length.
-    return { ok: true, text: ' '.repeat(MAX_CONFIG_BYTES + 1) };
+    const stat = fs.statSync(file);
+    if (stat.isDirectory()) return { ok: false, error: `cannot read ${file}: it is a directory` };
+    if (!stat.isFile()) return { ok: false, error: `cannot read ${file}: not a regular file` };
+    if (stat.size > MAX_CONFIG_BYTES) {
+      return { ok: true, text: '', encodingFinding: tooLargeFinding(stat.size) };
+    }
+    bytes = readStart(file, stat.size);
+  } catch (err) {
+    return { ok: false, error: `cannot read ${file}: ${describeFsError(err)}` };
   }
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -53,6 +45,66 @@ export function readConfigFile(file: string): ReadResult {
         range: { start: { line, character }, end: { line, character: character + 1 } },
       },
     };
+  }
+}
+
+/** Why `file` cannot be read as a config (`cannot read FILE: no such file`), or undefined. */
+export function unreadableReason(file: string): string | undefined {
+  try {
+    const stat = fs.statSync(file);
+    if (stat.isDirectory()) return `cannot read ${file}: it is a directory`;
+    if (!stat.isFile()) return `cannot read ${file}: not a regular file`;
+    fs.accessSync(file, fs.constants.R_OK);
+    return undefined;
+  } catch (err) {
+    return `cannot read ${file}: ${describeFsError(err)}`;
+  }
+}
+
+function readStart(file: string, length: number): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const bytes = Buffer.alloc(length);
+    const read = fs.readSync(fd, bytes, 0, length, 0);
+    return bytes.subarray(0, read);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Built here, not by the engine: the engine measures the text it is given,
+ * and the CLI never loads more than the cap of a file that is larger.
+ */
+function tooLargeFinding(size: number): Finding {
+  const megabytes = (bytes: number) => (bytes / 1024 / 1024).toFixed(1).replace(/\.0$/, '');
+  return {
+    code: 'yaml-syntax',
+    severity: 'error',
+    message: `This file is ${megabytes(size)} MB; Tunelab checks configs up to ${megabytes(MAX_CONFIG_BYTES)} MB and skipped it. A fine-tuning config is normally a few KB: is data pasted into it?`,
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+  };
+}
+
+/** A file system error as a short phrase (`no such file`), never `ENOENT: ...`. */
+export function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ELOOP':
+      return 'too many symbolic links';
+    case 'ENAMETOOLONG':
+      return 'the name is too long';
+    default:
+      return code ? `system error ${code}` : String((err as Error | undefined)?.message ?? err);
   }
 }
 

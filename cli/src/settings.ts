@@ -1,21 +1,33 @@
 // Rule severity settings for the CLI: `.tunelab.json` found upward from the
 // working directory (or --config FILE), then --rule CODE=LEVEL flags on top.
+// A code that is not in the rule catalog is an error, not a silent no-op: a
+// misspelt `off` would otherwise leave the rule on while the user thinks it
+// is off.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ruleCatalog } from '../../engine/src/rules/catalog';
+import { closest } from '../../engine/src/schema/didYouMean';
 import type { Severity } from '../../engine/src/types';
+import { describeFsError } from './readConfig';
 
-export type RuleLevels = Record<string, Severity | 'off'>;
-const LEVELS = new Set(['off', 'error', 'warning', 'info', 'hint']);
+export type RuleLevel = Severity | 'off';
+export type RuleLevels = Record<string, RuleLevel>;
+const LEVELS: readonly string[] = ['off', 'error', 'warning', 'info', 'hint'];
 
+/** A problem in a settings file: not a misuse of the command line, so no usage text. */
 export class SettingsError extends Error {}
 
-export function parseRuleFlag(flag: string): [string, Severity | 'off'] {
-  const match = /^([a-z0-9-]+)=(\w+)$/.exec(flag);
-  if (!match || !LEVELS.has(match[2])) {
-    throw new SettingsError(`--rule expects CODE=off|error|warning|info|hint, got ${flag}`);
-  }
-  return [match[1], match[2] as Severity | 'off'];
+export function isRuleLevel(value: unknown): value is RuleLevel {
+  return typeof value === 'string' && LEVELS.includes(value);
+}
+
+/** Undefined for a catalog code; else why it is refused, with the nearest code when one is close. */
+export function unknownRuleCode(code: string): string | undefined {
+  const codes = ruleCatalog().map((entry) => entry.code);
+  if (codes.includes(code)) return undefined;
+  const suggestion = closest(code, codes);
+  return `unknown rule code ${code}; ${suggestion ? `did you mean ${suggestion}?` : '`tunelab rules` lists the codes'}`;
 }
 
 export function findSettingsFile(from: string): string | undefined {
@@ -27,11 +39,17 @@ export function findSettingsFile(from: string): string | undefined {
 }
 
 export function loadRuleLevels(file: string): RuleLevels {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new SettingsError(`cannot read ${file}: ${describeFsError(err)}`);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
-    throw new SettingsError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new SettingsError(`${file} is not valid JSON: ${(err as Error).message}`);
   }
   const rules = (parsed as { rules?: unknown })?.rules ?? {};
   if (typeof rules !== 'object' || rules === null || Array.isArray(rules)) {
@@ -39,12 +57,26 @@ export function loadRuleLevels(file: string): RuleLevels {
   }
   const levels: RuleLevels = {};
   for (const [code, level] of Object.entries(rules)) {
-    if (typeof level !== 'string' || !LEVELS.has(level)) {
+    const unknown = unknownRuleCode(code);
+    if (unknown) throw new SettingsError(`${file}: ${unknown}`);
+    if (!isRuleLevel(level)) {
       throw new SettingsError(
-        `${file}: rule ${code} has level ${JSON.stringify(level)}; use off|error|warning|info|hint`,
+        `${file}: rule ${code} has level ${JSON.stringify(level)}; use ${LEVELS.join('|')}`,
       );
     }
-    levels[code] = level as Severity | 'off';
+    levels[code] = level;
   }
+  return levels;
+}
+
+/** The settings file's levels (found upward from `cwd` unless given), then the flags' on top. */
+export function resolveRuleLevels(
+  flags: readonly (readonly [string, RuleLevel])[],
+  configFile: string | undefined,
+  cwd: string,
+): RuleLevels {
+  const file = configFile ?? findSettingsFile(cwd);
+  const levels: RuleLevels = file ? loadRuleLevels(file) : {};
+  for (const [code, level] of flags) levels[code] = level;
   return levels;
 }
