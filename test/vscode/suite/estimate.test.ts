@@ -1,6 +1,15 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { codeOf, hoverText, open, rangeOf, revert, waitFor, waitForCodes } from './helpers';
+import {
+  codeOf,
+  EXTENSION_ID,
+  hoverText,
+  open,
+  rangeOf,
+  revert,
+  waitFor,
+  waitForCodes,
+} from './helpers';
 
 describe('memory estimate', () => {
   it('shows a code lens with the peak and the verdict at the top of the file', async () => {
@@ -18,6 +27,26 @@ describe('memory estimate', () => {
     assert.equal(lens.range.start.line, 0);
     assert.match(lens.command!.title, /GiB peak per GPU on 1× A100-40GB · does not fit/);
     assert.equal(lens.command!.command, 'tunelab.showEstimate');
+  });
+
+  it('opens the breakdown in a webview, leaving no untitled document behind', async () => {
+    const doc = await open('oom.finetune.yaml');
+    const api = vscode.extensions.getExtension(EXTENSION_ID)!.exports as {
+      estimatePanelHtml(): string | undefined;
+    };
+    await waitFor(
+      'the estimate breakdown in its panel',
+      async () => {
+        await vscode.commands.executeCommand('tunelab.showEstimate', doc.uri.toString());
+        return api.estimatePanelHtml() ?? '';
+      },
+      (html) => /activations/.test(html) && /<table/.test(html),
+    );
+    const untitled = vscode.workspace.textDocuments.filter((d) => d.isUntitled);
+    assert.deepEqual(
+      untitled.map((d) => d.uri.toString()),
+      [],
+    );
   });
 
   it('shows the estimate table when hovering the micro-batch size', async () => {
