@@ -1,6 +1,10 @@
 // Maps a native config (already parsed, possibly invalid) onto the Plan, with
 // Hugging Face's defaults where a key is absent. Ill-typed values fall back to
-// defaults: the schema reports them, the rules must not trip over them.
+// defaults: the schema reports them, the rules must not trip over them. A
+// number the run cannot use (`.inf`, `1e400`, NaN, a GPU count that is no
+// count) is listed in `plan.invalidNumbers`, so its default never passes for
+// what the config says (the `non-finite-number` and `num-gpus-range` rules
+// report it, and the estimate is skipped).
 
 import { isRecord } from './parse';
 import type { DistributedBackend, Method, Plan, PlanLora, PlanQuantization } from './plan';
@@ -18,6 +22,14 @@ export const DEFAULTS = {
   loraDropout: 0,
 } as const;
 
+/** More GPUs than this in one run is a typo (`1e9`), not a cluster. */
+export const MAX_NUM_GPUS = 1024;
+
+/** A usable GPU count: a whole number from 1 to MAX_NUM_GPUS. */
+export function isUsableGpuCount(value: number): boolean {
+  return Number.isInteger(value) && value >= 1 && value <= MAX_NUM_GPUS;
+}
+
 function section(config: Record<string, unknown>, name: string): Record<string, unknown> {
   const value = config[name];
   return isRecord(value) ? value : {};
@@ -25,6 +37,7 @@ function section(config: Record<string, unknown>, name: string): Record<string, 
 
 const num = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+const nonFinite = (v: unknown): boolean => typeof v === 'number' && !Number.isFinite(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
 function oneOf<T extends string>(v: unknown, allowed: readonly T[]): T | undefined {
@@ -42,6 +55,18 @@ export function buildNativePlan(value: unknown): Plan {
   const launch = section(config, 'launch');
   const distributed = isRecord(launch.distributed) ? launch.distributed : {};
   const method = oneOf<Method>(config.method, ['full', 'lora', 'qlora']);
+  const invalidNumbers: string[] = [];
+  /** `num` for the plan field `field`, noting a non-finite value as invalid. */
+  const numFor = (field: string, v: unknown): number | undefined => {
+    if (nonFinite(v)) invalidNumbers.push(field);
+    return num(v);
+  };
+  const numGpus = numFor('hardware.numGpus', hardware.num_gpus);
+  if (numGpus !== undefined && !isUsableGpuCount(numGpus)) invalidNumbers.push('hardware.numGpus');
+  const gpu = planGpu(hardware.gpu);
+  if (isRecord(hardware.gpu) && nonFinite(hardware.gpu.memory_gb)) {
+    invalidNumbers.push('hardware.gpu');
+  }
 
   const where: Record<string, Path> = {
     method: ['method'],
@@ -55,6 +80,7 @@ export function buildNativePlan(value: unknown): Plan {
     lora: ['lora'],
     'lora.r': ['lora', 'r'],
     'lora.alpha': ['lora', 'lora_alpha'],
+    'lora.dropout': ['lora', 'lora_dropout'],
     'lora.targetModules': ['lora', 'target_modules'],
     'lora.modulesToSave': ['lora', 'modules_to_save'],
     data: ['data'],
@@ -91,21 +117,26 @@ export function buildNativePlan(value: unknown): Plan {
     prepareKbit:
       config.prepare_model_for_kbit_training === true ||
       isRecord(config.prepare_model_for_kbit_training),
-    lora: method === 'full' && !('lora' in config) ? undefined : planLora(lora, 'lora' in config),
+    lora:
+      method === 'full' && !('lora' in config)
+        ? undefined
+        : planLora(lora, 'lora' in config, numFor),
     data: {
       trainFile: str(data.train_file),
       evalFile: str(data.eval_file),
       generalDataFile: isRecord(data.general_data) ? str(data.general_data.file) : undefined,
       format: oneOf(data.format, ['messages', 'prompt_completion', 'text'] as const) ?? 'messages',
       chatTemplate: str(data.chat_template),
-      maxLength: num(data.max_length),
+      maxLength: numFor('data.maxLength', data.max_length),
       packing: bool(data.packing) ?? false,
     },
     training: {
-      microBatch: num(training.per_device_train_batch_size) ?? DEFAULTS.microBatch,
-      gradAccum: num(training.gradient_accumulation_steps) ?? DEFAULTS.gradAccum,
-      learningRate: num(training.learning_rate),
-      epochs: num(training.num_train_epochs) ?? DEFAULTS.epochs,
+      microBatch:
+        numFor('training.microBatch', training.per_device_train_batch_size) ?? DEFAULTS.microBatch,
+      gradAccum:
+        numFor('training.gradAccum', training.gradient_accumulation_steps) ?? DEFAULTS.gradAccum,
+      learningRate: numFor('training.learningRate', training.learning_rate),
+      epochs: numFor('training.epochs', training.num_train_epochs) ?? DEFAULTS.epochs,
       gradientCheckpointing: bool(training.gradient_checkpointing) ?? false,
       optimizer: str(training.optim) ?? DEFAULTS.optimizer,
       bf16: bool(training.bf16) ?? false,
@@ -114,8 +145,8 @@ export function buildNativePlan(value: unknown): Plan {
         str(training.deepspeed) ?? (isRecord(training.deepspeed) ? '(inline config)' : undefined),
     },
     hardware: {
-      gpu: planGpu(hardware.gpu),
-      numGpus: num(hardware.num_gpus) ?? DEFAULTS.numGpus,
+      gpu,
+      numGpus: numGpus ?? DEFAULTS.numGpus,
     },
     distributed: {
       backend:
@@ -126,6 +157,7 @@ export function buildNativePlan(value: unknown): Plan {
         : undefined,
     },
     where,
+    invalidNumbers,
   };
 }
 
@@ -139,14 +171,17 @@ function planQuantization(q: Record<string, unknown>): PlanQuantization {
   };
 }
 
-function planLora(lora: Record<string, unknown>, present: boolean): PlanLora | undefined {
+function planLora(
+  lora: Record<string, unknown>,
+  present: boolean,
+  numFor: (field: string, v: unknown) => number | undefined,
+): PlanLora | undefined {
   if (!present) return undefined;
   const targets = lora.target_modules;
-  const r = num(lora.r) ?? DEFAULTS.loraR;
   return {
-    r,
-    alpha: num(lora.lora_alpha) ?? DEFAULTS.loraAlpha,
-    dropout: num(lora.lora_dropout) ?? DEFAULTS.loraDropout,
+    r: numFor('lora.r', lora.r) ?? DEFAULTS.loraR,
+    alpha: numFor('lora.alpha', lora.lora_alpha) ?? DEFAULTS.loraAlpha,
+    dropout: numFor('lora.dropout', lora.lora_dropout) ?? DEFAULTS.loraDropout,
     targetModules:
       targets === 'all-linear'
         ? 'all-linear'
@@ -165,10 +200,11 @@ function planLora(lora: Record<string, unknown>, present: boolean): PlanLora | u
 
 function planGpu(gpu: unknown): Plan['hardware']['gpu'] {
   if (typeof gpu === 'string') return gpu;
-  if (isRecord(gpu) && typeof gpu.name === 'string' && typeof gpu.memory_gb === 'number') {
+  const memoryGb = isRecord(gpu) ? num(gpu.memory_gb) : undefined;
+  if (isRecord(gpu) && typeof gpu.name === 'string' && memoryGb !== undefined) {
     return {
       name: gpu.name,
-      memoryGb: gpu.memory_gb,
+      memoryGb,
       bf16: bool(gpu.bf16),
       flashAttention: bool(gpu.flash_attention),
     };

@@ -68,4 +68,12 @@ export interface Plan {
   distributed: { backend: DistributedBackend; zeroStage?: 0 | 1 | 2 | 3 };
   /** Config path of each plan field (dot-joined field name → path), for ranges. */
   where: Record<string, Path>;
+  /**
+   * Plan fields (keys of `where`) whose config value is a number the run cannot
+   * use: infinite or NaN (`.inf`, `1e400`), or a GPU count that is no count.
+   * The field holds the default instead, so nothing downstream computes with
+   * Infinity; a rule reports the value, and the estimate is skipped rather
+   * than shown for the default. Absent or empty when every number is usable.
+   */
+  invalidNumbers?: string[];
 }

@@ -160,6 +160,11 @@ test('a missing file, a directory and an unreadable file', () => {
     const pipe = summarizeDataFile(fifo, 'messages');
     assert.equal(pipe.exists, true);
     assert.match(pipe.error ?? '', /not a regular file/);
+    // A device that never ends is not read either (this returns at once).
+    const zero = summarizeDataFile('/dev/zero', 'messages');
+    assert.equal(zero.exists, true);
+    assert.match(zero.error ?? '', /not a regular file/);
+    assert.equal(zero.bytesRead, undefined);
   }
 
   const locked = write('locked.jsonl', chat('q', 'a') + '\n');

@@ -40,6 +40,9 @@ export const SEQUENCE_OVERHEAD_TOKENS = 2;
 /** The shapes `data.format` names; `auto` accepts any of them per line (what the runner does for general_data). */
 export type DataFileFormat = Plan['data']['format'] | 'auto';
 
+/** The summary error of a path that is a device, a pipe or a socket. */
+const NOT_REGULAR = 'is not a regular file';
+
 export const MESSAGE_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
 
 interface CacheEntry {
@@ -109,9 +112,8 @@ export function summarizeDataFile(absPath: string, format: DataFileFormat): Data
   if (stat.isDirectory()) {
     return { ...emptySummary(absPath, true), error: 'is a directory, not a JSONL file' };
   }
-  if (!stat.isFile()) {
-    return { ...emptySummary(absPath, true), error: 'is not a regular file' };
-  }
+  // Devices (`/dev/zero` never ends), pipes and sockets (reading blocks) are not read.
+  if (!stat.isFile()) return { ...emptySummary(absPath, true), error: NOT_REGULAR };
 
   const key = `${absPath}\0${format}`;
   const hit = cache.get(key);
@@ -160,8 +162,19 @@ function readSummary(absPath: string, format: DataFileFormat, size: number): Dat
   const limit = Math.min(size, DATA_READ_BOUND);
   let fd: number;
   try {
-    fd = fs.openSync(absPath, 'r');
+    // Non-blocking, then checked again on the open descriptor: a path swapped
+    // for a pipe or a device after the stat must not hang or stream forever.
+    fd = fs.openSync(absPath, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   } catch (err) {
+    return { ...summary, error: errorText(err) };
+  }
+  try {
+    if (!fs.fstatSync(fd).isFile()) {
+      fs.closeSync(fd);
+      return { ...summary, error: NOT_REGULAR };
+    }
+  } catch (err) {
+    fs.closeSync(fd);
     return { ...summary, error: errorText(err) };
   }
 

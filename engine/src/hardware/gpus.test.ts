@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findGpu, gpuFromObject, listGpus } from './gpus';
+import { findGpu, gpuFromObject, listGpus, suggestGpuIds } from './gpus';
 
 const GiB = 2 ** 30;
 
@@ -134,5 +134,32 @@ describe('gpuFromObject', () => {
     );
     assert.equal(gpuFromObject({ name: 'box' }), undefined);
     assert.equal(gpuFromObject({ name: 'box', memory_gb: 0 }), undefined);
+  });
+});
+
+describe('suggestGpuIds (did you mean, for a name findGpu does not know)', () => {
+  it('suggests the card one or two edits away, smallest memory first', () => {
+    assert.equal(findGpu('H1OO'), undefined);
+    assert.deepEqual(suggestGpuIds('H1OO'), ['H100-80GB', 'H100-94GB']);
+    assert.deepEqual(suggestGpuIds('A1OO-80GB').slice(0, 1), ['A100-80GB']);
+    assert.deepEqual(suggestGpuIds('RTX 5090'), ['RTX4090-24GB', 'RTX3090-24GB']);
+    assert.deepEqual(suggestGpuIds('L40'), ['L4-24GB', 'L40S-48GB']);
+  });
+
+  it('for a known model with a size it does not come in, its sizes only, nearest first', () => {
+    assert.equal(findGpu('A100 90GB'), undefined);
+    assert.deepEqual(suggestGpuIds('A100 90GB'), ['A100-80GB', 'A100-40GB']);
+  });
+
+  it('nothing for a card far from every catalog name', () => {
+    assert.deepEqual(suggestGpuIds('MI300X'), []);
+    assert.deepEqual(suggestGpuIds('Gaudi 3'), []);
+    assert.deepEqual(suggestGpuIds(''), []);
+  });
+
+  it('every suggestion is a catalog id that findGpu resolves', () => {
+    for (const name of ['H1OO', 'A100 90GB', 'RTX 5090', 'GH200', 'Tesla P100']) {
+      for (const id of suggestGpuIds(name)) assert.equal(findGpu(id)?.id, id, `${name} → ${id}`);
+    }
   });
 });

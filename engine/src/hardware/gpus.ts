@@ -8,6 +8,7 @@
 // tflopsBf16 is the vendor's dense (no 2:4 sparsity) bf16 tensor-core peak
 // with fp32 accumulation, or fp16 where the card has no bf16 (T4, V100).
 
+import { editDistance } from '../schema/didYouMean';
 import type { GpuSpec } from './types';
 
 const GiB = 2 ** 30;
@@ -178,4 +179,37 @@ export function gpuFromObject(object: GpuObject): GpuSpec | undefined {
     tflopsBf16: known?.tflopsBf16 ?? 0,
     computeCapability: known?.computeCapability ?? 0,
   };
+}
+
+/**
+ * Catalog ids close to a GPU name that `findGpu` does not know, nearest first:
+ * a model name one or two edits away (`H1OO` → H100-80GB, `A10O 80GB` →
+ * A100-80GB), or the right model with a memory size the catalog lacks
+ * (`A100 90GB` → the A100s, nearest size first). Empty when nothing is close.
+ */
+export function suggestGpuIds(name: string, limit = 3): string[] {
+  const { model, memoryGb } = parseGpuName(name);
+  const whole = name.toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (!model && !whole) return [];
+  const scored: { id: string; distance: number; memoryGap: number }[] = [];
+  for (const entry of GPUS) {
+    const distance = Math.min(
+      editDistance(whole, entry.id.toLowerCase().replace(/[^a-z0-9]/g, '')),
+      ...entry.models.map((alias) => editDistance(model, alias)),
+    );
+    const memoryGap =
+      memoryGb === undefined
+        ? entry.memoryBytes / GiB
+        : Math.abs(entry.memoryBytes / GiB - memoryGb);
+    scored.push({ id: entry.id, distance, memoryGap });
+  }
+  // Short names tolerate one edit, longer ones two (`h1oo` → h100, not every `h`-card).
+  const allowed = model.length <= 3 ? 1 : 2;
+  // The right model with a size the catalog lacks: its sizes only.
+  const exactModel = scored.some((s) => s.distance === 0);
+  return scored
+    .filter((s) => s.distance <= (exactModel ? 0 : allowed))
+    .sort((a, b) => a.distance - b.distance || a.memoryGap - b.memoryGap)
+    .slice(0, limit)
+    .map((s) => s.id);
 }

@@ -27,7 +27,17 @@ export interface RuleContext {
   modelError: string | undefined;
   data: DataSummary;
   gpu: GpuSpec | undefined;
-  /** Peak memory per GPU; undefined when the model's architecture is unknown. */
+  /**
+   * The GPU name the run was given (`hardware.gpu`, a modeline or `--gpu`)
+   * when it names no catalog card: `gpu` is then undefined and every
+   * GPU-dependent check is off, which `gpu-unknown` reports.
+   */
+  gpuUnknown: string | undefined;
+  /**
+   * Peak memory per GPU; undefined when the model's architecture is unknown,
+   * and when a number it depends on is unusable (`plan.invalidNumbers`: an
+   * estimate for the default would pass for one of the config).
+   */
   estimate: MemoryEstimate | undefined;
   /** Launch target's OS when known ('windows' for a local launch from a Windows editor). */
   targetOs: 'linux' | 'windows' | 'darwin' | undefined;
@@ -73,6 +83,7 @@ export function createRuleContext(input: {
 }): RuleContext {
   const { parsed, plan, view } = input;
   if (view) return createDialectContext({ ...input, view });
+  const derived = derivedFields(input);
   const config = (parsed.value && typeof parsed.value === 'object' ? parsed.value : {}) as Record<
     string,
     unknown
@@ -91,7 +102,7 @@ export function createRuleContext(input: {
     ...input,
     dialect: 'native',
     targetOs: input.targetOs,
-    estimate: input.estimate,
+    ...derived,
     config,
     has: (path) => exactSourceAt(parsed.root, path) !== undefined,
     value: (path) => valueAt(config, path),
@@ -108,9 +119,22 @@ export function createRuleContext(input: {
 
 type ContextInput = Parameters<typeof createRuleContext>[0] & { view: DialectView };
 
+/** The fields every context derives from its input the same way, whatever the dialect. */
+function derivedFields(
+  input: Parameters<typeof createRuleContext>[0],
+): Pick<RuleContext, 'estimate' | 'gpuUnknown'> {
+  const { plan } = input;
+  const named = plan.hardware.gpu;
+  return {
+    estimate: plan.invalidNumbers?.length ? undefined : input.estimate,
+    gpuUnknown: typeof named === 'string' && !input.gpu ? named : undefined,
+  };
+}
+
 /** The context of a config of another dialect: native paths are read from its view. */
 function createDialectContext(input: ContextInput): RuleContext {
   const { parsed, plan, view } = input;
+  const derived = derivedFields(input);
   const firstLine: Range = {
     start: { line: 0, character: 0 },
     end: { line: 0, character: (parsed.text.split('\n', 1)[0] ?? '').length },
@@ -148,7 +172,7 @@ function createDialectContext(input: ContextInput): RuleContext {
     ...input,
     dialect: view.dialect,
     targetOs: input.targetOs,
-    estimate: input.estimate,
+    ...derived,
     config: view.value,
     has: (path) => !hidden(path) && valueAt(view.value, path) !== undefined,
     value: (path) => (hidden(path) ? undefined : valueAt(view.value, path)),
