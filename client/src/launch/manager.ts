@@ -196,7 +196,9 @@ export class RunManager implements SessionHost, vscode.Disposable {
   }
 
   progressed(session: RunSession): void {
-    if (session.active) this.focused = session;
+    // The newest attached run keeps the focus while it is active: an older run
+    // still streaming its last lines must not take the status bar and chart back.
+    if (session.active && !this.focused?.active) this.focused = session;
     if (this.focused === session) this.updateStatusBar(session);
     if (session.model.progress.failures.length > 0) this.publishFindings(session);
   }
