@@ -2,6 +2,7 @@
 
 import { dataFileMissing } from './data/dataFileMissing';
 import { dataFormat } from './data/dataFormat';
+import { dataSectionMissing } from './data/dataSectionMissing';
 import { datasetTooSmall } from './data/datasetTooSmall';
 import { dataTruncation } from './data/dataTruncation';
 import { maxLengthMissing } from './data/maxLengthMissing';
@@ -16,6 +17,7 @@ import { chatTemplateMissing } from './template/chatTemplateMissing';
 
 /** In the order of the rule catalog (rules.md). */
 export const DATA_RULES: readonly Rule[] = [
+  dataSectionMissing,
   maxLengthMissing,
   dataTruncation,
   dataFileMissing,

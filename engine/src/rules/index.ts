@@ -1,7 +1,9 @@
 // The registry of semantic rules. Each group lists its rules in catalog order;
-// the dialect rules (traps of Axolotl, LLaMA-Factory and TRL) come last.
+// the config-wide value checks come first, the dialect rules (traps of
+// Axolotl, LLaMA-Factory and TRL) last.
 
 import type { Dialect } from '../types';
+import { CONFIG_RULES } from './configRules';
 import { DATA_RULES } from './dataRules';
 import { DIALECT_RULES } from './dialectRules';
 import { MEMORY_RULES } from './memoryRules';
@@ -9,6 +11,7 @@ import { METHOD_RULES } from './methodRules';
 import type { Rule } from './rule';
 
 export const RULES: readonly Rule[] = [
+  ...CONFIG_RULES,
   ...METHOD_RULES,
   ...DATA_RULES,
   ...MEMORY_RULES,

@@ -62,7 +62,7 @@ test('re-linted after the file is created: clean', () => {
   assert.deepEqual(project.lint('data-file-missing', yaml), []);
 });
 
-test('near misses: existing file, unsaved config, remote absolute path, non-regular file', () => {
+test('near misses: existing file, unsaved config, remote absolute path', () => {
   project.write('data/train.jsonl', rows(3));
   assert.deepEqual(project.lint('data-file-missing', config('  train_file: data/train.jsonl')), []);
   // An unsaved config has no folder: relative paths cannot be checked.
@@ -83,11 +83,26 @@ test('near misses: existing file, unsaved config, remote absolute path, non-regu
     project.lint('data-file-missing', config('  train_file: data/missing.jsonl', ssh)).length,
     1,
   );
-  if (process.platform !== 'win32') {
-    execFileSync('mkfifo', [path.join(project.dir, 'data', 'pipe.jsonl')]);
-    assert.deepEqual(
-      project.lint('data-file-missing', config('  train_file: data/pipe.jsonl')),
-      [],
-    );
-  }
+});
+
+test('a named pipe or a device is reported, without reading it (no hang, no endless read)', () => {
+  if (process.platform === 'win32') return;
+  project.write('data/train.jsonl', rows(3));
+  execFileSync('mkfifo', [path.join(project.dir, 'data', 'pipe.jsonl')]);
+  const pipeYaml = config('  train_file: data/pipe.jsonl');
+  const [pipe] = project.lint('data-file-missing', pipeYaml);
+  assert.equal(pipe.severity, 'error');
+  assert.equal(textAt(pipeYaml, pipe.range), 'data/pipe.jsonl');
+  assert.match(
+    pipe.message,
+    /^`data\.train_file`: .*pipe\.jsonl is not a regular file \(a device, pipe or socket\)/,
+  );
+
+  const zeroYaml = config('  train_file: data/train.jsonl\n  eval_file: /dev/zero');
+  const hits = project.lint('data-file-missing', zeroYaml);
+  assert.deepEqual(
+    hits.map((h) => textAt(zeroYaml, h.range)),
+    ['/dev/zero'],
+  );
+  assert.match(hits[0].message, /^`data\.eval_file`: \/dev\/zero is not a regular file/);
 });

@@ -6,11 +6,11 @@ export const dataFileMissing: Rule = {
   code: 'data-file-missing',
   severity: 'error',
   doc: {
-    title: 'A data file that does not exist',
+    title: 'A data file that does not exist or is not a file',
     why: 'The runner reads `data.train_file`, `data.eval_file` and `data.general_data.file` only after the model is loaded, so a wrong path fails a run minutes (or a queue wait) after launch. Relative paths are read from the folder of the config file, not from the folder the command is started in, a frequent surprise.',
     fix: 'Correct the path (relative to the config file), or create the file.',
     thresholds:
-      'A path that names a folder is reported too. Silent when the file exists but cannot be read by the editor (the runner may have other permissions), for relative paths in an unsaved config, and for absolute or `~` paths when the launch target is `ssh` or `slurm` (the file may live on the remote machine).',
+      'A path that names a folder, or anything else that is not a regular file (`/dev/zero`, a named pipe, a socket: the editor does not read those), is reported too. Silent when the file exists but cannot be read by the editor (the runner may have other permissions), for relative paths in an unsaved config, and for absolute or `~` paths when the launch target is `ssh` or `slurm` (the file may live on the remote machine).',
   },
   check(ctx) {
     const target = ctx.value(['launch', 'target']);
@@ -31,6 +31,11 @@ export const dataFileMissing: Rule = {
       } else if (summary.error && /directory/.test(summary.error)) {
         hits.push({
           message: `\`${file.key}\`: ${summary.path} is a folder; give the path of one JSON Lines file.`,
+          range: ctx.rangeAt(file.path),
+        });
+      } else if (summary.error && /not a regular file/.test(summary.error)) {
+        hits.push({
+          message: `\`${file.key}\`: ${summary.path} is not a regular file (a device, pipe or socket): it was not read, and the runner would block on it or read it without end. Give the path of one JSON Lines file.`,
           range: ctx.rangeAt(file.path),
         });
       }
