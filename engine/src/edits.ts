@@ -220,3 +220,20 @@ export function chainEdits(
   for (const step of steps) current = applyTextEdits(current, step(parseYaml(current)));
   return minimalEdit(text, current);
 }
+
+/**
+ * Replaces the `# comment` after the one-line value at `path` with `comment`
+ * (removes it when undefined), so a comment never outlives the value it
+ * described. Nothing for a value spanning lines or a missing key.
+ */
+export function setComment(parsed: ParsedYaml, path: Path, comment?: string): TextEdit[] {
+  const node = exactSourceAt(parsed.root, path);
+  if (!node?.keyRange || node.valueRange.start.line !== node.valueRange.end.line) return [];
+  const { line, character } = node.valueRange.end;
+  const rest = lineText(parsed.text, line).slice(character);
+  if (!/^\s*(#.*)?\r?$/.test(rest)) return [];
+  const end = { line, character: character + rest.replace(/\r$/, '').length };
+  const newText = comment ? ` # ${comment}` : '';
+  if (rest.replace(/\r$/, '') === newText) return [];
+  return [{ range: { start: { line, character }, end }, newText }];
+}

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyze, resolveGpu } from '../../engine/src/engine';
 import { findCatalogModel } from '../../engine/src/models/catalog';
-import { adaptTemplate, recommendMethod } from '../../engine/src/newConfig';
+import { chooseTemplateConfig } from '../../engine/src/newConfig';
 import type { Method } from '../../engine/src/plan';
 import { valueAt } from '../../engine/src/parse';
 
@@ -87,24 +87,19 @@ export function createConfig(request: NewConfigRequest): NewConfigResult {
       `unknown GPU ${request.gpu}; see the GPU ids in the docs (e.g. H100-80GB)`,
     );
 
-  let method = request.method ?? variantMethod;
-  let reason: string | undefined;
-  if (!method) {
-    const first = variants[0];
-    ({ method, reason } = recommendMethod(fs.readFileSync(first.file, 'utf8'), first.file, {
-      model,
-      gpu,
-      numGpus: request.numGpus ?? 1,
-    }));
-  }
-  const variant = variants.find((v) => v.method === method);
-  if (!variant) throw new NewConfigError(`template ${templateName} has no ${method} variant`);
-
-  const adapted = adaptTemplate(fs.readFileSync(variant.file, 'utf8'), variant.file, {
-    model,
-    gpu,
-    numGpus: request.numGpus,
-  });
+  const requested = request.method ?? variantMethod;
+  const choice = chooseTemplateConfig(
+    variants.map((v) => ({
+      method: v.method,
+      text: fs.readFileSync(v.file, 'utf8'),
+      fileName: v.file,
+    })),
+    { model, gpu, numGpus: request.numGpus },
+    requested,
+  );
+  if (!choice.ok) throw new NewConfigError(choice.message);
+  const { method, reason, text: adapted } = choice;
+  const variant = variants.find((v) => v.method === method)!;
 
   fs.mkdirSync(request.destDir, { recursive: true });
   const configPath = path.join(request.destDir, path.basename(variant.file));

@@ -61,7 +61,7 @@ describe('cheapestFix', () => {
     assert.deepEqual(fix.changes, [{ field: 'method', value: 'lora' }]);
   });
 
-  it('adds GPUs with ZeRO-3 and says how many', () => {
+  it('never adds GPUs: ZeRO-3 only over the GPUs the config declares', () => {
     // Llama-3.1-70B shape: QLoRA alone needs ~45 GiB.
     const llama70: ModelArchitecture = {
       ...llama8,
@@ -74,20 +74,36 @@ describe('cheapestFix', () => {
       intermediateSize: 28672,
       paramsTotal: 70553706496,
     };
-    const plan = makePlan({ method: 'qlora', microBatch: 1, checkpointing: true });
-    const fix = cheapestFix(plan, llama70, gpuOf(24));
+    const single = makePlan({ method: 'qlora', microBatch: 1, checkpointing: true });
+    assert.equal(cheapestFix(single, llama70, gpuOf(24)), undefined);
+    const eight = makePlan({ method: 'qlora', microBatch: 1, checkpointing: true, numGpus: 32 });
+    const fix = cheapestFix(eight, llama70, gpuOf(24));
     assert.ok(fix);
-    const n = fix.changes.find((c) => c.field === 'hardware.numGpus');
-    assert.ok(n && (n.value as number) > 1);
-    assert.match(fix.description, /ZeRO-3/);
+    assert.equal(
+      fix.changes.find((c) => c.field === 'hardware.numGpus'),
+      undefined,
+    );
+    assert.match(fix.description, /over the 32 GPUs with DeepSpeed ZeRO-3/);
   });
 
-  it('combines changes when no single one is enough', () => {
+  it('keeps the method when asked to, and fits under a fraction of the GPU', () => {
+    const plan = makePlan({ method: 'lora', microBatch: 1, checkpointing: true });
+    assert.equal(cheapestFix(plan, llama8, gpuOf(16), { keepMethod: true }), undefined);
+    const roomy = makePlan({ method: 'lora', microBatch: 8, checkpointing: true });
+    const fix = cheapestFix(roomy, llama8, gpuOf(24), { maxFraction: 0.9 });
+    assert.ok(fix);
+    assert.ok(fix.estimate.perGpuBytes <= 0.9 * 24 * GiB);
+  });
+
+  it('combines changes when no single one is enough, naming the one that matters', () => {
     const plan = makePlan({ method: 'lora', microBatch: 4, checkpointing: false });
     const fix = cheapestFix(plan, llama8, gpuOf(24));
     assert.ok(fix);
     assert.ok(fix.changes.length > 1);
     assert.equal(fix.estimate.fits, true);
+    assert.match(fix.description, /\(the largest saving\), with /);
+    // Minimal: dropping any one of its changes no longer fits.
+    assert.ok(!fix.description.includes('gradient checkpointing') || fix.changes.length >= 2);
   });
 });
 

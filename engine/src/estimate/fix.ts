@@ -1,10 +1,16 @@
-// The cheapest single change that makes a run fit its GPU, for the
-// `memory-exceeds-gpu` rule. Changes are tried in order of what they cost the
-// user: gradient checkpointing (~30% slower steps, nothing else changes), a
-// smaller micro-batch with more accumulation (same effective batch, slower),
-// a lighter method (LoRA → QLoRA, full → LoRA: changes the result), more GPUs
-// with ZeRO-3 sharding (costs hardware).
+// The cheapest change that makes a run fit its GPU, for the
+// `memory-exceeds-gpu` rule and for `tunelab new`. Changes are ranked by what
+// they cost the user: gradient checkpointing (~30% slower steps, nothing else
+// changes), a smaller micro-batch with more accumulation (same effective
+// batch, slower), a lighter method (LoRA → QLoRA, full → LoRA: changes the
+// result), ZeRO-3 sharding over the GPUs the config already declares. A fix
+// never adds GPUs: how many the user has is not ours to decide.
+//
+// A method change is simulated with `planWithMethod`, the plan twin of the
+// text edits that write it, so the figure a fix quotes is the estimate of the
+// config it writes (the consistency test re-analyses every fix's result).
 
+import { planWithMethod } from '../convert/method';
 import type { GpuSpec } from '../hardware/types';
 import type { ModelArchitecture } from '../models/types';
 import type { Plan } from '../plan';
@@ -12,181 +18,170 @@ import { estimateMemory, type EstimateOptions, formatGiB } from './memory';
 import { methodOf } from './settings';
 import type { FixSuggestion, MemoryEstimate, PlanChange } from './types';
 
-/** GPU counts tried for ZeRO-3 sharding. */
-const GPU_COUNTS = [2, 4, 8, 16, 32, 64];
+export interface FixOptions extends EstimateOptions {
+  /** Only changes that keep the method (`tunelab new` writes the method it was asked for). */
+  keepMethod?: boolean;
+  /** Fraction of the GPU memory the run must stay under (1: fits at all). */
+  maxFraction?: number;
+}
 
-interface Candidate {
+interface Option {
   what: string;
   changes: PlanChange[];
   apply: (p: Plan) => Plan;
 }
 
-function clonePlan(p: Plan): Plan {
-  return {
-    ...p,
-    model: { ...p.model },
-    lora: p.lora ? { ...p.lora } : undefined,
-    quantization: p.quantization ? { ...p.quantization } : undefined,
-    data: { ...p.data },
-    training: { ...p.training },
-    hardware: { ...p.hardware },
-    distributed: { ...p.distributed },
-  };
+function withTraining(p: Plan, training: Partial<Plan['training']>): Plan {
+  return { ...p, training: { ...p.training, ...training } };
 }
 
-function withCheckpointing(p: Plan): Plan {
-  const q = clonePlan(p);
-  q.training.gradientCheckpointing = true;
-  return q;
-}
-
-function withMicroBatch(p: Plan, micro: number): Plan {
-  const q = clonePlan(p);
-  const effective = p.training.microBatch * Math.max(1, p.training.gradAccum);
-  q.training.microBatch = micro;
-  q.training.gradAccum = Math.max(1, Math.round(effective / micro));
-  return q;
-}
-
-function withLighterMethod(p: Plan): Plan | undefined {
-  const method = methodOf(p);
-  const q = clonePlan(p);
-  if (method === 'lora') {
-    q.method = 'qlora';
-    q.quantization = { bits: 4, quantType: 'nf4', computeDtype: 'bfloat16', doubleQuant: true };
-    q.prepareKbit = true;
-    return q;
-  }
-  if (method === 'full') {
-    q.method = 'lora';
-    q.lora = {
-      r: 16,
-      alpha: 32,
-      dropout: 0.05,
-      targetModules: 'all-linear',
-      useRslora: false,
-      useDora: false,
-      modulesToSave: [],
-    };
-    return q;
-  }
-  return undefined;
-}
-
-function withZero3(p: Plan, n: number): Plan {
-  const q = clonePlan(p);
-  q.hardware.numGpus = n;
-  q.distributed = { backend: 'deepspeed', zeroStage: 3 };
-  return q;
-}
-
-function candidates(plan: Plan): Candidate[][] {
-  const out: Candidate[][] = [];
+/** Options per kind of change, cheapest kind first; within a kind, mildest first. */
+function optionGroups(plan: Plan, options: FixOptions): Option[][] {
+  const groups: Option[][] = [];
   if (!plan.training.gradientCheckpointing) {
-    out.push([
+    groups.push([
       {
         what: 'enable gradient checkpointing',
         changes: [{ field: 'training.gradientCheckpointing', value: true }],
-        apply: withCheckpointing,
+        apply: (p) => withTraining(p, { gradientCheckpointing: true }),
       },
     ]);
   }
   const micro = plan.training.microBatch;
-  const halvings: Candidate[] = [];
-  for (let m = Math.floor(micro / 2); m >= 1 && micro > 1; m = m === 1 ? 0 : Math.floor(m / 2)) {
-    const accum = Math.max(1, Math.round((micro * Math.max(1, plan.training.gradAccum)) / m));
+  const accum = Math.max(1, plan.training.gradAccum);
+  const halvings: Option[] = [];
+  for (let m = Math.floor(micro / 2); micro > 1 && m >= 1; m = m === 1 ? 0 : Math.floor(m / 2)) {
+    const newAccum = Math.max(1, Math.round((micro * accum) / m));
     halvings.push({
-      what:
-        `per-device batch ${micro} → ${m} with gradient accumulation ` +
-        `${Math.max(1, plan.training.gradAccum)} → ${accum} (same effective batch)`,
+      what: `per-device batch ${micro} → ${m} with gradient accumulation ${accum} → ${newAccum} (same effective batch)`,
       changes: [
         { field: 'training.microBatch', value: m },
-        { field: 'training.gradAccum', value: accum },
+        { field: 'training.gradAccum', value: newAccum },
       ],
-      apply: (p) => withMicroBatch(p, m),
+      apply: (p) => withTraining(p, { microBatch: m, gradAccum: newAccum }),
     });
   }
-  if (halvings.length) out.push(halvings);
+  if (halvings.length) groups.push(halvings);
   const method = methodOf(plan);
-  if (method !== 'qlora') {
-    out.push([
+  if (!options.keepMethod && method !== 'qlora') {
+    const target = method === 'lora' ? 'qlora' : 'lora';
+    groups.push([
       {
         what:
-          method === 'lora'
+          target === 'qlora'
             ? 'switch LoRA to QLoRA (4-bit base)'
             : 'switch full fine-tuning to LoRA',
-        changes: [{ field: 'method', value: method === 'lora' ? 'qlora' : 'lora' }],
-        apply: (p) => withLighterMethod(p) ?? p,
+        changes: [{ field: 'method', value: target }],
+        apply: (p) => planWithMethod(p, target),
       },
     ]);
   }
-  const current = Math.max(1, plan.hardware.numGpus || 1);
-  out.push(
-    GPU_COUNTS.filter((n) => n > current).map((n) => ({
-      what: `shard over ${n} GPUs with DeepSpeed ZeRO-3`,
-      changes: [
-        { field: 'hardware.numGpus', value: n },
-        { field: 'distributed.backend', value: 'deepspeed' },
-        { field: 'distributed.zeroStage', value: 3 },
-      ],
-      apply: (p) => withZero3(p, n),
-    })),
-  );
+  const declared = Math.max(1, plan.hardware.numGpus || 1);
+  const zero3 = plan.distributed.backend === 'deepspeed' && plan.distributed.zeroStage === 3;
+  if (declared > 1 && !zero3) {
+    groups.push([
+      {
+        what: `shard over the ${declared} GPUs with DeepSpeed ZeRO-3`,
+        changes: [
+          { field: 'distributed.backend', value: 'deepspeed' },
+          { field: 'distributed.zeroStage', value: 3 },
+        ],
+        apply: (p) => ({ ...p, distributed: { backend: 'deepspeed', zeroStage: 3 } }),
+      },
+    ]);
+  }
+  return groups;
+}
+
+/** One option (or none: -1) per group. */
+type Selection = number[];
+
+function selections(groups: Option[][]): Selection[] {
+  let out: Selection[] = [[]];
+  for (const group of groups) {
+    out = out.flatMap((s) => [-1, ...group.map((_, i) => i)].map((i) => [...s, i]));
+  }
   return out;
 }
 
-function describe(what: string, before: MemoryEstimate, after: MemoryEstimate): string {
-  return `${what} (${formatGiB(before.perGpuBytes)} → ${formatGiB(after.perGpuBytes)} per GPU)`;
+/** Fewer kinds of change first; then cheaper kinds; then milder options. */
+function compareCost(a: Selection, b: Selection): number {
+  const used = (s: Selection) =>
+    s
+      .map((opt, group) => (opt < 0 ? -1 : group))
+      .filter((g) => g >= 0)
+      .reverse();
+  const ua = used(a);
+  const ub = used(b);
+  if (ua.length !== ub.length) return ua.length - ub.length;
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return ua[i] - ub[i];
+  const mildness = (s: Selection) => s.reduce((sum, opt) => sum + Math.max(0, opt), 0);
+  return mildness(a) - mildness(b);
+}
+
+function chosen(groups: Option[][], s: Selection): Option[] {
+  return s.flatMap((opt, group) => (opt < 0 ? [] : [groups[group][opt]]));
+}
+
+function applyAll(plan: Plan, opts: readonly Option[]): Plan {
+  return opts.reduce((p, o) => o.apply(p), plan);
 }
 
 /**
- * The first change, in order of cost, after which the run fits `gpu`; when no
- * single change is enough, the changes are combined in the same order.
+ * The least change, in order of cost, after which the run fits `gpu`. When it
+ * takes several changes, the description names the one that saves the most.
  * Undefined when the run already fits, no GPU is known, or nothing fits.
  */
 export function cheapestFix(
   plan: Plan,
   model: ModelArchitecture,
   gpu: GpuSpec | undefined,
-  options: EstimateOptions = {},
+  options: FixOptions = {},
 ): FixSuggestion | undefined {
   if (!gpu) return undefined;
+  const limit = gpu.memoryBytes * (options.maxFraction ?? 1);
+  const fits = (e: MemoryEstimate) => e.perGpuBytes <= limit;
   const before = estimateMemory(plan, model, gpu, options);
-  if (before.fits) return undefined;
-  const groups = candidates(plan);
-
-  // Single changes: the first group whose option fits (within a group, the mildest option).
-  for (const group of groups) {
-    for (const c of group) {
-      const after = estimateMemory(c.apply(plan), model, gpu, options);
-      if (after.fits) {
-        return {
-          description: describe(c.what, before, after),
-          changes: c.changes,
-          estimate: after,
-        };
-      }
-    }
-  }
-
-  // Combined: apply each group's strongest-needed option cumulatively.
-  let current = plan;
-  const whats: string[] = [];
-  const changes: PlanChange[] = [];
-  for (const group of groups) {
-    let chosen: Candidate | undefined;
-    for (const c of group) {
-      chosen = c;
-      if (estimateMemory(c.apply(current), model, gpu, options).fits) break;
-    }
-    if (!chosen) continue;
-    current = chosen.apply(current);
-    whats.push(chosen.what);
-    changes.push(...chosen.changes);
-    const after = estimateMemory(current, model, gpu, options);
-    if (after.fits) {
-      return { description: describe(whats.join('; '), before, after), changes, estimate: after };
-    }
+  if (fits(before)) return undefined;
+  const groups = optionGroups(plan, options);
+  const ranked = selections(groups)
+    .filter((s) => s.some((opt) => opt >= 0))
+    .sort(compareCost);
+  for (const selection of ranked) {
+    const opts = chosen(groups, selection);
+    const after = estimateMemory(applyAll(plan, opts), model, gpu, options);
+    if (!fits(after)) continue;
+    return {
+      description: `${describeChanges(plan, opts, model, gpu, options)} (${formatGiB(before.perGpuBytes)} → ${formatGiB(after.perGpuBytes)} per GPU)`,
+      changes: opts.flatMap((o) => o.changes),
+      estimate: after,
+    };
   }
   return undefined;
+}
+
+/** One change as is; several: the one whose absence costs the most memory first. */
+function describeChanges(
+  plan: Plan,
+  opts: readonly Option[],
+  model: ModelArchitecture,
+  gpu: GpuSpec,
+  options: EstimateOptions,
+): string {
+  if (opts.length === 1) return opts[0].what;
+  const without = opts.map(
+    (o) =>
+      estimateMemory(
+        applyAll(
+          plan,
+          opts.filter((x) => x !== o),
+        ),
+        model,
+        gpu,
+        options,
+      ).perGpuBytes,
+  );
+  const main = without.indexOf(Math.max(...without));
+  const rest = opts.filter((_, i) => i !== main).map((o) => o.what);
+  return `${opts[main].what} (the largest saving), with ${rest.join(' and ')}`;
 }

@@ -4,9 +4,16 @@
 // overhead.ts (context, NCCL, allocator fragmentation).
 
 export { estimateMemory, formatGiB, type EstimateOptions } from './memory';
-export { cheapestFix } from './fix';
+export { cheapestFix, type FixOptions } from './fix';
 export { estimateTrainTime, UTILIZATION_PACKED, UTILIZATION_PADDED } from './time';
-export { recommendMethod, FULL_FT_MIN_ROWS, type RecommendOptions } from './recommend';
+export {
+  chooseMethod,
+  placeOf,
+  recommendMethod,
+  FULL_FT_MIN_ROWS,
+  type MethodEstimates,
+  type RecommendOptions,
+} from './recommend';
 export { makePlan, type PlanOverrides } from './plan-defaults';
 export { resolveSettings, DEFAULT_MAX_LENGTH, type RunSettings } from './settings';
 export {

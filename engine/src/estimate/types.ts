@@ -80,4 +80,6 @@ export interface MethodRecommendation {
   method: Method;
   reason: string;
   estimate: MemoryEstimate | undefined;
+  /** The estimate of each method the choice weighed (the reason quotes these). */
+  estimates: Partial<Record<Method, MemoryEstimate>>;
 }

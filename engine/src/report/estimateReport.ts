@@ -2,15 +2,21 @@
 // code lens and breakdown, and the CLI's text and JSON, show it.
 
 import type { Analysis } from '../engine';
-import { estimateTrainTime, formatGiB, recommendMethod } from '../estimate/index';
+import {
+  chooseMethod,
+  estimateTrainTime,
+  formatGiB,
+  placeOf,
+  type MethodEstimates,
+} from '../estimate/index';
 import {
   MEMORY_PARTS,
   type MemoryEstimate,
   type MethodRecommendation,
   type TrainTimeEstimate,
 } from '../estimate/types';
-import type { GpuSpec } from '../hardware/types';
 import type { ModelArchitecture } from '../models/types';
+import { estimateWithMethod } from './proposal';
 
 export interface EstimateReport {
   model: ModelArchitecture;
@@ -18,7 +24,8 @@ export interface EstimateReport {
   /** Absent when the training data could not be read. */
   trainTime: TrainTimeEstimate | undefined;
   tokensPerEpoch: number;
-  recommendation: MethodRecommendation | undefined;
+  /** Computed on first read (it analyses the config converted to the other methods). */
+  readonly recommendation: MethodRecommendation | undefined;
 }
 
 const METHOD_NAMES = { full: 'full fine-tuning', lora: 'LoRA', qlora: 'QLoRA' } as const;
@@ -35,31 +42,33 @@ export function tokensPerEpoch(analysis: Analysis): number {
 }
 
 /**
- * The method the estimate recommends for an analysed config: its model, GPU(s),
- * training rows and max_length, each replaceable (the new-config wizard asks
- * before the config exists). Undefined when the model or the GPU is unknown.
+ * The method the estimate recommends for an analysed native config: each
+ * method's figure is the estimate of the config converted to it (the edits of
+ * the "Convert to …" actions), so the reason quotes what applying it gives.
+ * Undefined when the model or the GPU is unknown, or for other dialects
+ * (their conversion is to native first).
  */
-export function recommendationFor(
-  analysis: Analysis,
-  overrides: { model?: ModelArchitecture; gpu?: GpuSpec; numGpus?: number } = {},
-): MethodRecommendation | undefined {
-  const model = overrides.model ?? analysis.model;
-  const gpu = overrides.gpu ?? analysis.gpu;
-  if (!model || !gpu) return undefined;
-  return recommendMethod(
-    model,
-    gpu,
-    overrides.numGpus ?? analysis.plan?.hardware.numGpus ?? 1,
-    analysis.data?.train?.rows,
-    {
-      maxLength: analysis.plan?.data.maxLength,
-    },
-  );
+export function recommendationFor(analysis: Analysis): MethodRecommendation | undefined {
+  if (!recommendations.has(analysis))
+    recommendations.set(analysis, computeRecommendation(analysis));
+  return recommendations.get(analysis);
+}
+
+const recommendations = new WeakMap<Analysis, MethodRecommendation | undefined>();
+
+function computeRecommendation(analysis: Analysis): MethodRecommendation | undefined {
+  const { model, gpu, plan } = analysis;
+  if (!model || !gpu || !plan?.method || analysis.dialect !== 'native') return undefined;
+  const estimates: MethodEstimates = {};
+  for (const method of ['full', 'lora', 'qlora'] as const)
+    estimates[method] = estimateWithMethod(analysis, method);
+  return chooseMethod(estimates, analysis.data?.train?.rows, placeOf(gpu, plan.hardware.numGpus));
 }
 
 // The editor asks for the report of one analysis several times (code lens,
-// each hover, code actions): the method recommendation alone runs three
-// estimates, so it is computed once per analysis.
+// each hover, code actions): it is computed once per analysis. The
+// recommendation analyses two converted configs, so only what shows it
+// (hover, the estimate text, the method actions) computes it.
 const reports = new WeakMap<Analysis, EstimateReport | undefined>();
 
 export function buildEstimateReport(analysis: Analysis): EstimateReport | undefined {
@@ -72,8 +81,15 @@ function computeReport(analysis: Analysis): EstimateReport | undefined {
   if (!estimate || !model || !plan) return undefined;
   const tokens = tokensPerEpoch(analysis);
   const trainTime = tokens > 0 ? estimateTrainTime(plan, model, gpu, tokens) : undefined;
-  const recommendation = recommendationFor(analysis);
-  return { model, estimate, trainTime, tokensPerEpoch: tokens, recommendation };
+  return {
+    model,
+    estimate,
+    trainTime,
+    tokensPerEpoch: tokens,
+    get recommendation() {
+      return recommendationFor(analysis);
+    },
+  };
 }
 
 function gpuLabel(estimate: MemoryEstimate): string {

@@ -2,14 +2,16 @@
 // breakdown on hover over the keys that drive it, and method conversion actions.
 
 import { CodeActionKind, type CodeAction, type CodeLens } from 'vscode-languageserver/node';
-import { convertMethodEdits } from '../../../engine/src/convert/method';
+import { formatGiB } from '../../../engine/src/estimate/index';
 import type { Analysis } from '../../../engine/src/engine';
 import type { Method } from '../../../engine/src/plan';
 import {
   buildEstimateReport,
   estimateLensTitle,
   estimateMarkdown,
+  recommendationFor,
 } from '../../../engine/src/report/estimateReport';
+import { methodEdits } from '../../../engine/src/report/proposal';
 import { exactSourceAt } from '../../../engine/src/parse';
 import type { Path, Range } from '../../../engine/src/types';
 import { contains } from '../../../engine/src/cursor';
@@ -76,7 +78,10 @@ const METHOD_TITLES: Record<Method, string> = {
   qlora: 'QLoRA',
 };
 
-/** "Convert to …" actions on the `method` line; the recommended method comes first. */
+/**
+ * "Convert to …" actions on the `method` line; the recommended method comes
+ * first. Each title's figure is the estimate of the config its edits write.
+ */
 export function methodConversionActions(
   uri: string,
   analysis: Analysis,
@@ -88,16 +93,24 @@ export function methodConversionActions(
   if (!parsed || !method || !methodNode?.keyRange) return [];
   const line = methodNode.keyRange.start.line;
   if (!(contains(methodNode.valueRange, range.start) || range.start.line === line)) return [];
-  const recommended = buildEstimateReport(analysis)?.recommendation;
+  const recommended = recommendationFor(analysis);
   const targets = (['lora', 'qlora', 'full'] as Method[]).filter((m) => m !== method);
   targets.sort((a, b) => Number(b === recommended?.method) - Number(a === recommended?.method));
-  return targets.map((target) => ({
-    title:
-      target === recommended?.method
-        ? `Convert to ${METHOD_TITLES[target]} (recommended: ${recommended.reason})`
-        : `Convert to ${METHOD_TITLES[target]}`,
-    kind: CodeActionKind.RefactorRewrite,
-    isPreferred: target === recommended?.method,
-    edit: { changes: { [uri]: convertMethodEdits(parsed, target) } },
-  }));
+  return targets.flatMap((target) => {
+    const edits = methodEdits(analysis, target);
+    if (!edits) return [];
+    const estimate = recommended?.estimates[target];
+    const figure = estimate ? ` (≈ ${formatGiB(estimate.perGpuBytes)} per GPU)` : '';
+    return [
+      {
+        title:
+          target === recommended?.method
+            ? `Convert to ${METHOD_TITLES[target]} (recommended: ${recommended.reason})`
+            : `Convert to ${METHOD_TITLES[target]}${figure}`,
+        kind: CodeActionKind.RefactorRewrite,
+        isPreferred: target === recommended?.method,
+        edit: { changes: { [uri]: edits } },
+      },
+    ];
+  });
 }
