@@ -9,23 +9,57 @@ import { hubModelDir, looksLikeHubId, type HubOptions } from '../../engine/src/m
 
 export type HubFetchResult = { ok: true; dir: string } | { ok: false; error: string };
 
-async function get(url: string, token: string | undefined, timeoutMs: number): Promise<Response> {
+async function get(
+  url: string,
+  authorization: string | undefined,
+  timeoutMs: number,
+): Promise<Response> {
   return fetch(url, {
-    headers: token ? { authorization: `Bearer ${token}` } : {},
+    headers: authorization ? { authorization } : {},
     signal: AbortSignal.timeout(timeoutMs),
     redirect: 'follow',
   });
 }
 
+/**
+ * The endpoint without credentials, and the Authorization header: HF_TOKEN as
+ * a bearer token, else the `user:password@` of the endpoint as Basic (fetch
+ * refuses URLs that carry credentials).
+ */
+export function endpointAndAuthorization(
+  endpoint: string,
+  token: string | undefined,
+): { endpoint: string; authorization?: string } {
+  let bare = endpoint.replace(/\/+$/, '');
+  let basic: string | undefined;
+  try {
+    const url = new URL(bare);
+    if (url.username || url.password) {
+      const user = decodeURIComponent(url.username);
+      const password = decodeURIComponent(url.password);
+      basic = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+      url.username = '';
+      url.password = '';
+      bare = url.toString().replace(/\/+$/, '');
+    }
+  } catch {
+    // Not a URL: fetch reports it with the endpoint's own text.
+  }
+  return { endpoint: bare, authorization: token ? `Bearer ${token}` : basic };
+}
+
 /** Fetches config.json (required) and tokenizer_config.json (optional) into the cache. */
 export async function fetchHubModel(id: string, options: HubOptions): Promise<HubFetchResult> {
   if (!looksLikeHubId(id)) return { ok: false, error: `${id} is not a Hub model id` };
-  const endpoint = (options.endpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const { endpoint, authorization } = endpointAndAuthorization(
+    options.endpoint ?? 'https://huggingface.co',
+    options.token,
+  );
   const revision = options.revision ?? 'main';
   const base = `${endpoint}/${id}/resolve/${encodeURIComponent(revision)}`;
   const timeoutMs = options.timeoutMs ?? 10_000;
   try {
-    const config = await get(`${base}/config.json`, options.token, timeoutMs);
+    const config = await get(`${base}/config.json`, authorization, timeoutMs);
     if (config.status === 401 || config.status === 403) {
       return {
         ok: false,
@@ -36,7 +70,7 @@ export async function fetchHubModel(id: string, options: HubOptions): Promise<Hu
       return { ok: false, error: `the Hub has no config.json for ${id} (HTTP ${config.status})` };
     const configText = await config.text();
     JSON.parse(configText); // refuse to cache anything but JSON
-    const tokenizer = await get(`${base}/tokenizer_config.json`, options.token, timeoutMs).catch(
+    const tokenizer = await get(`${base}/tokenizer_config.json`, authorization, timeoutMs).catch(
       () => undefined,
     );
     const tokenizerText = tokenizer?.ok ? await tokenizer.text() : undefined;

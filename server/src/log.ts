@@ -1,7 +1,9 @@
 // The server's log, in the client's "Tunelab" output channel: errors with
-// their stack (a failing rule must be findable), messages prefixed `tunelab:`.
+// their stack (a failing rule must be findable), messages prefixed `tunelab:`,
+// credentials in URLs (an HF_ENDPOINT with user:password@) redacted.
 
 import type { Connection } from 'vscode-languageserver/node';
+import { redactUrlCredentials } from '../../launch/src/redact';
 
 export interface ServerLog {
   info(message: string): void;
@@ -16,9 +18,10 @@ export function describeError(err: unknown): string {
 }
 
 export function createLog(connection: Connection): ServerLog {
+  const say = (text: string) => `tunelab: ${redactUrlCredentials(text)}`;
   return {
-    info: (message) => connection.console.log(`tunelab: ${message}`),
-    warn: (message) => connection.console.warn(`tunelab: ${message}`),
-    error: (context, err) => connection.console.error(`tunelab: ${context}: ${describeError(err)}`),
+    info: (message) => connection.console.log(say(message)),
+    warn: (message) => connection.console.warn(say(message)),
+    error: (context, err) => connection.console.error(say(`${context}: ${describeError(err)}`)),
   };
 }
