@@ -22,7 +22,7 @@
 // Needs the install of scripts/setup-codeserver.sh and /usr/bin/chromium.
 // Packages the extension like scripts/start.sh (vsce package --no-dependencies),
 // installs it into fresh user-data/extensions dirs in a temp dir, and opens a
-// copy of templates/telecom-support plus test/fixtures/lora-typos.finetune.yaml
+// copy of templates/telecom-support plus scripts/demo/mistakes.finetune.yaml
 // as mistakes.finetune.yaml. Every wait is bounded (whole run: 5 minutes);
 // code-server and Chromium are killed at the end in every case.
 

@@ -61,13 +61,13 @@ export function packageVsix(outFile: string): void {
   if (!existsSync(outFile)) throw new Error(`vsce wrote no ${outFile}`);
 }
 
-/** The example workspace: templates/telecom-support (when present) + the typo fixture. */
+/** The example workspace, as scripts/start.sh makes it: templates/telecom-support + the mistakes demo. */
 export function makeWorkspace(dest: string): string {
   mkdirSync(dest, { recursive: true });
   const template = path.join(repoRoot, 'templates', 'telecom-support');
   if (existsSync(template)) cpSync(template, dest, { recursive: true });
   cpSync(
-    path.join(repoRoot, 'test', 'fixtures', 'lora-typos.finetune.yaml'),
+    path.join(repoRoot, 'scripts', 'demo', 'mistakes.finetune.yaml'),
     path.join(dest, 'mistakes.finetune.yaml'),
   );
   return dest;
