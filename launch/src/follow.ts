@@ -2,6 +2,8 @@
 // the connection drops. Each reconnect starts at the offset just past the last
 // complete line, and the unfinished line is dropped and read again, so the
 // lines delivered across any number of drops are exactly the log's lines.
+// printRun (printRun.ts) prints a stream and keeps its position in the run's
+// records, so that a later attach goes on where a killed one stopped.
 
 import { LogLineSplitter } from './logLines';
 import { isFinal, type RunRecord, type RunState } from './runRecord';
@@ -13,7 +15,9 @@ export interface FollowOptions {
   onLine(text: string, endOffset: number): void;
   /** The newest tqdm-style redraw of the unfinished line. */
   onRedraw?(segment: string): void;
-  /** Raw bytes as they arrive (for terminals that show redraws live). */
+  /** The bytes of complete lines as in the log, once per chunk, with the offset just past them. */
+  onLines?(bytes: Buffer, endOffset: number): void;
+  /** Raw bytes as they arrive, after their lines were delivered (terminals showing redraws live). */
   onChunk?(chunk: Buffer): void;
   /** After a chunk's lines were delivered: where a re-attach would resume. */
   onCommit?(offset: number): void;
@@ -35,19 +39,25 @@ export interface FollowResult {
 
 export class ConnectionLostError extends Error {}
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+/** Waits `ms` or until `signal` aborts; leaves no listener behind either way. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const finish = () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', finish);
       resolve();
-    });
+    };
+    const timer = setTimeout(finish, ms);
+    signal?.addEventListener('abort', finish, { once: true });
   });
+}
 
 function splitterFor(options: FollowOptions): LogLineSplitter {
   return new LogLineSplitter(options.fromOffset, {
     line: options.onLine,
     redraw: options.onRedraw,
+    lines: options.onLines,
   });
 }
 
@@ -62,9 +72,9 @@ function attach(
   const state = { received: false };
   const reader = adapter.readLog(record, splitter.committedOffset, (chunk) => {
     state.received = true;
-    options.onChunk?.(chunk);
     const before = splitter.committedOffset;
     splitter.push(chunk);
+    options.onChunk?.(chunk);
     if (splitter.committedOffset !== before) options.onCommit?.(splitter.committedOffset);
   });
   const abort = () => reader.cancel();
@@ -137,7 +147,11 @@ export async function readRunLog(
   const { reader, done } = attach(record, adapter, splitter, options);
   let finished = false;
   void done.then(() => (finished = true));
-  while (!finished && splitter.committedOffset + splitter.partialBytes < size)
+  while (
+    !finished &&
+    !options.signal?.aborted &&
+    splitter.committedOffset + splitter.partialBytes < size
+  )
     await sleep(20, options.signal);
   reader.cancel();
   await done;

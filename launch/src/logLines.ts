@@ -10,6 +10,12 @@ export interface LineSink {
   line(text: string, endOffset: number): void;
   /** The newest redraw segment (text after a `\r`) of the unfinished line. */
   redraw?(segment: string): void;
+  /**
+   * After the lines of one push: their bytes exactly as in the log (newlines
+   * included) and the offset just past them. For printers that must not
+   * re-encode what they pass on.
+   */
+  lines?(bytes: Buffer, endOffset: number): void;
 }
 
 const NEWLINE = 0x0a;
@@ -44,6 +50,11 @@ export class LogLineSplitter {
   }
 
   push(chunk: Buffer): void {
+    const lastNewline = chunk.lastIndexOf(NEWLINE);
+    const complete =
+      this.sink.lines && lastNewline !== -1
+        ? Buffer.concat([...this.pending, chunk.subarray(0, lastNewline + 1)])
+        : undefined;
     let start = 0;
     let newline = chunk.indexOf(NEWLINE, start);
     while (newline !== -1) {
@@ -51,6 +62,7 @@ export class LogLineSplitter {
       start = newline + 1;
       newline = chunk.indexOf(NEWLINE, start);
     }
+    if (complete) this.sink.lines?.(complete, this.offset);
     if (start > 0) this.redrawTail = Buffer.alloc(0);
     if (start < chunk.length) {
       const rest = chunk.subarray(start);
@@ -63,7 +75,11 @@ export class LogLineSplitter {
 
   /** Delivers the unfinished line as the last one (the log ended without a newline). */
   flushPartial(): void {
-    if (this.pendingBytes > 0) this.emitLine(Buffer.alloc(0), 0, 0, false);
+    if (this.pendingBytes > 0) {
+      const bytes = this.sink.lines ? Buffer.concat(this.pending) : undefined;
+      this.emitLine(Buffer.alloc(0), 0, 0, false);
+      if (bytes) this.sink.lines?.(bytes, this.offset);
+    }
     this.redrawTail = Buffer.alloc(0);
   }
 

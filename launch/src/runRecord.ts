@@ -44,8 +44,13 @@ export interface RunRecord {
   workdir?: string;
   /** The training's output directory as the config gives it (relative to the config). */
   outputDir?: string;
-  /** Byte offset just past the last complete log line shown by the last stream. */
+  /**
+   * Byte offset just past the last complete log line shown by the last stream.
+   * Kept in `<id>.position` (see LogPositionFile), which wins over this copy.
+   */
   logOffset: number;
+  /** Set when the last stream was killed while printing (see LogInFlight). */
+  logInFlight?: LogInFlight;
   state: RunState;
   exitCode?: number;
   /** The job's command line (never with secret values). */
@@ -56,6 +61,80 @@ export interface RunRecord {
   updatedAt: string;
   endedAt?: string;
   message?: string;
+}
+
+/**
+ * A stream was killed between announcing lines and recording them as shown:
+ * the `lines` lines from `logOffset` up to byte `to` may or may not have been
+ * printed. The next attach resumes at `logOffset` (no line lost) and says so.
+ */
+export interface LogInFlight {
+  to: number;
+  lines: number;
+}
+
+export interface LogPosition {
+  offset: number;
+  inFlight?: LogInFlight;
+}
+
+/** Fixed size, so every update is one positional write over the last. */
+const POSITION_BYTES = 128;
+
+/**
+ * A run's stream position in a file of its own, rewritten in place with one
+ * write(2): a process killed at any moment leaves either the old or the new
+ * position, never a torn one or a temp file (and one syscall per update keeps
+ * the printing loop cheap). Only the printing stream writes it.
+ */
+export class LogPositionFile {
+  private fd: number | undefined;
+
+  constructor(readonly file: string) {
+    this.fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+  }
+
+  /** Before printing the bytes from `from` up to `to` (`lines` lines). */
+  begin(from: number, to: number, lines: number): void {
+    this.put({ offset: from, inFlight: { to, lines } });
+  }
+
+  /** After the bytes up to `offset` were handed to the OS. */
+  commit(offset: number): void {
+    this.put({ offset });
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private put(position: LogPosition): void {
+    if (this.fd === undefined) throw new Error(`${this.file} is closed`);
+    const text = JSON.stringify(position).padEnd(POSITION_BYTES - 1) + '\n';
+    fs.writeSync(this.fd, text, 0);
+  }
+}
+
+export function readLogPosition(file: string): LogPosition | undefined {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as LogPosition;
+    return Number.isSafeInteger(parsed.offset) && parsed.offset >= 0 ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `<name>.<pid>.tmp` of a process that is gone: what a kill between write and rename leaves. */
+function isStaleTemp(name: string): boolean {
+  const match = /\.(\d+)\.tmp$/.exec(name);
+  if (!match) return false;
+  try {
+    process.kill(Number(match[1]), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 const ID_SAFE = /[^A-Za-z0-9._-]+/g;
@@ -92,6 +171,31 @@ export class RunStore {
     return path.join(this.dir, `${id}.json`);
   }
 
+  /** The file holding the stream position (see LogPositionFile). */
+  positionPath(id: string): string {
+    return this.recordPath(id).replace(/\.json$/, '.position');
+  }
+
+  /** Opens the position for the stream that prints the run's log; close it when done. */
+  openLogPosition(id: string): LogPositionFile {
+    this.ensureDir();
+    return new LogPositionFile(this.positionPath(id));
+  }
+
+  /** Removes temp records of killed writers (all of them, or those of one run). */
+  removeStaleTemps(id?: string): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    const prefix = id === undefined ? '' : `${id}.json.`;
+    for (const name of names)
+      if (name.startsWith(prefix) && name.endsWith('.tmp') && isStaleTemp(name))
+        fs.rmSync(path.join(this.dir, name), { force: true });
+  }
+
   ensureDir(): void {
     if (fs.existsSync(this.dir)) return;
     fs.mkdirSync(this.dir, { recursive: true });
@@ -111,11 +215,26 @@ export class RunStore {
   }
 
   load(id: string): RunRecord | undefined {
+    if (!isValidRunId(id)) return undefined;
+    this.removeStaleTemps(id);
+    return this.read(id);
+  }
+
+  private read(id: string): RunRecord | undefined {
+    if (!isValidRunId(id)) return undefined;
+    let record: RunRecord;
     try {
-      return JSON.parse(fs.readFileSync(this.recordPath(id), 'utf8')) as RunRecord;
+      record = JSON.parse(fs.readFileSync(this.recordPath(id), 'utf8')) as RunRecord;
     } catch {
       return undefined;
     }
+    const position = readLogPosition(this.positionPath(id));
+    if (position) {
+      record.logOffset = position.offset;
+      if (position.inFlight) record.logInFlight = position.inFlight;
+      else delete record.logInFlight;
+    }
+    return record;
   }
 
   /** Reads the newest record, applies `patch` and writes it back (other writers' fields survive). */
@@ -127,6 +246,7 @@ export class RunStore {
 
   /** All records, newest first. */
   list(): RunRecord[] {
+    this.removeStaleTemps();
     let names: string[];
     try {
       names = fs.readdirSync(this.dir);
@@ -135,7 +255,7 @@ export class RunStore {
     }
     return names
       .filter((name) => name.endsWith('.json'))
-      .map((name) => this.load(name.slice(0, -5)))
+      .map((name) => this.read(name.slice(0, -5)))
       .filter((record): record is RunRecord => record !== undefined)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
