@@ -1,12 +1,13 @@
-// `tunelab convert [--to native|axolotl|llamafactory|trl] [--out FILE] [--force] FILE`:
+// `tunelab convert [--to native|axolotl|llamafactory|trl] [--out FILE] [--force] [--format text|json] FILE`:
 // writes the native config an Axolotl, LLaMA-Factory or TRL config amounts to,
-// or a native config for one of those tools (stdout unless --out). Refuses
+// or a native config for one of those tools (stdout unless --out). Every key
+// it drops or respells is named (stderr in text, fields in JSON). Refuses
 // (exit 1) when the conversion loses something that changes training (keys
 // without an equivalent, data that is not a local JSON Lines file), unless --force.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { toNativeConfig } from '../../engine/src/dialects/convert';
+import { DROP_REASONS, toNativeConfig } from '../../engine/src/dialects/convert';
 import { fromNativeConfig } from '../../engine/src/dialects/fromNative';
 import { analyze, type AnalyzeOptions } from '../../engine/src/engine';
 import type { Dialect } from '../../engine/src/types';
@@ -18,55 +19,72 @@ export interface ConvertOutcome {
   stderr: string;
 }
 
-export function convertFile(
-  file: string,
-  options: { out?: string; force?: boolean; to?: Dialect } & AnalyzeOptions = {},
-): ConvertOutcome {
+export type ConvertOptions = {
+  out?: string;
+  force?: boolean;
+  to?: Dialect;
+  format?: 'text' | 'json';
+} & AnalyzeOptions;
+
+export function convertFile(file: string, options: ConvertOptions = {}): ConvertOutcome {
+  const fail = (exitCode: number, message: string): ConvertOutcome =>
+    options.format === 'json'
+      ? { exitCode, stdout: JSON.stringify({ file, error: message }) + '\n', stderr: '' }
+      : { exitCode, stdout: '', stderr: `tunelab: ${message}\n` };
   const read = readConfigFile(file);
-  if (!read.ok) return { exitCode: 2, stdout: '', stderr: `tunelab: ${read.error}\n` };
-  if ('encodingFinding' in read)
-    return {
-      exitCode: 2,
-      stdout: '',
-      stderr: `tunelab: ${file}: ${read.encodingFinding.message}\n`,
-    };
+  if (!read.ok) return fail(2, read.error);
+  if ('encodingFinding' in read) return fail(2, `${file}: ${read.encodingFinding.message}`);
   const analysis = analyze(read.text, path.resolve(file), options);
-  if (!analysis.dialect)
-    return { exitCode: 2, stdout: '', stderr: `tunelab: ${file} is not a fine-tuning config\n` };
+  if (!analysis.dialect) return fail(2, `${file} is not a fine-tuning config`);
   const to = options.to ?? (analysis.dialect === 'native' ? undefined : 'native');
   if (!to || to === analysis.dialect)
-    return {
-      exitCode: 2,
-      stdout: '',
-      stderr: `tunelab: ${file} is already a ${analysis.dialect} config; give --to\n`,
-    };
+    return fail(2, `${file} is already a ${analysis.dialect} config; give --to`);
   if (to !== 'native' && analysis.dialect !== 'native')
-    return { exitCode: 2, stdout: '', stderr: `tunelab: convert ${file} to native first\n` };
+    return fail(2, `convert ${file} to native first`);
   const conversion =
     to === 'native'
       ? toNativeConfig(analysis)
       : (() => {
           const c = fromNativeConfig(analysis, to);
-          return c && { ...c, missing: [] as string[] };
+          return c && { ...c, missing: [] as string[], changed: [] as string[] };
         })();
-  if (!conversion) return { exitCode: 2, stdout: '', stderr: `tunelab: cannot convert ${file}\n` };
+  if (!conversion) return fail(2, `cannot convert ${file}`);
+  const dropped = conversion.dropped.map((key) => ({
+    key,
+    reason: (to === 'native' && DROP_REASONS[key]) || `no equivalent in ${to}`,
+  }));
+  const refused = !conversion.lossless && !options.force;
+  if (!refused && options.out) fs.writeFileSync(options.out, conversion.text);
+
+  if (options.format === 'json') {
+    const report = {
+      file,
+      from: analysis.dialect,
+      to,
+      lossless: conversion.lossless,
+      converted: !refused,
+      dropped,
+      changed: conversion.changed,
+      missing: conversion.missing,
+      out: !refused && options.out ? options.out : null,
+      config: !refused && !options.out ? conversion.text : null,
+    };
+    return { exitCode: refused ? 1 : 0, stdout: JSON.stringify(report) + '\n', stderr: '' };
+  }
   const problems = [
-    ...conversion.dropped.map((k) => `  ${k}: no equivalent in ${to}`),
+    ...dropped.map((d) => `  ${d.key}: dropped: ${d.reason}`),
     ...conversion.missing.map((m) => `  needs ${m}`),
   ];
-  if (!conversion.lossless && !options.force) {
+  const changes = conversion.changed.map((c) => `  ${c}`);
+  if (refused) {
     return {
       exitCode: 1,
       stdout: '',
-      stderr: `tunelab: ${file} does not convert losslessly (--force converts anyway):\n${problems.join('\n')}\n`,
+      stderr: `tunelab: ${file} does not convert losslessly (--force converts anyway):\n${[...problems, ...changes].join('\n')}\n`,
     };
   }
-  const warning = problems.length
-    ? `tunelab: converted with losses:\n${problems.join('\n')}\n`
-    : '';
-  if (options.out) {
-    fs.writeFileSync(options.out, conversion.text);
-    return { exitCode: 0, stdout: '', stderr: warning };
-  }
-  return { exitCode: 0, stdout: conversion.text, stderr: warning };
+  const stderr =
+    (problems.length ? `tunelab: converted with losses:\n${problems.join('\n')}\n` : '') +
+    (changes.length ? `tunelab: respelled, same meaning:\n${changes.join('\n')}\n` : '');
+  return { exitCode: 0, stdout: options.out ? '' : conversion.text, stderr };
 }

@@ -119,7 +119,7 @@ test('tunelab convert: stdout, --out, refusal and --force', () => {
   fs.writeFileSync(file, AXOLOTL + 'rl: dpo\n');
   const refused = convertFile(file);
   assert.equal(refused.exitCode, 1);
-  assert.match(refused.stderr, /rl: no equivalent in native/);
+  assert.match(refused.stderr, /rl: dropped: no equivalent in native/);
   const forced = convertFile(file, { force: true });
   assert.equal(forced.exitCode, 0);
   assert.match(forced.stderr, /converted with losses/);

@@ -17,7 +17,6 @@ const INERT: Record<Exclude<Dialect, 'native'>, readonly string[]> = {
     'tokenizer_type',
     'type_of_model',
     'dataset_prepared_path',
-    'val_set_size',
     'wandb_project',
     'wandb_entity',
     'wandb_watch',
@@ -25,8 +24,6 @@ const INERT: Record<Exclude<Dialect, 'native'>, readonly string[]> = {
     'wandb_log_model',
     'wandb_run_id',
     'logging_steps',
-    'evals_per_epoch',
-    'saves_per_epoch',
     'save_steps',
     'eval_steps',
     'debug',
@@ -36,7 +33,6 @@ const INERT: Record<Exclude<Dialect, 'native'>, readonly string[]> = {
     'lora_fan_in_fan_out',
     'xformers_attention',
     'tf32',
-    'special_tokens',
     'hub_model_id',
   ],
   llamafactory: [
@@ -63,6 +59,16 @@ const INERT: Record<Exclude<Dialect, 'native'>, readonly string[]> = {
   trl: ['dataset_train_split', 'dataset_test_split', 'logging_steps', 'report_to', 'push_to_hub'],
 };
 
+/** Why a tool key has no native spelling, where the bare "no equivalent" would mislead. */
+export const DROP_REASONS: Record<string, string> = {
+  val_set_size:
+    'a held-out fraction of the training file; native evaluates a separate data.eval_file (Axolotl: test_datasets)',
+  evals_per_epoch:
+    'evaluation needs data.eval_file (Axolotl: test_datasets), which this config lacks',
+  special_tokens:
+    "native has no tokenizer special-token key (model.add_tokens adds new tokens): the tokenizer's own are used",
+};
+
 export interface NativeConversion {
   /** The native config as YAML (also when not lossless, for a preview). */
   text: string;
@@ -70,6 +76,8 @@ export interface NativeConversion {
   dropped: string[];
   /** Why the result would not run as is, besides dropped keys (no local data file...). */
   missing: string[];
+  /** Keys kept in meaning under another native spelling: `warmup_ratio: 0.03 → training.warmup_steps: 0.03 (…)`. */
+  changed: string[];
   lossless: boolean;
 }
 
@@ -92,7 +100,10 @@ export function toNativeConfig(analysis: Analysis): NativeConversion | undefined
   const value = structuredClone(view.value);
   const used = new Set(view.sources.map((s) => String(s.dialect[0])));
   const inert = new Set(INERT[view.dialect]);
+  const changed: string[] = [];
+  const explained = keepMeanings(view.dialect, view.config, value, changed);
   const dropped = Object.entries(view.config)
+    .filter(([key]) => !explained.has(key))
     .filter(([key, v]) => v !== null && v !== undefined && !used.has(key) && !inert.has(key))
     // A flag set to false restates the default off: nothing is lost without it.
     .filter(([, v]) => v !== false)
@@ -117,7 +128,71 @@ export function toNativeConfig(analysis: Analysis): NativeConversion | undefined
     ...missing.map((m) => `#   needs ${m}`),
   ];
   const text = header + (notes.length ? notes.join('\n') + '\n' : '') + stringify(ordered);
-  return { text, dropped, missing, lossless: dropped.length === 0 && missing.length === 0 };
+  return {
+    text,
+    dropped,
+    missing,
+    changed,
+    lossless: dropped.length === 0 && missing.length === 0,
+  };
+}
+
+const section = (value: Record<string, unknown>, name: string): Record<string, unknown> => {
+  if (!isRecord(value[name])) value[name] = {};
+  return value[name] as Record<string, unknown>;
+};
+
+/**
+ * Keys whose meaning the native config keeps under another spelling; each is
+ * described in `changed`. Returns the tool keys so handled (not dropped).
+ */
+function keepMeanings(
+  dialect: Exclude<Dialect, 'native'>,
+  config: Record<string, unknown>,
+  value: Record<string, unknown>,
+  changed: string[],
+): Set<string> {
+  const handled = new Set<string>();
+  const training = section(value, 'training');
+  // transformers 5 removed warmup_ratio: a warmup_steps below 1 is the ratio.
+  if (typeof training.warmup_ratio === 'number') {
+    const ratio = training.warmup_ratio;
+    delete training.warmup_ratio;
+    if (training.warmup_steps === undefined && ratio > 0 && ratio < 1) {
+      training.warmup_steps = ratio;
+      changed.push(
+        `warmup_ratio: ${ratio} → training.warmup_steps: ${ratio} (below 1 it is a ratio; transformers 5 removed warmup_ratio)`,
+      );
+    }
+  }
+  if (dialect !== 'axolotl') return handled;
+  const data = section(value, 'data');
+  // Axolotl masks the prompt unless train_on_inputs: true; native says it as completion_only_loss.
+  if (data.completion_only_loss === undefined) {
+    data.completion_only_loss = config.train_on_inputs !== true;
+    if (config.train_on_inputs !== undefined)
+      changed.push(
+        `train_on_inputs: ${String(config.train_on_inputs)} → data.completion_only_loss: ${String(data.completion_only_loss)}`,
+      );
+    handled.add('train_on_inputs');
+  }
+  // Per-epoch counts become step ratios (a *_steps below 1 is a fraction of all steps).
+  const epochs = typeof training.num_train_epochs === 'number' ? training.num_train_epochs : 1;
+  const perEpoch = (key: string, strategy: string, steps: string) => {
+    const n = config[key];
+    if (typeof n !== 'number' || n <= 0 || training[steps] !== undefined) return;
+    training[strategy] = 'steps';
+    training[steps] = Number((1 / (n * epochs)).toPrecision(4));
+    changed.push(
+      `${key}: ${n} → training.${strategy}: steps, training.${steps}: ${training[steps]} (a ratio of all steps over ${epochs} epoch${epochs === 1 ? '' : 's'})`,
+    );
+    handled.add(key);
+  };
+  perEpoch('saves_per_epoch', 'save_strategy', 'save_steps');
+  // Evaluating needs eval data: a held-out split (val_set_size) has no native spelling.
+  if (typeof data.eval_file === 'string')
+    perEpoch('evals_per_epoch', 'eval_strategy', 'eval_steps');
+  return handled;
 }
 
 /** The file name of the converted config next to the original: `cfg.yml` → `cfg.finetune.yaml`. */

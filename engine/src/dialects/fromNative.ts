@@ -29,6 +29,9 @@ const WRITERS: Record<Target, (path: Path, text: string) => DialectWrite | undef
   trl: writeTrl,
 };
 
+/** LoraConfig values that are peft's defaults for causal LM fine-tuning. */
+const LORA_DEFAULTS: Record<string, unknown> = { bias: 'none', task_type: 'CAUSAL_LM' };
+
 /** Native sections whose leaves the writers translate one by one. */
 const LEAF_SECTIONS = ['lora', 'training', 'quantization'];
 
@@ -75,6 +78,8 @@ export function fromNativeConfig(
     for (const [key, value] of Object.entries(values)) {
       if (section === 'quantization' && (key === 'load_in_4bit' || key === 'load_in_8bit'))
         continue;
+      // peft's defaults, which every tool shares: nothing to carry.
+      if (section === 'lora' && LORA_DEFAULTS[key] === value) continue;
       write([section, key], value);
     }
   }

@@ -12,6 +12,7 @@ import { convertMethodEdits } from '../convert/method';
 import { applyTextEdits, chainEdits, setKey } from '../edits';
 import { analyze } from '../engine';
 import { formatGiB } from '../estimate/index';
+import type { MemoryEstimate } from '../estimate/types';
 import type { Method } from '../plan';
 import { buildEstimateReport, estimateText } from './estimateReport';
 
@@ -81,10 +82,10 @@ test('every fix and recommendation quotes the estimate of the config it produces
     assert.ok(recommendation, label);
     recommendations++;
     for (const method of ['full', 'lora', 'qlora'] as Method[]) {
-      const estimate = recommendation.estimates[method];
+      const estimate: MemoryEstimate | undefined = recommendation.estimates[method];
       assert.ok(estimate, `${label}: ${method}`);
       // The current method's figure is the config as it is; others, the converted config.
-      const converted =
+      const converted: string =
         method === analysis.plan?.method
           ? text
           : applyTextEdits(text, convertMethodEdits(analysis.parsed, method));
