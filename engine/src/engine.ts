@@ -19,7 +19,19 @@ import { summarizeData } from './data/inspect';
 import type { DataSummary } from './data/types';
 import { estimateMemory } from './estimate/index';
 import type { MemoryEstimate } from './estimate/types';
-import type { Dialect, Finding, Severity } from './types';
+import { boundedMessage } from './schema/messageText';
+import {
+  MAX_FINDINGS_PER_CODE,
+  type Dialect,
+  type Finding,
+  type Range,
+  type Severity,
+} from './types';
+
+/** Findings shown in all, summaries aside: no one reads more, and each costs the editor. */
+export const MAX_FINDINGS = 300;
+
+const ZERO_RANGE: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
 export interface AnalyzeOptions {
   /** Per-code override: 'off' silences a code, a severity replaces its own. */
@@ -58,17 +70,32 @@ export interface Analysis {
 
 export function analyze(text: string, fileName: string, options: AnalyzeOptions = {}): Analysis {
   if (!options.dialect && !mightBeConfig(fileName, text)) return { dialect: null, findings: [] };
-  if (text.length > MAX_CONFIG_BYTES) {
+  const tooLarge = oversizeBytes(text);
+  if (tooLarge !== undefined) {
     if (!isNativeFileName(fileName)) return { dialect: null, findings: [] };
-    return { dialect: 'native', findings: [tooLargeFinding(text.length)] };
+    return { dialect: 'native', findings: [tooLargeFinding(tooLarge)] };
   }
+  let analysis: Analysis;
+  try {
+    analysis = analyzeParsed(text, fileName, options);
+  } catch {
+    // Nothing the user writes may take the analysis down (nor show a JS error as a finding).
+    analysis = {
+      dialect: isNativeFileName(fileName) ? 'native' : (options.dialect ?? null),
+      findings: [internalError('Tunelab could not check this config (an internal error)')],
+    };
+  }
+  analysis.findings = capFindings(applySeverityOverrides(analysis.findings, options));
+  return analysis;
+}
+
+function analyzeParsed(text: string, fileName: string, options: AnalyzeOptions): Analysis {
   const parsed = (options.previous && reparseAfterEdit(options.previous, text)) ?? parseYaml(text);
   const dialect = detectDialect(fileName, parsed.value, text, options.dialect);
   if (!dialect) return { dialect: null, findings: [] };
 
   const findings = [...parsed.findings];
-  if (!parsed.complete)
-    return { dialect, parsed, findings: applySeverityOverrides(findings, options) };
+  if (!parsed.complete) return { dialect, parsed, findings };
   findings.push(...validateSchema(parsed, dialect));
 
   const view =
@@ -82,14 +109,11 @@ export function analyze(text: string, fileName: string, options: AnalyzeOptions 
         const nativeRule = !rule.dialects || rule.dialects.includes('native');
         findings.push(view && nativeRule ? adaptFinding(view, finding) : finding);
       }
-    } catch (err) {
+    } catch {
       // One faulty rule must not hide every other finding.
-      findings.push({
-        code: 'internal-error',
-        severity: 'hint',
-        message: `rule ${rule.code} failed: ${err instanceof Error ? err.message : String(err)}`,
-        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-      });
+      findings.push(
+        internalError(`The \`${rule.code}\` check failed on this config and was skipped`),
+      );
     }
   }
   return {
@@ -101,7 +125,7 @@ export function analyze(text: string, fileName: string, options: AnalyzeOptions 
     estimate: ctx.estimate,
     data: ctx.data,
     view,
-    findings: applySeverityOverrides(findings, options),
+    findings,
   };
 }
 
@@ -152,12 +176,30 @@ export function resolveGpu(gpu: Plan['hardware']['gpu']): GpuSpec | undefined {
   return undefined;
 }
 
-function tooLargeFinding(length: number): Finding {
+/** The text's size in UTF-8 bytes when it is over MAX_CONFIG_BYTES, else undefined. */
+function oversizeBytes(text: string): number | undefined {
+  // A UTF-16 unit is 1 to 3 bytes: measure exactly only when it could matter.
+  if (text.length * 3 <= MAX_CONFIG_BYTES) return undefined;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  return bytes > MAX_CONFIG_BYTES ? bytes : undefined;
+}
+
+function tooLargeFinding(bytes: number): Finding {
+  const megabytes = (n: number) => (n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 2 : 1);
   return {
     code: 'yaml-syntax',
     severity: 'error',
-    message: `This file is ${(length / 1024 / 1024).toFixed(1)} MB; Tunelab checks configs up to ${MAX_CONFIG_BYTES / 1024 / 1024} MB and skipped it. A fine-tuning config is normally a few KB: is data pasted into it?`,
-    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    message: `This file is ${megabytes(bytes)} MB (${bytes.toLocaleString('en-US')} bytes); Tunelab checks configs up to ${MAX_CONFIG_BYTES / 1024 / 1024} MB and skipped it. A fine-tuning config is normally a few KB: is data pasted into it?`,
+    range: ZERO_RANGE,
+  };
+}
+
+function internalError(what: string): Finding {
+  return {
+    code: 'internal-error',
+    severity: 'hint',
+    message: `${what}. Please report it with this file.`,
+    range: ZERO_RANGE,
   };
 }
 
@@ -171,4 +213,47 @@ function applySeverityOverrides(findings: Finding[], options: AnalyzeOptions): F
     result.push(override ? { ...finding, severity: override } : finding);
   }
   return result;
+}
+
+/** What a summary calls the findings of a code it leaves out. */
+const OMITTED_NOUN: Record<string, string> = {
+  'yaml-syntax': 'YAML problems',
+  'schema-unknown-key': 'unknown keys',
+  'schema-type': 'values of the wrong type',
+  'schema-enum': 'values not among those allowed',
+  'schema-range': 'values out of range',
+  'schema-required': 'missing keys',
+};
+
+/**
+ * At most MAX_FINDINGS_PER_CODE findings of each code and MAX_FINDINGS in all,
+ * each message bounded; what is left out is counted, per code, in one finding
+ * placed where the first one left out was.
+ */
+export function capFindings(findings: Finding[]): Finding[] {
+  const shown: Finding[] = [];
+  const perCode = new Map<string, number>();
+  const omitted = new Map<string, { count: number; first: Finding }>();
+  for (const finding of findings) {
+    const count = (perCode.get(finding.code) ?? 0) + 1;
+    perCode.set(finding.code, count);
+    if (count <= MAX_FINDINGS_PER_CODE && shown.length < MAX_FINDINGS) {
+      const message = boundedMessage(finding.message);
+      shown.push(message === finding.message ? finding : { ...finding, message });
+      continue;
+    }
+    const left = omitted.get(finding.code);
+    if (left) left.count++;
+    else omitted.set(finding.code, { count: 1, first: finding });
+  }
+  for (const [code, { count, first }] of omitted) {
+    const noun = OMITTED_NOUN[code] ?? `\`${code}\` findings`;
+    shown.push({
+      code,
+      severity: first.severity,
+      message: `… and ${count.toLocaleString('en-US')} more ${noun}, not shown (the next one is here).`,
+      range: first.range,
+    });
+  }
+  return shown;
 }

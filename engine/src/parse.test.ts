@@ -56,7 +56,7 @@ test('deep nesting is bounded', () => {
   const deep = '['.repeat(5000) + ']'.repeat(5000);
   const parsed = parseYaml(`x: ${deep}`);
   assert.equal(parsed.complete, false);
-  assert.match(parsed.findings[0].message, /nesting deeper than 64/);
+  assert.match(parsed.findings[0].message, /nested too deeply \(over 64 levels/);
   assert.deepEqual(parsed.findings[0].range.start, { line: 0, character: 67 });
   const blockDeep = Array.from({ length: 300 }, (_, i) => `${' '.repeat(i * 2)}k${i}:`).join('\n');
   assert.equal(parseYaml(blockDeep).complete, false);

@@ -1,29 +1,42 @@
 // Parses YAML into a plain value plus a tree of source ranges, bounded against
-// hostile input (alias bombs, deep nesting, huge files), and reports syntax
-// problems as findings. Everything downstream (schema, rules, hover) reads the
-// value and asks the tree for ranges; nothing re-parses.
+// hostile input (alias bombs, deep nesting of any form, huge files), and
+// reports syntax problems as findings. Everything downstream (schema, rules,
+// hover) reads the value and asks the tree for ranges; nothing re-parses.
+//
+// Bounds, in order: the YAML library's CST parser is driven one lexical token
+// at a time (it keeps its nesting on an explicit stack, so deep input cannot
+// overflow it) and stopped when its stack is deeper than MAX_DEPTH or the file
+// has more than MAX_TOKENS tokens; only then does the recursive composer run,
+// on the first document alone. Building the value expands aliases under a
+// budget of MAX_VALUE_NODES values and the same depth bound.
 
 import {
+  Composer,
   isAlias,
   isMap,
   isPair,
   isScalar,
   isSeq,
   LineCounter,
-  parseDocument,
   type Document,
   type Node as YamlNode,
 } from 'yaml';
+import { readCst } from './parseCst';
+import { shortText } from './schema/messageText';
 import type { Finding, Path, Position, Range } from './types';
 
 /** Files above this size are not parsed: no config is that big. */
 export const MAX_CONFIG_BYTES = 2 * 1024 * 1024;
 /** Value nodes built from one document, aliases expanded (billion-laughs guard). */
-const MAX_VALUE_NODES = 200_000;
-/** Deeper nesting than this is reported and not descended. */
-const MAX_DEPTH = 64;
+const MAX_VALUE_NODES = 100_000;
+/** Deeper nesting than this, in any YAML form or through aliases, is not checked. */
+export const MAX_DEPTH = 64;
 /** Syntax findings reported for one file; garbage input would give thousands. */
 const MAX_SYNTAX_FINDINGS = 50;
+/** Duplicate-key findings reported for one file; the rest are counted in one more. */
+const MAX_DUPLICATE_FINDINGS = 40;
+/** Longest YAML library message kept (its messages may quote the source). */
+const MAX_LIBRARY_MESSAGE = 200;
 
 export interface SourceNode {
   /** Range of the key, for values that are map entries. */
@@ -73,66 +86,80 @@ function spanToRange(lines: LineCounter, [start, end]: readonly [number, number]
   return { start: toPosition(lines, start), end: toPosition(lines, Math.max(start, end)) };
 }
 
-class ValueBudgetExceeded extends Error {
-  constructor(readonly at: Range) {
-    super('alias expansion budget exceeded');
+/** Thrown out of build() to stop it: the file is refused with this message. */
+class BuildStopped extends Error {
+  constructor(
+    readonly at: readonly [number, number],
+    readonly userMessage: string,
+  ) {
+    super(userMessage);
   }
 }
 
+type Span = readonly [number, number];
+
 export function parseYaml(text: string): ParsedYaml {
   const lineCounter = new LineCounter();
-  const findings: Finding[] = [];
-  const rangeOf = (start: number, end: number): Range => ({
-    start: toPosition(lineCounter, start),
-    end: toPosition(lineCounter, Math.max(start, end)),
-  });
-
-  const tooDeep = excessiveNesting(text);
-  if (tooDeep !== undefined) {
-    // The YAML library recurses per level; refuse before it can exhaust the stack.
+  const cst = readCst(text, lineCounter, MAX_DEPTH);
+  if (cst.stopped) {
+    // The parser did not reach the end: count lines over the whole text for positions.
     const counted = countLines(text);
-    const at = toPosition(counted, tooDeep);
+    const at = toPosition(counted, cst.stopped.offset);
     const range = { start: at, end: { line: at.line, character: at.character + 1 } };
+    const message =
+      cst.stopped.reason === 'depth'
+        ? `This config is nested too deeply (over ${MAX_DEPTH} levels, here on line ${at.line + 1}); Tunelab does not check it. A fine-tuning config nests a few levels.`
+        : `This config is too large to check: over ${cst.stopped.limit.toLocaleString('en-US')} YAML tokens by line ${at.line + 1}. A fine-tuning config has a few hundred lines: is data pasted into it?`;
+    return incomplete(text, counted, [syntaxFinding(range, message)]);
+  }
+
+  const rangeOf = (start: number, end: number): Range => spanToRange(lineCounter, [start, end]);
+  const findings: Finding[] = [];
+  if (cst.documents > 1) {
     findings.push(
-      syntaxFinding(range, `nesting deeper than ${MAX_DEPTH} levels; the file is not checked`),
+      syntaxFinding(
+        rangeOf(cst.secondDocumentOffset!, cst.secondDocumentOffset! + 3),
+        `A config is one YAML document; this file has ${cst.documents} (the second starts on line ${rangeOf(cst.secondDocumentOffset!, cst.secondDocumentOffset!).start.line + 1}). Only the first is checked; remove the \`---\` separators or split the file.`,
+      ),
     );
-    return {
-      text,
-      value: undefined,
-      root: undefined,
-      findings,
-      lineCounter: counted,
-      complete: false,
-    };
   }
 
   let doc: Document.Parsed;
   try {
     // uniqueKeys: false — the library's duplicate check is quadratic in map
-    // size; duplicates are found below with a Set in one pass instead.
-    doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
-  } catch (err) {
-    // The composer recurses: extreme nesting overflows the stack.
-    findings.push(syntaxFinding(rangeOf(0, 0), `cannot parse this file: ${describe(err)}`));
+    // size; duplicates are found below with a Map in one pass instead.
+    const composed = [
+      ...new Composer({ uniqueKeys: false }).compose(cst.tokens, true, text.length),
+    ];
+    doc = composed[0];
+  } catch {
+    // Not expected within the depth bound; a config must still get an answer.
+    findings.push(syntaxFinding(rangeOf(0, 0), 'Tunelab could not read this file as YAML.'));
     return { text, value: undefined, root: undefined, findings, lineCounter, complete: false };
   }
 
   for (const error of doc.errors.slice(0, MAX_SYNTAX_FINDINGS)) {
-    findings.push(syntaxFinding(rangeOf(error.pos[0], error.pos[1]), cleanMessage(error.message)));
+    findings.push(
+      syntaxFinding(rangeOf(error.pos[0], error.pos[1]), libraryMessage(error.message)),
+    );
   }
   if (doc.errors.length > MAX_SYNTAX_FINDINGS) {
     findings.push(
       syntaxFinding(
-        rangeOf(0, 0),
-        `${doc.errors.length - MAX_SYNTAX_FINDINGS} more YAML syntax errors not shown`,
+        rangeOf(doc.errors[MAX_SYNTAX_FINDINGS].pos[0], doc.errors[MAX_SYNTAX_FINDINGS].pos[1]),
+        `… and ${doc.errors.length - MAX_SYNTAX_FINDINGS} more YAML syntax errors, not shown.`,
       ),
     );
   }
 
+  const aliasTargets = text.includes('*') ? resolveAliases(doc) : new Map<YamlNode, YamlNode>();
+  const expanding = new Set<YamlNode>();
   let budget = MAX_VALUE_NODES;
-  type Span = readonly [number, number];
+  let duplicates = 0;
+  let firstUnshownDuplicate: Span | undefined;
   const spanOf = (node: YamlNode | null | undefined, fallback: Span): Span =>
     node?.range ? [node.range[0], node.range[1]] : fallback;
+
   const build = (
     node: YamlNode | null | undefined,
     depth: number,
@@ -142,21 +169,46 @@ export function parseYaml(text: string): ParsedYaml {
     const here = spanOf(node, fallback);
     const source = (children?: Map<string | number, SourceNode>) =>
       withSource ? new LazySourceNode(lineCounter, here, children) : undefined;
-    if (--budget < 0) throw new ValueBudgetExceeded(rangeOf(here[0], here[1]));
+    if (--budget < 0) {
+      throw new BuildStopped(
+        here,
+        `Aliases here expand to more than ${MAX_VALUE_NODES.toLocaleString('en-US')} values (an "alias bomb"); Tunelab does not check this config further.`,
+      );
+    }
     if (node == null) return { value: null, source: source() };
     if (isAlias(node)) {
-      // An alias's content lives elsewhere in the text: point at the alias itself.
-      const built = build(node.resolve(doc), depth + 1, false, here);
+      // An alias stands in for its anchor's node at this same level; its
+      // content lives elsewhere in the text, so the range is the alias itself.
+      const target = aliasTargets.get(node);
+      const name = shortText(node.source);
+      if (!target) {
+        findings.push(
+          syntaxFinding(
+            rangeOf(here[0], here[1]),
+            `\`*${name}\` refers to no anchor \`&${name}\` defined before it.`,
+          ),
+        );
+        return { value: null, source: source() };
+      }
+      if (expanding.has(target)) {
+        findings.push(
+          syntaxFinding(
+            rangeOf(here[0], here[1]),
+            `\`*${name}\` is inside the value anchored as \`&${name}\`, so it would contain itself.`,
+          ),
+        );
+        return { value: null, source: source() };
+      }
+      expanding.add(target);
+      const built = build(target, depth, false, here);
+      expanding.delete(target);
       return { value: built.value, source: source() };
     }
     if (depth > MAX_DEPTH) {
-      findings.push(
-        syntaxFinding(
-          rangeOf(here[0], here[1]),
-          `nesting deeper than ${MAX_DEPTH} levels is not checked further`,
-        ),
+      throw new BuildStopped(
+        here,
+        `This config is nested too deeply${expanding.size > 0 ? ' through aliases' : ''} (over ${MAX_DEPTH} levels); Tunelab does not check it. A fine-tuning config nests a few levels.`,
       );
-      return { value: null, source: source() };
     }
     if (isScalar(node)) return { value: node.value, source: source() };
     if (isSeq(node)) {
@@ -177,16 +229,25 @@ export function parseYaml(text: string): ParsedYaml {
         if (!isPair(pair)) continue;
         const keyNode = pair.key as YamlNode | null;
         const keySpan = spanOf(keyNode, here);
-        const key = keyToString(keyNode);
+        if (keyNode != null && !isScalar(keyNode)) {
+          if (withSource)
+            findings.push(complexKeyFinding(keyNode, rangeOf(keySpan[0], keySpan[1])));
+          continue;
+        }
+        const key = keyNode == null ? '' : String(keyNode.value);
         const first = seen.get(key);
-        if (first) {
-          findings.push({
-            code: 'yaml-syntax',
-            severity: 'error',
-            message: `Duplicate key \`${key}\` (first defined on line ${rangeOf(first[0], first[1]).start.line + 1}); YAML keys must be unique and the later value would silently win.`,
-            range: rangeOf(keySpan[0], keySpan[1]),
-          });
-        } else {
+        if (first && withSource) {
+          if (++duplicates <= MAX_DUPLICATE_FINDINGS) {
+            findings.push({
+              code: 'yaml-syntax',
+              severity: 'error',
+              message: `Duplicate key \`${shortText(key)}\` (first defined on line ${rangeOf(first[0], first[1]).start.line + 1}); YAML keys must be unique and the later value would silently win.`,
+              range: rangeOf(keySpan[0], keySpan[1]),
+            });
+          } else {
+            firstUnshownDuplicate ??= keySpan;
+          }
+        } else if (!first) {
           seen.set(key, keySpan);
         }
         const built = build(pair.value as YamlNode | null, depth + 1, withSource, keySpan);
@@ -213,6 +274,14 @@ export function parseYaml(text: string): ParsedYaml {
 
   try {
     const built = build(doc.contents as YamlNode | null, 0, true, [0, 0]);
+    if (firstUnshownDuplicate) {
+      findings.push(
+        syntaxFinding(
+          rangeOf(firstUnshownDuplicate[0], firstUnshownDuplicate[1]),
+          `… and ${(duplicates - MAX_DUPLICATE_FINDINGS).toLocaleString('en-US')} more duplicate keys, not shown (the next one is here).`,
+        ),
+      );
+    }
     const empty = doc.contents == null;
     return {
       text,
@@ -223,14 +292,66 @@ export function parseYaml(text: string): ParsedYaml {
       complete: true,
     };
   } catch (err) {
-    const at = err instanceof ValueBudgetExceeded ? err.at : rangeOf(0, 0);
-    const message =
-      err instanceof ValueBudgetExceeded
-        ? `aliases expand to more than ${MAX_VALUE_NODES} values here (an "alias bomb"); the file is not checked further`
-        : `cannot read this file: ${describe(err)}`;
-    findings.push(syntaxFinding(at, message));
-    return { text, value: undefined, root: undefined, findings, lineCounter, complete: false };
+    const stopped =
+      err instanceof BuildStopped
+        ? syntaxFinding(rangeOf(err.at[0], err.at[1]), err.userMessage)
+        : // A RangeError (stack, string length) must not reach the user as such.
+          syntaxFinding(rangeOf(0, 0), 'Tunelab could not read this config: it is too complex.');
+    return incomplete(text, lineCounter, [...findings, stopped]);
   }
+}
+
+function incomplete(text: string, lineCounter: LineCounter, findings: Finding[]): ParsedYaml {
+  return { text, value: undefined, root: undefined, findings, lineCounter, complete: false };
+}
+
+/**
+ * The node each alias refers to: the last node anchored with its name before
+ * it in document order. One pass; the library's own lookup walks the whole
+ * document per alias, which is quadratic in a file of many aliases.
+ */
+function resolveAliases(doc: Document.Parsed): Map<YamlNode, YamlNode> {
+  const targets = new Map<YamlNode, YamlNode>();
+  const anchors = new Map<string, YamlNode>();
+  const pending: unknown[] = [doc.contents];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (isPair(node)) {
+      pending.push(node.value, node.key);
+      continue;
+    }
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      if (target) targets.set(node, target);
+      continue;
+    }
+    if (!isScalar(node) && !isMap(node) && !isSeq(node)) continue;
+    if (node.anchor) anchors.set(node.anchor, node);
+    if (isMap(node) || isSeq(node)) {
+      // Reversed so that items come off the stack in document order.
+      for (let i = node.items.length - 1; i >= 0; i--) pending.push(node.items[i]);
+    }
+  }
+  return targets;
+}
+
+function complexKeyFinding(keyNode: YamlNode, range: Range): Finding {
+  const kind = isMap(keyNode) ? 'a mapping' : isSeq(keyNode) ? 'a list' : 'an alias';
+  return syntaxFinding(
+    range,
+    `This key is ${kind} (written with \`?\` or in brackets); config keys are plain names, so this entry is not checked.`,
+  );
+}
+
+/** The library's message without its position and source excerpt, bounded. */
+function libraryMessage(message: string): string {
+  // It appends " at line L, column C" plus a source excerpt; the range says that.
+  const clean = message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
+  return shortText(clean, MAX_LIBRARY_MESSAGE);
+}
+
+function syntaxFinding(range: Range, message: string): Finding {
+  return { code: 'yaml-syntax', severity: 'error', message, range };
 }
 
 /** The source node at `path`, or the nearest ancestor that has one. */
@@ -269,45 +390,6 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/**
- * Offset where flow brackets nest deeper than MAX_DEPTH, or a line is indented
- * past MAX_DEPTH levels (of two spaces); undefined when the text is shallow.
- */
-function excessiveNesting(text: string): number | undefined {
-  let depth = 0;
-  let quote = '';
-  let lineStart = true;
-  let indent = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\n') {
-      lineStart = true;
-      indent = 0;
-      if (quote === "'") quote = '';
-      continue;
-    }
-    if (lineStart) {
-      if (c === ' ') {
-        if (++indent > MAX_DEPTH * 2) return i;
-        continue;
-      }
-      lineStart = false;
-    }
-    if (quote) {
-      if (c === '\\' && quote === '"') i++;
-      else if (c === quote) quote = '';
-      continue;
-    }
-    if (c === '"' || c === "'") quote = c;
-    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]))) {
-      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
-    } else if (c === '[' || c === '{') {
-      if (++depth > MAX_DEPTH) return i;
-    } else if (c === ']' || c === '}') depth = Math.max(0, depth - 1);
-  }
-  return undefined;
-}
-
 export function countLines(text: string): LineCounter {
   const counter = new LineCounter();
   counter.addNewLine(0);
@@ -316,27 +398,7 @@ export function countLines(text: string): LineCounter {
   return counter;
 }
 
-function keyToString(keyNode: YamlNode | null): string {
-  if (keyNode == null) return '';
-  if (isScalar(keyNode)) return String(keyNode.value);
-  return String(keyNode);
-}
-
 function toPosition(lineCounter: LineCounter, offset: number): Position {
   const { line, col } = lineCounter.linePos(offset);
   return { line: line - 1, character: col - 1 };
-}
-
-function syntaxFinding(range: Range, message: string): Finding {
-  return { code: 'yaml-syntax', severity: 'error', message, range };
-}
-
-function cleanMessage(message: string): string {
-  // The library appends " at line L, column C" plus a source excerpt; the range says that.
-  return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
-}
-
-function describe(err: unknown): string {
-  if (err instanceof RangeError) return 'the document is nested too deeply';
-  return err instanceof Error ? err.message : String(err);
 }

@@ -35,6 +35,9 @@ export interface Finding {
   fixes?: QuickFix[];
 }
 
+/** Findings of one code that analyze() reports; the rest are counted in one summary finding. */
+export const MAX_FINDINGS_PER_CODE = 100;
+
 /** A path into the config's value tree, e.g. ['lora', 'target_modules', 2]. */
 export type Path = readonly (string | number)[];
 

@@ -5,7 +5,13 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import renamedKeys from '../../../schemas/renamed-keys.json';
 import { removeKey } from '../edits';
 import { exactSourceAt, sourceAt, type ParsedYaml } from '../parse';
-import type { Finding, Path, QuickFix, Range } from '../types';
+import {
+  MAX_FINDINGS_PER_CODE,
+  type Finding,
+  type Path,
+  type QuickFix,
+  type Range,
+} from '../types';
 import { DIALECT_RENAMED_KEYS } from '../dialects/renamed';
 import {
   DIALECT_KEY_ALIASES,
@@ -15,6 +21,7 @@ import {
 } from '../dialects/schemas';
 import type { Dialect } from '../types';
 import { closest, suggestKey } from './didYouMean';
+import { shortText, yamlText } from './messageText';
 import { keysAt, schemaAt, sectionsDeclaring, typeLabel, type JsonSchema } from './schemaTree';
 
 export interface RenamedKey {
@@ -79,21 +86,55 @@ export function validateSchema(parsed: ParsedYaml, dialect: Dialect = 'native'):
 function errorsToFindings(errors: ErrorObject[], parsed: ParsedYaml, target: Target): Finding[] {
   // A failed anyOf/oneOf also reports each branch's own failure; keep one
   // finding for the whole alternative instead of one per branch.
-  const alternativeSchemaPaths = errors
-    .filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
-    .map((e) => e.schemaPath + '/');
+  const alternatives = new Set(
+    errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.schemaPath),
+  );
+  const insideAlternative = (schemaPath: string): boolean => {
+    for (let cut = schemaPath.lastIndexOf('/'); cut > 0; cut = schemaPath.lastIndexOf('/', cut - 1))
+      if (alternatives.has(schemaPath.slice(0, cut))) return true;
+    return false;
+  };
   const findings: Finding[] = [];
   const seen = new Set<string>();
+  const converted = new Map<string, number>();
+  const presentKeys = new Map<string, Set<string>>();
   for (const error of errors) {
-    if (alternativeSchemaPaths.some((p) => error.schemaPath.startsWith(p))) continue;
-    const finding = errorToFinding(error, parsed, target);
+    if (alternatives.size > 0 && insideAlternative(error.schemaPath)) continue;
+    // Past the engine's per-code cap a finding is only counted: make it cheaply.
+    const full = (converted.get(error.keyword) ?? 0) < MAX_FINDINGS_PER_CODE;
+    const finding = full
+      ? errorToFinding(error, parsed, target, presentKeys)
+      : countedOnly(error, parsed);
     if (!finding) continue;
     const key = `${finding.code}:${finding.range.start.line}:${finding.range.start.character}:${finding.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
+    converted.set(error.keyword, (converted.get(error.keyword) ?? 0) + 1);
     findings.push(finding);
   }
   return findings;
+}
+
+/** A finding past the cap: it is never shown, only counted in a summary placed at its range. */
+function countedOnly(error: ErrorObject, parsed: ParsedYaml): Finding {
+  const path = pathOf(error.instancePath);
+  if (error.keyword === 'additionalProperties') {
+    const key = String((error.params as { additionalProperty: string }).additionalProperty);
+    const node = exactSourceAt(parsed.root, [...path, key]);
+    return {
+      code: 'schema-unknown-key',
+      severity: 'warning',
+      message: `Unknown key \`${shortText(key)}\`.`,
+      range: node?.keyRange ?? keyRange(parsed, path),
+    };
+  }
+  const code = error.keyword === 'required' ? 'schema-required' : 'schema-type';
+  return {
+    code,
+    severity: 'error',
+    message: `${whereOf(path)} ${error.message ?? 'is not valid'}.`,
+    range: valueRange(parsed, path),
+  };
 }
 
 function pathOf(instancePath: string): Path {
@@ -105,8 +146,13 @@ function pathOf(instancePath: string): Path {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
+/** A path as the user reads it, `lora.target_modules.2`, with long keys shortened. */
 function dotted(path: Path): string {
-  return path.map(String).join('.');
+  return shortText(path.map((segment) => shortText(String(segment), 40)).join('.'), 120);
+}
+
+function whereOf(path: Path): string {
+  return path.length ? `\`${dotted(path)}\`` : 'The config';
 }
 
 function valueRange(parsed: ParsedYaml, path: Path): Range {
@@ -126,14 +172,15 @@ function errorToFinding(
   error: ErrorObject,
   parsed: ParsedYaml,
   target: Target,
+  presentKeys: Map<string, Set<string>>,
 ): Finding | undefined {
   const path = pathOf(error.instancePath);
-  const where = path.length ? `\`${dotted(path)}\`` : 'The config';
+  const where = whereOf(path);
   switch (error.keyword) {
     case 'additionalProperty':
     case 'additionalProperties': {
       const key = String((error.params as { additionalProperty: string }).additionalProperty);
-      return unknownKeyFinding(parsed, path, key, target);
+      return unknownKeyFinding(parsed, path, key, target, presentKeys);
     }
     case 'required': {
       const missing = (error.params as { missingProperty: string }).missingProperty;
@@ -144,7 +191,7 @@ function errorToFinding(
       return {
         code: 'schema-required',
         severity: 'error',
-        message: `${path.length ? `\`${dotted(path)}\`` : 'The config'} is missing the required key \`${missing}\`.${doc}`,
+        message: `${where} is missing the required key \`${missing}\`.${doc}`,
         range,
       };
     }
@@ -168,7 +215,7 @@ function errorToFinding(
       return {
         code: 'schema-enum',
         severity: 'error',
-        message: `${where} must be one of ${allowed.map((v) => `\`${String(v)}\``).join(', ')}; got \`${String(actual)}\`.${suggestion !== undefined ? ` Did you mean \`${suggestion}\`?` : ''}`,
+        message: `${where} must be one of ${allowed.map((v) => `\`${String(v)}\``).join(', ')}; got \`${yamlText(actual)}\`.${suggestion !== undefined ? ` Did you mean \`${suggestion}\`?` : ''}`,
         range,
         fixes,
       };
@@ -185,7 +232,7 @@ function errorToFinding(
       return {
         code: 'schema-range',
         severity: 'error',
-        message: `${where} ${error.message ?? 'is out of range'}; got \`${JSON.stringify(actual)}\`.`,
+        message: `${where} ${error.message ?? 'is out of range'}; got \`${yamlText(actual)}\`.`,
         range: valueRange(parsed, path),
       };
     }
@@ -217,11 +264,17 @@ function errorToFinding(
   }
 }
 
-function unknownKeyFinding(parsed: ParsedYaml, parent: Path, key: string, target: Target): Finding {
+function unknownKeyFinding(
+  parsed: ParsedYaml,
+  parent: Path,
+  key: string,
+  target: Target,
+  presentKeys: Map<string, Set<string>>,
+): Finding {
   const path = [...parent, key];
   const node = exactSourceAt(parsed.root, path);
   const range = node?.keyRange ?? keyRange(parsed, parent);
-  const section = dotted(parent);
+  const section = parent.map(String).join('.');
   const renamed = target.renamed.find((r) => r.section === section && r.old === key);
   if (renamed) return renamedKeyFinding(parsed, path, renamed, range);
 
@@ -233,7 +286,7 @@ function unknownKeyFinding(parsed: ParsedYaml, parent: Path, key: string, target
   let hint = '';
   if (suggestion) {
     hint = ` Did you mean \`${suggestion}\`?`;
-    if (!candidatesPresent(parsed, parent).has(suggestion)) {
+    if (!candidatesPresent(parsed, parent, presentKeys).has(suggestion)) {
       fixes.push({
         title: `Rename to \`${suggestion}\``,
         edits: [{ range, newText: suggestion }],
@@ -242,7 +295,7 @@ function unknownKeyFinding(parsed: ParsedYaml, parent: Path, key: string, target
     }
   } else {
     const homes = sectionsDeclaring(key, target.root).filter((s) => s !== section);
-    if (homes.length) hint = ` \`${key}\` belongs in \`${homes[0]}\`.`;
+    if (homes.length) hint = ` \`${shortText(key)}\` belongs in \`${homes[0]}\`.`;
   }
   const trainingNote =
     target.dialect !== 'native'
@@ -254,12 +307,12 @@ function unknownKeyFinding(parsed: ParsedYaml, parent: Path, key: string, target
     target.dialect !== 'native' && !section
       ? `in this ${DIALECT_LABEL[target.dialect]} config`
       : section
-        ? `in \`${section}\``
+        ? `in \`${dotted(parent)}\``
         : 'at the top level';
   return {
     code: 'schema-unknown-key',
     severity: 'warning',
-    message: `Unknown key \`${key}\` ${where}.${hint}${trainingNote}`,
+    message: `Unknown key \`${shortText(key)}\` ${where}.${hint}${trainingNote}`,
     range,
     fixes: fixes.length ? fixes : undefined,
   };
@@ -312,9 +365,20 @@ function renamedKeyFinding(
   };
 }
 
-function candidatesPresent(parsed: ParsedYaml, parent: Path): Set<string> {
-  const node = exactSourceAt(parsed.root, parent);
-  return new Set([...(node?.children?.keys() ?? [])].map(String));
+/** Keys present in the section at `parent`, built once per section and validation. */
+function candidatesPresent(
+  parsed: ParsedYaml,
+  parent: Path,
+  memo: Map<string, Set<string>>,
+): Set<string> {
+  const id = parent.join('\u0000');
+  let keys = memo.get(id);
+  if (!keys) {
+    const node = exactSourceAt(parsed.root, parent);
+    keys = new Set([...(node?.children?.keys() ?? [])].map(String));
+    memo.set(id, keys);
+  }
+  return keys;
 }
 
 function valueAtPath(value: unknown, path: Path): unknown {
@@ -330,7 +394,7 @@ function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'nothing (null)';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  return `${typeof value} \`${String(value)}\``;
+  return `${typeof value} \`${yamlText(value)}\``;
 }
 
 function firstLineRange(parsed: ParsedYaml): Range {
