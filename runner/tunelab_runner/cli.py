@@ -32,7 +32,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         except RunnerError as err:
             print(json.dumps({"error": err.as_event()}, indent=2))
             return err.exit_code
-        print(json.dumps(plan, indent=2, default=str))
+        from .events import redact_secrets
+        print(json.dumps(redact_secrets(plan), indent=2, default=str))
         return 0
     if args.command == "doctor":
         from .doctor import report

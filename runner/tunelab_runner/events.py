@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 import time
 from typing import Any, Optional, TextIO
@@ -61,6 +62,34 @@ def pip_hint(*packages: str) -> str:
     return "pip install " + " ".join(packages)
 
 
+# A config may carry a token (`training.hub_token`, an env value): the run
+# needs it, but no event, log line or printed plan may repeat it.
+REDACTED = "***"
+_SECRET_KEY = re.compile(r"(^|_)(token|api_key|apikey|password|passwd|secret|access_key)$", re.I)
+# Special tokens of a tokenizer are text like "<pad>", not secrets.
+_SPECIAL_TOKEN_KEYS = {"pad_token", "eos_token", "bos_token", "unk_token", "sep_token",
+                       "cls_token", "mask_token", "additional_special_tokens"}
+_SECRET_VALUE = re.compile(r"\b(hf_[A-Za-z0-9]{16,}|sk-[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,})\b")
+
+
+def is_secret_key(key: str) -> bool:
+    return bool(_SECRET_KEY.search(key)) and key.lower() not in _SPECIAL_TOKEN_KEYS
+
+
+def redact_secrets(value: Any, key: str = "") -> Any:
+    """`value` with every string under a secret-named key replaced by ***, and
+    every token-shaped word in any other string."""
+    if isinstance(value, str):
+        if key and is_secret_key(key) and value:
+            return REDACTED
+        return _SECRET_VALUE.sub(REDACTED, value)
+    if isinstance(value, dict):
+        return {k: redact_secrets(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_secrets(v, key) for v in value]
+    return value
+
+
 def sanitize(value: Any) -> Any:
     """JSON has no NaN/Infinity: non-finite floats become null."""
     if isinstance(value, float):
@@ -113,7 +142,7 @@ class EventWriter:
             return None
         record = {"event": event, "time": round(self.clock(), 3), "v": EVENTS_VERSION}
         record.update(fields)
-        record = sanitize(record)
+        record = redact_secrets(sanitize(record))
         line = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
         if self._fh is not None:
             self._fh.write(line + "\n")

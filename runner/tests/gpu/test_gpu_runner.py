@@ -88,10 +88,17 @@ class GpuRuns(unittest.TestCase):
             m = merged(ids).logits
         diff = (a - m).abs().max().item()
         scale = a.abs().max().item()
-        agree = (a.argmax(-1) == m.argmax(-1)).float().mean().item()
-        print(f"merged vs adapter logits: max |diff| {diff:.4g} (max |logit| {scale:.3g}), argmax agreement {agree:.3f}")
+        # A token whose top two logits are closer than the rounding noise may
+        # flip either way; every token decided by more than that must agree.
+        top2 = a.topk(2, dim=-1).values
+        decided = (top2[..., 0] - top2[..., 1]) > 2 * diff
+        same = a.argmax(-1) == m.argmax(-1)
+        agree = same.float().mean().item()
+        print(f"merged vs adapter logits: max |diff| {diff:.4g} (max |logit| {scale:.3g}), "
+              f"argmax agreement {agree:.3f}, {decided.float().mean().item():.2f} of tokens decided beyond the noise")
         self.assertLess(diff, 2e-2 * scale + 1e-2)
-        self.assertGreaterEqual(agree, 0.97)
+        self.assertTrue(bool(same[decided].all()), "a token decided beyond the rounding noise differs")
+        self.assertGreaterEqual(decided.float().mean().item(), 0.5)
         # and the adapter changed the model (the comparison means something)
         base2 = AutoModelForCausalLM.from_pretrained(self.fx["base"], dtype=torch.bfloat16).float().cuda().eval()
         with torch.no_grad():
