@@ -74,7 +74,11 @@ export async function runRemote(
   return result;
 }
 
-/** A long-running remote command (a log follower) with piped stdio. */
+/**
+ * A long-running remote command (a log follower) with piped stdio. Nothing is
+ * written to its stdin and it is never closed: it ends when this process does
+ * (even killed with -9), so the remote command can read EOF as "client gone".
+ */
 export function spawnRemote(connection: SshConnection, remoteCommand: string): ChildProcess {
-  return spawnProgram(sshArgv(connection, remoteCommand), { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnProgram(sshArgv(connection, remoteCommand), { stdio: ['pipe', 'pipe', 'pipe'] });
 }

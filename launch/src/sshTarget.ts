@@ -56,13 +56,18 @@ export function remoteFollow(
     `cd ${shPath(runDir)} 2>/dev/null || exit 3; ` +
     `printf '%s\\n' ${STREAM_MARK}; ` +
     `tail -c +${fromOffset + 1} -F ${shQuote(logName)} 2>/dev/null & t=$!; ` +
+    // ssh's stdin ends when the client is gone (cancelled, dropped or killed with -9): stop
+    // tail and this shell at once. An async list gets /dev/null as stdin, hence fd 3.
+    `exec 3<&0; { cat >/dev/null; kill "$t" $$; } <&3 >/dev/null 2>&1 & w=$!; exec 3<&-; ` +
     // The loop also ends when tail died of SIGPIPE: the client went away.
-    `while ${runningTest} && kill -0 "$t" 2>/dev/null; do sleep ${checkEverySeconds}; done; ` +
+    `while ${runningTest} && kill -0 "$t" 2>/dev/null; do ` +
+    `sleep ${checkEverySeconds} </dev/null >/dev/null 2>&1; done; ` +
     // tail wakes on inotify within milliseconds; the follower also compares sizes after the end.
-    `sleep 0.5; kill "$t" 2>/dev/null; exit 0`;
+    `sleep 0.5; kill "$t" "$w" 2>/dev/null; exit 0`;
   const child = spawnRemote(connection, command);
   child.stdout?.on('data', skipUntilMark(onData));
   child.stderr?.resume();
+  child.stdin?.on('error', () => undefined);
   const done = new Promise<'ended' | 'dropped'>((resolve) => {
     child.on('error', () => resolve('dropped'));
     child.on('close', (code) => resolve(code === 0 ? 'ended' : 'dropped'));

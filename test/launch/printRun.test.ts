@@ -4,7 +4,6 @@
 // may repeat; no temp file left), and no abort listener piling up.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { getEventListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,8 +15,7 @@ import { countLines, linePieces, printRun } from '../../launch/src/printRun';
 import { RunStore, type RunRecord } from '../../launch/src/runRecord';
 import type { LogReader, PollResult, TargetAdapter } from '../../launch/src/target';
 import { BASE_CONFIG, makeProject, waitFor } from './infra';
-
-const DRIVER = path.join(__dirname, 'fixtures', 'print_driver.ts');
+import { checkAttaches, runDriver, type Attach } from './printCheck';
 
 /** A target whose log is `log`, delivered in `chunkBytes` pieces every `everyMs`. */
 function fakeAdapter(log: Buffer, options: { chunkBytes: number; everyMs: number }): TargetAdapter {
@@ -189,37 +187,6 @@ for (let i = 0; i < count; i++) {
 while (!fs.existsSync(end)) sleep(50);
 `;
 
-interface Attach {
-  stdout: Buffer;
-  stderr: string;
-}
-
-function runDriver(workspace: string, id: string, killAfterMs?: number): Promise<Attach> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', DRIVER, workspace, id], {
-      cwd: path.resolve(__dirname, '..', '..'),
-    });
-    const out: Buffer[] = [];
-    let err = '';
-    const kill = () => child.kill('SIGKILL');
-    // With nothing new to print (the log is not growing) the kill comes anyway.
-    const fallback = killAfterMs === undefined ? undefined : setTimeout(kill, 10_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      // The kill comes at a random moment once printing is under way.
-      if (out.length === 0 && killAfterMs !== undefined) {
-        clearTimeout(fallback);
-        setTimeout(kill, killAfterMs);
-      }
-      out.push(chunk);
-    });
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('close', () => {
-      clearTimeout(fallback);
-      resolve({ stdout: Buffer.concat(out), stderr: err });
-    });
-  });
-}
-
 test(
   'a printer killed with -9 twenty times on a growing log: every line once, except announced repeats',
   { timeout: 240_000 },
@@ -246,37 +213,15 @@ test(
     attaches.push(last);
     assert.match(last.stderr, /end completed/, last.stderr);
 
-    const log = fs.readFileSync(record.logPath, 'utf8').split('\n').slice(0, -1);
-    assert.equal(log.length, count);
-    let next = 0;
-    let repeated = 0;
-    let announcements = 0;
-    for (const [index, attach] of attaches.entries()) {
-      assert.doesNotMatch(attach.stderr, /driver failed/, attach.stderr);
-      const text = attach.stdout.toString('utf8');
-      if (!text) continue;
-      assert.ok(text.endsWith('\n'), `attach ${index} stopped inside a line`);
-      const lines = text.slice(0, -1).split('\n');
-      const mayRepeat = Number(/may-repeat (\d+)/.exec(attach.stderr)?.[1] ?? 0);
-      if (mayRepeat) announcements++;
-      const first = Number(lines[0].slice(0, 6));
-      assert.ok(first <= next, `attach ${index} skipped lines ${next}..${first - 1}`);
-      assert.ok(
-        first >= next - mayRepeat,
-        `attach ${index} repeated ${next - first} lines, announced ${mayRepeat}`,
-      );
-      repeated += next - first;
-      lines.forEach((line, i) => assert.equal(line, log[first + i], `attach ${index} line ${i}`));
-      next = first + lines.length;
-    }
-    assert.equal(next, count, 'every line was printed');
+    const log = fs.readFileSync(record.logPath, 'utf8');
+    const { announcements, repeated } = checkAttaches(attaches, log, count);
     const runs = new RunStore(workspace);
     assert.deepEqual(
       fs.readdirSync(runs.dir).filter((name) => name.endsWith('.tmp')),
       [],
       'no temp file left',
     );
-    assert.equal(runs.load(record.id)!.logOffset, Buffer.byteLength(log.join('\n') + '\n'));
+    assert.equal(runs.load(record.id)!.logOffset, Buffer.byteLength(log));
     const killedWhilePrinting = attaches.slice(0, 20).filter((a) => a.stdout.length > 0).length;
     console.log(
       `# ${killedWhilePrinting}/20 kills after printing began; ${announcements} announced possible repeats, ${repeated} lines repeated`,
