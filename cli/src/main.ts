@@ -21,7 +21,7 @@ commands:
         peak GPU memory per GPU of the run, with its parts, and the training time
   rules [--format text|json]
         list every diagnostic code with its severity and documentation
-${LAUNCH_USAGE}  convert FILE [--to native|axolotl|trl] [--out FILE] [--force]
+${LAUNCH_USAGE}  convert FILE [--to native|axolotl|trl] [--out FILE] [--force] [--format text|json]
         rewrite an Axolotl, LLaMA-Factory or TRL config as a native one (or back) when nothing is lost
   templates [--format text|json]
         list the config templates
@@ -104,7 +104,7 @@ function convertCommand(argv: string[]): number {
   const { options, operands } = parseCommandLine(
     'convert',
     argv,
-    ['to', 'out', 'force', 'dialect'],
+    ['to', 'out', 'force', 'dialect', 'format'],
     { name: 'FILE', min: 1, max: 1 },
   );
   const outcome = convertFile(operands[0], options);

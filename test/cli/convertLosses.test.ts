@@ -2,6 +2,7 @@
 // refuses a lossy conversion without --force, and writes a lint-clean config.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -115,4 +116,19 @@ test('native → Axolotl: peft defaults (bias: none, task_type: CAUSAL_LM) never
   const outcome = convertFile(template, { to: 'axolotl', format: 'json' });
   const keys = JSON.parse(outcome.stdout).dropped.map((d: { key: string }) => d.key);
   assert.ok(!keys.includes('lora.bias') && !keys.includes('lora.task_type'), keys.join(', '));
+});
+
+test('`tunelab convert --format json` from the command line reports the losses', () => {
+  const cli = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
+  const result = spawnSync(
+    process.execPath,
+    [cli, 'convert', '--format', 'json', axolotlConfig(LOSSY)],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(result.status, 1, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.equal(report.lossless, false);
+  assert.ok(report.dropped.some((d: { key: string }) => d.key === 'val_set_size'));
 });

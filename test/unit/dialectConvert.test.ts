@@ -1,14 +1,16 @@
+// Conversion between dialects through every face: the engine, `tunelab convert` and the editor action.
+
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { convertFile } from '../../../cli/src/convert';
-import { dialectConversionActions } from '../../../server/src/features/dialectConvert';
-import { analyze } from '../engine';
-import type { Plan } from '../plan';
-import { nativeFileName, toNativeConfig } from './convert';
-import { fromNativeConfig } from './fromNative';
+import { convertFile } from '../../cli/src/convert';
+import { dialectConversionActions } from '../../server/src/features/dialectConvert';
+import { analyze } from '../../engine/src/engine';
+import type { Plan } from '../../engine/src/plan';
+import { nativeFileName, toNativeConfig } from '../../engine/src/dialects/convert';
+import { fromNativeConfig } from '../../engine/src/dialects/fromNative';
 
 const AXOLOTL = `base_model: meta-llama/Llama-3.1-8B
 adapter: qlora
