@@ -39,7 +39,7 @@ test('a code lens at the top of the file reads the peak, the GPU and the verdict
   });
   assert.equal(lenses.length, 1);
   assert.equal(lenses[0].range.start.line, 0);
-  assert.match(lenses[0].command!.title, /^≈ \d+\.\d GiB peak per GPU on 1× H100-80GB · fits/);
+  assert.match(lenses[0].command!.title, /^≈ \d+\.\d GiB\/GPU on 1× H100-80GB · fits/);
   assert.equal(lenses[0].command!.command, 'tunelab.showEstimate');
   assert.deepEqual(lenses[0].command!.arguments, [uri]);
 });
@@ -57,7 +57,9 @@ test('hover on the keys that drive memory shows the estimate table', async () =>
     const hover = await client.hover(uri, line, character);
     const value = (hover?.contents as MarkupContent).value;
     assert.match(value, /\| activations \| \d+\.\d GiB \|/, `line ${line}`);
-    assert.match(value, /\*\*peak\*\*.*does not fit/);
+    assert.match(value, /\*\*peak\*\*[\s\S]*Peak on 1× A100-40GB.*does not fit/);
+    // Compact: two columns that fit a hover; the reasons are in the breakdown view.
+    assert.doesNotMatch(value, /\| why \|/);
   }
   const plain = await client.hover(uri, 5, 4); // lora_alpha: docs only
   assert.doesNotMatch((plain?.contents as MarkupContent).value, /\*\*peak\*\*/);

@@ -82,7 +82,7 @@ test('the server fetches config.json with HF_TOKEN and re-checks: model-unknown 
       if (lenses[0]?.command?.title.startsWith('≈')) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.match(lenses[0].command!.title, /GiB peak per GPU on 1× H100-80GB · fits/);
+    assert.match(lenses[0].command!.title, /GiB\/GPU on 1× H100-80GB · fits/);
     const later = await client.diagnosticsFor(uri, 1);
     assert.ok(!later.some((d) => d.code === 'model-unknown'));
     assert.ok(requests.some((r) => r.url.endsWith('/config.json') && r.auth === `Bearer ${TOKEN}`));

@@ -153,7 +153,7 @@ export async function walkNewUserPath(page: Page, options: PathOptions): Promise
     'the estimate code lens',
     async () => {
       const text = (await lens.textContent().catch(() => '')) ?? '';
-      return /≈.*GiB peak per GPU on 1× RTX4090-24GB · fits/.test(text) ? text : undefined;
+      return /≈.*GiB\/GPU on 1× RTX4090-24GB · fits/.test(text) ? text : undefined;
     },
     30_000,
   );

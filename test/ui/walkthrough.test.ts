@@ -16,7 +16,7 @@
 // ~30-40 s. TUNELAB_KEEP_TMP=1 keeps code-server's user-data dir (logs).
 
 import * as assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { codeServerForTest } from '../support/codeServerSkip.ts';
@@ -30,6 +30,7 @@ import {
   packageVsix,
   problemRows,
   quickOpen,
+  repoRoot,
   squigglesOn,
   startWorkbench,
   tempDir,
@@ -86,7 +87,13 @@ test(
       assert.ok(others.length >= 2, `expected the schema errors too:\n${before.join('\n')}`);
       step(`${before.length - 1} problems listed`);
 
-      await goTo(page, 9, 3);
+      // 1-based line of `lora_rank` in the demo file, wherever its comments put it.
+      const demo = readFileSync(
+        path.join(repoRoot, 'scripts', 'demo', 'mistakes.finetune.yaml'),
+        'utf8',
+      );
+      const rankLine = demo.split('\n').findIndex((l) => /^\s+lora_rank:/.test(l)) + 1;
+      await goTo(page, rankLine, 3);
       const actions = await openQuickFix(page);
       assert.ok(
         actions.some((a) => a.includes("Rename to 'r'")),

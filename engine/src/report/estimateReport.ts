@@ -105,11 +105,17 @@ export function verdict(estimate: MemoryEstimate): string {
   return fraction > 0.9 ? `fits, tight (${Math.round(fraction * 100)}%)` : 'fits';
 }
 
-/** One line for the code lens: `≈ 19.7 GiB peak per GPU on 1× A100-80GB · fits`. */
+/**
+ * One short line for the code lens (it must not run past a narrow editor):
+ * `≈ 19.7 GiB/GPU on 1× A100-80GB · fits · ~66 min`; the hover and the
+ * breakdown say the rest.
+ */
 export function estimateLensTitle(report: EstimateReport): string {
   const e = report.estimate;
   const time = report.trainTime ? ` · ~${formatDuration(report.trainTime.seconds)}` : '';
-  return `≈ ${formatGiB(e.perGpuBytes)} peak per GPU on ${gpuLabel(e)} · ${verdict(e)}${time}`;
+  const where = e.gpu ? ` on ${gpuLabel(e)}` : '';
+  const fit = e.fits === undefined ? 'no GPU set' : verdict(e);
+  return `≈ ${formatGiB(e.perGpuBytes)}/GPU${where} · ${fit}${time}`;
 }
 
 export function formatDuration(seconds: number): string {
@@ -119,20 +125,36 @@ export function formatDuration(seconds: number): string {
   return `${(seconds / 86400).toFixed(1)} days`;
 }
 
-/** The breakdown as Markdown (hover and the "show estimate" view). */
+/**
+ * The breakdown as Markdown. Compact for the hover (two narrow columns that
+ * fit a hover without scrolling); `detailed` for the "show estimate" view,
+ * with why each part is what it is and the assumptions.
+ */
 export function estimateMarkdown(report: EstimateReport, detailed = false): string {
   const e = report.estimate;
-  const lines = [
-    `**Tunelab estimate** · ${METHOD_NAMES[e.method]} of \`${report.model.id}\` (${(e.paramsTotal / 1e9).toFixed(2)} B params, ${formatCount(e.paramsTrainable)} trainable) · ${e.tokensPerStep.toLocaleString('en-US')} tokens per micro-batch`,
-    '',
-    '| part | per GPU | why |',
-    '|---|---:|---|',
-    ...MEMORY_PARTS.map(
-      (part) =>
-        `| ${part} | ${formatGiB(e.bytes[part])} | ${e.notes[part].replace(/\|/g, '\\|')} |`,
-    ),
-    `| **peak** | **${formatGiB(e.perGpuBytes)}** | as nvidia-smi shows it, on ${gpuLabel(e)}${e.gpu ? ` (${formatGiB(e.gpu.memoryBytes)} each)` : ''}: **${verdict(e)}** |`,
-  ];
+  const peakLine = `on ${gpuLabel(e)}${e.gpu ? ` (${formatGiB(e.gpu.memoryBytes)} each)` : ''}: **${verdict(e)}**`;
+  const lines = detailed
+    ? [
+        `**Tunelab estimate** · ${METHOD_NAMES[e.method]} of \`${report.model.id}\` (${(e.paramsTotal / 1e9).toFixed(2)} B params, ${formatCount(e.paramsTrainable)} trainable) · ${e.tokensPerStep.toLocaleString('en-US')} tokens per micro-batch`,
+        '',
+        '| part | per GPU | why |',
+        '|---|---:|---|',
+        ...MEMORY_PARTS.map(
+          (part) =>
+            `| ${part} | ${formatGiB(e.bytes[part])} | ${e.notes[part].replace(/\|/g, '\\|')} |`,
+        ),
+        `| **peak** | **${formatGiB(e.perGpuBytes)}** | as nvidia-smi shows it, ${peakLine} |`,
+      ]
+    : [
+        `**Tunelab estimate** · ${METHOD_NAMES[e.method]} · ${e.tokensPerStep.toLocaleString('en-US')} tokens per micro-batch`,
+        '',
+        '| part | per GPU |',
+        '|---|---:|',
+        ...MEMORY_PARTS.map((part) => `| ${part} | ${formatGiB(e.bytes[part])} |`),
+        `| **peak** | **${formatGiB(e.perGpuBytes)}** |`,
+        '',
+        `Peak ${peakLine}`,
+      ];
   if (report.trainTime) {
     lines.push(
       '',

@@ -25,7 +25,7 @@ describe('memory estimate', () => {
     );
     const lens = lenses.find((l) => l.command?.title.startsWith('≈'))!;
     assert.equal(lens.range.start.line, 0);
-    assert.match(lens.command!.title, /GiB peak per GPU on 1× A100-40GB · does not fit/);
+    assert.match(lens.command!.title, /GiB\/GPU on 1× A100-40GB · does not fit/);
     assert.equal(lens.command!.command, 'tunelab.showEstimate');
   });
 

@@ -75,7 +75,7 @@ describe('new fine-tuning config', () => {
 
     const lens = await estimateLens(editor!.document.uri);
     assert.equal(lens.range.start.line, 0);
-    assert.match(lens.command!.title, /GiB peak per GPU on 1× RTX4090-24GB · fits/);
+    assert.match(lens.command!.title, /GiB\/GPU on 1× RTX4090-24GB · fits/);
     const problems = vscode.languages
       .getDiagnostics(editor!.document.uri)
       .filter((d) => d.severity <= vscode.DiagnosticSeverity.Warning);
