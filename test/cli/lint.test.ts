@@ -96,7 +96,10 @@ test('usage errors and unreadable files exit 2 with a message on stderr', () => 
   assert.equal(tunelab(['lint', '--rule', 'x=loud', 'a.yaml']).code, 2);
   const missing = tunelab(['lint', '/nonexistent/a.finetune.yaml']);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /^tunelab: cannot read \/nonexistent\/a\.finetune\.yaml: no such file$/m);
+  assert.match(
+    missing.stderr,
+    /^tunelab: cannot read \/nonexistent\/a\.finetune\.yaml: no such file$/m,
+  );
   assert.doesNotMatch(missing.stderr, /ENOENT/);
 });
 
