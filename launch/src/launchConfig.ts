@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { isRecord, parseYaml, sourceAt, valueAt, type ParsedYaml } from '../../engine/src/parse';
 import { detectDialect } from '../../engine/src/dialect';
 import type { Dialect, Path, Range } from '../../engine/src/types';
-import { checkEnvName, parseSshDestination, type SshDestination } from './shell';
+import { checkEnvName, parseSshDestination, shPath, type SshDestination } from './shell';
 
 export type TargetKind = 'local' | 'ssh' | 'slurm';
 export const TARGETS: readonly TargetKind[] = ['local', 'ssh', 'slurm'];
@@ -72,6 +72,28 @@ export function keyRange(parsed: ParsedYaml, keyPath: Path): Range {
   );
 }
 
+/** Every launch value may reach a command line or a script: NUL can be in neither. */
+function checkCarriable(value: string, keyPath: Path): string {
+  if (value.includes('\0'))
+    throw new LaunchConfigError(
+      `${keyPath.join('.')} contains a NUL byte, which no command can carry`,
+      keyPath,
+    );
+  return value;
+}
+
+/** A remote directory as shPath takes it (`~`, `~/…` or a path; not `~user/…`). */
+function remoteDirectory(read: Reader, keyPath: Path): string | undefined {
+  const value = read.string(keyPath);
+  if (value === undefined) return undefined;
+  try {
+    shPath(value);
+  } catch (err) {
+    throw new LaunchConfigError(`${keyPath.join('.')}: ${(err as Error).message}`, keyPath);
+  }
+  return value;
+}
+
 class Reader {
   constructor(private readonly parsed: ParsedYaml) {}
 
@@ -84,7 +106,7 @@ class Reader {
     if (value === undefined || value === null) return undefined;
     if (typeof value !== 'string' || value === '')
       throw new LaunchConfigError(`${keyPath.join('.')} must be a non-empty string`, keyPath);
-    return value;
+    return checkCarriable(value, keyPath);
   }
 
   integer(keyPath: Path, min: number): number | undefined {
@@ -120,7 +142,7 @@ function sshSettings(
     host,
     ...destination,
     identityFile: read.string(['launch', 'ssh', 'identity_file']),
-    workdir: read.string(['launch', 'ssh', 'workdir']) ?? DEFAULT_REMOTE_WORKDIR,
+    workdir: remoteDirectory(read, ['launch', 'ssh', 'workdir']) ?? DEFAULT_REMOTE_WORKDIR,
   };
 }
 
@@ -259,7 +281,7 @@ export function readLaunchSpec(
           'env',
           name,
         ]);
-      spec.env[name] = String(value);
+      spec.env[name] = checkCarriable(String(value), ['launch', 'env', name]);
     }
   }
   spec.secrets = read.stringList(['launch', 'secrets']);
