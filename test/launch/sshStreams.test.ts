@@ -6,9 +6,18 @@ import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
-import { launchRun } from '../../launch/src/launcher';
+import { adapterFor, launchRun } from '../../launch/src/launcher';
 import type { RunRecord } from '../../launch/src/runRecord';
-import { BASE_CONFIG, loadInfra, makeProject, RUNNER_PARENT, waitFor, type Infra } from './infra';
+import {
+  BASE_CONFIG,
+  loadInfra,
+  makeProject,
+  replayJob,
+  RUNNER_PARENT,
+  tunelab,
+  waitFor,
+  type Infra,
+} from './infra';
 import { checkAttaches, runDriver, type Attach } from './printCheck';
 
 const { infra, skip } = loadInfra();
@@ -107,5 +116,43 @@ test(
       `# followers gone ${lingered.join(', ')} ms after the kills; ${announcements} announced, ${repeated} repeated`,
     );
     for (const ms of lingered) assert.ok(ms < 1500, `a follower lived ${ms} ms after its printer`);
+  },
+);
+
+test(
+  'ssh CLI: `tunelab logs RUN` over a slow connection prints the log and no listener warning',
+  { skip },
+  async () => {
+    const workdir = `~/tl-logs-${crypto.randomBytes(3).toString('hex')}`;
+    const project = makeProject(
+      BASE_CONFIG +
+        `launch:\n  target: ssh\n  python: ${I.remotePython}\n` +
+        `  ssh: { host: ${I.sshAlias}, workdir: ${JSON.stringify(workdir)} }\n`,
+      { withReplay: true },
+    );
+    const record = await launchRun(project.config, {
+      workspaceDir: project.workspace,
+      runnerParent: RUNNER_PARENT,
+      sshConfigFile: I.sshConfig,
+      ...replayJob(project.dir, I.remotePython, ['--events', '--repeat', '20']),
+    });
+    await waitFor(
+      async () => {
+        const polled = await adapterFor('ssh', I.sshConfig).poll(record);
+        return polled.state === 'running' ? undefined : polled;
+      },
+      60_000,
+      'the run to end',
+    );
+    const log = fs.readFileSync(`${record.logPath.replace(/^~/, remoteHome())}`, 'utf8');
+    const env = { TUNELAB_SSH_CONFIG: I.sshConfig };
+    // ssh's start-up alone outlasts ten turns of the read loop's 20 ms wait.
+    const plain = await tunelab(['logs', record.id], project.workspace, env);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(plain.stdout, log);
+    assert.doesNotMatch(plain.stderr, /MaxListenersExceededWarning|Warning/);
+    const followed = await tunelab(['logs', record.id, '--follow'], project.workspace, env);
+    assert.equal(followed.stdout, log);
+    assert.doesNotMatch(followed.stderr, /MaxListenersExceededWarning|Warning/);
   },
 );
