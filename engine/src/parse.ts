@@ -6,7 +6,7 @@
 // Bounds, in order: the YAML library's CST parser is driven one lexical token
 // at a time (it keeps its nesting on an explicit stack, so deep input cannot
 // overflow it) and stopped when its stack is deeper than MAX_DEPTH or the file
-// has more than MAX_TOKENS tokens; only then does the recursive composer run,
+// has more than MAX_TOKENS tokens or MAX_LINES lines; only then does the recursive composer run,
 // on the first document alone. Building the value expands aliases under a
 // budget of MAX_VALUE_NODES values and the same depth bound.
 
@@ -28,7 +28,7 @@ import type { Finding, Path, Position, Range } from './types';
 /** Files above this size are not parsed: no config is that big. */
 export const MAX_CONFIG_BYTES = 2 * 1024 * 1024;
 /** Value nodes built from one document, aliases expanded (billion-laughs guard). */
-const MAX_VALUE_NODES = 100_000;
+const MAX_VALUE_NODES = 50_000;
 /** Deeper nesting than this, in any YAML form or through aliases, is not checked. */
 export const MAX_DEPTH = 64;
 /** Syntax findings reported for one file; garbage input would give thousands. */
@@ -102,14 +102,15 @@ export function parseYaml(text: string): ParsedYaml {
   const lineCounter = new LineCounter();
   const cst = readCst(text, lineCounter, MAX_DEPTH);
   if (cst.stopped) {
-    // The parser did not reach the end: count lines over the whole text for positions.
-    const counted = countLines(text);
-    const at = toPosition(counted, cst.stopped.offset);
+    // The parser did not reach the end: lines are counted only up to where it stopped.
+    const { reason, offset, limit } = cst.stopped;
+    const counted = countLines(text, offset);
+    const at = toPosition(counted, offset);
     const range = { start: at, end: { line: at.line, character: at.character + 1 } };
     const message =
-      cst.stopped.reason === 'depth'
-        ? `This config is nested too deeply (over ${MAX_DEPTH} levels, here on line ${at.line + 1}); Tunelab does not check it. A fine-tuning config nests a few levels.`
-        : `This config is too large to check: over ${cst.stopped.limit.toLocaleString('en-US')} YAML tokens by line ${at.line + 1}. A fine-tuning config has a few hundred lines: is data pasted into it?`;
+      reason === 'depth'
+        ? `This config is nested too deeply (over ${limit} levels, here on line ${at.line + 1}); Tunelab does not check it. A fine-tuning config nests a few levels.`
+        : `This config is too large to check: over ${limit.toLocaleString('en-US')} ${reason === 'lines' ? 'lines' : `YAML tokens by line ${at.line + 1}`}. A fine-tuning config has a few hundred lines: is data pasted into it?`;
     return incomplete(text, counted, [syntaxFinding(range, message)]);
   }
 
@@ -390,10 +391,11 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-export function countLines(text: string): LineCounter {
+/** Line starts of `text`, or of its first `end` characters. */
+export function countLines(text: string, end = text.length): LineCounter {
   const counter = new LineCounter();
   counter.addNewLine(0);
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1))
+  for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1))
     counter.addNewLine(i + 1);
   return counter;
 }

@@ -247,7 +247,7 @@ function errorToFinding(
       return {
         code: 'schema-type',
         severity: 'error',
-        message: `${where} must be ${expected}; got ${describeValue(actual)}.`,
+        message: `${where} must be ${expected === 'object' ? 'a mapping (`key: value` lines)' : expected}; got ${describeValue(actual)}.`,
         range: valueRange(parsed, path),
       };
     }
