@@ -1,6 +1,7 @@
 // Conversions between the engine's plain types and LSP's.
 
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver/node';
+import { boundedMessage } from '../../../engine/src/schema/messageText';
 import type { Finding, Severity } from '../../../engine/src/types';
 
 export const RULE_DOCS_BASE = 'https://github.com/tunelab/tunelab/blob/main/docs/rules.md';
@@ -19,6 +20,8 @@ export function toDiagnostic(finding: Finding): Diagnostic {
     code: finding.code,
     codeDescription: { href: `${RULE_DOCS_BASE}#${finding.code}` },
     source: 'tunelab',
-    message: finding.message,
+    // analyze() bounds its findings already; this guards any other source of one,
+    // since one huge message can stall the editor.
+    message: boundedMessage(finding.message),
   };
 }
