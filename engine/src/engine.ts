@@ -184,12 +184,18 @@ function oversizeBytes(text: string): number | undefined {
   return bytes > MAX_CONFIG_BYTES ? bytes : undefined;
 }
 
-function tooLargeFinding(bytes: number): Finding {
-  const megabytes = (n: number) => (n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 2 : 1);
+/**
+ * The finding for a file over MAX_CONFIG_BYTES, stating its real size (two
+ * decimals under 10 MB, so a 2.04 MB file does not read as "2 MB"). The CLI,
+ * which never reads such a file whole, can build the same one from its size.
+ */
+export function tooLargeFinding(bytes: number): Finding {
+  const megabytes = (n: number) =>
+    (n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 2 : 1).replace(/\.0+$/, '');
   return {
     code: 'yaml-syntax',
     severity: 'error',
-    message: `This file is ${megabytes(bytes)} MB (${bytes.toLocaleString('en-US')} bytes); Tunelab checks configs up to ${MAX_CONFIG_BYTES / 1024 / 1024} MB and skipped it. A fine-tuning config is normally a few KB: is data pasted into it?`,
+    message: `This file is ${megabytes(bytes)} MB; Tunelab checks configs up to ${megabytes(MAX_CONFIG_BYTES)} MB and skipped it. A fine-tuning config is normally a few KB: is data pasted into it?`,
     range: ZERO_RANGE,
   };
 }

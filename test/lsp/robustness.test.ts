@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import type { Diagnostic } from 'vscode-languageserver-protocol/node';
 import { fileUri, LspTestClient, REPO_ROOT } from './client';
 
 const EXAMPLE = fs.readFileSync(
@@ -19,6 +20,21 @@ before(async () => {
 after(async () => {
   await client.stop();
 });
+
+/** Messages a user can read: bounded, and never a JavaScript error's own text. */
+function assertReadable(diagnostics: Diagnostic[], label: string): void {
+  for (const { message } of diagnostics) {
+    assert.ok(
+      String(message).length <= 400,
+      `${label}: a message of ${String(message).length} chars`,
+    );
+    assert.doesNotMatch(
+      String(message),
+      /Maximum call stack|YAML\.parse|parseAllDocuments|RangeError|Invalid string length/,
+      label,
+    );
+  }
+}
 
 async function stillServes(): Promise<void> {
   const uri = fileUri('/tmp/alive.finetune.yaml');
@@ -43,6 +59,7 @@ test('billion laughs alias bomb gives a finding quickly', async () => {
   client.open(uri, lines.join('\n'));
   const diagnostics = await client.diagnosticsFor(uri, 1, 10_000);
   assert.ok(diagnostics.some((d) => /alias bomb/.test(String(d.message))));
+  assertReadable(diagnostics, 'alias bomb');
   await stillServes();
 });
 
@@ -55,7 +72,10 @@ test('a 20 MB file is skipped with a clear diagnostic, and ignored when not a co
   client.open(uri, big);
   const diagnostics = await client.diagnosticsFor(uri, 1, 20_000);
   assert.equal(diagnostics.length, 1);
-  assert.match(String(diagnostics[0].message), /MB; Tunelab checks configs up to/);
+  assert.match(
+    String(diagnostics[0].message),
+    /^This file is 20\.7 MB; Tunelab checks configs up to 2 MB/,
+  );
   const other = fileUri('/tmp/big-data.yaml');
   client.open(other, big);
   assert.deepEqual(await client.diagnosticsFor(other, 1, 20_000), []);
@@ -84,6 +104,11 @@ test('binary garbage, deep nesting, tabs and lone surrogates are handled', async
     const diagnostics = await client.diagnosticsFor(uri, 1, 10_000);
     assert.ok(diagnostics.length > 0, `${name} gets a finding`);
     assert.ok(diagnostics.length <= 60, `${name}: bounded number of findings`);
+    assertReadable(diagnostics, name);
+    if (name === 'deep.finetune.yaml') {
+      assert.equal(diagnostics.length, 1);
+      assert.match(String(diagnostics[0].message), /nested too deeply \(over 64 levels/);
+    }
   }
   await stillServes();
 });
@@ -124,7 +149,7 @@ test('fuzz: random edits of a real config never stop the server from answering',
     else text = EXAMPLE.slice(0, Math.floor(random() * EXAMPLE.length));
     version = client.change(uri, text);
     if (i % 25 === 0) {
-      await client.diagnosticsFor(uri, version, 5000);
+      assertReadable(await client.diagnosticsFor(uri, version, 5000), `fuzz step ${i}`);
       const line = Math.floor(random() * 40);
       await client.hover(uri, line, 2);
       await client.completion(uri, line, 2);
