@@ -149,7 +149,10 @@ async function lspTable(): Promise<void> {
     );
     return;
   }
-  console.log('\nReal language server, a fresh one per input: open to first diagnostics');
+  console.log(
+    '\nReal language server, a fresh one per input (warmed on a small config): open to diagnostics,',
+  );
+  console.log('the debounce (tunelab.validate.delayMs, 50 ms) included');
   console.log(
     formatRow(
       ['input', 'bytes', 'ms', 'peak MB', 'diags', 'longest', 'alive'],
@@ -158,6 +161,10 @@ async function lspTable(): Promise<void> {
   );
   for (const input of HOSTILE_INPUTS) {
     const client = await LspTestClient.start();
+    // A normal config first, so the time below is the hostile input's, not the server's warm-up.
+    const warm = fileUri('/tmp/hostile-bench/warm.finetune.yaml');
+    client.open(warm, 'method: lora\nmodel:\n  name_or_path: x\n');
+    await client.diagnosticsFor(warm, 1, 60_000);
     const text = input.build();
     const uri = fileUri(`/tmp/hostile-bench/${input.fileName}`);
     const start = process.hrtime.bigint();

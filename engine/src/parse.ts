@@ -22,7 +22,7 @@ import {
   type Node as YamlNode,
 } from 'yaml';
 import { readCst } from './parseCst';
-import { shortText } from './schema/messageText';
+import { shortText, yamlErrorMessage } from './schema/messageText';
 import type { Finding, Path, Position, Range } from './types';
 
 /** Files above this size are not parsed: no config is that big. */
@@ -35,8 +35,6 @@ export const MAX_DEPTH = 64;
 const MAX_SYNTAX_FINDINGS = 50;
 /** Duplicate-key findings reported for one file; the rest are counted in one more. */
 const MAX_DUPLICATE_FINDINGS = 40;
-/** Longest YAML library message kept (its messages may quote the source). */
-const MAX_LIBRARY_MESSAGE = 200;
 
 export interface SourceNode {
   /** Range of the key, for values that are map entries. */
@@ -141,7 +139,10 @@ export function parseYaml(text: string): ParsedYaml {
 
   for (const error of doc.errors.slice(0, MAX_SYNTAX_FINDINGS)) {
     findings.push(
-      syntaxFinding(rangeOf(error.pos[0], error.pos[1]), libraryMessage(error.message)),
+      syntaxFinding(
+        rangeOf(error.pos[0], error.pos[1]),
+        yamlErrorMessage(error.code, error.message),
+      ),
     );
   }
   if (doc.errors.length > MAX_SYNTAX_FINDINGS) {
@@ -342,13 +343,6 @@ function complexKeyFinding(keyNode: YamlNode, range: Range): Finding {
     range,
     `This key is ${kind} (written with \`?\` or in brackets); config keys are plain names, so this entry is not checked.`,
   );
-}
-
-/** The library's message without its position and source excerpt, bounded. */
-function libraryMessage(message: string): string {
-  // It appends " at line L, column C" plus a source excerpt; the range says that.
-  const clean = message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
-  return shortText(clean, MAX_LIBRARY_MESSAGE);
 }
 
 function syntaxFinding(range: Range, message: string): Finding {

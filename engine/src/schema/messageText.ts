@@ -1,6 +1,7 @@
 // Text of the user's config quoted inside finding messages: bounded in length
 // (a 1 MB key must not make a 1 MB diagnostic) and written as YAML, the
-// language the user wrote it in (`.nan`, not `null` or `NaN`).
+// language the user wrote it in (`.nan`, not `null` or `NaN`); and the YAML
+// library's own messages, bounded and, for the common ones, in plain words.
 
 /** Longest key or value quoted in a message, in characters. */
 export const MAX_QUOTED_LENGTH = 80;
@@ -50,4 +51,25 @@ function plural(count: number, noun: string): string {
 
 function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
+}
+
+/** Longest YAML library message kept (its messages may quote the source). */
+const MAX_LIBRARY_MESSAGE = 200;
+
+/** The library's wording for the errors a config most often has, in the config's terms. */
+const PLAIN_WORDS: Partial<Record<string, string>> = {
+  TAB_AS_INDENT: 'Tabs are not allowed as indentation in YAML: indent this config with spaces.',
+  KEY_OVER_1024_CHARS:
+    'This key is longer than YAML allows (1024 characters before its `:`): config keys are short names.',
+  MULTILINE_IMPLICIT_KEY:
+    'A key must fit on one line: is a `:` missing at the end of the line before, or a quote left open?',
+};
+
+/** The library's message in plain words, or without its position and source excerpt, bounded. */
+export function yamlErrorMessage(code: string, message: string): string {
+  const plain = PLAIN_WORDS[code];
+  if (plain) return plain;
+  // It appends " at line L, column C" plus a source excerpt; the range says that.
+  const clean = message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
+  return shortText(clean, MAX_LIBRARY_MESSAGE);
 }
