@@ -8,9 +8,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseYaml } from '../../engine/src/parse';
-import { followRun, readRunLog, type FollowResult } from '../../launch/src/follow';
+import type { FollowResult } from '../../launch/src/follow';
 import { LaunchConfigError, loadLaunchSpec, keyRange } from '../../launch/src/launchConfig';
 import { adapterFor, launchRun, pickSecrets, refreshRun, stopRun } from '../../launch/src/launcher';
+import { printRun, writeFullySync } from '../../launch/src/printRun';
 import { ProgressModel } from '../../launch/src/progressModel';
 import { findWorkspace, isFinal, RunStore, type RunRecord } from '../../launch/src/runRecord';
 import { runFindings } from '../../launch/src/runDiagnostics';
@@ -50,11 +51,17 @@ function describe(record: RunRecord): string {
 }
 
 /** Streams a run to stdout, keeping the record's offset in step with what was printed. */
+/**
+ * Prints the run's log through launch/src/printRun.ts, which keeps the
+ * position of the last line printed even across a kill -9: the next
+ * `logs --follow` continues with the next line, and says so when a kill fell
+ * between printing and recording.
+ */
 async function stream(
   runStore: RunStore,
   record: RunRecord,
-  fromOffset: number,
   follow: boolean,
+  fromStart: boolean,
 ): Promise<{ result: FollowResult; model: ProgressModel }> {
   const model = new ProgressModel();
   const tty = process.stdout.isTTY === true;
@@ -62,28 +69,24 @@ async function stream(
   const detach = () => controller.abort();
   process.once('SIGINT', detach);
   process.once('SIGTERM', detach);
-  const options = {
-    fromOffset,
-    signal: controller.signal,
-    onLine: (text: string) => {
-      model.applyLine(text);
-      if (!tty) process.stdout.write(text + '\n');
-    },
-    onChunk: tty ? (chunk: Buffer) => process.stdout.write(chunk) : undefined,
-    // Written right after the lines reached stdout (synchronous on files and pipes).
-    onCommit: follow
-      ? (offset: number) => runStore.update(record.id, { logOffset: offset })
-      : undefined,
-    onReconnect: (attempt: number) => {
-      if (tty) process.stdout.write('\r\x1b[2K');
-      say(`connection to run ${record.id} lost; reconnecting (${attempt})`);
-    },
-  };
   try {
     const adapter = adapterFor(record.target, process.env[SSH_CONFIG_ENV]);
-    const result = follow
-      ? await followRun(record, adapter, options)
-      : await readRunLog(record, adapter, options);
+    const result = await printRun(runStore, record, adapter, {
+      follow,
+      fromStart,
+      live: tty,
+      signal: controller.signal,
+      write: (bytes) => writeFullySync(1, bytes),
+      onLine: (text) => model.applyLine(text),
+      onMayRepeat: (lines) =>
+        say(
+          `the last stream of run ${record.id} was killed while printing: the first ${lines} line(s) below may repeat`,
+        ),
+      onReconnect: (attempt: number) => {
+        if (tty) process.stdout.write('\r\x1b[2K');
+        say(`connection to run ${record.id} lost; reconnecting (${attempt})`);
+      },
+    });
     return { result, model };
   } finally {
     process.removeListener('SIGINT', detach);
@@ -181,7 +184,7 @@ export async function launchCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${record.id}\n`);
     return 0;
   }
-  const { result, model } = await stream(runStore, record, 0, true);
+  const { result, model } = await stream(runStore, record, true, true);
   return report(runStore, record, result, model);
 }
 
@@ -194,11 +197,10 @@ export async function logsCommand(argv: string[]): Promise<number> {
     return 1;
   }
   if (!options.follow) {
-    const { result } = await stream(runStore, record, 0, false);
+    const { result } = await stream(runStore, record, false, true);
     return isFinal(result.state) && result.state !== 'completed' ? 1 : 0;
   }
-  const from = options['from-start'] ? 0 : record.logOffset;
-  const { result, model } = await stream(runStore, record, from, true);
+  const { result, model } = await stream(runStore, record, true, options['from-start'] === true);
   return report(runStore, runStore.load(record.id) ?? record, result, model);
 }
 

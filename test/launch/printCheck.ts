@@ -7,6 +7,10 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 
 const DRIVER = path.join(__dirname, 'fixtures', 'print_driver.ts');
+const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
+
+/** Who prints: the driver over printRun, or `tunelab logs RUN --follow` as users run it. */
+export type Printer = 'driver' | 'cli';
 
 export interface Attach {
   stdout: Buffer;
@@ -24,12 +28,19 @@ export function runDriver(
   id: string,
   killAfterMs?: number,
   env: NodeJS.ProcessEnv = {},
+  printer: Printer = 'driver',
 ): Promise<Attach> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', DRIVER, workspace, id], {
-      cwd: path.resolve(__dirname, '..', '..'),
-      env: { ...process.env, ...env },
-    });
+    const child =
+      printer === 'cli'
+        ? spawn(process.execPath, [CLI, 'logs', id, '--follow'], {
+            cwd: workspace,
+            env: { ...process.env, ...env },
+          })
+        : spawn(process.execPath, ['--import', 'tsx', DRIVER, workspace, id], {
+            cwd: path.resolve(__dirname, '..', '..'),
+            env: { ...process.env, ...env },
+          });
     const out: Buffer[] = [];
     let err = '';
     const kill = () => child.kill('SIGKILL');
@@ -70,7 +81,9 @@ export function checkAttaches(
     if (!text) continue;
     assert.ok(text.endsWith('\n'), `attach ${index} stopped inside a line`);
     const printed = text.slice(0, -1).split('\n');
-    const mayRepeat = Number(/may-repeat (\d+)/.exec(attach.stderr)?.[1] ?? 0);
+    // The driver says `may-repeat N`; the CLI `the first N line(s) below may repeat`.
+    const announced = /may-repeat (\d+)|first (\d+) line\(s\) below may repeat/.exec(attach.stderr);
+    const mayRepeat = Number(announced?.[1] ?? announced?.[2] ?? 0);
     if (mayRepeat) announcements++;
     const first = Number(printed[0].slice(0, 6));
     assert.ok(first <= next, `attach ${index} skipped lines ${next}..${first - 1}`);

@@ -187,44 +187,51 @@ for (let i = 0; i < count; i++) {
 while (!fs.existsSync(end)) sleep(50);
 `;
 
-test(
-  'a printer killed with -9 twenty times on a growing log: every line once, except announced repeats',
-  { timeout: 240_000 },
-  async () => {
-    const count = 20_000;
-    const { dir, config, workspace } = makeProject(BASE_CONFIG);
-    const fast = path.join(dir, 'fast');
-    const end = path.join(dir, 'end');
-    const record = await launchRun(config, {
-      workspaceDir: workspace,
-      jobArgv: [process.execPath, '-e', WRITER, String(count), fast, end],
-    });
-    const attaches: Attach[] = [];
-    for (let kill = 0; kill < 20; kill++)
-      attaches.push(await runDriver(workspace, record.id, Math.floor(Math.random() * 300)));
-    fs.writeFileSync(fast, '');
-    await waitFor(
-      () => countLines(fs.readFileSync(record.logPath)) >= count || undefined,
-      60_000,
-      'the whole log',
-    );
-    fs.writeFileSync(end, '');
-    const last = await runDriver(workspace, record.id);
-    attaches.push(last);
-    assert.match(last.stderr, /end completed/, last.stderr);
+for (const printer of ['driver', 'cli'] as const)
+  test(
+    `${printer === 'cli' ? '`tunelab logs --follow`' : 'a printer'} killed with -9 twenty times on a growing log: every line once, except announced repeats`,
+    { timeout: 240_000 },
+    async () => {
+      const count = 20_000;
+      const { dir, config, workspace } = makeProject(BASE_CONFIG);
+      const fast = path.join(dir, 'fast');
+      const end = path.join(dir, 'end');
+      const record = await launchRun(config, {
+        workspaceDir: workspace,
+        jobArgv: [process.execPath, '-e', WRITER, String(count), fast, end],
+      });
+      const attaches: Attach[] = [];
+      for (let kill = 0; kill < 20; kill++)
+        attaches.push(
+          await runDriver(workspace, record.id, Math.floor(Math.random() * 300), {}, printer),
+        );
+      fs.writeFileSync(fast, '');
+      await waitFor(
+        () => countLines(fs.readFileSync(record.logPath)) >= count || undefined,
+        60_000,
+        'the whole log',
+      );
+      fs.writeFileSync(end, '');
+      const last = await runDriver(workspace, record.id, undefined, {}, printer);
+      attaches.push(last);
+      assert.match(
+        last.stderr,
+        printer === 'cli' ? /run \S+ completed/ : /end completed/,
+        last.stderr,
+      );
 
-    const log = fs.readFileSync(record.logPath, 'utf8');
-    const { announcements, repeated } = checkAttaches(attaches, log, count);
-    const runs = new RunStore(workspace);
-    assert.deepEqual(
-      fs.readdirSync(runs.dir).filter((name) => name.endsWith('.tmp')),
-      [],
-      'no temp file left',
-    );
-    assert.equal(runs.load(record.id)!.logOffset, Buffer.byteLength(log));
-    const killedWhilePrinting = attaches.slice(0, 20).filter((a) => a.stdout.length > 0).length;
-    console.log(
-      `# ${killedWhilePrinting}/20 kills after printing began; ${announcements} announced possible repeats, ${repeated} lines repeated`,
-    );
-  },
-);
+      const log = fs.readFileSync(record.logPath, 'utf8');
+      const { announcements, repeated } = checkAttaches(attaches, log, count);
+      const runs = new RunStore(workspace);
+      assert.deepEqual(
+        fs.readdirSync(runs.dir).filter((name) => name.endsWith('.tmp')),
+        [],
+        'no temp file left',
+      );
+      assert.equal(runs.load(record.id)!.logOffset, Buffer.byteLength(log));
+      const killedWhilePrinting = attaches.slice(0, 20).filter((a) => a.stdout.length > 0).length;
+      console.log(
+        `# ${killedWhilePrinting}/20 kills after printing began; ${announcements} announced possible repeats, ${repeated} lines repeated`,
+      );
+    },
+  );
