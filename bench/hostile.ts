@@ -5,7 +5,7 @@
 //   node --import tsx bench/hostile.ts --lsp    also through the built server (npm run build)
 //
 // Prints per input: bytes, analyze() time (wall and CPU, the engine barely
-// warmed up as in a fresh server; and again on the same input, compiled hot),
+// warmed up as in a fresh server; and the best of 6 more runs, compiled hot),
 // peak RSS of the child (and the RSS it had before building the input, i.e.
 // node + tsx + the engine loaded),
 // number of findings, longest message, first finding code. Goal: under 200 ms
@@ -20,8 +20,8 @@ interface Measurement {
   bytes: number;
   ms: number;
   cpuMs: number;
-  /** The same input analysed again in the same process: the engine's code is then compiled hot. */
-  warmMs: number;
+  /** The best of HOT_RUNS more analyses of the same input: the engine's code compiled hot. */
+  hotMs: number;
   baseRssMb: number;
   peakRssMb: number;
   findings: number;
@@ -31,6 +31,8 @@ interface Measurement {
 }
 
 const CHILD_FLAG = '--one';
+/** Repeated analyses of one input for the hot figure: V8 optimizes code that runs a few times. */
+const HOT_RUNS = 6;
 
 async function measureOne(input: HostileInput): Promise<Measurement> {
   const { analyze } = await import('../engine/src/engine');
@@ -43,15 +45,18 @@ async function measureOne(input: HostileInput): Promise<Measurement> {
   const analysis = analyze(text, `/tmp/${input.fileName}`);
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   const cpu = process.cpuUsage(cpuStart);
-  const warmStart = process.hrtime.bigint();
-  analyze(text, `/tmp/${input.fileName}`);
-  const warmMs = Number(process.hrtime.bigint() - warmStart) / 1e6;
+  let hotMs = Infinity;
+  for (let run = 0; run < HOT_RUNS; run++) {
+    const hotStart = process.hrtime.bigint();
+    analyze(text, `/tmp/${input.fileName}`);
+    hotMs = Math.min(hotMs, Number(process.hrtime.bigint() - hotStart) / 1e6);
+  }
   const findings = analysis.findings;
   return {
     bytes: Buffer.byteLength(text),
     ms,
     cpuMs: (cpu.user + cpu.system) / 1000,
-    warmMs,
+    hotMs,
     baseRssMb,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     findings: findings.length,
@@ -90,7 +95,7 @@ const HEADINGS = [
   'bytes',
   'ms',
   'cpu ms',
-  'warm ms',
+  'hot ms',
   'base MB',
   'peak MB',
   'findings',
@@ -116,7 +121,7 @@ function engineTable(): void {
           m.bytes,
           m.ms.toFixed(1),
           m.cpuMs.toFixed(0),
-          m.warmMs.toFixed(1),
+          m.hotMs.toFixed(1),
           m.baseRssMb.toFixed(0),
           m.peakRssMb.toFixed(0),
           m.findings,

@@ -64,20 +64,20 @@ test('a key that is itself a mapping is one short finding, never the key printed
 });
 
 test('duplicate keys: 40 shown and one summary with the exact count left out', () => {
-  const parsed = parseYaml(HEADER + 'a: 1\n'.repeat(3000));
+  const parsed = parseYaml(HEADER + 'a: 1\n'.repeat(2500));
   const duplicates = parsed.findings.filter((f) => /^Duplicate key `a`/.test(f.message));
   assert.equal(duplicates.length, 40);
   const summary = parsed.findings.find((f) => /more duplicate keys/.test(f.message));
-  assert.match(summary?.message ?? '', /… and 2,959 more duplicate keys/);
+  assert.match(summary?.message ?? '', /… and 2,459 more duplicate keys/);
   assert.equal(summary?.range.start.line, 2 + 1 + 40);
 });
 
 test(`findings are capped at ${MAX_FINDINGS_PER_CODE} per code, with one summary per code`, () => {
-  const keys = Array.from({ length: 3000 }, (_, i) => `key_${i}: ${i}`).join('\n');
+  const keys = Array.from({ length: 2500 }, (_, i) => `key_${i}: ${i}`).join('\n');
   const findings = findingsOf(HEADER + keys + '\n');
   const unknown = findings.filter((f) => f.code === 'schema-unknown-key');
   assert.equal(unknown.length, MAX_FINDINGS_PER_CODE + 1);
-  assert.match(unknown.at(-1)!.message, /^… and 2,900 more unknown keys, not shown/);
+  assert.match(unknown.at(-1)!.message, /^… and 2,400 more unknown keys, not shown/);
   // The summary sits on the first key left out.
   assert.equal(unknown.at(-1)!.range.start.line, 2 + MAX_FINDINGS_PER_CODE);
 });

@@ -28,7 +28,7 @@ import type { Finding, Path, Position, Range } from './types';
 /** Files above this size are not parsed: no config is that big. */
 export const MAX_CONFIG_BYTES = 2 * 1024 * 1024;
 /** Value nodes built from one document, aliases expanded (billion-laughs guard). */
-const MAX_VALUE_NODES = 50_000;
+const MAX_VALUE_NODES = 30_000;
 /** Deeper nesting than this, in any YAML form or through aliases, is not checked. */
 export const MAX_DEPTH = 64;
 /** Syntax findings reported for one file; garbage input would give thousands. */
