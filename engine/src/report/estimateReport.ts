@@ -24,6 +24,8 @@ export interface EstimateReport {
   /** Absent when the training data could not be read. */
   trainTime: TrainTimeEstimate | undefined;
   tokensPerEpoch: number;
+  /** `hardware.gpu` as written when it is no GPU of the catalog: said, never taken for "no GPU". */
+  unknownGpu?: string;
   /** Computed on first read (it analyses the config converted to the other methods). */
   readonly recommendation: MethodRecommendation | undefined;
 }
@@ -81,11 +83,13 @@ function computeReport(analysis: Analysis): EstimateReport | undefined {
   if (!estimate || !model || !plan) return undefined;
   const tokens = tokensPerEpoch(analysis);
   const trainTime = tokens > 0 ? estimateTrainTime(plan, model, gpu, tokens) : undefined;
+  const named = plan.hardware.gpu;
   return {
     model,
     estimate,
     trainTime,
     tokensPerEpoch: tokens,
+    unknownGpu: typeof named === 'string' && !gpu ? named : undefined,
     get recommendation() {
       return recommendationFor(analysis);
     },
@@ -98,8 +102,11 @@ function gpuLabel(estimate: MemoryEstimate): string {
     : `${estimate.numGpus} GPU${estimate.numGpus > 1 ? 's' : ''}`;
 }
 
-export function verdict(estimate: MemoryEstimate): string {
-  if (estimate.fits === undefined) return 'no GPU set (hardware.gpu)';
+export function verdict(estimate: MemoryEstimate, unknownGpu?: string): string {
+  if (estimate.fits === undefined)
+    return unknownGpu
+      ? `unknown GPU ${unknownGpu}, fit not checked (hardware.gpu)`
+      : 'no GPU set (hardware.gpu)';
   if (!estimate.fits) return 'does not fit';
   const fraction = estimate.perGpuBytes / (estimate.gpu?.memoryBytes ?? Infinity);
   return fraction > 0.9 ? `fits, tight (${Math.round(fraction * 100)}%)` : 'fits';
@@ -114,7 +121,7 @@ export function estimateLensTitle(report: EstimateReport): string {
   const e = report.estimate;
   const time = report.trainTime ? ` · ~${formatDuration(report.trainTime.seconds)}` : '';
   const where = e.gpu ? ` on ${gpuLabel(e)}` : '';
-  const fit = e.fits === undefined ? 'no GPU set' : verdict(e);
+  const fit = e.fits !== undefined ? verdict(e) : report.unknownGpu ? 'unknown GPU' : 'no GPU set';
   return `≈ ${formatGiB(e.perGpuBytes)}/GPU${where} · ${fit}${time}`;
 }
 
@@ -132,7 +139,7 @@ export function formatDuration(seconds: number): string {
  */
 export function estimateMarkdown(report: EstimateReport, detailed = false): string {
   const e = report.estimate;
-  const peakLine = `on ${gpuLabel(e)}${e.gpu ? ` (${formatGiB(e.gpu.memoryBytes)} each)` : ''}: **${verdict(e)}**`;
+  const peakLine = `on ${gpuLabel(e)}${e.gpu ? ` (${formatGiB(e.gpu.memoryBytes)} each)` : ''}: **${verdict(e, report.unknownGpu)}**`;
   const lines = detailed
     ? [
         `**Tunelab estimate** · ${METHOD_NAMES[e.method]} of \`${report.model.id}\` (${(e.paramsTotal / 1e9).toFixed(2)} B params, ${formatCount(e.paramsTrainable)} trainable) · ${e.tokensPerStep.toLocaleString('en-US')} tokens per micro-batch`,
@@ -199,6 +206,7 @@ export function estimateJson(report: EstimateReport) {
     num_gpus: e.numGpus,
     gpu: e.gpu ? { id: e.gpu.id, memory_bytes: e.gpu.memoryBytes } : null,
     fits: e.fits ?? null,
+    unknown_gpu: report.unknownGpu ?? null,
     train_time: {
       tokens: report.trainTime?.tokens ?? 0,
       seconds_estimate: report.trainTime ? Math.round(report.trainTime.seconds) : 0,
@@ -215,7 +223,7 @@ export function estimateText(report: EstimateReport): string {
   const lines = [
     `${METHOD_NAMES[e.method]} of ${report.model.id} (${report.model.source}), ${(e.paramsTotal / 1e9).toFixed(2)} B params, ${formatCount(e.paramsTrainable)} trainable`,
     ...rows,
-    `  ${'peak'.padEnd(12)} ${formatGiB(e.perGpuBytes).padStart(10)}  per GPU on ${gpuLabel(e)}: ${verdict(e)}`,
+    `  ${'peak'.padEnd(12)} ${formatGiB(e.perGpuBytes).padStart(10)}  per GPU on ${gpuLabel(e)}: ${verdict(e, report.unknownGpu)}`,
   ];
   if (report.trainTime) {
     lines.push(
