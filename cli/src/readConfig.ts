@@ -3,6 +3,7 @@
 
 import * as fs from 'node:fs';
 import { MAX_CONFIG_BYTES } from '../../engine/src/parse';
+import { tooLargeFinding } from '../../engine/src/engine';
 import type { Finding } from '../../engine/src/types';
 
 export type ReadResult =
@@ -20,6 +21,7 @@ export function readConfigFile(file: string): ReadResult {
     const stat = fs.statSync(file);
     if (stat.isDirectory()) return { ok: false, error: `cannot read ${file}: it is a directory` };
     if (!stat.isFile()) return { ok: false, error: `cannot read ${file}: not a regular file` };
+    // The engine's own finding, from the real size: the CLI never loads more than the cap.
     if (stat.size > MAX_CONFIG_BYTES) {
       return { ok: true, text: '', encodingFinding: tooLargeFinding(stat.size) };
     }
@@ -70,20 +72,6 @@ function readStart(file: string, length: number): Buffer {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/**
- * Built here, not by the engine: the engine measures the text it is given,
- * and the CLI never loads more than the cap of a file that is larger.
- */
-function tooLargeFinding(size: number): Finding {
-  const megabytes = (bytes: number) => (bytes / 1024 / 1024).toFixed(1).replace(/\.0$/, '');
-  return {
-    code: 'yaml-syntax',
-    severity: 'error',
-    message: `This file is ${megabytes(size)} MB; Tunelab checks configs up to ${megabytes(MAX_CONFIG_BYTES)} MB and skipped it. A fine-tuning config is normally a few KB: is data pasted into it?`,
-    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-  };
 }
 
 /** A file system error as a short phrase (`no such file`), never `ENOENT: ...`. */

@@ -61,7 +61,19 @@ test('JSON output has the stable shape with 0-based LSP ranges', () => {
 test('exit 0 when only warnings; --rule and .tunelab.json change severities', () => {
   const dir = tempDir();
   const file = path.join(dir, 'a.finetune.yaml');
-  fs.writeFileSync(file, 'method: full\nmodel:\n  name_or_path: x\nlora_rank: 3\n');
+  fs.writeFileSync(
+    file,
+    'method: full\nmodel:\n  name_or_path: x\ndata:\n  train_file: d.jsonl\nlora_rank: 3\n',
+  );
+  fs.writeFileSync(
+    path.join(dir, 'd.jsonl'),
+    JSON.stringify({
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello' },
+      ],
+    }) + '\n',
+  );
   const plain = tunelab(['lint', '--format', 'json', file], dir);
   const codes = JSON.parse(plain.stdout).files[0].diagnostics.map((d: { code: string }) => d.code);
   assert.ok(codes.includes('schema-unknown-key'));
