@@ -16,6 +16,7 @@ import { estimatePanelHtml, showEstimate } from './estimateView';
 import { registerLaunchFeatures } from './launch';
 import { createLogger, lazyLogOutputChannel } from './logger';
 import { newConfigHandler } from './newConfig/register';
+import { openWalkthroughOnFirstRun } from './welcome';
 
 let client: LanguageClient | undefined;
 
@@ -73,6 +74,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tunela
     ...registerLaunchFeatures(context),
   };
   registerCommands(context, handlers, logger);
+  openWalkthroughOnFirstRun(context, logger);
   // Not awaited: activation returns at once and the server starts in the background.
   languageClient
     .start()

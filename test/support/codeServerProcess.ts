@@ -184,6 +184,8 @@ export const BASE_SETTINGS: Record<string, unknown> = {
   'git.enabled': false,
   'files.autoSave': 'off',
   'chat.disableAIFeatures': true,
+  // Tests open what they check; the extension's first-run walkthrough would add a tab.
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
 };
 
 export interface CodeServerDirs {
