@@ -4,6 +4,7 @@
 // keystroke, so file reads are synchronous and cached by path, mtime and size.
 // Never throws: every failure comes back as `error`.
 
+import { shortText } from '../schema/messageText';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -83,7 +84,9 @@ function resolveUnsafe({
       ? cachedHubModelDir(hubCacheDir, name, revision)
       : undefined;
   if (fromHub) return resolveLocal(fromHub, undefined, { id: name, source: 'hub' });
-  return { error: `${name} is not in the built-in catalog and is not a local directory` };
+  return {
+    error: `${shortText(name)} is not in the built-in catalog and is not a local directory`,
+  };
 }
 
 /** The directory `name` points at, an error when it looks like a path that is not there, or nothing (a Hub id). */

@@ -18,7 +18,7 @@ const SCHEMA_CODES: CatalogEntry[] = [
     severity: 'error',
     doc: {
       title: 'YAML that cannot be read',
-      why: 'A syntax error, a duplicate key, tabs used for indentation, an alias bomb, a file that is not UTF-8 or larger than 2 MB: the config cannot be trusted to mean what it says, and the trainer would fail at start-up after minutes of model loading.',
+      why: 'A syntax error, a duplicate key, tabs used for indentation, an alias bomb, more than one YAML document, a file that is not UTF-8, or one beyond what a config needs (over 2 MB, 10,000 lines or 20,000 YAML tokens, nesting deeper than 64 levels, over 30,000 values once aliases are expanded): the config cannot be trusted to mean what it says, and the trainer would fail at start-up after minutes of model loading.',
       fix: 'Fix the YAML at the marked place.',
     },
   },

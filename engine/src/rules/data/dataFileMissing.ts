@@ -1,3 +1,4 @@
+import { shortText } from '../../schema/messageText';
 import * as path from 'node:path';
 import type { Rule } from '../rule';
 import { namedDataFiles } from './shared';
@@ -22,20 +23,20 @@ export const dataFileMissing: Rule = {
       if (!summary.exists) {
         if (remote && !relative) continue;
         const where = relative
-          ? ` Relative paths are read from the config file's folder: this one resolves to ${summary.path}.`
+          ? ` Relative paths are read from the config file's folder: this one resolves to ${shortText(summary.path)}.`
           : '';
         hits.push({
-          message: `\`${file.key}\`: \`${file.written}\` does not exist.${where} The run would stop when it loads the data, after the model.`,
+          message: `\`${file.key}\`: \`${shortText(file.written)}\` does not exist.${where} The run would stop when it loads the data, after the model.`,
           range: ctx.rangeAt(file.path),
         });
       } else if (summary.error && /directory/.test(summary.error)) {
         hits.push({
-          message: `\`${file.key}\`: ${summary.path} is a folder; give the path of one JSON Lines file.`,
+          message: `\`${file.key}\`: ${shortText(summary.path)} is a folder; give the path of one JSON Lines file.`,
           range: ctx.rangeAt(file.path),
         });
       } else if (summary.error && /not a regular file/.test(summary.error)) {
         hits.push({
-          message: `\`${file.key}\`: ${summary.path} is not a regular file (a device, pipe or socket): it was not read, and the runner would block on it or read it without end. Give the path of one JSON Lines file.`,
+          message: `\`${file.key}\`: ${shortText(summary.path)} is not a regular file (a device, pipe or socket): it was not read, and the runner would block on it or read it without end. Give the path of one JSON Lines file.`,
           range: ctx.rangeAt(file.path),
         });
       }
