@@ -182,7 +182,10 @@ test("memory-exceeds-gpu: the fit fix writes the tool's keys", () => {
   const options = { ...AX, gpu: 'A10G-24GB' };
   const [hit] = findings('memory-exceeds-gpu', yaml, options);
   assert.equal(textAt(yaml, hit.range), 'lora');
-  assert.match(hit.message, /enable gradient checkpointing; per-device batch 2 → 1/);
+  assert.match(
+    hit.message,
+    /enable gradient checkpointing \(the largest saving\), with per-device batch 2 → 1/,
+  );
   const fixed = applyFix(yaml, hit);
   assert.doesNotMatch(fixed, /training:|method:/);
   assert.match(fixed, /\nmicro_batch_size: 1\n/);
