@@ -216,7 +216,42 @@ def _training_step(doc: dict, base_dir: str, config_path: str, method: str) -> d
         default("gradient_checkpointing_kwargs", {"use_reentrant": False})
     if method in ("lora", "qlora"):
         default("ddp_find_unused_parameters", False)
-    return {"call": "transformers.TrainingArguments", "kwargs": kwargs, "defaults_applied": defaults}
+    notes = _evaluation_defaults(kwargs, default)
+    return {"call": "transformers.TrainingArguments", "kwargs": kwargs, "defaults_applied": defaults,
+            "notes": notes}
+
+
+# HF's per_device_train_batch_size when the config leaves it out.
+HF_TRAIN_BATCH_DEFAULT = 8
+# TrainingArguments keys that only make sense when evaluation gathers predictions.
+PREDICTION_KEYS = ("include_for_metrics", "include_inputs_for_metrics", "batch_eval_metrics")
+LOSS_METRICS = (None, "loss", "eval_loss")
+
+
+def _asks_for_predictions(kwargs: dict) -> bool:
+    if any(kwargs.get(key) for key in PREDICTION_KEYS):
+        return True
+    return kwargs.get("metric_for_best_model") not in LOSS_METRICS
+
+
+def _evaluation_defaults(kwargs: dict, default) -> Dict[str, str]:
+    """Evaluation sized like training: HF's eval batch of 8 holds 8 rows of
+    full-vocabulary logits at once, which with packed (full) rows can exceed
+    what training needed. Returns why each default was set, for the plan."""
+    notes: Dict[str, str] = {}
+    if "per_device_eval_batch_size" not in kwargs and "per_gpu_eval_batch_size" not in kwargs:
+        default("per_device_eval_batch_size",
+                kwargs.get("per_device_train_batch_size", HF_TRAIN_BATCH_DEFAULT))
+        notes["per_device_eval_batch_size"] = (
+            "the training micro-batch (per_device_train_batch_size), not HF's 8: "
+            "evaluation's logits then fit in what training already uses")
+    if "prediction_loss_only" not in kwargs and not _asks_for_predictions(kwargs):
+        default("prediction_loss_only", True)
+        notes["prediction_loss_only"] = (
+            "evaluation reports eval_loss only; no logits are gathered across batches")
+    # eval_accumulation_steps is left alone: it only moves gathered predictions to
+    # the CPU, and loss-only evaluation gathers none, so it would save nothing.
+    return notes
 
 
 def gradient_checkpointing_reentrant(training_kwargs: dict) -> bool:
