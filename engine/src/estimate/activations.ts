@@ -143,3 +143,26 @@ export const LOGIT_BYTES_PER_ENTRY = 12;
 export function logitsPerToken(layout: Layout): number {
   return (LOGIT_BYTES_PER_ENTRY + (layout.logitSoftcap ? 2 : 0)) * layout.vocab;
 }
+
+/**
+ * Evaluation runs the forward under no_grad: nothing is saved for backward,
+ * and the working set is one layer's biggest transients (the MLP's gate, up
+ * and product, the residual stream and its normalized copy) per token, plus
+ * eager attention's scores.
+ */
+export function layerForwardWorkingPerToken(
+  layout: Layout,
+  s: RunSettings,
+  seqLen: number,
+): number {
+  const f = dtypeFlow(s);
+  const scores = s.attention === 'eager' ? (4 + f.compute) * layout.heads * seqLen : 0;
+  return 3 * f.mlp * layout.mlpWidthPerToken + 2 * f.residual * layout.hidden + scores;
+}
+
+/**
+ * The loss of an evaluation forward: the model's 16-bit logits and the fp32
+ * copy the loss upcasts them to, 6 bytes per vocabulary entry per token
+ * (no gradients under no_grad).
+ */
+export const EVAL_LOGIT_BYTES_PER_ENTRY = 6;

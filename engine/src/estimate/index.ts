@@ -15,7 +15,19 @@ export {
   type RecommendOptions,
 } from './recommend';
 export { makePlan, type PlanOverrides } from './plan-defaults';
-export { resolveSettings, DEFAULT_MAX_LENGTH, type RunSettings } from './settings';
+export {
+  expectedLongestOf,
+  longestOf,
+  runInputsOf,
+  type RunInputs,
+  type SampleLengths,
+} from './inputs';
+export {
+  resolveSettings,
+  DEFAULT_MAX_LENGTH,
+  type EvaluationSettings,
+  type RunSettings,
+} from './settings';
 export {
   MEMORY_PARTS,
   type FixSuggestion,
@@ -24,5 +36,6 @@ export {
   type MethodRecommendation,
   type PeakPhase,
   type PlanChange,
+  type RunPhase,
   type TrainTimeEstimate,
 } from './types';

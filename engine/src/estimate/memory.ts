@@ -19,6 +19,8 @@ import {
   logitsPerToken,
 } from './activations';
 import { layoutOf, loraTargets, paramGroups } from './arch';
+import { evaluationPeak } from './evaluation';
+import type { RunInputs } from './inputs';
 import {
   CUDA_CONTEXT_BYTES,
   FRAGMENTATION,
@@ -29,13 +31,18 @@ import {
 } from './overhead';
 import { resolveSettings } from './settings';
 import { stateBytes } from './states';
-import type { MemoryEstimate, MemoryPart, PeakPhase } from './types';
+import type { MemoryEstimate, MemoryPart, PeakPhase, RunPhase } from './types';
 
 const GiB = 1024 ** 3;
 
 export interface EstimateOptions {
   /** Fragmentation coefficients (the bench calibrates its own on a subset of rows). */
   fragmentation?: FragmentationCoefficients;
+  /**
+   * Evaluation and the data's token lengths (runInputsOf). Without them the
+   * run is training only, every row max_length tokens.
+   */
+  run?: RunInputs;
 }
 
 type Parts = Record<MemoryPart, number>;
@@ -52,6 +59,10 @@ function zeroParts(): Parts {
   };
 }
 
+function roundParts(p: Parts): void {
+  for (const k of Object.keys(p) as MemoryPart[]) p[k] = Math.round(p[k]);
+}
+
 function sum(p: Parts): number {
   return p.weights + p.adapter + p.gradients + p.optimizer + p.activations + p.logits + p.overhead;
 }
@@ -66,7 +77,7 @@ export function estimateMemory(
   gpu: GpuSpec | undefined,
   options: EstimateOptions = {},
 ): MemoryEstimate {
-  const s = resolveSettings(plan);
+  const s = resolveSettings(plan, options.run);
   const layout = layoutOf(model);
   const groups = paramGroups(layout);
   const loraModules = s.lora ? loraTargets(layout, s.lora.targets) : [];
@@ -144,24 +155,53 @@ export function estimateMemory(
   // --- Overhead outside the tensors.
   const sharded = s.parallelism === 'fsdp' || s.parallelism === 'zero3';
   const gradsPart = st.gradients + st.gradientBuckets;
+  const coefficients = options.fragmentation ?? FRAGMENTATION;
+  const nccl = s.numGpus > 1 ? NCCL_BYTES : 0;
+  const shardedStateBytes = sharded ? persistent + st.gradients : 0;
   const frag = fragmentationBytes(
     {
       logitsBytes: logits,
       recomputeBytes: s.checkpointing ? layer.total * T : 0,
       backwardGradBytes: full ? st.gradients : 0,
-      shardedStateBytes: sharded ? persistent + st.gradients : 0,
+      shardedStateBytes,
       streamSplitBytes:
         sharded && peakPhase !== 'backward-start'
           ? Math.max(0, phases['backward-start'] - (allocated - gradsPart))
           : 0,
     },
-    options.fragmentation ?? FRAGMENTATION,
+    coefficients,
   );
-  const nccl = s.numGpus > 1 ? NCCL_BYTES : 0;
   parts.overhead = CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES + nccl + frag;
   parts.optimizer += st.optimizerOutside;
-  for (const k of Object.keys(parts) as MemoryPart[]) parts[k] = Math.round(parts[k]);
-  const perGpuBytes = sum(parts);
+  roundParts(parts);
+  const trainingBytes = sum(parts);
+
+  // --- Evaluation, when the config evaluates: its own peak, states resident.
+  const evaluation = s.evaluation && evaluationPeak(layout, s, s.evaluation, st);
+  let evaluationBytes: number | undefined;
+  let evalFrag = 0;
+  if (evaluation) {
+    evalFrag = fragmentationBytes(
+      {
+        logitsBytes: evaluation.logitsBytes,
+        recomputeBytes: 0,
+        backwardGradBytes: 0,
+        shardedStateBytes,
+        streamSplitBytes: 0,
+      },
+      coefficients,
+    );
+    evaluation.parts.overhead = CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES + nccl + evalFrag;
+    evaluation.parts.optimizer += st.optimizerOutside;
+    roundParts(evaluation.parts);
+    evaluationBytes = sum(evaluation.parts);
+  }
+  const peakRunPhase: RunPhase =
+    evaluation && evaluationBytes !== undefined && evaluationBytes > trainingBytes
+      ? 'evaluation'
+      : 'training';
+  const peakParts = peakRunPhase === 'evaluation' && evaluation ? evaluation.parts : parts;
+  const perGpuBytes = sum(peakParts);
 
   // --- Notes.
   const notes: Record<MemoryPart, string> = {
@@ -207,6 +247,19 @@ export function estimateMemory(
     notes.weights += `; peak at ${label}`;
   }
 
+  if (evaluation && peakRunPhase === 'evaluation') {
+    Object.assign(notes, evaluation.notes);
+    notes.weights = `${st.notes.weights}; peak at evaluation (training peaks at ${formatGiB(trainingBytes)})`;
+    notes.overhead =
+      `CUDA context and workspaces ${formatGiB(CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES)}` +
+      (nccl > 0 ? `, NCCL ${formatGiB(nccl)}` : '') +
+      `, allocator reserve over allocation ≈ ${formatGiB(evalFrag)}`;
+  } else if (evaluation && evaluationBytes !== undefined && s.evaluation) {
+    assumptions.push(
+      `evaluation peaks at ${formatGiB(evaluationBytes)} (eval batch ${s.evaluation.batch} × ${s.evaluation.seqLen} tokens, forward only): below training`,
+    );
+  }
+  if (s.seqLenBasis) assumptions.unshift(`row length: ${s.seqLenBasis}`);
   if (s.prepareKbit) {
     assumptions.push(
       'prepare_model_for_kbit_training: embeddings, lm_head and norms in fp32 and fp32 activations in the MLP (stabler, costs memory)',
@@ -241,11 +294,16 @@ export function estimateMemory(
     numGpus: s.numGpus,
     parallelism: s.parallelism,
     tokensPerStep: T,
-    bytes: parts,
+    seqLen: s.seqLen,
+    bytes: peakParts,
     notes,
     perGpuBytes,
     peakPhase,
     phases,
+    runPhases: { training: trainingBytes, evaluation: evaluationBytes },
+    peakRunPhase,
+    evaluation: s.evaluation && { batch: s.evaluation.batch, tokens: s.evaluation.tokens },
+    run: options.run,
     gpu: gpu ? { id: gpu.id, memoryBytes: gpu.memoryBytes } : undefined,
     fits: memoryBytes === undefined ? undefined : perGpuBytes <= memoryBytes,
     assumptions,

@@ -4,6 +4,7 @@
 // 5.17, peft 0.21, bitsandbytes 0.50, torch 2.11).
 
 import type { Method, Plan } from '../plan';
+import { expectedLongestOf, longestOf, type RunInputs } from './inputs';
 
 /**
  * adamw: torch AdamW (states at the parameters' dtype); adamw-32bit:
@@ -35,7 +36,12 @@ export interface RunSettings {
         modulesToSave: string[];
       }
     | undefined;
+  /** `max_length`: rows are truncated to it; packed rows are filled to it. */
+  maxLength: number;
+  /** Tokens of the longest training row a micro-batch is padded to (max_length when packed). */
   seqLen: number;
+  /** Why seqLen is what it is, in words (set when the data or packing decided it). */
+  seqLenBasis: string | undefined;
   microBatch: number;
   /** Tokens in one micro-batch on one GPU: what the activation peak scales with. */
   tokens: number;
@@ -49,8 +55,19 @@ export interface RunSettings {
   attention: 'sdpa' | 'flash' | 'eager';
   numGpus: number;
   parallelism: Parallelism;
+  /** The evaluation forward passes, when the config evaluates. */
+  evaluation: EvaluationSettings | undefined;
   /** Notes on defaults taken where the plan was silent. */
   assumed: string[];
+}
+
+export interface EvaluationSettings {
+  /** `per_device_eval_batch_size`, or the training micro-batch (the runner's default). */
+  batch: number;
+  batchSource: 'config' | 'training micro-batch';
+  /** Tokens of the longest eval row (max_length when packed). */
+  seqLen: number;
+  tokens: number;
 }
 
 /** Sequence length assumed when the plan gives none (TRL's SFT default). */
@@ -82,18 +99,70 @@ export function optimizerKind(name: string): {
   return { kind: 'adamw', fused: n.includes('fused') || n === '', paged: false };
 }
 
-export function resolveSettings(plan: Plan): RunSettings {
+/**
+ * Tokens a training row holds at the peak. Packed rows are full max_length
+ * rows. Unpacked rows are padded to the longest of their micro-batch, and the
+ * run meets the data's longest row sooner or later: that one sets the peak.
+ */
+function trainRowLength(
+  maxLength: number,
+  microBatch: number,
+  packing: boolean,
+  run: RunInputs | undefined,
+): { seqLen: number; basis: string | undefined } {
+  if (packing) return { seqLen: maxLength, basis: run && `packed rows of max_length ${maxLength}` };
+  if (!run) return { seqLen: maxLength, basis: undefined };
+  if (!run.train) {
+    return {
+      seqLen: maxLength,
+      basis: `unpacked, data not read (${run.trainUnreadable ?? 'no data'}): every row assumed max_length ${maxLength}`,
+    };
+  }
+  const longest = longestOf(run.train, maxLength);
+  const typical = Math.round(expectedLongestOf(run.train.sorted, microBatch, maxLength));
+  return {
+    seqLen: longest,
+    basis:
+      `unpacked: rows padded to the longest of each micro-batch; the data's longest row, ${longest} tokens` +
+      `${longest === maxLength ? ' (truncated at max_length)' : ` of max_length ${maxLength}`}, sets the peak` +
+      ` (a typical micro-batch of ${microBatch} pads to ≈ ${typical})` +
+      `; token counts estimated at ${run.charsPerToken} chars per token` +
+      (run.train.partial ? ', from the first part of the file' : ''),
+  };
+}
+
+function evaluationSettings(
+  run: RunInputs | undefined,
+  maxLength: number,
+  microBatch: number,
+  packing: boolean,
+): EvaluationSettings | undefined {
+  if (!run?.evaluates) return undefined;
+  const batch = run.evalBatch ?? microBatch;
+  const lengths = run.eval ?? run.train;
+  const seqLen = packing || !lengths ? maxLength : longestOf(lengths, maxLength);
+  return {
+    batch,
+    batchSource: run.evalBatch === undefined ? 'training micro-batch' : 'config',
+    seqLen,
+    tokens: batch * seqLen,
+  };
+}
+
+export function resolveSettings(plan: Plan, run?: RunInputs): RunSettings {
   const assumed: string[] = [];
   const method = methodOf(plan);
   const weightBytes = plan.model.dtype === 'float32' ? 4 : 2;
   const autocast = plan.training.bf16 || plan.training.fp16;
   const computeBytes = autocast || weightBytes === 2 ? 2 : 4;
-  let seqLen = plan.data.maxLength ?? 0;
-  if (!(seqLen > 0)) {
-    seqLen = DEFAULT_MAX_LENGTH;
+  let maxLength = plan.data.maxLength ?? 0;
+  if (!(maxLength > 0)) {
+    maxLength = DEFAULT_MAX_LENGTH;
     assumed.push(`max_length not set: assumed ${DEFAULT_MAX_LENGTH} tokens`);
   }
   const microBatch = Math.max(1, Math.floor(plan.training.microBatch || 1));
+  const row = trainRowLength(maxLength, microBatch, plan.data.packing, run);
+  const seqLen = row.seqLen;
   const quant =
     method === 'qlora'
       ? {
@@ -135,7 +204,9 @@ export function resolveSettings(plan: Plan): RunSettings {
     quant,
     prepareKbit: method === 'qlora' && plan.prepareKbit,
     lora,
+    maxLength,
     seqLen,
+    seqLenBasis: row.basis,
     microBatch,
     tokens: seqLen * microBatch,
     packing: plan.data.packing,
@@ -146,6 +217,7 @@ export function resolveSettings(plan: Plan): RunSettings {
     attention: attn === 'flash_attention_2' ? 'flash' : attn === 'eager' ? 'eager' : 'sdpa',
     numGpus,
     parallelism,
+    evaluation: evaluationSettings(run, maxLength, microBatch, plan.data.packing),
     assumed,
   };
 }

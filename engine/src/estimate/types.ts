@@ -1,6 +1,7 @@
 // Result types of the memory and time estimator.
 
 import type { Method } from '../plan';
+import type { RunInputs } from './inputs';
 import type { Parallelism } from './settings';
 
 export type MemoryPart =
@@ -19,6 +20,9 @@ export const MEMORY_PARTS: readonly MemoryPart[] = [
 /** When in a training step memory peaks. */
 export type PeakPhase = 'backward-start' | 'backward-end' | 'optimizer-step';
 
+/** The phases of a run whose peaks the estimate compares (export is small and left out). */
+export type RunPhase = 'training' | 'evaluation';
+
 export interface MemoryEstimate {
   method: Method;
   /** Parameters of the base model (+ adapter when LoRA/QLoRA), tied embeddings counted once. */
@@ -26,17 +30,28 @@ export interface MemoryEstimate {
   paramsTrainable: number;
   numGpus: number;
   parallelism: Parallelism;
-  /** Tokens in one micro-batch on one GPU (max_length × micro-batch). */
+  /** Tokens in one micro-batch on one GPU (row length × micro-batch). */
   tokensPerStep: number;
+  /** Tokens of the longest training row: max_length, or the data's longest row when unpacked. */
+  seqLen: number;
   /** Per GPU at the peak, in bytes; the parts add up to `perGpuBytes`. */
   bytes: Record<MemoryPart, number>;
   /** One short sentence per part: what drives it and what would change it. */
   notes: Record<MemoryPart, string>;
   /** Device memory per GPU at the peak, as nvidia-smi shows it for the process. */
   perGpuBytes: number;
+  /** When in a training step its peak falls. */
   peakPhase: PeakPhase;
   /** Allocated bytes (PyTorch tensors only) at each phase of a step. */
   phases: Record<PeakPhase, number>;
+  /** Device bytes per GPU at each run phase's peak; evaluation undefined when the config does not evaluate. */
+  runPhases: { training: number; evaluation: number | undefined };
+  /** The run phase that sets `perGpuBytes` (the parts are that phase's). */
+  peakRunPhase: RunPhase;
+  /** The eval batch per GPU, when the config evaluates. */
+  evaluation: { batch: number; tokens: number } | undefined;
+  /** The inputs beyond the plan it was computed with: re-estimates of changed plans reuse them. */
+  run: RunInputs | undefined;
   gpu: { id: string; memoryBytes: number } | undefined;
   /** Against gpu.memoryBytes; undefined without a GPU. */
   fits: boolean | undefined;

@@ -122,7 +122,22 @@ export function estimateLensTitle(report: EstimateReport): string {
   const time = report.trainTime ? ` · ~${formatDuration(report.trainTime.seconds)}` : '';
   const where = e.gpu ? ` on ${gpuLabel(e)}` : '';
   const fit = e.fits !== undefined ? verdict(e) : report.unknownGpu ? 'unknown GPU' : 'no GPU set';
-  return `≈ ${formatGiB(e.perGpuBytes)}/GPU${where} · ${fit}${time}`;
+  const phase = e.peakRunPhase === 'evaluation' ? ' (eval)' : '';
+  return `≈ ${formatGiB(e.perGpuBytes)}/GPU${phase}${where} · ${fit}${time}`;
+}
+
+/**
+ * Which phase of the run sets the peak, with the other's figure: "peak at
+ * evaluation (eval batch 8 × 2,048 tokens); training peaks at 7.2 GiB".
+ * Undefined when the run does not evaluate.
+ */
+export function phaseSentence(estimate: MemoryEstimate): string | undefined {
+  const { evaluation, runPhases } = estimate;
+  if (!evaluation || runPhases.evaluation === undefined) return undefined;
+  const batch = `eval batch of ${evaluation.tokens.toLocaleString('en-US')} tokens per GPU`;
+  return estimate.peakRunPhase === 'evaluation'
+    ? `peak at evaluation (${batch}); training peaks at ${formatGiB(runPhases.training)}`
+    : `peak in training; evaluation (${batch}) peaks at ${formatGiB(runPhases.evaluation)}`;
 }
 
 export function formatDuration(seconds: number): string {
@@ -162,6 +177,8 @@ export function estimateMarkdown(report: EstimateReport, detailed = false): stri
         '',
         `Peak ${peakLine}`,
       ];
+  const phase = phaseSentence(e);
+  if (phase) lines.push('', `${phase[0].toUpperCase()}${phase.slice(1)}.`);
   if (report.trainTime) {
     lines.push(
       '',
@@ -207,6 +224,10 @@ export function estimateJson(report: EstimateReport) {
     gpu: e.gpu ? { id: e.gpu.id, memory_bytes: e.gpu.memoryBytes } : null,
     fits: e.fits ?? null,
     unknown_gpu: report.unknownGpu ?? null,
+    phases: { training: e.runPhases.training, evaluation: e.runPhases.evaluation ?? null },
+    peak_phase: e.peakRunPhase,
+    tokens_per_micro_batch: e.tokensPerStep,
+    eval_tokens_per_batch: e.evaluation?.tokens ?? null,
     train_time: {
       tokens: report.trainTime?.tokens ?? 0,
       seconds_estimate: report.trainTime ? Math.round(report.trainTime.seconds) : 0,
@@ -225,6 +246,10 @@ export function estimateText(report: EstimateReport): string {
     ...rows,
     `  ${'peak'.padEnd(12)} ${formatGiB(e.perGpuBytes).padStart(10)}  per GPU on ${gpuLabel(e)}: ${verdict(e, report.unknownGpu)}`,
   ];
+  const phase = phaseSentence(e);
+  if (phase) lines.push(`  ${phase}`);
+  const rowLength = e.assumptions.find((a) => a.startsWith('row length: '));
+  if (rowLength) lines.push(`  ${rowLength}`);
   if (report.trainTime) {
     lines.push(
       `  time ≈ ${formatDuration(report.trainTime.seconds)} for ${formatCount(report.trainTime.tokens)} tokens`,

@@ -7,7 +7,7 @@
 import { convertMethodEdits } from '../convert/method';
 import { applyTextEdits } from '../edits';
 import { analyze, type Analysis } from '../engine';
-import { estimateMemory } from '../estimate/index';
+import { estimateMemory, runInputsOf, type RunInputs } from '../estimate/index';
 import type { MemoryEstimate } from '../estimate/types';
 import type { Method } from '../plan';
 import type { TextEdit } from '../types';
@@ -36,7 +36,15 @@ export function estimateAfterEdits(
   if (!after.plan?.method || !analysis.model || !analysis.estimate) return after.estimate;
   if (after.model?.id === analysis.model.id) return after.estimate;
   // The model resolved differently (a relative path, the Hub cache): use the analysis' own.
-  return estimateMemory(after.plan, analysis.model, after.gpu);
+  return estimateMemory(after.plan, analysis.model, after.gpu, {
+    run: analysis.estimate.run && runInputsOfAnalysis(after),
+  });
+}
+
+/** The evaluation settings and data lengths of an analysed config (its native view for other dialects). */
+export function runInputsOfAnalysis(analysis: Analysis): RunInputs | undefined {
+  if (!analysis.parsed) return undefined;
+  return runInputsOf(analysis.view ? analysis.view.value : analysis.parsed.value, analysis.data);
 }
 
 /** The text edits that convert a native config to `target` (none for other dialects). */

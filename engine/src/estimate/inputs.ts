@@ -1,0 +1,91 @@
+// What the estimate needs beyond the Plan: whether and how the run evaluates
+// (eval_strategy, per_device_eval_batch_size) and the token lengths of the
+// data it trains and evaluates on. Read from the config and the data summary
+// the analysis already has; a re-estimate of a changed plan (a quick fix, a
+// method conversion) reuses them, so every figure stands on the same data.
+
+import { CHARS_PER_TOKEN } from '../data/inspect';
+import type { DataFileSummary, DataSummary } from '../data/types';
+import { isRecord } from '../parse';
+
+/** Token lengths of one data file as the analysis read them. */
+export interface SampleLengths {
+  /** Estimated tokens of each row read (chat markup included), ascending. */
+  sorted: readonly number[];
+  /** Only the first part of the file was read (it is larger than the read bound). */
+  partial: boolean;
+}
+
+export interface RunInputs {
+  /** The config evaluates: `data.eval_file` set and `eval_strategy` other than `no`. */
+  evaluates: boolean;
+  /** `per_device_eval_batch_size` as written; undefined: the runner's default, the training micro-batch. */
+  evalBatch: number | undefined;
+  /** Token lengths of `data.train_file`; undefined when it could not be read. */
+  train: SampleLengths | undefined;
+  /** Token lengths of `data.eval_file`; undefined when it could not be read. */
+  eval: SampleLengths | undefined;
+  /** Characters per token the lengths were estimated at (no tokenizer is run). */
+  charsPerToken: number;
+  /** Why the training data's lengths are missing, when they are. */
+  trainUnreadable?: string;
+}
+
+function lengthsOf(file: DataFileSummary | undefined): SampleLengths | undefined {
+  if (!file?.exists || file.error || file.tokenLengths.length === 0) return undefined;
+  return { sorted: [...file.tokenLengths].sort((a, b) => a - b), partial: file.partial };
+}
+
+function whyUnreadable(name: string | undefined, file: DataFileSummary | undefined): string {
+  if (!name) return 'data.train_file not set';
+  if (!file) return `${name} not read (unsaved config: relative path)`;
+  if (!file.exists) return `${name} not found`;
+  if (file.error) return `${name} could not be read`;
+  return `${name} holds no readable row`;
+}
+
+/**
+ * The run inputs of a native config (`config` is the parsed YAML value, or a
+ * dialect's native view of it) and the data summary of its files.
+ */
+export function runInputsOf(config: unknown, data: DataSummary | undefined): RunInputs {
+  const root = isRecord(config) ? config : {};
+  const training = isRecord(root.training) ? root.training : {};
+  const dataSection = isRecord(root.data) ? root.data : {};
+  const strategy = training.eval_strategy ?? training.evaluation_strategy;
+  const evalFile = typeof dataSection.eval_file === 'string' && dataSection.eval_file !== '';
+  const batch = training.per_device_eval_batch_size ?? training.per_gpu_eval_batch_size;
+  const train = lengthsOf(data?.train);
+  const trainFile = typeof dataSection.train_file === 'string' ? dataSection.train_file : undefined;
+  return {
+    // Transformers' default strategy is `no`: an eval file alone is never evaluated.
+    evaluates: evalFile && (strategy === 'steps' || strategy === 'epoch'),
+    evalBatch:
+      typeof batch === 'number' && Number.isInteger(batch) && batch >= 1 ? batch : undefined,
+    train,
+    eval: lengthsOf(data?.eval),
+    charsPerToken: CHARS_PER_TOKEN,
+    ...(train ? {} : { trainUnreadable: whyUnreadable(trainFile, data?.train) }),
+  };
+}
+
+/**
+ * E[max of k rows drawn from the data] from its sorted lengths: each length
+ * is the maximum with probability (i/n)^k − ((i−1)/n)^k. Rows longer than
+ * `cap` are truncated to it.
+ */
+export function expectedLongestOf(sorted: readonly number[], k: number, cap: number): number {
+  const n = sorted.length;
+  if (n === 0) return cap;
+  let expected = 0;
+  for (let i = 1; i <= n; i++) {
+    const p = (i / n) ** k - ((i - 1) / n) ** k;
+    expected += Math.min(sorted[i - 1], cap) * p;
+  }
+  return expected;
+}
+
+/** The longest row of the data, truncated at `cap`: the batch that sets the peak. */
+export function longestOf(lengths: SampleLengths, cap: number): number {
+  return Math.min(lengths.sorted[lengths.sorted.length - 1], cap);
+}
