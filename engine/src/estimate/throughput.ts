@@ -1,0 +1,218 @@
+// Time of one micro-step (one forward + backward on one GPU), calibrated on
+// runs measured on an H100 (bench/TIME.md). Three things set it:
+//   - GPU work: the model's matmul FLOPs over every token of the batch,
+//     padding included, at a fitted fraction of the measured matmul rate; and
+//     LoRA's adapter path (dropout, A, B, scale, add: memory-bound), per token
+//     and per adapted width.
+//   - Host work: peft's and bitsandbytes' Python per wrapped module. The host
+//     queues kernels while the GPU runs, so the slower of the two sets the pace;
+//     small micro-batches of short chats wait on the host.
+//   - Variable shapes: padded batches change shape every micro-step, which
+//     costs a fixed time per layer (new allocations and kernel choices); packed
+//     rows of max_length have one shape.
+
+import type { Method } from '../plan';
+import { loraTargets, type Layout } from './arch';
+
+/** Dense bf16 matmul rate measured on an H100 SXM (798 TFLOP/s) over its 989 TFLOP/s datasheet peak. */
+export const MEASURED_MATMUL_FRACTION = 798 / 989;
+/** H100 SXM datasheet dense bf16 TFLOP/s: the GPU the constants were fitted on. */
+export const CALIBRATION_TFLOPS = 989;
+
+/** The fitted constants (bench/time.ts refits them and prints leave-one-out errors). */
+export interface ThroughputConstants {
+  /** Fraction of the measured matmul rate reached on the model's FLOPs (norms, loss and kernels' tails included). */
+  matmulEfficiency: number;
+  /** Seconds per token per adapted width (in + out features of each LoRA-wrapped module, all layers). */
+  adapterSecondsPerTokenWidth: number;
+  /** Seconds per layer per micro-step when batch shapes vary (padded, not packed). */
+  variableShapeSecondsPerLayer: number;
+  /** Host seconds per LoRA-wrapped module per micro-step. */
+  hostSecondsPerAdapter: number;
+  /** Extra host seconds per 4-bit module per micro-step (bitsandbytes' dequantizing matmul). */
+  hostSecondsPerQuantizedModule: number;
+}
+
+/** Fitted by least squares on log(time) over the 11 runs of bench/TIME.md. */
+export const FITTED: ThroughputConstants = {
+  matmulEfficiency: 0.462,
+  adapterSecondsPerTokenWidth: 25.2e-12,
+  variableShapeSecondsPerLayer: 12.8e-3,
+  hostSecondsPerAdapter: 1.43e-3,
+  hostSecondsPerQuantizedModule: 1.345e-3,
+};
+
+/**
+ * Without gradient checkpointing a micro-step runs three passes' worth of
+ * kernels (forward, backward ≈ 2) instead of four: host and shape costs are
+ * scaled by this (an assumption: every calibration run used checkpointing).
+ */
+export const NO_CHECKPOINTING_HOST_SCALE = 0.75;
+/** The host and the GPU overlap: a smooth maximum (p-norm) of their times, not their sum. */
+const OVERLAP_NORM = 6;
+/** AdamW step: reads weight, gradient and two states, writes three (bf16): bytes per trainable parameter. */
+const OPTIMIZER_BYTES_PER_PARAM = 14;
+/** H100 SXM memory bandwidth reached by streaming kernels, bytes/s. */
+const CALIBRATION_BANDWIDTH = 3.0e12;
+
+export interface MicroStepShape {
+  method: Method;
+  /** LoRA rank and targets (LoRA and QLoRA). */
+  lora: { r: number; targets: 'all-linear' | string[] } | undefined;
+  checkpointing: boolean;
+  packed: boolean;
+  /** Tokens the GPU computes in one micro-step, padding included. */
+  paddedTokens: number;
+  /** Keys each query attends over: the row length (the masked kernel computes every key of the row). */
+  attentionSpan: number;
+}
+
+export interface MicroStepTime {
+  /** Model FLOPs per computed token (forward, backward, recompute). */
+  flopsPerToken: number;
+  /** GPU seconds of the matmuls and the rest of the model. */
+  computeSeconds: number;
+  /** GPU seconds of LoRA's adapter path. */
+  adapterSeconds: number;
+  /** Host seconds spent in peft/bitsandbytes Python per micro-step. */
+  hostSeconds: number;
+  /** Seconds lost to batches changing shape. */
+  variableShapeSeconds: number;
+  seconds: number;
+}
+
+/** Parameters a token's matmuls touch: decoder linears (active experts only) and lm_head. */
+export function matmulParams(layout: Layout): number {
+  let perLayer = 0;
+  for (const l of layout.linears) perLayer += l.inFeatures * l.outFeatures * l.activePerToken;
+  return layout.layers * perLayer + layout.vocab * layout.hidden;
+}
+
+/** Adapter parameters LoRA adds for the tokens' active modules. */
+function adapterParams(layout: Layout, shape: MicroStepShape): number {
+  if (!shape.lora) return 0;
+  let perLayer = 0;
+  for (const l of loraTargets(layout, shape.lora.targets))
+    perLayer += (l.inFeatures + l.outFeatures) * shape.lora.r * l.activePerToken;
+  return layout.layers * perLayer;
+}
+
+/** Model FLOPs per token for the method (frozen bases need input gradients only). */
+export function flopsPerToken(layout: Layout, shape: MicroStepShape): number {
+  // Attention scores and weighted sum: 2 matmuls × 2 FLOPs × span × query width.
+  const attention = 4 * layout.layers * layout.qWidth * shape.attentionSpan;
+  const forward = 2 * matmulParams(layout) + attention;
+  let flops =
+    shape.method === 'full'
+      ? 3 * forward
+      : 2 * forward + attention + 6 * adapterParams(layout, shape);
+  if (shape.checkpointing) flops += forward;
+  return flops;
+}
+
+export function microStepTime(
+  layout: Layout,
+  shape: MicroStepShape,
+  tflops: number,
+  constants: ThroughputConstants = FITTED,
+): MicroStepTime {
+  const perToken = flopsPerToken(layout, shape);
+  const rate = tflops * 1e12 * MEASURED_MATMUL_FRACTION * constants.matmulEfficiency;
+  const computeSeconds = (perToken * shape.paddedTokens) / rate;
+  // Memory-bound work: scaled by the GPU's compute against the H100's (the catalog has no bandwidth).
+  const gpuScale = CALIBRATION_TFLOPS / tflops;
+  const targets = shape.lora ? loraTargets(layout, shape.lora.targets) : [];
+  let adaptedWidth = 0;
+  for (const l of targets) adaptedWidth += (l.inFeatures + l.outFeatures) * l.activePerToken;
+  adaptedWidth *= layout.layers;
+  const adapterSeconds =
+    shape.paddedTokens * adaptedWidth * constants.adapterSecondsPerTokenWidth * gpuScale;
+  const passes = shape.checkpointing ? 1 : NO_CHECKPOINTING_HOST_SCALE;
+  const wrapped = layout.layers * targets.reduce((n, l) => n + l.count, 0);
+  const quantized =
+    shape.method === 'qlora' ? layout.layers * layout.linears.reduce((n, l) => n + l.count, 0) : 0;
+  const hostSeconds =
+    passes *
+    (wrapped * constants.hostSecondsPerAdapter +
+      quantized * constants.hostSecondsPerQuantizedModule);
+  const variableShapeSeconds = shape.packed
+    ? 0
+    : passes * layout.layers * constants.variableShapeSecondsPerLayer;
+  const gpu = computeSeconds + adapterSeconds;
+  const paced = (gpu ** OVERLAP_NORM + hostSeconds ** OVERLAP_NORM) ** (1 / OVERLAP_NORM);
+  return {
+    flopsPerToken: perToken,
+    computeSeconds,
+    adapterSeconds,
+    hostSeconds,
+    variableShapeSeconds,
+    seconds: paced + variableShapeSeconds,
+  };
+}
+
+/** Seconds of one optimizer step (physics, not fitted: too small to see in the runs). */
+export function optimizerStepSeconds(trainableParams: number, tflops: number): number {
+  return (
+    ((trainableParams * OPTIMIZER_BYTES_PER_PARAM) / CALIBRATION_BANDWIDTH) *
+    (CALIBRATION_TFLOPS / tflops)
+  );
+}
+
+/**
+ * Expected longest of `k` examples drawn at random from `lengths` (a padded
+ * micro-batch's row length): Σ x₍ᵢ₎ · ((i/n)ᵏ − ((i−1)/n)ᵏ) over the sorted lengths.
+ */
+export function expectedLongest(lengths: readonly number[], k: number): number {
+  const sorted = [...lengths].sort((a, b) => a - b);
+  const n = sorted.length;
+  let expected = 0;
+  for (let i = 1; i <= n; i++) expected += sorted[i - 1]! * ((i / n) ** k - ((i - 1) / n) ** k);
+  return expected;
+}
+
+/**
+ * Chat-like lengths when the data is unknown: lognormal (median ≈ 0.77 ×
+ * mean, as measured chat sets), clamped to [40, max], `count` deterministic
+ * quantiles scaled to the mean.
+ */
+export function chatLikeLengths(mean: number, max: number, count = 1000): number[] {
+  const sigma = Math.sqrt(2 * Math.log(1 / 0.77));
+  const raw: number[] = [];
+  for (let i = 0; i < count; i++) raw.push(Math.exp(sigma * inverseNormal((i + 0.5) / count)));
+  // Clamping moves the mean: rescale until it holds.
+  let scale = mean;
+  let lengths = raw;
+  for (let pass = 0; pass < 5; pass++) {
+    lengths = raw.map((x) => Math.min(max, Math.max(40, x * scale)));
+    scale *= mean / (lengths.reduce((a, b) => a + b, 0) / count);
+  }
+  return lengths;
+}
+
+/** Standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9). */
+function inverseNormal(p: number): number {
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972,
+    -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734,
+    4.374664141464968, 2.938163982698783,
+  ];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const tail = (q: number) =>
+    (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+    ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  if (p < 0.02425) return tail(Math.sqrt(-2 * Math.log(p)));
+  if (p > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - p)));
+  const q = p - 0.5;
+  const r = q * q;
+  return (
+    ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+    (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
+  );
+}

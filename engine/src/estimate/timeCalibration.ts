@@ -1,0 +1,138 @@
+// The measured runs the time model is fitted on and judged against
+// (bench/time.ts, time.test.ts). All on one H100 80GB SXM, bf16, sdpa,
+// gradient checkpointing (non-reentrant), LoRA r16 all-linear, max_length
+// 2048, HF Trainer through the runner. Imported by the benchmark and tests
+// only: it reads the telecom template's data file.
+
+import path from 'node:path';
+import { summarizeDataFile } from '../data/inspect';
+import { findGpu } from '../hardware/gpus';
+import { findCatalogModel } from '../models/catalog';
+import type { Method } from '../plan';
+import { makePlan } from './plan-defaults';
+import { chatLikeLengths } from './throughput';
+import { estimateTrainTime, type TrainTimeDetail } from './time';
+import type { ThroughputConstants } from './throughput';
+
+export interface MeasuredRun {
+  id: string;
+  source: string;
+  model: 'meta-llama/Llama-3.2-1B' | 'meta-llama/Llama-3.1-8B';
+  method: Method;
+  microBatch: number;
+  gradAccum: number;
+  packing: boolean;
+  optimizer: string;
+  data: 'telecom' | 'bench-lognormal';
+  /** Real (non-padding) training tokens per second, measured. */
+  tokensPerSecond: number;
+}
+
+const ISSUE = 'issue 13 (telecom templates, max_steps 30)';
+const BENCH_1B = 'runner/bench/results/h100-1b.json';
+const BENCH_8B = 'runner/bench/results/h100-8b.json';
+const LLAMA_1B = 'meta-llama/Llama-3.2-1B';
+
+function telecom(method: Method, packing: boolean, tokensPerSecond: number): MeasuredRun {
+  // The templates' settings: 4 × 8 (QLoRA 2 × 16); QLoRA with paged 8-bit AdamW.
+  const qlora = method === 'qlora';
+  return {
+    id: `1b ${method} ${packing ? 'packed' : 'padded'}`,
+    source: ISSUE,
+    model: LLAMA_1B,
+    method,
+    microBatch: qlora ? 2 : 4,
+    gradAccum: qlora ? 16 : 8,
+    packing,
+    optimizer: qlora ? 'paged_adamw_8bit' : 'adamw_torch_fused',
+    data: 'telecom',
+    tokensPerSecond,
+  };
+}
+
+function bench(
+  model: MeasuredRun['model'],
+  run: string,
+  microBatch: number,
+  packing: boolean,
+  tokensPerSecond: number,
+): MeasuredRun {
+  return {
+    id: `bench ${model.endsWith('1B') ? '1b' : '8b'} ${run}`,
+    source: model.endsWith('1B') ? BENCH_1B : BENCH_8B,
+    model,
+    method: 'lora',
+    microBatch,
+    gradAccum: 1,
+    packing,
+    optimizer: 'adamw_torch_fused',
+    data: 'bench-lognormal',
+    tokensPerSecond,
+  };
+}
+
+export const MEASURED_RUNS: readonly MeasuredRun[] = [
+  telecom('lora', false, 4940),
+  telecom('lora', true, 23152),
+  telecom('full', false, 6873),
+  telecom('full', true, 32912),
+  telecom('qlora', false, 1844),
+  telecom('qlora', true, 12667),
+  bench(LLAMA_1B, 'runner', 8, false, 6954),
+  bench(LLAMA_1B, 'packed', 4, true, 23779),
+  bench('meta-llama/Llama-3.1-8B', 'plain', 4, false, 1617),
+  bench('meta-llama/Llama-3.1-8B', 'runner', 4, false, 1639),
+  bench('meta-llama/Llama-3.1-8B', 'packed', 2, true, 5717),
+];
+
+/** Token mean of the telecom train set measured with the Llama 3 tokenizer (the engine estimates 433). */
+const TELECOM_MEAN_TOKENS = 450;
+/** The runner benchmark's synthetic chats: lognormal, mean 452.4, longest 1914 (h100-*.json). */
+const BENCH_MEAN_TOKENS = 452.4;
+const BENCH_LONGEST = 1914;
+
+let telecomCache: number[] | undefined;
+
+/** Example lengths of each data set: the telecom file's estimated lengths, rescaled to the measured mean. */
+export function runLengths(data: MeasuredRun['data']): number[] {
+  if (data === 'bench-lognormal') return chatLikeLengths(BENCH_MEAN_TOKENS, BENCH_LONGEST, 3000);
+  if (!telecomCache) {
+    const file = path.resolve(__dirname, '../../../templates/telecom-support/data/train.jsonl');
+    const estimated = summarizeDataFile(file, 'messages').tokenLengths;
+    if (!estimated.length) throw new Error(`no examples read from ${file}`);
+    const mean = estimated.reduce((a, b) => a + b, 0) / estimated.length;
+    telecomCache = estimated.map((n) => (n * TELECOM_MEAN_TOKENS) / mean);
+  }
+  return telecomCache;
+}
+
+/** The estimate of a measured run: 30 steps, as the runs were timed over. */
+export function predictRun(run: MeasuredRun, constants?: ThroughputConstants): TrainTimeDetail {
+  const model = findCatalogModel(run.model);
+  const gpu = findGpu('H100-80GB');
+  if (!model || !gpu) throw new Error(`${run.model} or the H100 is missing from the catalogs`);
+  const plan = makePlan({
+    method: run.method,
+    model: run.model,
+    maxLength: 2048,
+    microBatch: run.microBatch,
+    gradAccum: run.gradAccum,
+    checkpointing: true,
+    optimizer: run.optimizer,
+    packing: run.packing,
+    targets: 'all-linear',
+    r: 16,
+  });
+  const lengths = runLengths(run.data);
+  const tokensPerEpoch = lengths.reduce((a, b) => a + b, 0);
+  return estimateTrainTime(plan, model, gpu, tokensPerEpoch, {
+    tokenLengths: lengths,
+    maxSteps: 30,
+    constants,
+  });
+}
+
+/** Predicted over measured time for the same tokens (tokens/s measured over predicted). */
+export function timeRatio(run: MeasuredRun, constants?: ThroughputConstants): number {
+  return run.tokensPerSecond / predictRun(run, constants).tokensPerSecond;
+}
