@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { findGpu } from '../hardware/gpus';
+import { findCatalogModel } from '../models/catalog';
+import { makePlan, type PlanOverrides } from './plan-defaults';
+import { chatLikeLengths, expectedLongest } from './throughput';
+import {
+  estimateTrainTime,
+  EXTRAPOLATED_UNCERTAINTY,
+  MEASURED_UNCERTAINTY,
+  type TrainTimeOptions,
+} from './time';
+import { MEASURED_RUNS, predictRun, timeRatio } from './timeCalibration';
+
+const H100 = findGpu('H100-80GB')!;
+const llama1 = findCatalogModel('meta-llama/Llama-3.2-1B')!;
+const llama8 = findCatalogModel('meta-llama/Llama-3.1-8B')!;
+// Short chats, as the telecom template's: padding and per-micro-step costs matter.
+const SHORT_CHATS = chatLikeLengths(450, 2048);
+const TOKENS = SHORT_CHATS.reduce((a, b) => a + b, 0);
+
+function seconds(o: PlanOverrides, options: TrainTimeOptions = {}, model = llama1): number {
+  const plan = makePlan({
+    maxLength: 2048,
+    microBatch: 4,
+    gradAccum: 8,
+    checkpointing: true,
+    ...o,
+  });
+  return estimateTrainTime(plan, model, H100, TOKENS, { tokenLengths: SHORT_CHATS, ...options })
+    .seconds;
+}
+
+describe('estimateTrainTime: calibration', () => {
+  for (const run of MEASURED_RUNS) {
+    it(`${run.id} (${run.tokensPerSecond} tok/s measured) is within 20%`, () => {
+      const ratio = timeRatio(run);
+      assert.ok(Math.abs(ratio - 1) <= 0.2, `predicted/measured time ${ratio.toFixed(3)}`);
+    });
+  }
+
+  it('says ±25% on runs like the measured ones', () => {
+    const run = MEASURED_RUNS.find((r) => r.model.endsWith('8B') && r.packing)!;
+    const t = predictRun(run);
+    assert.equal(t.uncertainty, MEASURED_UNCERTAINTY);
+    assert.deepEqual(t.extrapolations, []);
+    assert.ok(Math.abs(t.secondsHigh / t.seconds - 1.25) < 1e-9);
+  });
+});
+
+describe('estimateTrainTime: behaviour', () => {
+  it('packing is faster than padding on short data', () => {
+    for (const method of ['full', 'lora', 'qlora'] as const)
+      assert.ok(
+        seconds({ method, packing: true }) < seconds({ method, packing: false }) / 2,
+        method,
+      );
+  });
+
+  it('gradient checkpointing is slower', () => {
+    const off = seconds({ packing: true, checkpointing: false });
+    const on = seconds({ packing: true, checkpointing: true });
+    assert.ok(on > off * 1.15 && on < off * 1.5, `${on} vs ${off}`);
+  });
+
+  it('QLoRA is slower than LoRA, packed or not', () => {
+    for (const packing of [true, false])
+      assert.ok(seconds({ method: 'qlora', packing }) > seconds({ method: 'lora', packing }));
+  });
+
+  it('a bigger model takes longer', () => {
+    assert.ok(seconds({ packing: true }, {}, llama8) > 3 * seconds({ packing: true }));
+  });
+
+  it('honours max_steps: time is steps × step time, whatever the epochs', () => {
+    const plan = makePlan({ maxLength: 2048, microBatch: 4, gradAccum: 8, epochs: 3 });
+    const opts = { tokenLengths: SHORT_CHATS };
+    const ten = estimateTrainTime(plan, llama1, H100, TOKENS, { ...opts, maxSteps: 10 });
+    const twenty = estimateTrainTime(plan, llama1, H100, TOKENS, { ...opts, maxSteps: 20 });
+    const epochs = estimateTrainTime(plan, llama1, H100, TOKENS, opts);
+    assert.equal(ten.steps, 10);
+    assert.ok(Math.abs(ten.seconds - 10 * ten.secondsPerStep) < 1e-9);
+    assert.ok(Math.abs(twenty.seconds / ten.seconds - 2) < 1e-9);
+    // 3 epochs of 1,000 chats at 32 per step: 94 steps.
+    assert.equal(epochs.steps, Math.ceil((3 * 1000) / 32));
+    assert.match(ten.assumptions.join('\n'), /max_steps: 10 steps/);
+  });
+
+  it('padding follows the data: a longer tail pads more', () => {
+    const even = Array.from({ length: 100 }, () => 450);
+    assert.ok(Math.abs(expectedLongest(even, 4) - 450) < 1e-9);
+    const skewed = [...Array.from({ length: 99 }, () => 400), 5400];
+    // P(the long one is in a batch of 4) ≈ 4%: 400 + 0.0394 × 5000.
+    assert.ok(Math.abs(expectedLongest(skewed, 4) - (400 + (1 - 0.99 ** 4) * 5000)) < 1e-6);
+    const plan = makePlan({ maxLength: 8192, microBatch: 4 });
+    const tokens = (lengths: number[]) => lengths.reduce((a, b) => a + b, 0);
+    const evenRun = estimateTrainTime(plan, llama1, H100, tokens(even), { tokenLengths: even });
+    const skewRun = estimateTrainTime(plan, llama1, H100, tokens(skewed), { tokenLengths: skewed });
+    assert.ok(
+      skewRun.tokensPerMicroStep.padded / skewRun.tokensPerMicroStep.real >
+        evenRun.tokensPerMicroStep.padded / evenRun.tokensPerMicroStep.real,
+    );
+  });
+
+  it('a cost line when a price per GPU-hour is given, for every GPU', () => {
+    const plan = makePlan({ maxLength: 2048, numGpus: 2 });
+    const t = estimateTrainTime(plan, llama8, H100, 1e7, {
+      tokenLengths: SHORT_CHATS,
+      pricePerGpuHour: 3,
+    });
+    assert.ok(t.cost);
+    assert.ok(Math.abs(t.cost.total - (t.seconds / 3600) * 2 * 3) < 1e-9);
+    assert.ok(t.cost.low < t.cost.total && t.cost.total < t.cost.high);
+    assert.equal(estimateTrainTime(plan, llama8, H100, 1e7).cost, undefined);
+  });
+
+  it('widens the uncertainty where it extrapolates, and says why', () => {
+    const rtx = findGpu('RTX4090-24GB')!;
+    const t = estimateTrainTime(makePlan({ maxLength: 2048 }), llama1, rtx, 1e6);
+    assert.equal(t.uncertainty, EXTRAPOLATED_UNCERTAINTY);
+    assert.ok(t.extrapolations.some((e) => /RTX4090/.test(e)));
+    assert.ok(t.extrapolations.some((e) => /lengths unknown/.test(e)));
+    // A slower GPU takes longer.
+    const h100 = estimateTrainTime(makePlan({ maxLength: 2048 }), llama1, H100, 1e6);
+    assert.ok(t.seconds > h100.seconds);
+  });
+});
