@@ -46,14 +46,24 @@ export async function quickOpen(page: Page, fileName: string): Promise<void> {
     500,
   );
   await input.fill(fileName);
+  // On a loaded machine the workspace's file search may answer after the query
+  // was typed and show nothing: type it again every few seconds.
+  let polls = 0;
   await until(
     `"${fileName}" in Quick Open`,
-    async () =>
-      (await page
-        .locator('.quick-input-list .monaco-list-row', { hasText: fileName })
-        .first()
-        .isVisible()) || undefined,
-    15_000,
+    async () => {
+      if (++polls % 40 === 0) {
+        await input.fill('');
+        await input.fill(fileName);
+      }
+      return (
+        (await page
+          .locator('.quick-input-list .monaco-list-row', { hasText: fileName })
+          .first()
+          .isVisible()) || undefined
+      );
+    },
+    45_000,
   );
   await page.keyboard.press('Enter');
   await page
