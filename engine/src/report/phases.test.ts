@@ -113,7 +113,7 @@ test("an unpacked run is sized by the data's longest chat, and says so", () => {
   assert.equal(estimateJson(report).tokens_per_micro_batch, 4 * longest);
   assert.ok(estimateText(report).includes(`longest row, ${longest} tokens`));
   assert.ok(estimateMarkdown(report, true).includes('chars per token'));
-  assert.ok(
-    report.estimate.perGpuBytes < (analyze(analysis.parsed!.text, FILE).estimate?.perGpuBytes ?? 0),
-  );
+  const { plan, model, gpu } = analysis;
+  const everyRowMaxLength = estimateMemory(plan!, model!, gpu).perGpuBytes;
+  assert.ok(report.estimate.perGpuBytes < everyRowMaxLength);
 });
