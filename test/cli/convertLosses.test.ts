@@ -132,3 +132,36 @@ test('`tunelab convert --format json` from the command line reports the losses',
   assert.equal(report.lossless, false);
   assert.ok(report.dropped.some((d: { key: string }) => d.key === 'val_set_size'));
 });
+
+test("LLaMA-Factory's held-out split (val_size) is named as dropped, never lost in silence", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunelab-convert-lf-'));
+  fs.cpSync(DATA, path.join(dir, 'data'), { recursive: true });
+  const file = path.join(dir, 'run.yaml');
+  fs.writeFileSync(
+    file,
+    `model_name_or_path: meta-llama/Llama-3.1-8B
+stage: sft
+do_train: true
+finetuning_type: lora
+lora_rank: 16
+lora_alpha: 32
+lora_target: all
+dataset: data/train.jsonl
+template: llama3
+cutoff_len: 2048
+output_dir: saves/x
+per_device_train_batch_size: 2
+gradient_accumulation_steps: 8
+learning_rate: 1.0e-4
+num_train_epochs: 3.0
+bf16: true
+val_size: 0.1
+`,
+  );
+  const outcome = convertFile(file, { format: 'json' });
+  const report = JSON.parse(outcome.stdout);
+  const valSize = report.dropped.find((d: { key: string }) => d.key === 'val_size');
+  assert.ok(valSize, JSON.stringify(report.dropped));
+  assert.match(valSize.reason, /eval_file/);
+  assert.equal(report.lossless, false);
+});

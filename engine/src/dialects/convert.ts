@@ -49,12 +49,7 @@ const INERT: Record<Exclude<Dialect, 'native'>, readonly string[]> = {
     'report_to',
     'ddp_timeout',
     'resume_from_checkpoint',
-    'val_size',
-    'per_device_eval_batch_size',
-    'eval_strategy',
-    'eval_steps',
     'logging_steps',
-    'save_steps',
   ],
   trl: ['dataset_train_split', 'dataset_test_split', 'logging_steps', 'report_to', 'push_to_hub'],
 };
@@ -65,6 +60,11 @@ export const DROP_REASONS: Record<string, string> = {
     'a held-out fraction of the training file; native evaluates a separate data.eval_file (Axolotl: test_datasets)',
   evals_per_epoch:
     'evaluation needs data.eval_file (Axolotl: test_datasets), which this config lacks',
+  val_size:
+    'a held-out fraction of the training data; native evaluates a separate data.eval_file (LLaMA-Factory: eval_dataset)',
+  eval_strategy: 'evaluation needs data.eval_file, which this config lacks',
+  eval_steps: 'evaluation needs data.eval_file, which this config lacks',
+  per_device_eval_batch_size: 'evaluation needs data.eval_file, which this config lacks',
   special_tokens:
     "native has no tokenizer special-token key (model.add_tokens adds new tokens): the tokenizer's own are used",
 };
@@ -165,8 +165,20 @@ function keepMeanings(
       );
     }
   }
-  if (dialect !== 'axolotl') return handled;
   const data = section(value, 'data');
+  if (dialect === 'llamafactory') {
+    // LLaMA-Factory passes these to TrainingArguments under the same names.
+    const same = (key: string) => {
+      if (config[key] === undefined) return;
+      training[key] ??= config[key];
+      handled.add(key);
+    };
+    same('save_steps');
+    // Evaluation settings keep their meaning only with eval data to run them on.
+    if (typeof data.eval_file === 'string')
+      for (const key of ['per_device_eval_batch_size', 'eval_strategy', 'eval_steps']) same(key);
+  }
+  if (dialect !== 'axolotl') return handled;
   // Axolotl masks the prompt unless train_on_inputs: true; native says it as completion_only_loss.
   if (data.completion_only_loss === undefined) {
     data.completion_only_loss = config.train_on_inputs !== true;
