@@ -17,7 +17,7 @@ import { rulesFor } from './rules/index';
 import { validateSchema } from './schema/validate';
 import { summarizeData } from './data/inspect';
 import type { DataSummary } from './data/types';
-import { estimateMemory } from './estimate/index';
+import { estimateMemory, runInputsOf } from './estimate/index';
 import type { MemoryEstimate } from './estimate/types';
 import { boundedMessage } from './schema/messageText';
 import {
@@ -153,16 +153,17 @@ function buildContext(
     revision: typeof modelSection.revision === 'string' ? modelSection.revision : undefined,
   });
   const gpu = resolveGpu(plan.hardware.gpu);
+  const data = (options.summarizeData ?? summarizeData)(plan, configDir);
   return createRuleContext({
     parsed,
     plan,
     model: resolved.model,
     modelError: resolved.model ? undefined : resolved.error,
-    data: (options.summarizeData ?? summarizeData)(plan, configDir),
+    data,
     gpu,
     estimate:
       resolved.model && plan.method && view?.estimable !== false
-        ? estimateMemory(plan, resolved.model, gpu)
+        ? estimateMemory(plan, resolved.model, gpu, { run: runInputsOf(config, data) })
         : undefined,
     targetOs: options.targetOs,
     configDir,

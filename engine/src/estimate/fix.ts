@@ -14,6 +14,7 @@ import { planWithMethod } from '../convert/method';
 import type { GpuSpec } from '../hardware/types';
 import type { ModelArchitecture } from '../models/types';
 import type { Plan } from '../plan';
+import type { RunInputs } from './inputs';
 import { estimateMemory, type EstimateOptions, formatGiB } from './memory';
 import { methodOf } from './settings';
 import type { FixSuggestion, MemoryEstimate, PlanChange } from './types';
@@ -25,25 +26,58 @@ export interface FixOptions extends EstimateOptions {
   maxFraction?: number;
 }
 
+/** What a fix changes: the plan, and the eval batch of the run inputs. */
+interface Run {
+  plan: Plan;
+  run: RunInputs | undefined;
+}
+
 interface Option {
   what: string;
   changes: PlanChange[];
-  apply: (p: Plan) => Plan;
+  apply: (r: Run) => Run;
 }
 
-function withTraining(p: Plan, training: Partial<Plan['training']>): Plan {
-  return { ...p, training: { ...p.training, ...training } };
+function withTraining(r: Run, training: Partial<Plan['training']>): Run {
+  return { ...r, plan: { ...r.plan, training: { ...r.plan.training, ...training } } };
+}
+
+function withPlan(r: Run, change: (p: Plan) => Plan): Run {
+  return { ...r, plan: change(r.plan) };
+}
+
+function estimateRun(
+  r: Run,
+  model: ModelArchitecture,
+  gpu: GpuSpec,
+  options: EstimateOptions,
+): MemoryEstimate {
+  return estimateMemory(r.plan, model, gpu, { ...options, run: r.run });
 }
 
 /** Options per kind of change, cheapest kind first; within a kind, mildest first. */
-function optionGroups(plan: Plan, options: FixOptions): Option[][] {
+function optionGroups(plan: Plan, options: FixOptions, before: MemoryEstimate): Option[][] {
   const groups: Option[][] = [];
+  // Evaluation sets the peak with an eval batch the config gives: halving it
+  // costs only evaluation speed, so it comes first.
+  const evalBatch = options.run?.evalBatch;
+  if (before.peakRunPhase === 'evaluation' && evalBatch !== undefined && evalBatch > 1) {
+    const smaller: Option[] = [];
+    for (let b = Math.floor(evalBatch / 2); b >= 1; b = b === 1 ? 0 : Math.floor(b / 2)) {
+      smaller.push({
+        what: `per-device eval batch ${evalBatch} → ${b}`,
+        changes: [{ field: 'training.evalBatch', value: b }],
+        apply: (r) => ({ ...r, run: r.run && { ...r.run, evalBatch: b } }),
+      });
+    }
+    groups.push(smaller);
+  }
   if (!plan.training.gradientCheckpointing) {
     groups.push([
       {
         what: 'enable gradient checkpointing',
         changes: [{ field: 'training.gradientCheckpointing', value: true }],
-        apply: (p) => withTraining(p, { gradientCheckpointing: true }),
+        apply: (r) => withTraining(r, { gradientCheckpointing: true }),
       },
     ]);
   }
@@ -58,7 +92,7 @@ function optionGroups(plan: Plan, options: FixOptions): Option[][] {
         { field: 'training.microBatch', value: m },
         { field: 'training.gradAccum', value: newAccum },
       ],
-      apply: (p) => withTraining(p, { microBatch: m, gradAccum: newAccum }),
+      apply: (r) => withTraining(r, { microBatch: m, gradAccum: newAccum }),
     });
   }
   if (halvings.length) groups.push(halvings);
@@ -72,7 +106,7 @@ function optionGroups(plan: Plan, options: FixOptions): Option[][] {
             ? 'switch LoRA to QLoRA (4-bit base)'
             : 'switch full fine-tuning to LoRA',
         changes: [{ field: 'method', value: target }],
-        apply: (p) => planWithMethod(p, target),
+        apply: (r) => withPlan(r, (p) => planWithMethod(p, target)),
       },
     ]);
   }
@@ -86,7 +120,8 @@ function optionGroups(plan: Plan, options: FixOptions): Option[][] {
           { field: 'distributed.backend', value: 'deepspeed' },
           { field: 'distributed.zeroStage', value: 3 },
         ],
-        apply: (p) => ({ ...p, distributed: { backend: 'deepspeed', zeroStage: 3 } }),
+        apply: (r) =>
+          withPlan(r, (p) => ({ ...p, distributed: { backend: 'deepspeed', zeroStage: 3 } })),
       },
     ]);
   }
@@ -123,8 +158,8 @@ function chosen(groups: Option[][], s: Selection): Option[] {
   return s.flatMap((opt, group) => (opt < 0 ? [] : [groups[group][opt]]));
 }
 
-function applyAll(plan: Plan, opts: readonly Option[]): Plan {
-  return opts.reduce((p, o) => o.apply(p), plan);
+function applyAll(start: Run, opts: readonly Option[]): Run {
+  return opts.reduce((r, o) => o.apply(r), start);
 }
 
 /**
@@ -141,18 +176,19 @@ export function cheapestFix(
   if (!gpu) return undefined;
   const limit = gpu.memoryBytes * (options.maxFraction ?? 1);
   const fits = (e: MemoryEstimate) => e.perGpuBytes <= limit;
-  const before = estimateMemory(plan, model, gpu, options);
+  const start: Run = { plan, run: options.run };
+  const before = estimateRun(start, model, gpu, options);
   if (fits(before)) return undefined;
-  const groups = optionGroups(plan, options);
+  const groups = optionGroups(plan, options, before);
   const ranked = selections(groups)
     .filter((s) => s.some((opt) => opt >= 0))
     .sort(compareCost);
   for (const selection of ranked) {
     const opts = chosen(groups, selection);
-    const after = estimateMemory(applyAll(plan, opts), model, gpu, options);
+    const after = estimateRun(applyAll(start, opts), model, gpu, options);
     if (!fits(after)) continue;
     return {
-      description: `${describeChanges(plan, opts, model, gpu, options)} (${formatGiB(before.perGpuBytes)} → ${formatGiB(after.perGpuBytes)} per GPU)`,
+      description: `${describeChanges(start, opts, model, gpu, options)} (${formatGiB(before.perGpuBytes)} → ${formatGiB(after.perGpuBytes)} per GPU)`,
       changes: opts.flatMap((o) => o.changes),
       estimate: after,
     };
@@ -162,7 +198,7 @@ export function cheapestFix(
 
 /** One change as is; several: the one whose absence costs the most memory first. */
 function describeChanges(
-  plan: Plan,
+  start: Run,
   opts: readonly Option[],
   model: ModelArchitecture,
   gpu: GpuSpec,
@@ -171,9 +207,9 @@ function describeChanges(
   if (opts.length === 1) return opts[0].what;
   const without = opts.map(
     (o) =>
-      estimateMemory(
+      estimateRun(
         applyAll(
-          plan,
+          start,
           opts.filter((x) => x !== o),
         ),
         model,

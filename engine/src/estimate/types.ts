@@ -65,6 +65,7 @@ export interface PlanChange {
     | 'training.gradientCheckpointing'
     | 'training.microBatch'
     | 'training.gradAccum'
+    | 'training.evalBatch'
     | 'method'
     | 'hardware.numGpus'
     | 'distributed.backend'

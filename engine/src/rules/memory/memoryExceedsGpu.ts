@@ -14,7 +14,7 @@ export const memoryExceedsGpu: Rule = {
   check(ctx) {
     const { estimate, gpu, model } = ctx;
     if (!estimate || !gpu || !model || estimate.fits !== false) return [];
-    const fix = cheapestFix(ctx.plan, model, gpu);
+    const fix = cheapestFix(ctx.plan, model, gpu, { run: estimate.run });
     const need = `${formatGiB(estimate.perGpuBytes)} per GPU against ${formatGiB(gpu.memoryBytes)} on ${gpu.id}`;
     return [
       {

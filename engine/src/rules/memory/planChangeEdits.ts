@@ -21,6 +21,8 @@ function stepFor(
       return (p) => set(p, ['training'], 'gradient_checkpointing', value);
     case 'training.microBatch':
       return (p) => set(p, ['training'], 'per_device_train_batch_size', value);
+    case 'training.evalBatch':
+      return (p) => set(p, ['training'], 'per_device_eval_batch_size', value);
     case 'training.gradAccum':
       return (p) => set(p, ['training'], 'gradient_accumulation_steps', value);
     case 'method':
