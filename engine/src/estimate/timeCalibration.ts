@@ -91,19 +91,27 @@ const TELECOM_MEAN_TOKENS = 450;
 const BENCH_MEAN_TOKENS = 452.4;
 const BENCH_LONGEST = 1914;
 
-let telecomCache: number[] | undefined;
+const lengthsCache = new Map<MeasuredRun['data'], number[]>();
 
 /** Example lengths of each data set: the telecom file's estimated lengths, rescaled to the measured mean. */
 export function runLengths(data: MeasuredRun['data']): number[] {
-  if (data === 'bench-lognormal') return chatLikeLengths(BENCH_MEAN_TOKENS, BENCH_LONGEST, 3000);
-  if (!telecomCache) {
-    const file = path.resolve(__dirname, '../../../templates/telecom-support/data/train.jsonl');
-    const estimated = summarizeDataFile(file, 'messages').tokenLengths;
-    if (!estimated.length) throw new Error(`no examples read from ${file}`);
-    const mean = estimated.reduce((a, b) => a + b, 0) / estimated.length;
-    telecomCache = estimated.map((n) => (n * TELECOM_MEAN_TOKENS) / mean);
+  let lengths = lengthsCache.get(data);
+  if (!lengths) {
+    lengths =
+      data === 'bench-lognormal'
+        ? chatLikeLengths(BENCH_MEAN_TOKENS, BENCH_LONGEST, 3000)
+        : telecomLengths();
+    lengthsCache.set(data, lengths);
   }
-  return telecomCache;
+  return lengths;
+}
+
+function telecomLengths(): number[] {
+  const file = path.resolve(__dirname, '../../../templates/telecom-support/data/train.jsonl');
+  const estimated = summarizeDataFile(file, 'messages').tokenLengths;
+  if (!estimated.length) throw new Error(`no examples read from ${file}`);
+  const mean = estimated.reduce((a, b) => a + b, 0) / estimated.length;
+  return estimated.map((n) => (n * TELECOM_MEAN_TOKENS) / mean);
 }
 
 /** The estimate of a measured run: 30 steps, as the runs were timed over. */
