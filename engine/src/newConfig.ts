@@ -165,9 +165,14 @@ export function adaptTemplate(text: string, fileName: string, target: TemplateTa
 function fitToGpu(text: string, fileName: string): string {
   let current = text;
   const fix = (maxFraction: number): boolean => {
-    const { plan, model, gpu, parsed } = analyze(current, fileName);
+    const { plan, model, gpu, parsed, estimate } = analyze(current, fileName);
     if (!plan || !model || !gpu || !parsed) return false;
-    const found = cheapestFix(plan, model, gpu, { keepMethod: true, maxFraction });
+    // The run's inputs too (evaluation, row lengths): a written eval batch follows the micro-batch.
+    const found = cheapestFix(plan, model, gpu, {
+      keepMethod: true,
+      maxFraction,
+      run: estimate?.run,
+    });
     if (found) current = applyTextEdits(current, planChangeEdits(parsed, found.changes));
     return found !== undefined;
   };

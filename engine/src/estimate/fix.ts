@@ -84,15 +84,23 @@ function optionGroups(plan: Plan, options: FixOptions, before: MemoryEstimate): 
   const micro = plan.training.microBatch;
   const accum = Math.max(1, plan.training.gradAccum);
   const halvings: Option[] = [];
+  // A written eval batch above the new micro-batch follows it down: evaluation
+  // should need no more than training (unset, it is the micro-batch already).
+  const writtenEvalBatch = options.run?.evalBatch;
   for (let m = Math.floor(micro / 2); micro > 1 && m >= 1; m = m === 1 ? 0 : Math.floor(m / 2)) {
     const newAccum = Math.max(1, Math.round((micro * accum) / m));
+    const lowerEval = writtenEvalBatch !== undefined && writtenEvalBatch > m;
     halvings.push({
-      what: `per-device batch ${micro} → ${m} with gradient accumulation ${accum} → ${newAccum} (same effective batch)`,
+      what: `per-device batch ${micro} → ${m} with gradient accumulation ${accum} → ${newAccum} (same effective batch)${lowerEval ? `, eval batch ${writtenEvalBatch} → ${m}` : ''}`,
       changes: [
         { field: 'training.microBatch', value: m },
         { field: 'training.gradAccum', value: newAccum },
+        ...(lowerEval ? [{ field: 'training.evalBatch' as const, value: m }] : []),
       ],
-      apply: (r) => withTraining(r, { microBatch: m, gradAccum: newAccum }),
+      apply: (r) => {
+        const run = withTraining(r, { microBatch: m, gradAccum: newAccum });
+        return lowerEval ? { ...run, run: run.run && { ...run.run, evalBatch: m } } : run;
+      },
     });
   }
   if (halvings.length) groups.push(halvings);
