@@ -99,8 +99,10 @@ export function buildNativePlan(value: unknown): Plan {
     'training.optimizer': ['training', 'optim'],
     'training.bf16': ['training', 'bf16'],
     'training.deepspeed': ['training', 'deepspeed'],
+    'training.maxSteps': ['training', 'max_steps'],
     'hardware.gpu': ['hardware', 'gpu'],
     'hardware.numGpus': ['hardware', 'num_gpus'],
+    'hardware.pricePerHour': ['hardware', 'price_per_hour'],
     'distributed.backend': ['launch', 'distributed', 'backend'],
   };
 
@@ -143,10 +145,13 @@ export function buildNativePlan(value: unknown): Plan {
       fp16: bool(training.fp16) ?? false,
       deepspeed:
         str(training.deepspeed) ?? (isRecord(training.deepspeed) ? '(inline config)' : undefined),
+      // -1 (transformers' default) or absent: the epochs decide.
+      maxSteps: positive(numFor('training.maxSteps', training.max_steps)),
     },
     hardware: {
       gpu,
       numGpus: numGpus ?? DEFAULTS.numGpus,
+      pricePerHour: nonNegative(numFor('hardware.pricePerHour', hardware.price_per_hour)),
     },
     distributed: {
       backend:
@@ -210,4 +215,12 @@ function planGpu(gpu: unknown): Plan['hardware']['gpu'] {
     };
   }
   return undefined;
+}
+
+function positive(n: number | undefined): number | undefined {
+  return n !== undefined && n > 0 ? n : undefined;
+}
+
+function nonNegative(n: number | undefined): number | undefined {
+  return n !== undefined && n >= 0 ? n : undefined;
 }

@@ -57,6 +57,8 @@ export interface Plan {
     bf16: boolean;
     fp16: boolean;
     deepspeed: string | undefined;
+    /** `training.max_steps` when positive: it overrides the epochs (time estimate). */
+    maxSteps?: number;
   };
   hardware: {
     gpu:
@@ -64,6 +66,8 @@ export interface Plan {
       | { name: string; memoryGb: number; bf16?: boolean; flashAttention?: boolean }
       | undefined;
     numGpus: number;
+    /** `hardware.price_per_hour`: the cost of one GPU-hour, for the cost line. */
+    pricePerHour?: number;
   };
   distributed: { backend: DistributedBackend; zeroStage?: 0 | 1 | 2 | 3 };
   /** Config path of each plan field (dot-joined field name → path), for ranges. */

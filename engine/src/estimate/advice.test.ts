@@ -114,7 +114,8 @@ describe('estimateTrainTime', () => {
     const b = estimateTrainTime(plan, llama8, FIXTURE_H100, 2e6);
     assert.ok(Math.abs(b.seconds / a.seconds - 2) < 1e-9);
     assert.ok(a.assumptions.length >= 3);
-    assert.equal(a.utilization, 0.35);
+    // Computed by the step model now, not a fixed share of the peak.
+    assert.ok(a.utilization > 0.1 && a.utilization < 0.6, String(a.utilization));
   });
 
   it('full costs more FLOPs per token than LoRA; checkpointing adds a forward', () => {

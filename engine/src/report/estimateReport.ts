@@ -9,12 +9,8 @@ import {
   placeOf,
   type MethodEstimates,
 } from '../estimate/index';
-import {
-  MEMORY_PARTS,
-  type MemoryEstimate,
-  type MethodRecommendation,
-  type TrainTimeEstimate,
-} from '../estimate/types';
+import { MEMORY_PARTS, type MemoryEstimate, type MethodRecommendation } from '../estimate/types';
+import type { TrainTimeDetail } from '../estimate/time';
 import type { ModelArchitecture } from '../models/types';
 import { estimateWithMethod } from './proposal';
 
@@ -22,7 +18,7 @@ export interface EstimateReport {
   model: ModelArchitecture;
   estimate: MemoryEstimate;
   /** Absent when the training data could not be read. */
-  trainTime: TrainTimeEstimate | undefined;
+  trainTime: TrainTimeDetail | undefined;
   tokensPerEpoch: number;
   /** `hardware.gpu` as written when it is no GPU of the catalog: said, never taken for "no GPU". */
   unknownGpu?: string;
@@ -82,7 +78,15 @@ function computeReport(analysis: Analysis): EstimateReport | undefined {
   const { estimate, model, plan, gpu } = analysis;
   if (!estimate || !model || !plan) return undefined;
   const tokens = tokensPerEpoch(analysis);
-  const trainTime = tokens > 0 ? estimateTrainTime(plan, model, gpu, tokens) : undefined;
+  // With max_steps the step count is known even when the data is not.
+  const trainTime =
+    tokens > 0 || plan.training.maxSteps
+      ? estimateTrainTime(plan, model, gpu, tokens, {
+          tokenLengths: analysis.data?.train?.tokenLengths,
+          maxSteps: plan.training.maxSteps,
+          pricePerGpuHour: plan.hardware.pricePerHour,
+        })
+      : undefined;
   const named = plan.hardware.gpu;
   return {
     model,
@@ -119,7 +123,10 @@ export function verdict(estimate: MemoryEstimate, unknownGpu?: string): string {
  */
 export function estimateLensTitle(report: EstimateReport): string {
   const e = report.estimate;
-  const time = report.trainTime ? ` · ~${formatDuration(report.trainTime.seconds)}` : '';
+  const t = report.trainTime;
+  const time = t
+    ? ` · ~${formatDuration(t.seconds)}${t.cost ? ` · ~${formatCost(t.cost.total)}` : ''}`
+    : '';
   const where = e.gpu ? ` on ${gpuLabel(e)}` : '';
   const fit = e.fits !== undefined ? verdict(e) : report.unknownGpu ? 'unknown GPU' : 'no GPU set';
   const phase = e.peakRunPhase === 'evaluation' ? ' (eval)' : '';
@@ -138,6 +145,23 @@ export function phaseSentence(estimate: MemoryEstimate): string | undefined {
   return estimate.peakRunPhase === 'evaluation'
     ? `peak at evaluation (${batch}); training peaks at ${formatGiB(runPhases.training)}`
     : `peak in training; evaluation (${batch}) peaks at ${formatGiB(runPhases.evaluation)}`;
+}
+
+/** The time line of the hover and breakdown: the figure, its range and where it comes from. */
+function timeSentence(t: TrainTimeDetail, tokensPerEpoch: number): string {
+  const range = `${formatDuration(t.secondsLow)}–${formatDuration(t.secondsHigh)}`;
+  const why = t.extrapolations.length ? ` Wider because: ${t.extrapolations.join('; ')}.` : '';
+  return `**Time** ≈ ${formatDuration(t.seconds)} (${range}): ${t.steps.toLocaleString('en-US')} steps × ${t.secondsPerStep.toFixed(2)} s, ${formatCount(t.tokens)} tokens (${formatCount(tokensPerEpoch)} per epoch), ~${formatCount(t.tokensPerSecond)} tokens/s, from a step model calibrated on measured H100 runs.${why}`;
+}
+
+function costSentence(t: TrainTimeDetail): string {
+  const c = t.cost!;
+  return `cost ≈ ${formatCost(c.total)} (${formatCost(c.low)}–${formatCost(c.high)}) at ${c.perGpuHour} per GPU-hour`;
+}
+
+/** A cost in the price's own currency: no symbol, two decimals under 100. */
+function formatCost(amount: number): string {
+  return amount < 100 ? amount.toFixed(2) : Math.round(amount).toLocaleString('en-US');
 }
 
 export function formatDuration(seconds: number): string {
@@ -180,10 +204,8 @@ export function estimateMarkdown(report: EstimateReport, detailed = false): stri
   const phase = phaseSentence(e);
   if (phase) lines.push('', `${phase[0].toUpperCase()}${phase.slice(1)}.`);
   if (report.trainTime) {
-    lines.push(
-      '',
-      `**Time** ≈ ${formatDuration(report.trainTime.seconds)} for ${formatCount(report.trainTime.tokens)} tokens (${formatCount(report.tokensPerEpoch)} per epoch) at ${Math.round(report.trainTime.utilization * 100)}% of the GPUs' bf16 peak.`,
-    );
+    lines.push('', timeSentence(report.trainTime, report.tokensPerEpoch));
+    if (report.trainTime.cost) lines.push('', costSentence(report.trainTime));
   }
   if (report.recommendation && report.recommendation.method !== e.method) {
     lines.push(
@@ -231,6 +253,11 @@ export function estimateJson(report: EstimateReport) {
     train_time: {
       tokens: report.trainTime?.tokens ?? 0,
       seconds_estimate: report.trainTime ? Math.round(report.trainTime.seconds) : 0,
+      steps: report.trainTime?.steps ?? 0,
+      seconds_low: report.trainTime ? Math.round(report.trainTime.secondsLow) : 0,
+      seconds_high: report.trainTime ? Math.round(report.trainTime.secondsHigh) : 0,
+      uncertainty: report.trainTime?.uncertainty ?? null,
+      cost: report.trainTime?.cost ?? null,
     },
   };
 }
@@ -252,8 +279,9 @@ export function estimateText(report: EstimateReport): string {
   if (rowLength) lines.push(`  ${rowLength}`);
   if (report.trainTime) {
     lines.push(
-      `  time ≈ ${formatDuration(report.trainTime.seconds)} for ${formatCount(report.trainTime.tokens)} tokens`,
+      `  time ≈ ${formatDuration(report.trainTime.seconds)} (±${Math.round(report.trainTime.uncertainty * 100)}%) for ${report.trainTime.steps.toLocaleString('en-US')} steps, ${formatCount(report.trainTime.tokens)} tokens`,
     );
+    if (report.trainTime.cost) lines.push(`  ${costSentence(report.trainTime)}`);
   }
   if (report.recommendation && report.recommendation.method !== e.method) {
     lines.push(
