@@ -14,7 +14,8 @@
 // The parts live in bench/estimate/: rows.ts (CSV rows), plans.ts (row →
 // config → Plan, model, GPU), naive.ts (rules of thumb, gpu_poor), score.ts,
 // fragmentation.ts (hold-out fit), spotChecks.ts (measured shapes not in the
-// CSVs), statistics.ts and report.ts.
+// CSVs), wholeRuns.ts (the templates as whole runs: memory with evaluation,
+// and time), statistics.ts and report.ts.
 
 import { FRAGMENTATION } from '../engine/src/estimate/overhead';
 import { printHoldOut } from './estimate/fragmentation';
@@ -28,6 +29,7 @@ import {
 import { loadRows } from './estimate/rows';
 import { score } from './estimate/score';
 import { spotChecks } from './estimate/spotChecks';
+import { printWholeRuns } from './estimate/wholeRuns';
 
 const verbose = process.argv.includes('--verbose');
 const showAllocated = process.argv.includes('--allocated');
@@ -45,6 +47,8 @@ function main(): void {
   printHoldOut(rows, files, verbose);
   spotChecks();
   printRulesOfThumb(scored);
+  // Whole runs (evaluation included) and the time model (bench/time.ts alone prints more).
+  printWholeRuns();
 }
 
 main();
