@@ -10,7 +10,14 @@ import { GiB, pct } from './statistics';
 
 const CALIBRATION_MODELS = new Set(['Qwen/Qwen2.5-0.5B', 'meta-llama/Llama-3.1-8B']);
 
-const FRAG_KEYS = ['base', 'logits', 'recompute', 'backwardGrads', 'sharded'] as const;
+const FRAG_KEYS = [
+  'base',
+  'logits',
+  'recompute',
+  'backwardGrads',
+  'fp32CheckpointGrads',
+  'sharded',
+] as const;
 
 /**
  * Least-squares fit (relative residuals) of the fragmentation coefficients on
@@ -25,6 +32,7 @@ function fitFragmentation(rows: Row[]): FragmentationCoefficients {
     logits: 0,
     recompute: 0,
     backwardGrads: 0,
+    fp32CheckpointGrads: 0,
     sharded: 0,
   };
   const X: number[][] = [];
@@ -78,7 +86,8 @@ function fitFragmentation(rows: Row[]): FragmentationCoefficients {
 function describeFrag(c: FragmentationCoefficients): string {
   return (
     `base ${(c.base / GiB).toFixed(3)} GiB, logits ${c.logits.toFixed(3)}, ` +
-    `recompute ${c.recompute.toFixed(3)}, backward grads ${c.backwardGrads.toFixed(3)}, sharded ${c.sharded.toFixed(3)}`
+    `recompute ${c.recompute.toFixed(3)}, backward grads ${c.backwardGrads.toFixed(3)}, ` +
+    `fp32 grads under checkpointing ${c.fp32CheckpointGrads.toFixed(3)}, sharded ${c.sharded.toFixed(3)}`
   );
 }
 

@@ -254,4 +254,21 @@ describe('estimateMemory', () => {
   it('without a GPU, fits is undefined', () => {
     assert.equal(estimateMemory(makePlan(), qwen05, undefined).fits, undefined);
   });
+
+  it('fp32 master weights with checkpointing add allocator reserve for the fp32 gradients', () => {
+    const frag = (dtype: 'float32' | 'bfloat16', checkpointing: boolean) => {
+      const plan = makePlan({
+        method: 'full',
+        dtype,
+        maxLength: 2048,
+        microBatch: 4,
+        checkpointing,
+      });
+      return estimateMemory(plan, llama1, FIXTURE_H100).bytes.overhead;
+    };
+    // fp32 gradients of Llama-3.2-1B: 1.24B × 4 B ≈ 4.6 GiB; a large share lands in fresh segments.
+    assert.ok(frag('float32', true) - frag('float32', false) > 3 * GiB);
+    // bf16 gradients fit the holes the recomputed bf16 activations leave: no such term.
+    assert.ok(frag('bfloat16', true) - frag('bfloat16', false) < 1 * GiB);
+  });
 });

@@ -163,6 +163,8 @@ export function estimateMemory(
       logitsBytes: logits,
       recomputeBytes: s.checkpointing ? layer.total * T : 0,
       backwardGradBytes: full ? st.gradients : 0,
+      fp32CheckpointGradBytes:
+        full && s.checkpointing && s.autocast && s.weightBytes === 4 && !s.quant ? st.gradients : 0,
       shardedStateBytes,
       streamSplitBytes:
         sharded && peakPhase !== 'backward-start'
@@ -186,6 +188,7 @@ export function estimateMemory(
         logitsBytes: evaluation.logitsBytes,
         recomputeBytes: 0,
         backwardGradBytes: 0,
+        fp32CheckpointGradBytes: 0,
         shardedStateBytes,
         streamSplitBytes: 0,
       },
