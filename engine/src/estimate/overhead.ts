@@ -31,7 +31,7 @@ export const NCCL_BYTES = 0.83 * GiB;
  *   the size of those copies) have been allocated around them: the holes are
  *   too small for the next layer's fp32 gradients, so a large share of the
  *   gradients lands in fresh segments (fitted on Qwen2.5-0.5B's one such row,
- *   it predicts Llama-3.2-1B's: -10.0% before, within 8% after);
+ *   it predicts Llama-3.2-1B's: -10.0% before, +0.4% after);
  * - FSDP / ZeRO-3: all-gather and reduce-scatter run on their own CUDA
  *   streams, and the allocator keeps a separate pool per stream: the compute
  *   stream's high-water mark (reached at the start of backward) stays
