@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { SETTINGS } from '../../protocol/src/settings';
 
-type ClientSettingKey = 'launch.sshConfigFile';
+type ClientSettingKey = 'launch.sshConfigFile' | 'walkthrough.openOnFirstRun';
 
 const CLIENT_DEFAULTS = Object.fromEntries(
   SETTINGS.filter((s) => s.readBy === 'client').map((s) => [s.key, s.default]),
@@ -13,6 +13,7 @@ const CLIENT_DEFAULTS = Object.fromEntries(
 
 /** A client-side setting for `scope` (a file or folder), falling back to its declared default. */
 export function clientSetting(key: 'launch.sshConfigFile', scope?: vscode.Uri): string;
+export function clientSetting(key: 'walkthrough.openOnFirstRun', scope?: vscode.Uri): boolean;
 export function clientSetting(key: ClientSettingKey, scope?: vscode.Uri): unknown {
   const value = vscode.workspace.getConfiguration('tunelab', scope).get(key);
   const fallback = CLIENT_DEFAULTS[key];

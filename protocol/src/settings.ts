@@ -25,7 +25,7 @@ export interface SettingSpec {
   readonly default: unknown;
   readonly readBy: SettingReader;
   /** package.json's scope; resource settings are read per file (multi-root workspaces). */
-  readonly scope: 'resource' | 'window' | 'machine';
+  readonly scope: 'resource' | 'window' | 'machine' | 'application';
 }
 
 export const SETTINGS: readonly SettingSpec[] = [
@@ -36,6 +36,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'dialect', default: 'auto', readBy: 'server', scope: 'resource' },
   { key: 'trace.server', default: 'off', readBy: 'languageclient', scope: 'window' },
   { key: 'launch.sshConfigFile', default: '', readBy: 'client', scope: 'machine' },
+  { key: 'walkthrough.openOnFirstRun', default: true, readBy: 'client', scope: 'application' },
 ];
 
 /** The settings the language server reads, per document. */

@@ -185,7 +185,7 @@ export const BASE_SETTINGS: Record<string, unknown> = {
   'files.autoSave': 'off',
   'chat.disableAIFeatures': true,
   // Tests open what they check; the extension's first-run walkthrough would add a tab.
-  'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  'tunelab.walkthrough.openOnFirstRun': false,
 };
 
 export interface CodeServerDirs {
