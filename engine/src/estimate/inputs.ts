@@ -31,9 +31,18 @@ export interface RunInputs {
   trainUnreadable?: string;
 }
 
+// The data reader returns the same summary while a file is unchanged: sort its
+// lengths once, not on every analysis (every keystroke in the editor).
+const sortedLengths = new WeakMap<DataFileSummary, SampleLengths>();
+
 function lengthsOf(file: DataFileSummary | undefined): SampleLengths | undefined {
   if (!file?.exists || file.error || file.tokenLengths.length === 0) return undefined;
-  return { sorted: [...file.tokenLengths].sort((a, b) => a - b), partial: file.partial };
+  let lengths = sortedLengths.get(file);
+  if (!lengths) {
+    lengths = { sorted: [...file.tokenLengths].sort((a, b) => a - b), partial: file.partial };
+    sortedLengths.set(file, lengths);
+  }
+  return lengths;
 }
 
 function whyUnreadable(name: string | undefined, file: DataFileSummary | undefined): string {

@@ -13,6 +13,7 @@
 
 import type { Method } from '../plan';
 import { loraTargets, type Layout } from './arch';
+import { expectedLongestOf } from './inputs';
 
 /** Dense bf16 matmul rate measured on an H100 SXM (798 TFLOP/s) over its 989 TFLOP/s datasheet peak. */
 export const MEASURED_MATMUL_FRACTION = 798 / 989;
@@ -160,14 +161,15 @@ export function optimizerStepSeconds(trainableParams: number, tflops: number): n
 
 /**
  * Expected longest of `k` examples drawn at random from `lengths` (a padded
- * micro-batch's row length): Σ x₍ᵢ₎ · ((i/n)ᵏ − ((i−1)/n)ᵏ) over the sorted lengths.
+ * micro-batch's row length), by the memory estimate's formula (inputs.ts).
  */
 export function expectedLongest(lengths: readonly number[], k: number): number {
-  const sorted = [...lengths].sort((a, b) => a - b);
-  const n = sorted.length;
-  let expected = 0;
-  for (let i = 1; i <= n; i++) expected += sorted[i - 1]! * ((i / n) ** k - ((i - 1) / n) ** k);
-  return expected;
+  if (lengths.length === 0) return 0;
+  return expectedLongestOf(
+    [...lengths].sort((a, b) => a - b),
+    k,
+    Infinity,
+  );
 }
 
 /**
