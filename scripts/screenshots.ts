@@ -26,15 +26,17 @@
 // as mistakes.finetune.yaml. Every wait is bounded (whole run: 5 minutes);
 // code-server and Chromium are killed at the end in every case.
 
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { makeEmptyProject, walkNewUserPath, type Moment } from '../test/ui/newUserPath.ts';
 import {
+  DEMO_MISTAKES,
   dismissNotifications,
   goTo,
   launchChromium,
+  lineOf,
   makeWorkspace,
   openProblems,
   packageVsix,
@@ -49,21 +51,6 @@ import {
   waitForSquiggles,
 } from '../test/ui/workbench.ts';
 import { findCodeServer } from '../test/vscode/codeserver.ts';
-
-const DEMO = path.join(
-  path.dirname(new URL(import.meta.url).pathname),
-  'demo',
-  'mistakes.finetune.yaml',
-);
-
-/** The 1-based line of the demo file that matches `pattern`. */
-function demoLine(pattern: RegExp): number {
-  const index = readFileSync(DEMO, 'utf8')
-    .split('\n')
-    .findIndex((line) => pattern.test(line));
-  if (index < 0) throw new Error(`no line ${pattern} in ${DEMO}`);
-  return index + 1;
-}
 
 const IMAGES = path.join(repoRoot, 'images');
 const TOTAL_LIMIT_MS = 300_000;
@@ -279,7 +266,7 @@ async function makeScreenshots(newUserOnly: boolean): Promise<void> {
       await calm(page);
 
       // (c) Quick fix on lora_rank (1-based lines of the demo file, wherever its comments put them).
-      await goTo(page, demoLine(/^\s+lora_rank:/), 3);
+      await goTo(page, lineOf(DEMO_MISTAKES, /^\s+lora_rank:/), 3);
       await sleep(500);
       await page.keyboard.press('Control+.');
       await until(
@@ -295,7 +282,7 @@ async function makeScreenshots(newUserOnly: boolean): Promise<void> {
       await calm(page);
 
       // (d) Completion inside lora: on a new line after target_modules.
-      await goTo(page, demoLine(/^\s+target_modules:/), 3);
+      await goTo(page, lineOf(DEMO_MISTAKES, /^\s+target_modules:/), 3);
       await page.keyboard.press('End');
       await page.keyboard.press('Enter');
       await page.keyboard.press('Control+Space');

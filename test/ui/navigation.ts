@@ -1,6 +1,7 @@
 // Getting around the workbench like a user: notifications out of the way,
 // files opened through Quick Open, the cursor moved with go to line.
 
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { sleep } from '../support/codeServerProcess.ts';
 import { until } from './until.ts';
@@ -100,4 +101,13 @@ export async function goTo(page: Page, line: number, column: number): Promise<vo
     },
     5000,
   );
+}
+
+/** The 1-based line of the first line of `file` matching `pattern` (for goTo). */
+export function lineOf(file: string, pattern: RegExp): number {
+  const index = readFileSync(file, 'utf8')
+    .split('\n')
+    .findIndex((line) => pattern.test(line));
+  if (index < 0) throw new Error(`no line matching ${pattern} in ${file}`);
+  return index + 1;
 }

@@ -10,7 +10,7 @@
 //
 // Every wait is bounded; a failed wait throws with what it waited for.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import {
@@ -18,6 +18,7 @@ import {
   dismissNotifications,
   editorText,
   goTo,
+  lineOf,
   openProblems,
   openQuickFix,
   problemRows,
@@ -79,15 +80,6 @@ async function typeInPick(page: Page, step: string, filter: string, expected: Re
     },
     10_000,
   );
-}
-
-/** The 1-based line of the first line of `file` matching `pattern`. */
-function lineOf(file: string, pattern: RegExp): number {
-  const index = readFileSync(file, 'utf8')
-    .split('\n')
-    .findIndex((line) => pattern.test(line));
-  if (index < 0) throw new Error(`no line matching ${pattern} in ${file}`);
-  return index + 1;
 }
 
 export async function walkNewUserPath(page: Page, options: PathOptions): Promise<PathResult> {

@@ -16,21 +16,22 @@
 // ~30-40 s. TUNELAB_KEEP_TMP=1 keeps code-server's user-data dir (logs).
 
 import * as assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { codeServerForTest } from '../support/codeServerSkip.ts';
 import {
   applyQuickFix,
+  DEMO_MISTAKES,
   editorText,
   goTo,
+  lineOf,
   makeWorkspace,
   openProblems,
   openQuickFix,
   packageVsix,
   problemRows,
   quickOpen,
-  repoRoot,
   squigglesOn,
   startWorkbench,
   tempDir,
@@ -87,13 +88,7 @@ test(
       assert.ok(others.length >= 2, `expected the schema errors too:\n${before.join('\n')}`);
       step(`${before.length - 1} problems listed`);
 
-      // 1-based line of `lora_rank` in the demo file, wherever its comments put it.
-      const demo = readFileSync(
-        path.join(repoRoot, 'scripts', 'demo', 'mistakes.finetune.yaml'),
-        'utf8',
-      );
-      const rankLine = demo.split('\n').findIndex((l) => /^\s+lora_rank:/.test(l)) + 1;
-      await goTo(page, rankLine, 3);
+      await goTo(page, lineOf(DEMO_MISTAKES, /^\s+lora_rank:/), 3);
       const actions = await openQuickFix(page);
       assert.ok(
         actions.some((a) => a.includes("Rename to 'r'")),

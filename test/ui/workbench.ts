@@ -18,6 +18,7 @@
 
 export { CHROMIUM_ARGS, launchChromium, sleep, tempDir } from '../support/codeServerProcess.ts';
 export {
+  DEMO_MISTAKES,
   QUIET_SETTINGS,
   makeWorkspace,
   packageVsix,
@@ -27,7 +28,7 @@ export {
   type WorkbenchOptions,
 } from './workbenchStart.ts';
 export { until } from './until.ts';
-export { dismissNotifications, goTo, quickOpen } from './navigation.ts';
+export { dismissNotifications, goTo, lineOf, quickOpen } from './navigation.ts';
 export { editorText, tokenCenter } from './editorView.ts';
 export {
   applyQuickFix,

@@ -61,15 +61,15 @@ export function packageVsix(outFile: string): void {
   if (!existsSync(outFile)) throw new Error(`vsce wrote no ${outFile}`);
 }
 
+/** The demo of typical mistakes that scripts/start.sh copies into its workspace. */
+export const DEMO_MISTAKES = path.join(repoRoot, 'scripts', 'demo', 'mistakes.finetune.yaml');
+
 /** The example workspace, as scripts/start.sh makes it: templates/telecom-support + the mistakes demo. */
 export function makeWorkspace(dest: string): string {
   mkdirSync(dest, { recursive: true });
   const template = path.join(repoRoot, 'templates', 'telecom-support');
   if (existsSync(template)) cpSync(template, dest, { recursive: true });
-  cpSync(
-    path.join(repoRoot, 'scripts', 'demo', 'mistakes.finetune.yaml'),
-    path.join(dest, 'mistakes.finetune.yaml'),
-  );
+  cpSync(DEMO_MISTAKES, path.join(dest, 'mistakes.finetune.yaml'));
   return dest;
 }
 
