@@ -5,7 +5,7 @@
 
 import * as path from 'node:path';
 import { analyze, type Analysis, type AnalyzeOptions } from '../../engine/src/engine';
-import { hubOptionsFromEnv, looksLikeHubId } from '../../engine/src/models/hub';
+import { hubOptionsFromEnv, missingHubModel } from '../../engine/src/models/hub';
 import type { Finding } from '../../engine/src/types';
 import { fetchHubModel } from '../../launch/src/hub';
 import { say } from './output';
@@ -41,9 +41,9 @@ export async function analyzeFileWithHub(
   const first = analyzeFile(file, withCache);
   if (offline || !('analysis' in first)) return first;
   const { analysis } = first;
-  const name = analysis.plan?.model.nameOrPath;
-  if (!analysis.dialect || analysis.model || !name || !looksLikeHubId(name)) return first;
-  const fetched = await fetchHubModel(name, { ...hub, revision: analysis.plan?.model.revision });
+  const wanted = missingHubModel(analysis);
+  if (!wanted) return first;
+  const fetched = await fetchHubModel(wanted.id, { ...hub, revision: wanted.revision });
   if (!fetched.ok) {
     say(fetched.error);
     return first;

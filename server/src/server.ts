@@ -14,7 +14,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, type Analysis, type AnalyzeOptions } from '../../engine/src/engine';
-import { hubOptionsFromEnv, looksLikeHubId } from '../../engine/src/models/hub';
+import { hubOptionsFromEnv, missingHubModel } from '../../engine/src/models/hub';
 import { fetchHubModel } from '../../launch/src/hub';
 import type { Dialect } from '../../engine/src/types';
 import {
@@ -119,10 +119,10 @@ function analysisOptions(settings: ServerSettings): AnalyzeOptions {
  * in the background, then re-check the open configs. Never awaited on the typing path.
  */
 function fetchFromHubIfNeeded(analysis: Analysis, settings: ServerSettings): void {
-  const name = analysis.plan?.model.nameOrPath;
-  if (!settings.hub.enable || !analysis.dialect || analysis.model || !name || !looksLikeHubId(name))
-    return;
-  const revision = analysis.plan?.model.revision ?? 'main';
+  const wanted = settings.hub.enable ? missingHubModel(analysis) : undefined;
+  if (!wanted) return;
+  const name = wanted.id;
+  const revision = wanted.revision ?? 'main';
   const key = `${name}@${revision}`;
   if (hubFetches.has(key)) return;
   hubFetches.add(key);

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Analysis } from '../engine';
 
 export interface HubOptions {
   /** `HF_ENDPOINT`, default https://huggingface.co. */
@@ -49,4 +50,17 @@ export function cachedHubModelDir(
 ): string | undefined {
   const dir = hubModelDir(cacheDir, id, revision);
   return fs.existsSync(path.join(dir, 'config.json')) ? dir : undefined;
+}
+
+/**
+ * The Hub model an analysis lacks: a config whose model is neither in the
+ * catalog nor local, named by a Hub id. What the server fetches in the
+ * background and the CLI before checking.
+ */
+export function missingHubModel(
+  analysis: Pick<Analysis, 'dialect' | 'model' | 'plan'>,
+): { id: string; revision: string | undefined } | undefined {
+  const id = analysis.plan?.model.nameOrPath;
+  if (!analysis.dialect || analysis.model || !id || !looksLikeHubId(id)) return undefined;
+  return { id, revision: analysis.plan?.model.revision };
 }
