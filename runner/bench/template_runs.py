@@ -118,6 +118,14 @@ GIB = 2 ** 30
 SHAPE_1B = dict(hidden_size=2048, intermediate_size=8192, num_hidden_layers=16, num_attention_heads=32,
                 num_key_value_heads=8, head_dim=64, vocab_size=128256, tie_word_embeddings=True,
                 rope_theta=500000.0, max_position_embeddings=131072, rms_norm_eps=1e-5, hidden_act="silu")
+# Qwen2.5-0.5B (Qwen/Qwen2.5-0.5B config.json): the second shape of runner/bench/whole_runs.py, another
+# family (biased q/k/v, 2 kv heads, a 152k vocabulary) at half the size.
+SHAPE_05B = dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
+                 num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True, rope_theta=1000000.0,
+                 max_position_embeddings=32768, rms_norm_eps=1e-6, hidden_act="silu")
+# shape name -> (model_type, architecture, shape, model dir name)
+SHAPES = {"1b": ("llama", "LlamaForCausalLM", SHAPE_1B, "model-llama-3.2-1b-shape"),
+          "0.5b": ("qwen2", "Qwen2ForCausalLM", SHAPE_05B, "model-qwen2.5-0.5b-shape")}
 # Llama-3 style special tokens; ids 0..4 in the trained tokenizer.
 BOS, EOS = "<|begin_of_text|>", "<|end_of_text|>"
 SPECIAL_TOKENS = [BOS, EOS, "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
@@ -326,8 +334,13 @@ def build_assets_child(spec_path: str) -> int:
     say(f"[build] tokenizer: {len(tok)} tokens, bos {tok.bos_token_id}, eos {tok.eos_token_id}, "
         f"pad {tok.pad_token_id} ({time.time() - t0:.0f}s)")
 
-    config = LlamaConfig(**SHAPE_1B, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                         pad_token_id=None)
+    model_type, _arch, shape, _dir = SHAPES[spec.get("shape", "1b")]
+    config_class = LlamaConfig
+    if model_type == "qwen2":
+        from transformers import Qwen2Config
+        config_class = Qwen2Config
+    config = config_class(**shape, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                          pad_token_id=None)
     torch.manual_seed(0)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     with torch.device(device):
@@ -340,11 +353,11 @@ def build_assets_child(spec_path: str) -> int:
     saved = AutoConfig.from_pretrained(model_dir)
     # the special-token ids must be the tokenizer's (fatal); the shape is checked as a warning
     for key, want, fatal in (("bos_token_id", tok.bos_token_id, True), ("eos_token_id", tok.eos_token_id, True),
-                             ("vocab_size", SHAPE_1B["vocab_size"], True), ("tie_word_embeddings", True, False),
-                             ("hidden_size", SHAPE_1B["hidden_size"], False),
-                             ("num_hidden_layers", SHAPE_1B["num_hidden_layers"], False),
-                             ("num_key_value_heads", SHAPE_1B["num_key_value_heads"], False),
-                             ("max_position_embeddings", SHAPE_1B["max_position_embeddings"], False)):
+                             ("vocab_size", shape["vocab_size"], True), ("tie_word_embeddings", True, False),
+                             ("hidden_size", shape["hidden_size"], False),
+                             ("num_hidden_layers", shape["num_hidden_layers"], False),
+                             ("num_key_value_heads", shape["num_key_value_heads"], False),
+                             ("max_position_embeddings", shape["max_position_embeddings"], False)):
         got = getattr(saved, key, None)
         if got != want:
             if fatal:
@@ -368,7 +381,7 @@ def build_assets_child(spec_path: str) -> int:
             versions[mod] = __import__(mod).__version__
         except Exception:  # noqa: BLE001
             versions[mod] = None
-    info = {"model_dir": model_dir, "params": n_params, "shape": SHAPE_1B, "tokenizer_vocab": len(tok),
+    info = {"model_dir": model_dir, "params": n_params, "shape": shape, "model_type": model_type, "tokenizer_vocab": len(tok),
             "bos_token_id": tok.bos_token_id, "eos_token_id": tok.eos_token_id, "pad_token_id": None,
             "train_chat_tokens": {"mean": round(statistics.mean(lengths), 1), "median": lengths[len(lengths) // 2],
                                   "max": lengths[-1], "total": sum(lengths)},
@@ -380,8 +393,10 @@ def build_assets_child(spec_path: str) -> int:
     return 0
 
 
-def ensure_model(work: str, vocab_size: int, system_prompt: str, dry_run: bool) -> Tuple[str, Optional[Dict]]:
-    model_dir = os.path.join(work, "model-llama-3.2-1b-shape")
+def ensure_model(work: str, vocab_size: int, system_prompt: str, dry_run: bool,
+                 shape_name: str = "1b") -> Tuple[str, Optional[Dict]]:
+    model_type, arch, shape, dir_name = SHAPES[shape_name]
+    model_dir = os.path.join(work, dir_name)
     done = os.path.join(model_dir, MODEL_DONE)
     if os.path.exists(done):
         with open(done) as fh:
@@ -391,17 +406,17 @@ def ensure_model(work: str, vocab_size: int, system_prompt: str, dry_run: bool) 
     if dry_run:
         # only so that `tunelab estimate` can read the shape; a real run rebuilds (no MODEL_DONE)
         os.makedirs(model_dir, exist_ok=True)
-        cfg = dict(SHAPE_1B, architectures=["LlamaForCausalLM"], model_type="llama", bos_token_id=0,
+        cfg = dict(shape, architectures=[arch], model_type=model_type, bos_token_id=0,
                    eos_token_id=1, dtype="bfloat16")
         with open(os.path.join(model_dir, "config.json"), "w") as fh:
             json.dump(cfg, fh, indent=2)
         say(f"model (dry run): would build into {model_dir}; wrote its config.json only")
         return model_dir, None
-    spec = os.path.join(work, "build-spec.json")
+    spec = os.path.join(work, f"build-spec-{dir_name}.json")   # one per shape: built side by side
     with open(spec, "w") as fh:
         json.dump({"model_dir": model_dir, "train_file": os.path.join(TEMPLATE_DIR, "data", "train.jsonl"),
-                   "system_prompt": system_prompt, "vocab_size": vocab_size}, fh)
-    say(f"model: building tokenizer + Llama-3.2-1B-shape model into {model_dir}")
+                   "system_prompt": system_prompt, "vocab_size": vocab_size, "shape": shape_name}, fh)
+    say(f"model: building tokenizer + {dir_name} into {model_dir}")
     t0 = time.time()
     proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--_build", spec], cwd=RUNNER_DIR,
                           env=runner_env(), timeout=900)
@@ -512,13 +527,14 @@ def tunelab_estimate(cfg: str, gpu: Optional[str] = None) -> Dict[str, Any]:
 # ------------------------------------------------------------------ one run
 
 def run_once(cfg: str, log_path: str, timeout: int, cap_gib: Optional[float] = None,
-             site_dir: Optional[str] = None, quiet: bool = False) -> Dict[str, Any]:
+             site_dir: Optional[str] = None, quiet: bool = False, sample_smi: bool = True) -> Dict[str, Any]:
     env = runner_env(site_dir if cap_gib is not None else None)
     if cap_gib is not None:
         env[CAP_ENV] = f"{cap_gib:g}"
     cmd = [sys.executable, "-m", "tunelab_runner", "train", cfg]
     baseline = nvidia_smi("memory.used")
     sampler = SmiSampler(0.2)
+    sampler.available = sampler.available and sample_smi   # concurrent runs: the whole GPU's figure means nothing
     sampler.start()
     t0 = time.time()
     events: List[Dict] = []
@@ -695,13 +711,13 @@ def summarize(events: List[Dict], warmup_steps: int = 3) -> Dict[str, Any]:
 
 
 def measure(name: str, cfg: str, out_dir: str, logs: str, a, cap_gib: Optional[float] = None,
-            site_dir: Optional[str] = None, quiet: bool = False) -> Dict[str, Any]:
+            site_dir: Optional[str] = None, quiet: bool = False, sample_smi: bool = True) -> Dict[str, Any]:
     tag = name + (f"-cap{cap_gib:g}" if cap_gib is not None else "")
     log_path = os.path.join(logs, tag + ".log")
     stale = os.path.join(out_dir, "events.jsonl")
     if os.path.exists(stale):
         os.remove(stale)
-    res = run_once(cfg, log_path, a.timeout, cap_gib, site_dir, quiet)
+    res = run_once(cfg, log_path, a.timeout, cap_gib, site_dir, quiet, sample_smi)
     # events.jsonl is the record; what stdout carried is the fallback (e.g. a run killed early)
     events = read_events_file(os.path.join(out_dir, "events.jsonl")) or res["events"]
     if events:

@@ -1,0 +1,356 @@
+"""Whole runs on the telecom chat data, each with the smallest memory it completes in.
+
+The truth that `tunelab estimate`'s "fits" is judged against (issue 13). The matrix:
+two model shapes (random-init Llama-3.2-1B and Qwen2.5-0.5B, see template_runs.py) x
+lora/full/qlora x packing on/off x evaluation on/off (qlora with evaluation only):
+20 runs of the shipped telecom templates, each changed as template_runs.py says plus
+
+  training.gradient_accumulation_steps   --accum (2): the peak does not depend on it
+                                          (gradients exist once), the minutes do
+  training.max_steps / eval_steps        --max-steps (6) / --eval-steps (3)
+  evaluation off                         data.eval_file removed, eval_strategy no
+  packing off                            train_sampling_strategy: group_by_length, so
+                                          that the longest chat is in the first
+                                          micro-batch (transformers puts the longest
+                                          group first, to fail early): the run meets
+                                          the batch that sets its peak in a few steps
+
+Two phases, each fitting one 10-minute command:
+  --phase measure   each run alone, uncapped: time, allocated/reserved peaks and
+                    nvidia-smi (whole GPU, sampled every 0.2 s); results saved after each
+  --phase bisect    reads the measure results (--from) and finds, for each run, the
+                    smallest per-process cap (torch.cuda.set_per_process_memory_fraction,
+                    through the sitecustomize of template_runs.py) it completes in, to
+                    --step (0.5 GiB): the allocated peak cannot pass (a floor), caps just
+                    above it are tried first, several runs at once on the one GPU (their
+                    caps, plus a CUDA context each, stay under --gpu-gib): a cap bounds
+                    its own process whatever the others do, so memory is measured right
+                    while the minutes of the capped runs mean nothing (time comes from
+                    the measure phase)
+
+  python runner/bench/whole_runs.py --phase measure --work /tmp/tl-whole --budget-s 540
+  python runner/bench/whole_runs.py --phase bisect --work /tmp/tl-whole \
+      --from runner/bench/results/whole-runs-h100.json --budget-s 540
+(QLoRA needs bitsandbytes on PYTHONPATH, see ../shared/notes/infra.md.)
+Results: whole-runs[-TAG].json / .md in --out ($OUT, else runner/bench/results).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from types import SimpleNamespace
+from typing import Any, Dict, List, Optional, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+import template_runs as tr  # noqa: E402
+
+GIB = tr.GIB
+CONTEXT_GIB = 0.75   # a CUDA context and cuBLAS workspace: outside the cap, inside the GPU
+
+
+def run_name(shape: str, method: str, packing: bool, evaluate: bool) -> str:
+    return f"{shape}-{method}-{'packed' if packing else 'unpacked'}-{'eval' if evaluate else 'noeval'}"
+
+
+def matrix(shapes: List[str], methods: List[str]) -> List[Tuple[str, str, bool, bool]]:
+    out = []
+    for shape in shapes:
+        for method in methods:
+            for packing in (True, False):
+                for evaluate in (True, False):
+                    if method == "qlora" and not evaluate:
+                        continue   # 20 runs in all; qlora's evaluation-off twin adds nothing new
+                    out.append((shape, method, packing, evaluate))
+    return out
+
+
+def write_run_config(shape: str, method: str, packing: bool, evaluate: bool, model_dir: str, work: str,
+                     a, out_suffix: str = "") -> Tuple[str, List[Dict]]:
+    name = run_name(shape, method, packing, evaluate)
+    run_dir = os.path.join(work, "runs", name + out_suffix)
+    targs = SimpleNamespace(max_steps=a.max_steps, eval_steps=a.eval_steps, logging_steps="1", keep_saves=False)
+    doc, changes = tr.make_config(method, packing, model_dir, run_dir, targs)
+    training = doc.setdefault("training", {})
+
+    def change(key: str, old: Any, new: Any) -> None:
+        changes.append({"key": key, "template": old, "bench": new})
+
+    change("training.gradient_accumulation_steps", training.get("gradient_accumulation_steps"), a.accum)
+    training["gradient_accumulation_steps"] = a.accum
+    if not evaluate:
+        data = doc.setdefault("data", {})
+        change("data.eval_file", data.pop("eval_file", None), "<removed>")
+        change("training.eval_strategy", training.get("eval_strategy"), "no")
+        training["eval_strategy"] = "no"
+        training.pop("eval_steps", None)
+    if not packing:
+        change("training.train_sampling_strategy", training.get("train_sampling_strategy"), "group_by_length")
+        training["train_sampling_strategy"] = "group_by_length"
+    cfg = tr.write_config(doc, os.path.join(work, "configs", name + out_suffix + ".finetune.yaml"))
+    return cfg, changes
+
+
+def load_results(path: str) -> Dict[str, Any]:
+    with open(path) as fh:
+        return json.load(fh)
+
+
+# ------------------------------------------------------------------ measure
+
+def phase_measure(a, jobs, models, results, out, stem, logs, t_begin) -> None:
+    for shape, method, packing, evaluate in jobs:
+        name = run_name(shape, method, packing, evaluate)
+        rec: Dict[str, Any] = {"name": name, "shape": shape, "method": method, "packing": packing,
+                               "evaluate": evaluate}
+        results["runs"].append(rec)
+        cfg, changes = write_run_config(shape, method, packing, evaluate, models[shape], a.work, a)
+        shutil.copy(cfg, os.path.join(logs, name + ".finetune.yaml"))
+        rec.update(config=os.path.basename(cfg), changes=changes)
+        if method == "qlora" and a.bnb_reason:
+            rec["skipped"] = a.bnb_reason
+            continue
+        used = time.time() - t_begin
+        if a.budget_s and used + 40 > a.budget_s:
+            rec["skipped"] = f"budget: {used:.0f}s used of {a.budget_s:.0f}s"
+            tr.say(f"== {name}: skipped ({rec['skipped']})")
+            continue
+        tr.say(f"\n== {name}")
+        r = tr.measure(name, cfg, os.path.join(a.work, "runs", name, "out"), logs, a)
+        rec.update(r)
+        tr.say(f"    => {r.get('status')} exit {r['exit_code']} in {r['process_seconds']:.0f}s: tok/s "
+               f"{tr.fmt(r.get('tokens_per_second_whole_training'), ',.0f')}, alloc "
+               f"{tr.fmt(tr.gib(r.get('alloc_peak_training_bytes')), '.2f')} / "
+               f"{tr.fmt(tr.gib(r.get('alloc_peak_whole_bytes')), '.2f')} GiB, reserved "
+               f"{tr.fmt(tr.gib(r.get('reserved_peak_bytes')), '.2f')}, smi {tr.fmt(r.get('smi_peak_gib'), '.2f')}, "
+               f"train {tr.fmt(r.get('train_seconds'), '.1f')} s")
+        tr.save(results, out, stem)
+
+
+# ------------------------------------------------------------------ bisect
+
+class Search:
+    """The smallest passing cap of one run on a `step` grid: `lo` fails, `hi` passes (or is assumed to)."""
+
+    def __init__(self, rec: Dict[str, Any], step: float):
+        self.rec, self.step = rec, step
+        alloc = tr.gib(rec.get("alloc_peak_whole_bytes"))
+        upper = rec.get("smi_peak_gib") or tr.gib(rec.get("reserved_peak_bytes"))
+        self.lo = math.floor(alloc / step) * step          # the allocated peak cannot fit under it
+        self.hi = math.ceil(((upper or alloc) + 1.0) / step) * step
+        self.hi_verified = False
+        self.trials: List[Dict[str, Any]] = []
+        self.running: set = set()
+        self.stopped: Optional[str] = None
+
+    def done(self) -> bool:
+        return self.stopped is not None or self.hi - self.lo <= self.step + 1e-9
+
+    def next_caps(self, width: int) -> List[float]:
+        """Caps for the next round: just above the floor first (most runs fit within a GiB or two of
+        their allocated peak), then an even split of what is left."""
+        if self.done() or self.running:
+            return []
+        n = round((self.hi - self.lo) / self.step)   # grid points lo+1 .. hi-1 are open
+        if not self.trials:
+            picks = [1, 2, 4, 8]
+        else:
+            picks = [round(n * (i + 1) / (width + 1)) for i in range(width)]
+        caps = sorted({self.lo + self.step * k for k in picks if 0 < k < n})
+        if not caps:
+            caps = [self.lo + self.step]
+        if not self.hi_verified and len(caps) < width and not any(c >= self.hi for c in caps):
+            caps.append(self.hi)   # checks the assumed upper bound in the same round
+        return caps[:width]
+
+    def record(self, cap: float, r: Dict[str, Any]) -> None:
+        ok = r["exit_code"] == 0 and r.get("status") == "completed"
+        err = r.get("error") or {}
+        oom = r["exit_code"] == tr.EXIT_OOM or err.get("type") == "oom" or "out of memory" in str(
+            err.get("message", "")).lower()
+        self.trials.append({"cap_gib": cap, "exit_code": r["exit_code"], "completed": ok, "oom": oom,
+                            "process_seconds": r["process_seconds"], "cap_applied": r.get("cap_applied"),
+                            "alloc_peak_whole_gib": tr.gib(r.get("alloc_peak_whole_bytes")),
+                            "reserved_peak_gib": tr.gib(r.get("reserved_peak_bytes")), "error": r.get("error")})
+        if not r.get("cap_applied"):
+            self.stopped = "the sitecustomize did not set the cap (see the capped run's log)"
+        elif ok:
+            if cap <= self.hi:
+                self.hi, self.hi_verified = cap, True
+        elif oom:
+            self.lo = max(self.lo, cap)
+        else:
+            self.stopped = f"a capped run failed for another reason than OOM (exit {r['exit_code']})"
+        if self.hi <= self.lo:   # a pass below a fail: noise of the allocator; keep the pass, say so
+            self.stopped = f"a run passed at {self.hi:g} GiB below one that failed at {self.lo:g} GiB"
+
+    def result(self) -> Dict[str, Any]:
+        return {"smallest_cap_gib": self.hi if not self.stopped or self.hi_verified else None,
+                "verified": self.hi_verified, "largest_failing_gib": self.lo,
+                "resolution_gib": round(self.hi - self.lo, 3), "stopped": self.stopped, "trials": self.trials}
+
+
+def phase_bisect(a, models, results, out, stem, logs, t_begin) -> None:
+    site_dir = os.path.join(a.work, "sitecustomize-cap")
+    os.makedirs(site_dir, exist_ok=True)
+    with open(os.path.join(site_dir, "sitecustomize.py"), "w") as fh:
+        fh.write(tr.SITECUSTOMIZE)
+    searches: Dict[str, Search] = {}
+    for rec in results["runs"]:
+        if rec.get("skipped") or rec.get("exit_code") != 0 or rec.get("alloc_peak_whole_bytes") is None:
+            rec["bisect"] = {"skipped": "no completed uncapped run to start from"}
+            continue
+        searches[rec["name"]] = Search(rec, a.step)
+    lock = threading.Lock()
+    held = {"gib": 0.0}
+    pool = ThreadPoolExecutor(max_workers=a.concurrency)
+    futures: Dict[Any, Tuple[str, float]] = {}
+
+    def launch(name: str, cap: float) -> None:
+        rec = searches[name].rec
+        cfg, _ = write_run_config(rec["shape"], rec["method"], rec["packing"], rec["evaluate"],
+                                  models[rec["shape"]], a.work, a, out_suffix=f"-cap{cap:g}")
+        out_dir = os.path.join(a.work, "runs", f"{name}-cap{cap:g}", "out")
+        searches[name].running.add(cap)
+        held["gib"] += cap + CONTEXT_GIB
+        fut = pool.submit(tr.measure, name, cfg, out_dir, logs, a, cap, site_dir, True, False)
+        futures[fut] = (name, cap)
+        tr.say(f"  start {name} cap {cap:g} GiB (holding {held['gib']:.1f} GiB, {len(futures)} running)")
+
+    try:
+        while True:
+            if a.budget_s and time.time() - t_begin > a.budget_s - 45:
+                tr.say("budget: no new capped runs")
+                pending = []
+            else:
+                pending = [(name, cap) for name, s in searches.items() for cap in s.next_caps(a.width)]
+            for name, cap in sorted(pending, key=lambda p: p[1]):
+                if len(futures) >= a.concurrency or held["gib"] + cap + CONTEXT_GIB > a.gpu_gib:
+                    continue
+                launch(name, cap)
+            if not futures:
+                break
+            finished, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+            with lock:
+                for fut in finished:
+                    name, cap = futures.pop(fut)
+                    held["gib"] -= cap + CONTEXT_GIB
+                    s = searches[name]
+                    s.running.discard(cap)
+                    try:
+                        r = fut.result()
+                    except Exception as exc:  # noqa: BLE001
+                        s.stopped = f"the capped run could not be measured: {exc!r}"
+                        continue
+                    s.record(cap, r)
+                    tr.say(f"  {name} cap {cap:g}: {'completed' if s.trials[-1]['completed'] else 'OOM' if s.trials[-1]['oom'] else 'failed'}"
+                           f" -> [{s.lo:g}, {s.hi:g}]{' done' if s.done() else ''}")
+                    s.rec["bisect"] = s.result()
+                    tr.save(results, out, stem)
+    finally:
+        pool.shutdown(wait=True)
+    for s in searches.values():
+        s.rec["bisect"] = s.result()
+
+
+# ------------------------------------------------------------------ report
+
+def render(results: Dict[str, Any]) -> str:
+    lines = ["# Whole runs on the telecom chat data: smallest memory, peaks, time", "",
+             f"Device: {results.get('device') or '?'}; {json.dumps(results.get('versions') or {})}.",
+             f"Settings: {results.get('settings')}.", "",
+             "| run | tok/s | alloc peak GiB | reserved GiB | nvidia-smi GiB | smallest cap GiB | train s | "
+             "eval s | status |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in results.get("runs", []):
+        if r.get("skipped"):
+            lines.append(f"| {r['name']} | — | — | — | — | — | — | — | skipped: {r['skipped']} |")
+            continue
+        b = r.get("bisect") or {}
+        cap = b.get("smallest_cap_gib")
+        cap_s = "—" if cap is None else f"{cap:g}" + ("" if b.get("verified") else " (assumed)") + (
+            f" ±{b['resolution_gib']:g}" if (b.get("resolution_gib") or 0) > 0.5 + 1e-9 else "")
+        if b.get("stopped"):
+            cap_s += f" ({b['stopped']})"
+        lines.append(
+            f"| {r['name']} | {tr.fmt(r.get('tokens_per_second_whole_training'), ',.0f')} | "
+            f"{tr.fmt(tr.gib(r.get('alloc_peak_whole_bytes')), '.2f')} | {tr.fmt(tr.gib(r.get('reserved_peak_bytes')), '.2f')} | "
+            f"{tr.fmt(r.get('smi_peak_gib'), '.2f')} | {cap_s} | {tr.fmt(r.get('train_seconds'), '.1f')} | "
+            f"{'+'.join(tr.fmt(x, '.1f') for x in r.get('eval_seconds') or []) or '—'} | "
+            f"{r.get('status') or 'exit ' + str(r.get('exit_code'))} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--phase", choices=("measure", "bisect"), required=True)
+    ap.add_argument("--shapes", default="1b,0.5b")
+    ap.add_argument("--methods", default="lora,full,qlora")
+    ap.add_argument("--work", required=True, help="models, configs and run outputs (reused between phases)")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--tag", default="h100")
+    ap.add_argument("--from", dest="from_", default=None, help="bisect: the measure phase's JSON")
+    ap.add_argument("--max-steps", type=int, default=6)
+    ap.add_argument("--eval-steps", type=int, default=3)
+    ap.add_argument("--accum", type=int, default=2)
+    ap.add_argument("--vocab-size", type=int, default=8000)
+    ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--budget-s", type=float, default=0)
+    ap.add_argument("--step", type=float, default=0.5, help="bisection resolution, GiB")
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--width", type=int, default=3, help="caps of one run tried at once")
+    ap.add_argument("--gpu-gib", type=float, default=70.0, help="caps + contexts held at once")
+    a = ap.parse_args(argv)
+    a.keep_outputs = False
+    t_begin = time.time()
+    out = os.path.abspath(a.out or os.environ.get("OUT") or os.path.join(HERE, "results"))
+    stem = f"whole-runs-{a.tag}" if a.phase == "measure" else f"whole-runs-bisect-{a.tag}"
+    logs = os.path.join(out, stem + "-logs")
+    os.makedirs(logs, exist_ok=True)
+    a.work = os.path.abspath(a.work)
+    shapes = [s for s in a.shapes.split(",") if s]
+    methods = [m for m in a.methods.split(",") if m]
+    _t, lora_doc = tr.load_template("lora")
+    system_prompt = (lora_doc.get("data") or {}).get("system_prompt") or ""
+    # both models at once: two processes, each a GPU context and a tokenizer to train
+    built: Dict[str, Tuple[str, Optional[Dict]]] = {}
+    threads = [threading.Thread(target=lambda s=s: built.__setitem__(
+        s, tr.ensure_model(a.work, a.vocab_size, system_prompt, False, s))) for s in shapes]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    models = {s: built[s][0] for s in shapes}
+    a.bnb_reason = tr.bitsandbytes_reason() if "qlora" in methods else None
+    if a.phase == "measure":
+        results: Dict[str, Any] = {
+            "script": "runner/bench/whole_runs.py", "argv": sys.argv[1:], "device": tr.nvidia_smi("name"),
+            "versions": (built[shapes[0]][1] or {}).get("versions"),
+            "models": {s: {k: (built[s][1] or {}).get(k) for k in ("params", "model_type", "train_chat_tokens")}
+                       for s in shapes},
+            "settings": f"max_steps {a.max_steps}, eval_steps {a.eval_steps}, gradient_accumulation_steps "
+                        f"{a.accum}, logging_steps 1, save_strategy no, export off; unpacked runs group_by_length",
+            "runs": []}
+        phase_measure(a, matrix(shapes, methods), models, results, out, stem, logs, t_begin)
+    else:
+        results = load_results(a.from_)
+        results["bisect_settings"] = (f"step {a.step} GiB, up to {a.concurrency} runs at once, caps + "
+                                      f"{CONTEXT_GIB} GiB each under {a.gpu_gib} GiB")
+        phase_bisect(a, models, results, out, stem, logs, t_begin)
+    results["seconds_total"] = round(time.time() - t_begin, 1)
+    tr.save(results, out, stem)
+    with open(os.path.join(out, stem + ".md"), "w") as fh:
+        fh.write(render(results))
+    tr.say("\n" + render(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
