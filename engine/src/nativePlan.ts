@@ -7,7 +7,15 @@
 // report it, and the estimate is skipped).
 
 import { isRecord } from './parse';
-import type { DistributedBackend, Method, Plan, PlanLora, PlanQuantization } from './plan';
+import type {
+  DistributedBackend,
+  EvaluationMetric,
+  Method,
+  Plan,
+  PlanEvaluation,
+  PlanLora,
+  PlanQuantization,
+} from './plan';
 import type { Path } from './types';
 
 /** TrainingArguments / LoraConfig / hardware defaults used when a key is absent. */
@@ -21,6 +29,27 @@ export const DEFAULTS = {
   loraAlpha: 8,
   loraDropout: 0,
 } as const;
+
+/** The `evaluation:` section's defaults (docs/evaluation.md). */
+export const EVALUATION_DEFAULTS = {
+  when: 'end',
+  taskMaxSamples: 50,
+  metrics: ['exact_match', 'chrf', 'bleu', 'rouge_l'] as EvaluationMetric[],
+  maxNewTokens: 256,
+  doSample: false,
+  forgettingMaxSamples: 200,
+  forgettingThreshold: 0.05,
+  lmEvalBatchSize: 8,
+} as const;
+
+export const EVALUATION_METRICS: readonly EvaluationMetric[] = [
+  'exact_match',
+  'chrf',
+  'bleu',
+  'rouge_l',
+  'json_valid',
+  'json_schema',
+];
 
 /** More GPUs than this in one run is a typo (`1e9`), not a cluster. */
 export const MAX_NUM_GPUS = 1024;
@@ -104,7 +133,17 @@ export function buildNativePlan(value: unknown): Plan {
     'hardware.numGpus': ['hardware', 'num_gpus'],
     'hardware.pricePerHour': ['hardware', 'price_per_hour'],
     'distributed.backend': ['launch', 'distributed', 'backend'],
+    evaluation: ['evaluation'],
+    'evaluation.when': ['evaluation', 'when'],
+    'evaluation.task': ['evaluation', 'task'],
+    'evaluation.task.metrics': ['evaluation', 'task', 'metrics'],
+    'evaluation.task.jsonSchema': ['evaluation', 'task', 'json_schema'],
+    'evaluation.forgetting': ['evaluation', 'forgetting'],
+    'evaluation.forgetting.file': ['evaluation', 'forgetting', 'file'],
+    'evaluation.forgetting.threshold': ['evaluation', 'forgetting', 'threshold'],
+    'evaluation.lmEval.tasks': ['evaluation', 'lm_eval', 'tasks'],
   };
+  const generalDataFile = isRecord(data.general_data) ? str(data.general_data.file) : undefined;
 
   return {
     method,
@@ -126,7 +165,7 @@ export function buildNativePlan(value: unknown): Plan {
     data: {
       trainFile: str(data.train_file),
       evalFile: str(data.eval_file),
-      generalDataFile: isRecord(data.general_data) ? str(data.general_data.file) : undefined,
+      generalDataFile,
       format: oneOf(data.format, ['messages', 'prompt_completion', 'text'] as const) ?? 'messages',
       chatTemplate: str(data.chat_template),
       maxLength: numFor('data.maxLength', data.max_length),
@@ -161,8 +200,65 @@ export function buildNativePlan(value: unknown): Plan {
         ? (Number(distributed.zero_stage) as 0 | 1 | 2 | 3)
         : undefined,
     },
+    evaluation: isRecord(config.evaluation)
+      ? planEvaluation(config.evaluation, str(data.eval_file), generalDataFile)
+      : undefined,
     where,
     invalidNumbers,
+  };
+}
+
+/**
+ * The `evaluation:` section with its defaults. Non-finite numbers fall back to
+ * the defaults here (`non-finite-number` reports them; the memory estimate
+ * does not depend on them, so they are not listed as invalid).
+ */
+export function planEvaluation(
+  section: Record<string, unknown>,
+  evalFile: string | undefined,
+  generalDataFile: string | undefined,
+): PlanEvaluation {
+  const D = EVALUATION_DEFAULTS;
+  const task = isRecord(section.task) ? section.task : undefined;
+  const forgetting = isRecord(section.forgetting) ? section.forgetting : undefined;
+  const lmEval = isRecord(section.lm_eval) ? section.lm_eval : undefined;
+  const metrics = Array.isArray(task?.metrics)
+    ? task.metrics.filter((m): m is EvaluationMetric =>
+        (EVALUATION_METRICS as readonly unknown[]).includes(m),
+      )
+    : [...D.metrics];
+  const generation = isRecord(section.generation) ? section.generation : {};
+  const whole = (v: unknown, min: number) => {
+    const n = num(v);
+    return n !== undefined && Number.isInteger(n) && n >= min ? n : undefined;
+  };
+  return {
+    when: oneOf(section.when, ['end', 'every_eval', 'on_demand'] as const) ?? D.when,
+    task:
+      task || evalFile !== undefined
+        ? {
+            maxSamples: whole(task?.max_samples, 0) ?? D.taskMaxSamples,
+            metrics,
+            jsonSchema: str(task?.json_schema),
+          }
+        : undefined,
+    generation: { max_new_tokens: D.maxNewTokens, do_sample: D.doSample, ...generation },
+    forgetting: forgetting
+      ? {
+          file: str(forgetting.file) ?? generalDataFile,
+          maxSamples: whole(forgetting.max_samples, 1) ?? D.forgettingMaxSamples,
+          threshold: positive(num(forgetting.threshold)) ?? D.forgettingThreshold,
+        }
+      : undefined,
+    lmEval: lmEval
+      ? {
+          tasks: Array.isArray(lmEval.tasks)
+            ? lmEval.tasks.filter((t): t is string => typeof t === 'string')
+            : [],
+          limit: whole(lmEval.limit, 1),
+          batchSize: whole(lmEval.batch_size, 1) ?? D.lmEvalBatchSize,
+        }
+      : undefined,
   };
 }
 

@@ -26,6 +26,41 @@ export interface PlanQuantization {
   doubleQuant: boolean;
 }
 
+export type EvaluationWhen = 'end' | 'every_eval' | 'on_demand';
+export type EvaluationMetric =
+  'exact_match' | 'chrf' | 'bleu' | 'rouge_l' | 'json_valid' | 'json_schema';
+
+/** The `evaluation:` section resolved with its defaults (docs/evaluation.md). */
+export interface PlanEvaluation {
+  when: EvaluationWhen;
+  /**
+   * Task metrics on `data.eval_file`: present when `evaluation.task` is
+   * written or an eval file is named (loss and perplexity are always measured).
+   */
+  task:
+    | {
+        /** Eval prompts answered by generation; 0 = loss and perplexity only. */
+        maxSamples: number;
+        metrics: EvaluationMetric[];
+        /** `task.json_schema` as written (relative to the config file). */
+        jsonSchema: string | undefined;
+      }
+    | undefined;
+  /** `transformers.GenerationConfig` arguments, defaults filled in. */
+  generation: Record<string, unknown>;
+  /** Present when `evaluation.forgetting` is written. */
+  forgetting:
+    | {
+        /** `forgetting.file`, else `data.general_data.file`; undefined when neither is named. */
+        file: string | undefined;
+        maxSamples: number;
+        threshold: number;
+      }
+    | undefined;
+  /** Present when `evaluation.lm_eval` is written. */
+  lmEval: { tasks: string[]; limit: number | undefined; batchSize: number } | undefined;
+}
+
 export interface Plan {
   method: Method | undefined;
   model: {
@@ -70,6 +105,8 @@ export interface Plan {
     pricePerHour?: number;
   };
   distributed: { backend: DistributedBackend; zeroStage?: 0 | 1 | 2 | 3 };
+  /** The `evaluation:` section; undefined when the config has none (nothing is evaluated). */
+  evaluation?: PlanEvaluation;
   /** Config path of each plan field (dot-joined field name → path), for ranges. */
   where: Record<string, Path>;
   /**

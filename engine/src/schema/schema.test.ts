@@ -45,6 +45,8 @@ const PASSTHROUGH = new Set([
   '/properties/training/properties/gradient_checkpointing_kwargs',
   '/properties/training/properties/fsdp_config/anyOf/1',
   '/properties/training/properties/accelerator_config/anyOf/1',
+  // GenerationConfig(**generation): any of its many arguments.
+  '/properties/evaluation/properties/generation',
 ]);
 
 function newAjv(): Ajv {
