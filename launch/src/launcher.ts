@@ -25,6 +25,8 @@ export interface LaunchOptions {
   jobArgv?: string[];
   extraFiles?: string[];
   onStatus?: (message: string) => void;
+  /** An evaluation of a recorded training run (evalRun.ts); a training when absent. */
+  evalOf?: string;
 }
 
 export function adapterFor(target: TargetKind, sshConfigFile?: string): TargetAdapter {
@@ -79,6 +81,7 @@ export async function launchRun(
   let record: RunRecord = {
     version: 1,
     id,
+    ...(options.evalOf ? { kind: 'eval' as const, evalOf: options.evalOf } : {}),
     config: spec.configPath,
     target: spec.target,
     runDir: '',

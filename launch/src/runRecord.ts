@@ -25,9 +25,15 @@ export interface RecordedSsh {
   identityFile?: string;
 }
 
+export type RunKind = 'train' | 'eval';
+
 export interface RunRecord {
   version: 1;
   id: string;
+  /** What the job does; absent in records older than evaluation: 'train'. */
+  kind?: RunKind;
+  /** For an evaluation: the id of the training run it evaluates. */
+  evalOf?: string;
   /** Absolute path of the config on this machine. */
   config: string;
   target: TargetKind;
@@ -254,7 +260,7 @@ export class RunStore {
       return [];
     }
     return names
-      .filter((name) => name.endsWith('.json'))
+      .filter((name) => name.endsWith('.json') && !name.endsWith('.eval.json'))
       .map((name) => this.read(name.slice(0, -5)))
       .filter((record): record is RunRecord => record !== undefined)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
