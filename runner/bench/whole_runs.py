@@ -317,6 +317,7 @@ def main(argv=None) -> int:
     logs = os.path.join(out, stem + "-logs")
     os.makedirs(logs, exist_ok=True)
     a.work = os.path.abspath(a.work)
+    os.makedirs(a.work, exist_ok=True)
     shapes = [s for s in a.shapes.split(",") if s]
     methods = [m for m in a.methods.split(",") if m]
     _t, lora_doc = tr.load_template("lora")
