@@ -15,7 +15,7 @@ METHODS = ("full", "lora", "qlora")
 DATA_FORMATS = ("messages", "prompt_completion", "text")
 NAMED_TEMPLATES = ("llama-3", "chatml", "mistral", "gemma", "phi-3")
 TOP_LEVEL_KEYS = ("method", "model", "quantization", "prepare_model_for_kbit_training",
-                  "lora", "data", "training", "export", "hardware", "launch")
+                  "lora", "data", "training", "export", "hardware", "launch", "evaluation")
 # Keys of `model` that are ours, not from_pretrained's.
 MODEL_OWN_KEYS = ("name_or_path", "architecture", "add_tokens")
 DATA_KEYS = ("train_file", "eval_file", "format", "chat_template", "system_prompt",
@@ -164,6 +164,8 @@ def validate(doc: Dict[str, Any]) -> List[str]:
     if method == "full" and export.get("adapter"):
         warnings.append("export.adapter has no meaning with method: full (there is no adapter); ignored")
     del training
+    from .eval_config import validate_evaluation
+    warnings += validate_evaluation(doc)
     return warnings
 
 
@@ -259,10 +261,12 @@ def gradient_checkpointing_reentrant(training_kwargs: dict) -> bool:
     return bool(gc_kwargs.get("use_reentrant", False))
 
 
-def build_plan(config_path: str, local_rank: int = 0) -> Dict[str, Any]:
-    """The resolved keyword arguments of every step, as plain JSON-able data."""
+def build_plan(config_path: str, local_rank: int = 0, base_dir: Optional[str] = None) -> Dict[str, Any]:
+    """The resolved keyword arguments of every step, as plain JSON-able data.
+    `base_dir`: where relative paths start, when the file is a copy (a run's
+    tunelab-config.yaml) of a config that lived elsewhere."""
     config_path = os.path.abspath(config_path)
-    base_dir = os.path.dirname(config_path)
+    base_dir = os.path.abspath(base_dir) if base_dir else os.path.dirname(config_path)
     doc = _coerce_numbers(load_yaml(config_path))
     warnings = validate(doc)
     method = doc["method"]
@@ -350,6 +354,10 @@ def build_plan(config_path: str, local_rank: int = 0) -> Dict[str, Any]:
     else:
         export["how"] = "merge_and_unload() in memory, cast to dtype"
     steps["export"] = export
+    from .eval_config import resolve_evaluation
+    # None without an `evaluation:` section: training then evaluates nothing
+    steps["evaluation"] = resolve_evaluation(doc["evaluation"], data, base_dir) \
+        if doc.get("evaluation") is not None else None
 
     launch = doc.get("launch") or {}
     return {

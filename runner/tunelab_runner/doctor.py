@@ -29,6 +29,15 @@ PACKAGES = {
     "datasets": "datasets",
 }
 
+# Evaluation's optional packages: import name, what needs it, install command.
+# Missing ones only drop their metric (docs/evaluation.md).
+OPTIONAL = {
+    "sacrebleu": ("sacrebleu", "chrf and bleu metrics", "pip install sacrebleu"),
+    "rouge-score": ("rouge_score", "rouge_l metric", "pip install rouge-score"),
+    "jsonschema": ("jsonschema", "json_schema metric", "pip install jsonschema"),
+    "lm-eval": ("lm_eval", "evaluation.lm_eval tasks", "pip install lm-eval"),
+}
+
 NEEDS = {
     "full": ["torch", "transformers", "accelerate", "safetensors", "PyYAML", "jinja2"],
     "lora": ["torch", "transformers", "accelerate", "safetensors", "PyYAML", "jinja2", "peft"],
@@ -47,6 +56,21 @@ def package_versions(find_spec: Callable[[str], Any] = importlib.util.find_spec)
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             out[dist] = "unknown"
+    return out
+
+
+def optional_packages(find_spec: Callable[[str], Any] = importlib.util.find_spec) -> Dict[str, Any]:
+    """Each optional evaluation package: version (None when missing), what it is for, install command."""
+    from importlib import metadata
+    out: Dict[str, Any] = {}
+    for dist, (mod, purpose, install) in OPTIONAL.items():
+        version = None
+        if find_spec(mod) is not None:
+            try:
+                version = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                version = "unknown"  # importable without metadata (a source checkout on PYTHONPATH)
+        out[dist] = {"version": version, "for": purpose, "install": None if version else install}
     return out
 
 
@@ -152,6 +176,7 @@ def report(find_spec: Callable[[str], Any] = importlib.util.find_spec,
             "notes": notes,
         }
     out["methods"] = methods
+    out["optional"] = optional_packages(find_spec)
     out["distributed"] = {
         "ddp": packages.get("torch") is not None,
         "fsdp": packages.get("torch") is not None and packages.get("accelerate") is not None,
