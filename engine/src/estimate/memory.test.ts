@@ -271,4 +271,38 @@ describe('estimateMemory', () => {
     // bf16 gradients fit the holes the recomputed bf16 activations leave: no such term.
     assert.ok(frag('bfloat16', true) - frag('bfloat16', false) < 1 * GiB);
   });
+
+  it('foreach AdamW temporaries take fresh reserve when the gradients took the freed blocks', () => {
+    const overhead = (optimizer: string, gradAccum: number, microBatch: number) =>
+      estimateMemory(
+        makePlan({
+          method: 'full',
+          maxLength: 2048,
+          microBatch,
+          gradAccum,
+          optimizer,
+          checkpointing: true,
+        }),
+        llama1,
+        FIXTURE_H100,
+      );
+    // Llama-3.2-1B, 2048 tokens: the freed logits (2.9 GiB) barely exceed the
+    // gradients (2.3 GiB), so most of the 2.3 GiB of temporaries is new reserve.
+    const fused = overhead('adamw_torch_fused', 1, 1);
+    const foreach = overhead('adamw_torch', 1, 1);
+    assert.equal(foreach.peakPhase, 'optimizer-step');
+    const temps = 1.235e9 * 2;
+    const rise = foreach.bytes.overhead - fused.bytes.overhead;
+    assert.ok(rise > 0.5 * temps && rise < temps, `${rise / GiB} GiB`);
+    // With accumulation the gradients exist before the last backward: its freed blocks hold them.
+    assert.equal(
+      overhead('adamw_torch', 2, 1).bytes.overhead,
+      overhead('adamw_torch_fused', 2, 1).bytes.overhead,
+    );
+    // Large logits (8192 tokens) leave room for the temporaries beyond the gradients.
+    assert.equal(
+      overhead('adamw_torch', 1, 4).bytes.overhead,
+      overhead('adamw_torch_fused', 1, 4).bytes.overhead,
+    );
+  });
 });

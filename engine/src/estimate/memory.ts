@@ -158,6 +158,14 @@ export function estimateMemory(
   const coefficients = options.fragmentation ?? FRAGMENTATION;
   const nccl = s.numGpus > 1 ? NCCL_BYTES : 0;
   const shardedStateBytes = sharded ? persistent + st.gradients : 0;
+  // foreach temporaries without accumulation: the gradients took the blocks
+  // the loss and activations freed; what the temporaries do not find there is
+  // fresh reserve on top of the step (overhead.ts).
+  const freedByBackward =
+    phaseParts['backward-start'].activations + phaseParts['backward-start'].logits;
+  const freshTemps = accumulating
+    ? 0
+    : Math.max(0, st.optimizerStepTemp - Math.max(0, freedByBackward - st.gradients));
   const frag = fragmentationBytes(
     {
       logitsBytes: logits,
@@ -170,6 +178,7 @@ export function estimateMemory(
         sharded && peakPhase !== 'backward-start'
           ? Math.max(0, phases['backward-start'] - (allocated - gradsPart))
           : 0,
+      stepFreshBytes: Math.max(0, phases['optimizer-step'] + freshTemps - allocated),
     },
     coefficients,
   );
@@ -191,6 +200,7 @@ export function estimateMemory(
         fp32CheckpointGradBytes: 0,
         shardedStateBytes,
         streamSplitBytes: 0,
+        stepFreshBytes: 0,
       },
       coefficients,
     );
