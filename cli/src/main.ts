@@ -5,6 +5,7 @@ import { ruleCatalog } from '../../engine/src/rules/catalog';
 import { analyzeFileWithHub } from './analyzeFile';
 import { convertFile } from './convert';
 import { estimateOutcome } from './estimate';
+import { compareCommand, EVAL_USAGE, evalCommand } from './evalCommands';
 import { isLaunchSubcommand, LAUNCH_USAGE, runLaunchSubcommand } from './launchCommands';
 import { formatJson, formatText, lintResult, type LintFileResult } from './lint';
 import { newCommand, templatesCommand } from './newCommand';
@@ -21,7 +22,7 @@ commands:
         peak GPU memory per GPU of the run, with its parts, and the training time
   rules [--format text|json]
         list every diagnostic code with its severity and documentation
-${LAUNCH_USAGE}  convert FILE [--to native|axolotl|trl] [--out FILE] [--force] [--format text|json]
+${LAUNCH_USAGE}${EVAL_USAGE}  convert FILE [--to native|axolotl|trl] [--out FILE] [--force] [--format text|json]
         rewrite an Axolotl, LLaMA-Factory or TRL config as a native one (or back) when nothing is lost
   templates [--format text|json]
         list the config templates
@@ -107,7 +108,9 @@ function convertCommand(argv: string[]): number {
     ['to', 'out', 'force', 'dialect', 'format'],
     { name: 'FILE', min: 1, max: 1 },
   );
-  const outcome = convertFile(operands[0], options);
+  // Checked to text or json by parseCommandLine.
+  const format = options.format === 'json' ? 'json' : 'text';
+  const outcome = convertFile(operands[0], { ...options, format });
   // stdout is the converted config itself: written as is.
   process.stdout.write(outcome.stdout);
   sayRaw(outcome.stderr);
@@ -131,6 +134,10 @@ async function main(argv: string[]): Promise<number> {
         return convertCommand(rest);
       case 'new':
         return newCommand(rest);
+      case 'eval':
+        return await evalCommand(rest);
+      case 'compare':
+        return await compareCommand(rest);
       case '--version':
       case '-v':
         print(version);

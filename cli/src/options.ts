@@ -29,8 +29,13 @@ function flag(short?: string): OptionSpec<boolean> {
   return { type: 'boolean', short, read: (raw) => raw === true };
 }
 
+/** Every `--format` any command prints; each command names those it accepts. */
+export const OUTPUT_FORMATS = ['text', 'json', 'markdown', 'csv'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+const REPORT_FORMATS: readonly OutputFormat[] = ['text', 'json'];
+
 const OPTIONS = {
-  format: valued(formatOption),
+  format: valued((raw): OutputFormat => (raw ?? 'text') as OutputFormat),
   gpu: valued(gpuOption),
   'num-gpus': valued(numGpusOption),
   rule: {
@@ -49,6 +54,7 @@ const OPTIONS = {
   follow: flag('f'),
   'from-start': flag(),
   'no-wait': flag(),
+  checkpoint: valued(checkpointOption),
 } satisfies Record<string, OptionSpec<unknown>>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -71,6 +77,7 @@ export function parseCommandLine<K extends OptionName>(
   argv: string[],
   names: readonly K[],
   operands: Operands = { name: 'argument', min: 0, max: 0 },
+  formats: readonly OutputFormat[] = REPORT_FORMATS,
 ): { options: Pick<OptionValues, K>; operands: string[] } {
   const config = Object.fromEntries(
     names.map((name) => {
@@ -85,6 +92,7 @@ export function parseCommandLine<K extends OptionName>(
     strict: true,
   });
   checkOperands(command, positionals, operands);
+  if (names.includes('format' as K)) checkFormat(values.format as string | undefined, formats);
   const options = Object.fromEntries(
     names.map((name) => [
       name,
@@ -99,15 +107,23 @@ function checkOperands(command: string, given: string[], { name, min, max }: Ope
     throw new UsageError(`${command} takes no arguments, got ${given.join(' ')}`);
   if (given.length >= min && (max === undefined || given.length <= max)) return;
   const wanted =
-    min === max ? `exactly ${min === 1 ? 'one' : min} ${name}` : `at least one ${name}`;
+    min === max
+      ? `exactly ${min === 1 ? 'one' : min} ${name}`
+      : `at least ${min <= 1 ? `one ${name}` : `${min} ${name}s`}`;
   throw new UsageError(`${command} needs ${wanted}`);
 }
 
-function formatOption(raw: string | undefined): 'text' | 'json' {
-  const format = raw ?? 'text';
-  if (format !== 'text' && format !== 'json')
-    throw new UsageError(`--format must be text or json, got ${format}`);
-  return format;
+function checkFormat(raw: string | undefined, formats: readonly OutputFormat[]): void {
+  if (raw === undefined || (formats as readonly string[]).includes(raw)) return;
+  const list = `${formats.slice(0, -1).join(', ')} or ${formats[formats.length - 1]}`;
+  throw new UsageError(`--format must be ${list}, got ${raw}`);
+}
+
+function checkpointOption(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw))
+    throw new UsageError(`--checkpoint must be a step number (checkpoint-N), got ${raw}`);
+  return Number(raw);
 }
 
 function numGpusOption(raw: string | undefined): number | undefined {
