@@ -121,6 +121,43 @@ class EvaluationSection(unittest.TestCase):
         self.assertEqual(plan["steps"]["data"]["eval_file"], os.path.join(self.tmp.name, "data", "e.jsonl"))
 
 
+class PromptsAndRunDir(unittest.TestCase):
+    def test_generation_pairs_cut_at_the_last_assistant_turn(self):
+        from tunelab_runner.eval_scoring import generation_pairs
+        rows = [{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"},
+                              {"role": "user", "content": "Bill?"}, {"role": "assistant", "content": "12 EUR"}]},
+                {"messages": [{"role": "user", "content": "no reply"}]},
+                {"messages": [{"role": "user", "content": "Q2"}, {"role": "assistant", "content": "A2"}]}]
+        pairs = generation_pairs(rows, "messages", "Be brief.", limit=5)
+        self.assertEqual(len(pairs), 2)
+        prompt, reference, shown = pairs[0]
+        self.assertEqual([m["role"] for m in prompt], ["system", "user", "assistant", "user"])
+        self.assertEqual((reference, shown), ("12 EUR", "Bill?"))
+        self.assertEqual(len(generation_pairs(rows, "messages", None, limit=1)), 1)
+        self.assertEqual(generation_pairs([{"prompt": "2+2=", "completion": "4"}], "prompt_completion", None, 3),
+                         [("2+2=", "4", "2+2=")])
+
+    def test_evaluate_run_dir_reads_the_config_copy_with_its_original_paths(self):
+        from tunelab_runner.evaluate import CONFIG_COPY, plan_for, save_config_copy
+        with tempfile.TemporaryDirectory() as d:
+            cfg = os.path.join(d, "a.finetune.yaml")
+            with open(cfg, "w") as fh:
+                fh.write(textwrap.dedent(BASE) + "training: { output_dir: runs/a }\nevaluation: {}\n")
+            run_dir = os.path.join(d, "runs", "a")
+            save_config_copy(cfg, run_dir)
+            with open(os.path.join(run_dir, CONFIG_COPY), "rb") as fh, open(cfg, "rb") as src:
+                self.assertEqual(fh.read(), src.read())
+            with open(os.path.join(run_dir, "tunelab-config.json")) as fh:
+                self.assertEqual(json.load(fh)["sha256"], "sha256:" + R.file_sha256(cfg))
+            moved = os.path.join(d, "elsewhere")
+            os.rename(run_dir, moved)
+            plan = plan_for(moved, None)
+            self.assertEqual(plan["output_dir"], moved)
+            self.assertEqual(plan["steps"]["data"]["eval_file"], os.path.join(d, "data", "e.jsonl"))
+            with self.assertRaises(RunnerError):
+                plan_for(d, None)  # a directory without a config copy
+
+
 class BitsPerByteAndVerdict(unittest.TestCase):
     def test_bits_per_byte(self):
         # 100 bytes scored at a total of 100 * ln 2 nats: one bit per byte

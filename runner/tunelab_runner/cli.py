@@ -1,4 +1,4 @@
-"""python -m tunelab_runner {train,plan,doctor} ..."""
+"""python -m tunelab_runner {train,evaluate,plan,doctor} ..."""
 
 from __future__ import annotations
 
@@ -20,6 +20,15 @@ def main(argv: Optional[List[str]] = None) -> int:
                          help="continue from the last checkpoint in output_dir")
     p_train.add_argument("--resume-from", metavar="CHECKPOINT", default=None,
                          help="continue from this checkpoint directory")
+    p_eval = sub.add_parser("evaluate", help="evaluate a run: task metrics and forgetting (docs/evaluation.md)")
+    p_eval.add_argument("target", metavar="RUN_DIR|CONFIG")
+    p_eval.add_argument("--checkpoint", type=int, default=None, help="evaluate checkpoint-N of the run")
+    p_eval.add_argument("--config", default=None, help="the run's config (default: RUN_DIR/tunelab-config.yaml)")
+    p_eval.add_argument("--model", default=None, help="a merged export to evaluate instead")
+    p_eval.add_argument("--max-samples", type=int, default=None, help="eval prompts answered by generation")
+    p_eval.add_argument("--no-forgetting", action="store_true", help="skip the forgetting measure")
+    p_eval.add_argument("--no-generation", action="store_true", help="loss and perplexity only")
+    p_eval.add_argument("--out", default=None, help="where eval.json goes (default: RUN_DIR/eval.json)")
     p_plan = sub.add_parser("plan", help="print the resolved keyword arguments of every step (no torch)")
     p_plan.add_argument("config")
     sub.add_parser("doctor", help="print a JSON report of this host")
@@ -39,6 +48,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         from .doctor import report
         print(json.dumps(report(), indent=2, default=str))
         return 0
+    if args.command == "evaluate":
+        from .evaluate import run_evaluate
+        return run_evaluate(args.target, checkpoint=args.checkpoint, config=args.config, model_path=args.model,
+                            max_samples=args.max_samples, no_forgetting=args.no_forgetting,
+                            no_generation=args.no_generation, out=args.out)
     if args.command == "train":
         from .train import run_train
         resume = args.resume_from or ("last" if args.resume else None)

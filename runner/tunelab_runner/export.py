@@ -80,6 +80,7 @@ def export_outputs(run: RunState, torch, transformers) -> Dict[str, str]:
                 merged = peft.PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
             merged = merged.to(dtype)
             merged.config.use_cache = True
+            run.model = merged  # the adapter is merged in: evaluation after export sees this model
             out = exp["output_dir"]
             merged.save_pretrained(out, **save_pretrained_kwargs(merged, exp))
             tok.save_pretrained(out)

@@ -12,6 +12,7 @@ signals and checkpoints handle stopping and resuming."""
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import time
@@ -21,7 +22,7 @@ from typing import Any, Dict
 from . import config as cfg
 from .checkpoints import checkpoint_step, find_checkpoint
 from .data import build_datasets, make_messages_renderer
-from .distributed import close_process_group, local_rank
+from .distributed import close_process_group, local_rank, world_size
 from .events import EXIT_NAN_LOSS, EXIT_OK, EventWriter, RunnerError
 from .export import export_outputs
 from .model_loading import add_tokens, build_model, check_packages, count_params, load_tokenizer, \
@@ -44,6 +45,10 @@ def run_train(config_path: str, resume=None, stdout=None) -> int:
         # no output_dir known yet: the events go to stdout only
         return _fail(EventWriter(None, stdout=stdout), err)
     writer = EventWriter(plan["events_file"], stdout=stdout, append=bool(resume))
+    if writer.enabled:
+        # `evaluate RUN_DIR` reads the settings (and config_hash) from this copy
+        from .evaluate import save_config_copy
+        save_config_copy(plan["config"], plan["output_dir"])
     run = RunState(plan, writer, signals)
     signals.install()
     torch = None
@@ -133,9 +138,45 @@ def _finish(run: RunState, trainer, result, training_args, eval_ds, torch, trans
 
     writer.emit("status", stage="exporting")
     outputs = export_outputs(run, torch, transformers)
+    evaluated = _evaluate_at_end(run, trainer, torch, transformers)
+    if evaluated:
+        outputs["eval"] = evaluated
     writer.emit("end", status="completed", exit_code=EXIT_OK, step=result.global_step, metrics=metrics,
                 outputs=outputs)
     return EXIT_OK
+
+
+def _evaluate_at_end(run: RunState, trainer, torch, transformers):
+    """evaluation.when: end: evaluate the exported run in this process. A failed
+    evaluation is a warning: the training and its exports stand."""
+    ev = run.plan["steps"].get("evaluation")
+    if not ev or ev["when"] != "end" or not run.writer.enabled:
+        return None
+    if world_size() > 1:
+        run.writer.emit("warning", message="evaluation after a multi-process run is not done in-process; run "
+                        "python -m tunelab_runner evaluate " + run.plan["output_dir"])
+        return None
+    # the optimizer's states and the gradients are not needed any more: room for evaluation
+    trainer.optimizer = None
+    trainer.lr_scheduler = None
+    accelerator = getattr(trainer, "accelerator", None)
+    if accelerator is not None:
+        accelerator.free_memory()  # it keeps its own references to the optimizer
+    model = getattr(run, "model", None)
+    if model is not None:
+        model.zero_grad(set_to_none=True)
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    run.writer.emit("status", stage="evaluating_run")
+    from .evaluate import evaluate_after_training
+    try:
+        return evaluate_after_training(run, torch, transformers)
+    except Exception as exc:  # noqa: BLE001
+        traceback.print_exc(file=sys.stderr)
+        run.writer.emit("warning", message=f"evaluation failed: {type(exc).__name__}: {exc}; run "
+                        f"python -m tunelab_runner evaluate {run.plan['output_dir']}")
+        return None
 
 
 def _run_metrics(run: RunState, trainer, training_args, torch) -> Dict[str, Any]:
