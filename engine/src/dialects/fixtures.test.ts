@@ -23,6 +23,7 @@ const EXPECTED: Record<string, [string, number, string][]> = {
     ['lora-target-modules', 10, 'q_proj,v_proj,o_proj'],
     ['effective-batch-size', 28, '8'],
     ['chat-template-mismatch', 14, 'qwen'],
+    ['eval-split-missing', 13, 'dataset'],
     ['llamafactory-lora-alpha-default', 9, '8'],
   ],
   'trl-sft.yaml': [

@@ -6,6 +6,7 @@ import type { Dialect } from '../types';
 import { CONFIG_RULES } from './configRules';
 import { DATA_RULES } from './dataRules';
 import { DIALECT_RULES } from './dialectRules';
+import { EVALUATION_RULES } from './evaluationRules';
 import { MEMORY_RULES } from './memoryRules';
 import { METHOD_RULES } from './methodRules';
 import type { Rule } from './rule';
@@ -14,6 +15,7 @@ export const RULES: readonly Rule[] = [
   ...CONFIG_RULES,
   ...METHOD_RULES,
   ...DATA_RULES,
+  ...EVALUATION_RULES,
   ...MEMORY_RULES,
   ...DIALECT_RULES,
 ];

@@ -106,3 +106,29 @@ test('a named pipe or a device is reported, without reading it (no hang, no endl
   );
   assert.match(hits[0].message, /^`data\.eval_file`: \/dev\/zero is not a regular file/);
 });
+
+test('evaluation files: a missing forgetting file and JSON Schema, each on its value, read after training', () => {
+  project.write('data/train.jsonl', rows(3));
+  const yaml = config(
+    '  train_file: data/train.jsonl',
+    'evaluation:\n  task:\n    metrics: [json_schema]\n    json_schema: schemas/reply.schema.json\n  forgetting:\n    file: data/held-out.jsonl\n',
+  );
+  const hits = project.lint('data-file-missing', yaml);
+  assert.deepEqual(
+    hits.map((h) => textAt(yaml, h.range)),
+    ['data/held-out.jsonl', 'schemas/reply.schema.json'],
+  );
+  assert.match(
+    hits[0].message,
+    /^`evaluation\.forgetting\.file`: `data\/held-out\.jsonl` does not exist\./,
+  );
+  assert.ok(hits[0].message.includes(path.join(project.dir, 'data', 'held-out.jsonl')));
+  assert.match(hits[1].message, /after training/);
+  // Once both exist: clean; a folder in place of the schema is reported.
+  project.write('data/held-out.jsonl', rows(3));
+  project.write('schemas/reply.schema.json', '{"type": "object"}');
+  assert.deepEqual(project.lint('data-file-missing', yaml), []);
+  const folder = yaml.replace('schemas/reply.schema.json', 'schemas');
+  const [hit] = project.lint('data-file-missing', folder);
+  assert.match(hit.message, /^`evaluation\.task\.json_schema`: .* is a folder/);
+});
