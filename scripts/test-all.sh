@@ -14,11 +14,14 @@ echo "== static checks (tsc --noEmit, eslint, prettier)"
 npm run check
 echo "== code-server + Chromium for the VS Code suite"
 bash scripts/setup-codeserver.sh
-echo "== Python for the runner's CPU tests (needs PyYAML)"
-if python3 -c 'import yaml' 2>/dev/null; then
+echo "== Python for the runner's CPU tests (PyYAML; jsonschema for the json_schema metric)"
+# No PyPI in CI: Debian's python3-yaml and python3-jsonschema serve /usr/bin/python3.
+if python3 -c 'import yaml, jsonschema' 2>/dev/null; then
   export TUNELAB_PYTHON=python3
 else
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >/dev/null
+  if ! /usr/bin/python3 -c 'import yaml, jsonschema' 2>/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml python3-jsonschema >/dev/null
+  fi
   export TUNELAB_PYTHON=/usr/bin/python3
 fi
 echo "== sshd and SLURM on loopback for the launch suite"
