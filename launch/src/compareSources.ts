@@ -15,7 +15,7 @@ import {
 } from './evalResult';
 import { trainingRunOf } from './evalRun';
 import { readRunLog } from './follow';
-import { adapterFor } from './launcher';
+import { adapterFor, refreshRun } from './launcher';
 import { ProgressModel, type ChartPoint } from './progressModel';
 import { isFinal, type RunRecord, type RunStore } from './runRecord';
 
@@ -81,7 +81,14 @@ async function fetchEvalResult(
   record: RunRecord,
   sshConfigFile: string | undefined,
 ): Promise<EvalResult | undefined> {
-  if (!record.runDir || !isFinal(record.state) || logIsLocal(record)) return undefined;
+  if (!record.runDir || logIsLocal(record)) return undefined;
+  try {
+    // Its state as recorded may be stale (nobody followed it): ask the host.
+    if (!isFinal(record.state)) record = await refreshRun(store, record, sshConfigFile);
+  } catch {
+    return undefined;
+  }
+  if (!isFinal(record.state)) return undefined;
   const capture = new EvalResultCapture(store, record.id);
   try {
     await readRunLog(record, adapterFor(record.target, sshConfigFile), {
