@@ -106,7 +106,7 @@ function main(): void {
     errors.push(Math.abs(ratio - 1));
     const previous = previousTokensPerSecond(run);
     const batch = `${run.microBatch}×${run.gradAccum}${run.packing ? ' packed' : ''}`;
-    const measuredStep = p.secondsPerStep * ratio;
+    const measuredStep = p.secondsPerStep / ratio;
     console.log(
       `${run.id.padEnd(21)} ${batch.padEnd(12)} ${num(run.tokensPerSecond).padStart(14)} ${num(previous).padStart(14)} ${num(p.tokensPerSecond).padStart(10)} ${pct(ratio).padStart(11)} ${pct(run.tokensPerSecond / previous).padStart(11)}  ${measuredStep.toFixed(2)}/${p.secondsPerStep.toFixed(2)}`,
     );
@@ -120,13 +120,15 @@ function main(): void {
   );
 
   const refit = fit(MEASURED_RUNS);
-  console.log('\nconstants: shipped vs refitted on all 11 runs');
+  console.log(`\nconstants: shipped vs refitted on all ${MEASURED_RUNS.length} runs`);
   for (const k of KEYS)
     console.log(
       `  ${k.padEnd(32)} ${FITTED[k].toPrecision(4).padStart(10)} ${refit[k].toPrecision(4).padStart(10)}`,
     );
 
-  console.log('\nleave-one-out: fitted on the other 10 runs, error on the one left out');
+  console.log(
+    `\nleave-one-out: fitted on the other ${MEASURED_RUNS.length - 1} runs, error on the one left out`,
+  );
   const loo: number[] = [];
   for (const run of MEASURED_RUNS) {
     const others = MEASURED_RUNS.filter((r) => r !== run);

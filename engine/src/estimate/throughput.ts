@@ -34,13 +34,13 @@ export interface ThroughputConstants {
   hostSecondsPerQuantizedModule: number;
 }
 
-/** Fitted by least squares on log(time) over the 11 runs of bench/TIME.md. */
+/** Fitted by least squares on log(time) over the 16 runs of bench/TIME.md. */
 export const FITTED: ThroughputConstants = {
-  matmulEfficiency: 0.462,
-  adapterSecondsPerTokenWidth: 25.2e-12,
-  variableShapeSecondsPerLayer: 12.8e-3,
-  hostSecondsPerAdapter: 1.43e-3,
-  hostSecondsPerQuantizedModule: 1.345e-3,
+  matmulEfficiency: 0.4642,
+  adapterSecondsPerTokenWidth: 24.8e-12,
+  variableShapeSecondsPerLayer: 14.41e-3,
+  hostSecondsPerAdapter: 1.366e-3,
+  hostSecondsPerQuantizedModule: 1.22e-3,
 };
 
 /**
