@@ -16,6 +16,7 @@ export const COMMANDS = {
   storeSecret: 'tunelab.storeSecret',
   refreshRuns: 'tunelab.refreshRuns',
   exportRunChart: 'tunelab.exportRunChart',
+  compareRuns: 'tunelab.compareRuns',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -131,11 +131,23 @@ export function logIsLocal(record: RunRecord): boolean {
   return !record.ssh && record.logPath !== '' && fs.existsSync(record.logPath);
 }
 
-/** The last `eval_result` in a log file on this machine. */
+/** How much of a log's end is searched: the result comes last (then only `end`, export). */
+const LOG_TAIL_BYTES = 4 * 1024 * 1024;
+
+/** The last `eval_result` near the end of a log file on this machine. */
 export function evalResultInLogFile(file: string): EvalResult | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const length = Math.min(size, LOG_TAIL_BYTES);
+      const tail = Buffer.alloc(length);
+      fs.readSync(fd, tail, 0, length, size - length);
+      text = tail.toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch {
     return undefined;
   }
@@ -144,8 +156,7 @@ export function evalResultInLogFile(file: string): EvalResult | undefined {
   while (at !== -1) {
     const start = text.lastIndexOf('\n', at) + 1;
     const end = text.indexOf('\n', at);
-    const line = text.slice(start, end === -1 ? text.length : end);
-    found = evalResultOfLine(line) ?? found;
+    found = evalResultOfLine(text.slice(start, end === -1 ? text.length : end)) ?? found;
     at = end === -1 ? -1 : text.indexOf(EVAL_RESULT_EVENT, end);
   }
   return found;
@@ -165,6 +176,22 @@ export function loadEvalResult(store: RunStore, record: RunRecord): EvalResult |
   const found = evalResultInLogFile(record.logPath);
   if (found) saveEvalResult(store, record.id, found);
   return found;
+}
+
+/** A run's evaluation as the Runs view shows it: its own, else its newest eval run's (no host asked). */
+export function latestEvaluation(
+  store: RunStore,
+  record: RunRecord,
+  records: readonly RunRecord[],
+): EvalResult | undefined {
+  const own = loadEvalResult(store, record);
+  if (own || record.kind === 'eval') return own;
+  for (const evaluation of records)
+    if (evaluation.evalOf === record.id) {
+      const found = loadEvalResult(store, evaluation);
+      if (found) return found;
+    }
+  return undefined;
 }
 
 /** Feeds streamed lines; stores the run's result when its `eval_result` line passes. */

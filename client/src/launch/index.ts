@@ -5,7 +5,11 @@
 // view opens or a command runs.
 
 import * as vscode from 'vscode';
+import type { CompareInput } from '../../../launch/src/compare';
+import { verdictLine } from '../../../launch/src/compare';
+import { inputFromRun } from '../../../launch/src/compareSources';
 import { isFinal } from '../../../launch/src/runRecord';
+import { CompareView } from '../compareView';
 import { COMMANDS } from '../commandIds';
 import { createLogger } from '../logger';
 import type { CommandHandlers } from '../commands';
@@ -107,6 +111,54 @@ async function pickRun(
   return picked?.label;
 }
 
+function isRunItem(value: unknown): value is RunItem {
+  return !!value && typeof value === 'object' && 'record' in value && 'store' in value;
+}
+
+/**
+ * The runs to compare: the Runs view's selection (the clicked item and the
+ * selected ones), run ids given by a caller, else picked among the evaluated runs.
+ */
+async function runsToCompare(
+  tree: RunsTreeProvider,
+  argument: unknown,
+  selection: unknown,
+): Promise<RunItem[] | undefined> {
+  const items = tree.items();
+  if (Array.isArray(selection) && selection.filter(isRunItem).length >= 2)
+    return selection.filter(isRunItem);
+  if (Array.isArray(argument) && argument.every((id) => typeof id === 'string'))
+    return argument.map((id: string) => {
+      const found = items.find((item) => item.record.id === id);
+      if (!found) throw new Error(`no run ${id} in this workspace`);
+      return found;
+    });
+  const evaluated = items.filter((item) => item.evaluation);
+  if (evaluated.length < 2) {
+    void vscode.window.showInformationMessage(
+      'Tunelab: comparing needs two evaluated runs; evaluate one with `tunelab eval RUN`.',
+    );
+    return undefined;
+  }
+  const clicked = isRunItem(argument) ? argument.record.id : undefined;
+  const picked = await vscode.window.showQuickPick(
+    evaluated.map((item) => ({
+      label: item.record.id,
+      description: verdictLine(item.evaluation!),
+      detail: item.record.config,
+      picked: item.record.id === clicked,
+      item,
+    })),
+    { canPickMany: true, placeHolder: 'Runs to compare (two or more)' },
+  );
+  if (!picked) return undefined;
+  if (picked.length < 2) {
+    void vscode.window.showInformationMessage('Tunelab: pick at least two runs to compare.');
+    return undefined;
+  }
+  return picked.map((p) => p.item);
+}
+
 /** The launch commands' handlers, by command id (commands.ts registers them). */
 export type LaunchCommands = Pick<
   CommandHandlers,
@@ -118,6 +170,7 @@ export type LaunchCommands = Pick<
   | 'tunelab.refreshRuns'
   | 'tunelab.doctor'
   | 'tunelab.storeSecret'
+  | 'tunelab.compareRuns'
 >;
 
 /** Registers the Runs view, code lens, quick fixes and task type; returns the commands' handlers. */
@@ -131,7 +184,10 @@ export function registerLaunchFeatures(context: vscode.ExtensionContext): Launch
     () => manager.sshConfigFile(),
   );
   manager.onRunsChanged = () => tree.refresh();
-  const view = vscode.window.createTreeView('tunelab.runs', { treeDataProvider: tree });
+  const view = vscode.window.createTreeView('tunelab.runs', {
+    treeDataProvider: tree,
+    canSelectMany: true, // Compare Runs on a multi-selection
+  });
   const watcher = vscode.workspace.createFileSystemWatcher('**/.tunelab/runs/*.json');
 
   context.subscriptions.push(
@@ -194,6 +250,19 @@ export function registerLaunchFeatures(context: vscode.ExtensionContext): Launch
       await chart?.exportTo(kind, target instanceof vscode.Uri ? target : undefined);
     },
     [COMMANDS.refreshRuns]: () => tree.refresh(),
+    [COMMANDS.compareRuns]: async (argument?: unknown, selection?: unknown) => {
+      const runs = await runsToCompare(tree, argument, selection);
+      if (!runs) return undefined;
+      const inputs: CompareInput[] = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: 'Tunelab: reading evaluations' },
+        () =>
+          Promise.all(
+            runs.map((run) => inputFromRun(run.store, run.record, manager.sshConfigFile())),
+          ),
+      );
+      CompareView.show(inputs);
+      return undefined;
+    },
     [COMMANDS.doctor]: (uri?: unknown) =>
       doctorCommand(manager, uri instanceof vscode.Uri ? uri : undefined),
     [COMMANDS.storeSecret]: (name?: unknown) =>

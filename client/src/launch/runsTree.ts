@@ -3,6 +3,8 @@
 // squeue call each), and the view refreshes when the CLI records a run.
 
 import * as vscode from 'vscode';
+import { verdictLine } from '../../../launch/src/compare';
+import { latestEvaluation, type EvalResult } from '../../../launch/src/evalResult';
 import { refreshRun } from '../../../launch/src/launcher';
 import { isFinal, RunStore, type RunRecord, type RunState } from '../../../launch/src/runRecord';
 
@@ -22,6 +24,8 @@ const POLL_MS = 20_000;
 export interface RunItem {
   record: RunRecord;
   store: RunStore;
+  /** Its evaluation, kept with the record (its own, or its newest eval run's). */
+  evaluation?: EvalResult;
 }
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscode.Disposable {
@@ -73,7 +77,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscod
 
   items(): RunItem[] {
     return this.stores()
-      .flatMap((store) => store.list().map((record) => ({ record, store })))
+      .flatMap((store) => {
+        const records = store.list();
+        return records.map((record) => ({
+          record,
+          store,
+          evaluation: latestEvaluation(store, record, records),
+        }));
+      })
       .sort((a, b) => b.record.createdAt.localeCompare(a.record.createdAt));
   }
 
@@ -81,12 +92,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscod
     return element ? [] : this.items();
   }
 
-  getTreeItem({ record }: RunItem): vscode.TreeItem {
+  getTreeItem({ record, evaluation }: RunItem): vscode.TreeItem {
     const item = new vscode.TreeItem(record.id, vscode.TreeItemCollapsibleState.None);
     const where = record.ssh ? ` · ${record.ssh.host}` : '';
     const handle = record.jobId ? ` · job ${record.jobId}` : '';
     const exit = record.exitCode === undefined ? '' : ` (exit ${record.exitCode})`;
-    item.description = `${record.state}${exit} · ${record.target}${where}${handle}`;
+    const kind = record.kind === 'eval' ? `eval of ${record.evalOf ?? '?'} · ` : '';
+    const verdict = evaluation ? ` · ${verdictLine(evaluation)}` : '';
+    item.description = `${kind}${record.state}${exit}${verdict} · ${record.target}${where}${handle}`;
     const [icon, color] = ICONS[record.state] ?? ['circle-outline'];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     item.tooltip = new vscode.MarkdownString(
@@ -96,6 +109,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscod
         `started: ${new Date(record.createdAt).toLocaleString()}`,
         record.endedAt ? `ended: ${new Date(record.endedAt).toLocaleString()}` : '',
         record.message ?? '',
+        evaluation ? `evaluation: ${verdictLine(evaluation)}` : '',
       ]
         .filter(Boolean)
         .join('  \n'),
