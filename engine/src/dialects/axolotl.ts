@@ -6,6 +6,7 @@
 
 import { isRecord } from '../parse';
 import type { Path } from '../types';
+import { axolotlEvaluation } from './evaluation';
 import { axolotlTemplateFamily, axolotlTemplateName } from './templates';
 import { scalarText, ViewBuilder, zeroStage, type DialectView, type DialectWrite } from './view';
 
@@ -157,6 +158,7 @@ export function axolotlView(
     b.set(['data', 'chat_template'], axolotlTemplateFamily(template), 'chat_template');
   datasetFile(b, 'datasets', 'train_file');
   datasetFile(b, 'test_datasets', 'eval_file');
+  axolotlEvaluation(b);
 
   b.set(['training', 'learning_rate'], b.num('learning_rate'), 'learning_rate');
   for (const [key, native] of TRAINING_KEYS) b.copy(key, ['training', native]);
@@ -197,6 +199,7 @@ export function axolotlView(
       quantization: [['load_in_4bit'], ['load_in_8bit'], ['adapter']],
       prepare_model_for_kbit_training: [['adapter']],
       data: [['datasets'], ['sequence_len']],
+      evaluation: [['do_causal_lm_eval']],
       method: [['adapter'], ['base_model']],
       training: [['learning_rate'], ['micro_batch_size']],
       '*': [['base_model']],

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import type { Analysis } from '../engine';
 import { isRecord } from '../parse';
 import type { Dialect } from '../types';
+import { axolotlUnmappedMetrics } from './evaluation';
 import { DIALECT_LABEL } from './schemas';
 
 /** Keys that do not change what is trained (bookkeeping, caches, logging UI), per tool. */
@@ -65,6 +66,17 @@ export const DROP_REASONS: Record<string, string> = {
   eval_strategy: 'evaluation needs data.eval_file, which this config lacks',
   eval_steps: 'evaluation needs data.eval_file, which this config lacks',
   per_device_eval_batch_size: 'evaluation needs data.eval_file, which this config lacks',
+  do_bench_eval:
+    "Axolotl's own multiple-choice benchmark during training; native runs lm-evaluation-harness tasks after training instead (evaluation.lm_eval.tasks)",
+  bench_dataset:
+    "the data of Axolotl's own benchmark (do_bench_eval); native runs lm-evaluation-harness tasks instead (evaluation.lm_eval.tasks)",
+  bench_split: "a split of Axolotl's benchmark data (do_bench_eval), which native does not run",
+  eval_table_size:
+    'a table of predictions logged to Weights & Biases; native keeps sample replies in eval.json (evaluation.task.max_samples sets how many prompts are answered)',
+  eval_max_new_tokens:
+    'the length of the Weights & Biases prediction table without do_causal_lm_eval; native: evaluation.generation.max_new_tokens',
+  compute_accuracy:
+    'token-level accuracy at evaluation, which native does not compute (it measures eval loss and perplexity, and exact_match on generated replies)',
   special_tokens:
     "native has no tokenizer special-token key (model.add_tokens adds new tokens): the tokenizer's own are used",
 };
@@ -89,6 +101,7 @@ const ORDER = [
   'lora',
   'data',
   'training',
+  'evaluation',
   'hardware',
   'launch',
 ];
@@ -177,8 +190,15 @@ function keepMeanings(
     // Evaluation settings keep their meaning only with eval data to run them on.
     if (typeof data.eval_file === 'string')
       for (const key of ['per_device_eval_batch_size', 'eval_strategy', 'eval_steps']) same(key);
+    // A prediction run (mapped onto `evaluation`) is what do_predict asks for.
+    if (isRecord(value.evaluation) && config.do_predict === true) handled.add('do_predict');
   }
   if (dialect !== 'axolotl') return handled;
+  const unmapped = axolotlUnmappedMetrics(config);
+  if (unmapped.length)
+    changed.push(
+      `do_causal_lm_eval: true → evaluation.task.metrics (computed once after training, not at every evaluation; ${unmapped.join(', ')}: no Tunelab metric, not computed)`,
+    );
   // Axolotl masks the prompt unless train_on_inputs: true; native says it as completion_only_loss.
   if (data.completion_only_loss === undefined) {
     data.completion_only_loss = config.train_on_inputs !== true;

@@ -97,7 +97,8 @@ export function fromNativeConfig(
     else if (key === 'train_file') writeDataFile(dialect, data, out, dropped);
     else if (key !== 'format') dropped.push(`data.${key}`);
   }
-  for (const key of ['export', 'launch', 'prepare_model_for_kbit_training'])
+  // The tools run no evaluation after training of their own (dialects/evaluation.ts).
+  for (const key of ['export', 'evaluation', 'launch', 'prepare_model_for_kbit_training'])
     if (key in native && key !== 'prepare_model_for_kbit_training') dropped.push(key);
 
   const hardware = isRecord(native.hardware) ? native.hardware : {};

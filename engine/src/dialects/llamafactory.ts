@@ -5,6 +5,7 @@
 // false), 4-bit quantization nf4 with double quantization computing in the
 // training dtype. Trainer keys are transformers' TrainingArguments, 1:1.
 
+import { llamafactoryEvaluation } from './evaluation';
 import { schemaFor } from './schemas';
 import { llamafactoryTemplateFamily, llamafactoryTemplateName } from './templates';
 import {
@@ -134,6 +135,7 @@ export function llamafactoryView(config: Record<string, unknown>): DialectView {
     !disabled,
     b.has('disable_gradient_checkpointing') ? 'disable_gradient_checkpointing' : undefined,
   );
+  llamafactoryEvaluation(b);
   if (deepspeed !== undefined) {
     b.set(['launch', 'distributed', 'backend'], 'deepspeed', 'deepspeed');
     b.set(['launch', 'distributed', 'zero_stage'], stage);
@@ -151,6 +153,7 @@ export function llamafactoryView(config: Record<string, unknown>): DialectView {
       quantization: [['quantization_bit'], ['finetuning_type']],
       prepare_model_for_kbit_training: [['quantization_bit']],
       data: [['dataset'], ['template']],
+      evaluation: [['predict_with_generate'], ['do_predict']],
       method: [['finetuning_type'], ['stage']],
       training: [['learning_rate'], ['num_train_epochs'], ['per_device_train_batch_size']],
       '*': [['model_name_or_path']],
