@@ -342,6 +342,17 @@ def main(argv=None) -> int:
         phase_measure(a, matrix(shapes, methods), models, results, out, stem, logs, t_begin)
     else:
         results = load_results(a.from_)
+        missing = [r for r in results["runs"] if str(r.get("skipped", "")).startswith("budget")]
+        for rec in missing:   # runs the measure phase had no time for: measured alone first
+            tr.say(f"\n== {rec['name']} (measure)")
+            for key in [k for k in rec if k not in ("name", "shape", "method", "packing", "evaluate")]:
+                rec.pop(key)
+            cfg, changes = write_run_config(rec["shape"], rec["method"], rec["packing"], rec["evaluate"],
+                                            models[rec["shape"]], a.work, a)
+            shutil.copy(cfg, os.path.join(logs, rec["name"] + ".finetune.yaml"))
+            rec.update(config=os.path.basename(cfg), changes=changes, measured_in="bisect phase, alone")
+            rec.update(tr.measure(rec["name"], cfg, os.path.join(a.work, "runs", rec["name"], "out"), logs, a))
+            tr.say(f"    => {rec.get('status')} in {rec['process_seconds']:.0f}s")
         results["bisect_settings"] = (f"step {a.step} GiB, up to {a.concurrency} runs at once, caps + "
                                       f"{CONTEXT_GIB} GiB each under {a.gpu_gib} GiB")
         phase_bisect(a, models, results, out, stem, logs, t_begin)
