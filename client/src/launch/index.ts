@@ -251,8 +251,10 @@ export function registerLaunchFeatures(context: vscode.ExtensionContext): Launch
     },
     [COMMANDS.refreshRuns]: () => tree.refresh(),
     [COMMANDS.compareRuns]: async (argument?: unknown, selection?: unknown) => {
-      const runs = await runsToCompare(tree, argument, selection);
-      if (!runs) return undefined;
+      const picked = await runsToCompare(tree, argument, selection);
+      if (!picked) return undefined;
+      // The oldest first: the reference the others' deltas are taken against.
+      const runs = [...picked].sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt));
       const inputs: CompareInput[] = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Window, title: 'Tunelab: reading evaluations' },
         () =>
