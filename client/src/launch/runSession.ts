@@ -5,6 +5,7 @@
 
 import * as vscode from 'vscode';
 import { followRun, type FollowResult } from '../../../launch/src/follow';
+import { EvalResultCapture } from '../../../launch/src/evalResult';
 import { adapterFor } from '../../../launch/src/launcher';
 import { ProgressModel, UpdateThrottle } from '../../../launch/src/progressModel';
 import {
@@ -98,6 +99,8 @@ export class RunSession implements vscode.Disposable {
 
   private async run(): Promise<FollowResult | undefined> {
     const where = this.record.ssh ? ` on ${this.record.ssh.host}` : '';
+    // an evaluation's result is kept as it streams by, so the Runs view and compare need no fetch
+    const evalResult = new EvalResultCapture(this.store, this.record.id);
     this.terminal.note(`run ${this.record.id} (${this.record.target}${where})`);
     try {
       const result = await followRun(
@@ -109,6 +112,7 @@ export class RunSession implements vscode.Disposable {
           onChunk: (chunk) => this.terminal.writeLog(chunk),
           onLine: (text) => {
             this.model.applyLine(text);
+            evalResult.line(text);
             this.throttle.notify();
           },
           onRedraw: (segment) => {
