@@ -29,6 +29,7 @@ import {
 import { loadRows } from './estimate/rows';
 import { score } from './estimate/score';
 import { spotChecks } from './estimate/spotChecks';
+import { printSmallestMemory } from './estimate/smallestMemory';
 import { printWholeRuns } from './estimate/wholeRuns';
 
 const verbose = process.argv.includes('--verbose');
@@ -49,6 +50,7 @@ function main(): void {
   printRulesOfThumb(scored);
   // Whole runs (evaluation included) and the time model (bench/time.ts alone prints more).
   printWholeRuns();
+  printSmallestMemory();
 }
 
 main();

@@ -1,0 +1,197 @@
+// The estimate's "fits" judged against the smallest memory each of 20 whole
+// runs completes in (runner/bench/whole_runs.py on an H100: two model shapes,
+// lora/full/qlora, packing and evaluation on and off; results in
+// runner/bench/results/whole-runs-h100.json). A run's truth is the smallest
+// per-process cap it completed under, plus what lies outside PyTorch's
+// allocator (the CUDA context: nvidia-smi less reserved, measured on the same
+// run uncapped). Caps step by 0.5 GiB, so the truth is an interval
+// (largest failing cap, smallest passing cap]; errors are against its middle.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { applyTextEdits, chainEdits, removeKey, setKey, yamlScalar } from '../../engine/src/edits';
+import { analyze } from '../../engine/src/engine';
+import { buildEstimateReport } from '../../engine/src/report/estimateReport';
+import { median } from './statistics';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const RESULTS = path.join(ROOT, 'runner', 'bench', 'results', 'whole-runs-h100.json');
+const TOKENIZER_DIR = path.join(ROOT, 'runner', 'bench', 'results', 'whole-runs-tokenizer');
+const TEMPLATES = path.join(ROOT, 'templates', 'telecom-support');
+const GIB = 1024 ** 3;
+
+/** The shapes of runner/bench/template_runs.py (SHAPES), as the config.json the runs loaded. */
+const SHAPES: Record<string, Record<string, unknown>> = {
+  '1b': {
+    architectures: ['LlamaForCausalLM'],
+    model_type: 'llama',
+    hidden_size: 2048,
+    intermediate_size: 8192,
+    num_hidden_layers: 16,
+    num_attention_heads: 32,
+    num_key_value_heads: 8,
+    head_dim: 64,
+    vocab_size: 128256,
+    tie_word_embeddings: true,
+    rope_theta: 500000,
+    max_position_embeddings: 131072,
+    rms_norm_eps: 1e-5,
+    hidden_act: 'silu',
+    torch_dtype: 'bfloat16',
+  },
+  '0.5b': {
+    architectures: ['Qwen2ForCausalLM'],
+    model_type: 'qwen2',
+    hidden_size: 896,
+    intermediate_size: 4864,
+    num_hidden_layers: 24,
+    num_attention_heads: 14,
+    num_key_value_heads: 2,
+    vocab_size: 151936,
+    tie_word_embeddings: true,
+    rope_theta: 1000000,
+    max_position_embeddings: 32768,
+    rms_norm_eps: 1e-6,
+    hidden_act: 'silu',
+    torch_dtype: 'bfloat16',
+  },
+};
+
+interface Trial {
+  cap_gib: number;
+  completed: boolean;
+  oom: boolean;
+}
+
+interface WholeRun {
+  name: string;
+  shape: string;
+  method: 'full' | 'lora' | 'qlora';
+  status?: string;
+  skipped?: string;
+  train_seconds?: number;
+  reserved_peak_bytes?: number;
+  alloc_peak_whole_bytes?: number;
+  smi_peak_gib?: number;
+  changes: { key: string; bench: unknown }[];
+  bisect?: {
+    smallest_cap_gib: number | null;
+    largest_failing_gib: number;
+    verified: boolean;
+    resolution_gib: number;
+    trials: Trial[];
+  };
+}
+
+/** A local model folder per shape: config.json, and the runs' tokenizer where the engine reads one. */
+export function modelDirs(): Record<string, string> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tunelab-whole-runs-'));
+  const dirs: Record<string, string> = {};
+  for (const [shape, config] of Object.entries(SHAPES)) {
+    const dir = path.join(base, shape);
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+    for (const file of fs.existsSync(TOKENIZER_DIR) ? fs.readdirSync(TOKENIZER_DIR) : [])
+      if (file !== 'config.json')
+        fs.copyFileSync(path.join(TOKENIZER_DIR, file), path.join(dir, file));
+    dirs[shape] = dir;
+  }
+  return dirs;
+}
+
+/** The template with the run's recorded changes (data paths mapped back into this checkout). */
+export function configOf(run: WholeRun, modelDir: string): { text: string; file: string } {
+  const file = path.join(TEMPLATES, `${run.method}.finetune.yaml`);
+  const text = fs.readFileSync(file, 'utf8');
+  const steps: Parameters<typeof chainEdits>[1] = [
+    (p) => setKey(p, ['hardware'], 'gpu', 'H100-80GB'),
+  ];
+  for (const { key, bench } of run.changes) {
+    const keys = key.split('.');
+    const leaf = keys.pop()!;
+    if (bench === '<removed>') steps.push((p) => removeKey(p, [...keys, leaf]));
+    else if (key === 'model.name_or_path') steps.push((p) => setKey(p, keys, leaf, modelDir));
+    else if (key.startsWith('data.') && typeof bench === 'string' && bench.endsWith('.jsonl'))
+      steps.push((p) => setKey(p, keys, leaf, path.join('data', path.basename(bench))));
+    else if (key.endsWith('output_dir')) continue;
+    else if (typeof bench === 'string' || typeof bench === 'number' || typeof bench === 'boolean')
+      steps.push((p) => setKey(p, keys, leaf, yamlScalar(bench)));
+  }
+  return { text: applyTextEdits(text, chainEdits(text, steps)), file };
+}
+
+export function printSmallestMemory(): void {
+  if (!fs.existsSync(RESULTS)) {
+    console.log(`\nSmallest memory of whole runs: ${path.relative(ROOT, RESULTS)} not found`);
+    return;
+  }
+  const measured = JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as {
+    device: string;
+    runs: WholeRun[];
+  };
+  const dirs = modelDirs();
+  console.log(
+    `\nWhole runs judged by the smallest memory they complete in, on ${measured.device} (runner/bench/whole_runs.py; truth = smallest passing cap + CUDA context, an interval of 0.5 GiB)`,
+  );
+  console.log(
+    'run                          truth GiB        estimate  error   fails at   predicted  train s  estimate s  error',
+  );
+  const memErrors: number[] = [];
+  const timeErrors: number[] = [];
+  let failingCaps = 0;
+  let failingCapsPredicted = 0;
+  let unresolved = 0;
+  for (const run of measured.runs) {
+    const b = run.bisect;
+    if (run.skipped || run.status !== 'completed' || !b || b.smallest_cap_gib === null) {
+      console.log(`${run.name.padEnd(28)} not measured`);
+      continue;
+    }
+    const { text, file } = configOf(run, dirs[run.shape]!);
+    const report = buildEstimateReport(analyze(text, file));
+    if (!report) {
+      console.log(`${run.name.padEnd(28)} no estimate`);
+      continue;
+    }
+    const estimate = report.estimate.perGpuBytes / GIB;
+    const context = (run.smi_peak_gib ?? 0) - (run.reserved_peak_bytes ?? 0) / GIB;
+    const low = b.largest_failing_gib + context;
+    const high = b.smallest_cap_gib + context;
+    const resolved = b.verified && b.resolution_gib <= 0.5 + 1e-9;
+    const error = estimate / ((low + high) / 2) - 1;
+    if (resolved) memErrors.push(Math.abs(error));
+    else unresolved++;
+    const failing = b.trials.filter((t) => t.oom).map((t) => t.cap_gib + context);
+    const predicted = failing.filter((cap) => estimate > cap).length;
+    failingCaps += failing.length;
+    failingCapsPredicted += predicted;
+    const t = report.trainTime;
+    const timeError = t && run.train_seconds ? t.seconds / run.train_seconds - 1 : NaN;
+    if (Number.isFinite(timeError)) timeErrors.push(Math.abs(timeError));
+    console.log(
+      [
+        run.name.padEnd(28),
+        `${low.toFixed(2)}–${high.toFixed(2)}${resolved ? '' : '?'}`.padStart(12),
+        estimate.toFixed(2).padStart(13),
+        pct(error).padStart(7),
+        String(failing.length).padStart(9),
+        String(predicted).padStart(11),
+        (run.train_seconds ?? NaN).toFixed(1).padStart(8),
+        (t ? t.seconds.toFixed(1) : '—').padStart(11),
+        pct(timeError).padStart(6),
+      ].join(' '),
+    );
+  }
+  console.log(
+    `memory: median |error| ${pct(median(memErrors))}, worst ${pct(Math.max(...memErrors))} over ${memErrors.length} runs resolved to 0.5 GiB (${unresolved} not resolved: the budget ran out), ${memErrors.filter((e) => e > 0.08).length} above 8%; capped runs that failed: ${failingCaps}, estimated above their cap (predicted not to fit): ${failingCapsPredicted}`,
+  );
+  console.log(
+    `time: median |error| ${pct(median(timeErrors))}, worst ${pct(Math.max(...timeErrors))}, ${timeErrors.filter((e) => e > 0.2).length} of ${timeErrors.length} above 20% (6 steps each: a short run, the first step's warm-up weighs)`,
+  );
+  fs.rmSync(path.dirname(dirs['1b']!), { recursive: true, force: true });
+}
+
+function pct(x: number): string {
+  return Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%` : '—';
+}
