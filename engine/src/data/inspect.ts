@@ -1,41 +1,51 @@
 // Reads the data files a config names, bounded and cached, into what the rules
-// need: row count, the first line with a bad shape, estimated token lengths.
+// need: row count, the first line with a bad shape, token lengths.
 //
 // Bound: at most the first DATA_READ_BOUND bytes (20 MB, config.md "The data
 // file") are read, in CHUNK_BYTES chunks through one file descriptor, so a
 // multi-gigabyte file costs the same as a 20 MB one. When the file is larger,
 // the summary is `partial` and a last line cut by the bound is ignored.
 //
-// Token estimate (no tokenizer in the editor): text length / CHARS_PER_TOKEN
-// (3.6 characters per token, the usual figure for English prose and code with
-// Llama 3 / Qwen / Mistral-style BPE vocabularies), except CJK, kana and Hangul
-// (U+3000 and up), counted as one token per character, plus the chat template's
-// framing: MESSAGE_OVERHEAD_TOKENS per message (role header and end-of-turn
-// marker: `<|start_header_id|>user<|end_header_id|>\n\n … <|eot_id|>` is 5,
-// ChatML `<|im_start|>user\n … <|im_end|>\n` is 5, Mistral `[INST] … [/INST]`
-// 2-3) and SEQUENCE_OVERHEAD_TOKENS per record (BOS / EOS). It is an estimate
-// good to about ±20% on English; it does not include `data.system_prompt`,
-// which the runner adds to rows without a system message.
+// Token lengths (tokenCount.ts): by the model's tokenizer when its
+// tokenizer.json is on disk (a local model directory, or the Hub cache),
+// over the chat template's text; else estimated at CHARS_PER_TOKEN (3.6
+// characters per token, the usual figure for English prose and code with
+// Llama 3 / Qwen / Mistral-style BPE vocabularies), CJK, kana and Hangul
+// (U+3000 and up) one token per character, plus MESSAGE_OVERHEAD_TOKENS per
+// message (`<|start_header_id|>user<|end_header_id|>\n\n … <|eot_id|>` is 5,
+// ChatML 5, Mistral 2-3) and SEQUENCE_OVERHEAD_TOKENS per record (BOS / EOS):
+// good to about ±20% on English. `tokenSource` says which. Neither counts
+// `data.system_prompt`, which the runner adds to rows without a system message.
 //
-// Cache: by absolute path and format, valid while the file's mtime, ctime and
-// size are unchanged; every call stats the file, so an edited file is re-read.
+// Cache: by absolute path, format and tokenizer (path, mtime, size, template),
+// valid while the data file's mtime, ctime and size are unchanged; every call
+// stats the files, so an edited file is re-read and re-counted, and typing in
+// the config never re-tokenizes.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Plan } from '../plan';
+import {
+  CHARS_PER_TOKEN,
+  estimateCounter,
+  MESSAGE_OVERHEAD_TOKENS,
+  SEQUENCE_OVERHEAD_TOKENS,
+  estimateTokens,
+  templateFamilyFor,
+  tokenizerCounter,
+  type ChatMessage,
+  type TokenCounter,
+} from './tokenCount';
+import { findTokenizerFile, loadTokenizer } from './tokenizer';
 import type { DataFileSummary, DataSummary } from './types';
+
+export { CHARS_PER_TOKEN, MESSAGE_OVERHEAD_TOKENS, SEQUENCE_OVERHEAD_TOKENS, estimateTokens };
 
 /** At most this many bytes of a data file are read (config.md: the first 20 MB). */
 export const DATA_READ_BOUND = 20 * 1024 * 1024;
 /** Read size of one `readSync`. */
 const CHUNK_BYTES = 1024 * 1024;
-/** Characters per token for Latin-script text (English prose and code). */
-export const CHARS_PER_TOKEN = 3.6;
-/** Chat template tokens around each message (role header, end-of-turn marker). */
-export const MESSAGE_OVERHEAD_TOKENS = 4;
-/** Tokens added once per record (BOS, EOS). */
-export const SEQUENCE_OVERHEAD_TOKENS = 2;
 
 /** The shapes `data.format` names; `auto` accepts any of them per line (what the runner does for general_data). */
 export type DataFileFormat = Plan['data']['format'] | 'auto';
@@ -82,13 +92,18 @@ export function resolveDataPath(file: string, configDir: string | undefined): st
  * reads them). A file that is not named, or relative without a config
  * directory, has no entry.
  */
-export function summarizeData(plan: Plan, configDir: string | undefined): DataSummary {
+export function summarizeData(
+  plan: Plan,
+  configDir: string | undefined,
+  options: { hubCacheDir?: string } = {},
+): DataSummary {
   const summary: DataSummary = {};
   const { trainFile, evalFile, generalDataFile, format } = plan.data;
+  const counting = countingFor(plan, configDir, options.hubCacheDir);
   const read = (file: string | undefined, fileFormat: DataFileFormat) => {
     if (!file) return undefined;
     const absPath = resolveDataPath(file, configDir);
-    return absPath === undefined ? undefined : summarizeDataFile(absPath, fileFormat);
+    return absPath === undefined ? undefined : summarizeDataFile(absPath, fileFormat, counting);
   };
   const train = read(trainFile, format);
   const evalSummary = read(evalFile, format);
@@ -99,8 +114,50 @@ export function summarizeData(plan: Plan, configDir: string | undefined): DataSu
   return summary;
 }
 
+/** How a file's rows are counted: a fresh counter per read, and its part of the cache key. */
+export interface Counting {
+  key: string;
+  counter(): TokenCounter;
+}
+
+const ESTIMATE: Counting = { key: '', counter: () => estimateCounter() };
+
+/**
+ * The counting of a plan's data: the model's tokenizer over the chat template
+ * when tokenizer.json is found (local directory, else the Hub cache), else the
+ * estimate (with the reason when a tokenizer was found but not loaded).
+ */
+export function countingFor(
+  plan: Plan,
+  configDir: string | undefined,
+  hubCacheDir: string | undefined,
+): Counting {
+  const file = findTokenizerFile(
+    plan.model.nameOrPath,
+    configDir,
+    hubCacheDir,
+    plan.model.revision,
+  );
+  if (!file) return ESTIMATE;
+  const loaded = loadTokenizer(file);
+  if (!loaded.tokenizer) {
+    const reason = loaded.error ?? `${file} could not be loaded`;
+    return { key: `error\0${reason}`, counter: () => estimateCounter(reason) };
+  }
+  const tokenizer = loaded.tokenizer;
+  const family = templateFamilyFor(plan.data.chatTemplate, tokenizer);
+  return {
+    key: `${tokenizer.key}\0${family}`,
+    counter: () => tokenizerCounter(tokenizer, family),
+  };
+}
+
 /** The summary of one JSONL file (absolute path), from the cache while the file is unchanged. */
-export function summarizeDataFile(absPath: string, format: DataFileFormat): DataFileSummary {
+export function summarizeDataFile(
+  absPath: string,
+  format: DataFileFormat,
+  counting: Counting = ESTIMATE,
+): DataFileSummary {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(absPath);
@@ -115,7 +172,7 @@ export function summarizeDataFile(absPath: string, format: DataFileFormat): Data
   // Devices (`/dev/zero` never ends), pipes and sockets (reading blocks) are not read.
   if (!stat.isFile()) return { ...emptySummary(absPath, true), error: NOT_REGULAR };
 
-  const key = `${absPath}\0${format}`;
+  const key = `${absPath}\0${format}\0${counting.key}`;
   const hit = cache.get(key);
   if (
     hit &&
@@ -129,7 +186,7 @@ export function summarizeDataFile(absPath: string, format: DataFileFormat): Data
     return hit.summary;
   }
 
-  const summary = readSummary(absPath, format, stat.size);
+  const summary = readSummary(absPath, format, stat.size, counting.counter());
   if (!summary.error) {
     cache.delete(key);
     cache.set(key, { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, size: stat.size, summary });
@@ -156,7 +213,12 @@ function errorText(err: unknown): string {
   return `cannot be read (${e.code ?? (err instanceof Error ? err.message : String(err))})`;
 }
 
-function readSummary(absPath: string, format: DataFileFormat, size: number): DataFileSummary {
+function readSummary(
+  absPath: string,
+  format: DataFileFormat,
+  size: number,
+  counter: TokenCounter,
+): DataFileSummary {
   const summary = emptySummary(absPath, true, size);
   summary.partial = size > DATA_READ_BOUND;
   const limit = Math.min(size, DATA_READ_BOUND);
@@ -185,7 +247,7 @@ function readSummary(absPath: string, format: DataFileFormat, size: number): Dat
     const trimmed = line.trim();
     if (!trimmed) return;
     summary.rows++;
-    const checked = checkLine(trimmed, format);
+    const checked = checkLine(trimmed, format, counter);
     if (typeof checked === 'string') {
       summary.badLines++;
       summary.firstBadLine ??= { line: lineNo, reason: checked };
@@ -223,11 +285,16 @@ function readSummary(absPath: string, format: DataFileFormat, size: number): Dat
   // at the bound it is a line cut in two, ignored.
   if (carry && !summary.partial) onLine(carry.toString('utf8'));
   summary.bytesRead = offset;
+  summary.tokenSource = counter.source();
   return summary;
 }
 
-/** The estimated token length of a valid line, or why the line is bad. */
-export function checkLine(line: string, format: DataFileFormat): number | string {
+/** The token length of a valid line, or why the line is bad. */
+export function checkLine(
+  line: string,
+  format: DataFileFormat,
+  counter: TokenCounter = estimateCounter(),
+): number | string {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -240,25 +307,26 @@ export function checkLine(line: string, format: DataFileFormat): number | string
   const record = value as Record<string, unknown>;
   switch (format) {
     case 'messages':
-      return checkMessages(record);
+      return checkMessages(record, counter);
     case 'prompt_completion':
-      return checkPromptCompletion(record);
+      return checkPromptCompletion(record, counter);
     case 'text':
-      return checkText(record);
+      return checkText(record, counter);
     case 'auto':
-      if ('messages' in record) return checkMessages(record);
-      if ('prompt' in record && 'completion' in record) return checkPromptCompletion(record);
-      if ('text' in record) return checkText(record);
+      if ('messages' in record) return checkMessages(record, counter);
+      if ('prompt' in record && 'completion' in record)
+        return checkPromptCompletion(record, counter);
+      if ('text' in record) return checkText(record, counter);
       return 'no `messages`, `prompt`/`completion` or `text` field';
   }
 }
 
-function checkMessages(record: Record<string, unknown>): number | string {
+function checkMessages(record: Record<string, unknown>, counter: TokenCounter): number | string {
   const messages = record.messages;
   if (messages === undefined) return 'no `messages` field (format: messages)';
   if (!Array.isArray(messages)) return '`messages` is not a list';
   if (messages.length === 0) return '`messages` is empty';
-  let tokens = SEQUENCE_OVERHEAD_TOKENS;
+  const chat: ChatMessage[] = [];
   let assistant = false;
   for (let i = 0; i < messages.length; i++) {
     const message: unknown = messages[i];
@@ -276,10 +344,10 @@ function checkMessages(record: Record<string, unknown>): number | string {
     if (text === undefined) {
       return `${where} (${role}) has no \`content\` string`;
     }
-    tokens += estimateTokens(text) + MESSAGE_OVERHEAD_TOKENS;
+    chat.push({ role, text });
   }
   if (!assistant) return 'no `assistant` message: nothing to learn from this row';
-  return tokens;
+  return counter.messages(chat);
 }
 
 /**
@@ -305,7 +373,10 @@ function contentText(content: unknown, message: Record<string, unknown>): string
   return undefined;
 }
 
-function checkPromptCompletion(record: Record<string, unknown>): number | string {
+function checkPromptCompletion(
+  record: Record<string, unknown>,
+  counter: TokenCounter,
+): number | string {
   const { prompt, completion } = record;
   if (typeof prompt !== 'string') {
     return prompt === undefined
@@ -317,20 +388,14 @@ function checkPromptCompletion(record: Record<string, unknown>): number | string
       ? 'no `completion` field (format: prompt_completion)'
       : '`completion` is not a string';
   }
-  return estimateTokens(prompt) + estimateTokens(completion) + SEQUENCE_OVERHEAD_TOKENS;
+  // The runner tokenizes prompt + completion as one text.
+  return counter.plain(prompt, completion);
 }
 
-function checkText(record: Record<string, unknown>): number | string {
+function checkText(record: Record<string, unknown>, counter: TokenCounter): number | string {
   const { text } = record;
   if (typeof text !== 'string') {
     return text === undefined ? 'no `text` field (format: text)' : '`text` is not a string';
   }
-  return estimateTokens(text) + SEQUENCE_OVERHEAD_TOKENS;
-}
-
-/** Estimated tokens of a text: Latin script at CHARS_PER_TOKEN, CJK / kana / Hangul one per character. */
-export function estimateTokens(text: string): number {
-  let wide = 0;
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x3000) wide++;
-  return Math.ceil((text.length - wide) / CHARS_PER_TOKEN) + wide;
+  return counter.plain(text);
 }
