@@ -5,6 +5,7 @@
 // method conversion) reuses them, so every figure stands on the same data.
 
 import { CHARS_PER_TOKEN } from '../data/inspect';
+import { tokenSourceText } from '../data/tokenCount';
 import type { DataFileSummary, DataSummary } from '../data/types';
 import { isRecord } from '../parse';
 
@@ -25,8 +26,13 @@ export interface RunInputs {
   train: SampleLengths | undefined;
   /** Token lengths of `data.eval_file`; undefined when it could not be read. */
   eval: SampleLengths | undefined;
-  /** Characters per token the lengths were estimated at (no tokenizer is run). */
+  /** Characters per token of the estimate, when no tokenizer counted the lengths. */
   charsPerToken: number;
+  /**
+   * Where the training data's token counts come from: `tokenizer: <path>` (the
+   * model's tokenizer.json) or `chars-per-token 3.6`. Absent: the estimate.
+   */
+  tokenSource?: string;
   /** Why the training data's lengths are missing, when they are. */
   trainUnreadable?: string;
 }
@@ -74,6 +80,7 @@ export function runInputsOf(config: unknown, data: DataSummary | undefined): Run
     train,
     eval: lengthsOf(data?.eval),
     charsPerToken: CHARS_PER_TOKEN,
+    tokenSource: tokenSourceText(data?.train?.tokenSource),
     ...(train ? {} : { trainUnreadable: whyUnreadable(trainFile, data?.train) }),
   };
 }

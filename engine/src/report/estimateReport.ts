@@ -11,6 +11,7 @@ import {
 } from '../estimate/index';
 import { MEMORY_PARTS, type MemoryEstimate, type MethodRecommendation } from '../estimate/types';
 import type { TrainTimeDetail } from '../estimate/time';
+import { tokenSourceText } from '../data/tokenCount';
 import type { ModelArchitecture } from '../models/types';
 import { estimateWithMethod } from './proposal';
 
@@ -20,6 +21,8 @@ export interface EstimateReport {
   /** Absent when the training data could not be read. */
   trainTime: TrainTimeDetail | undefined;
   tokensPerEpoch: number;
+  /** Where the data's token counts come from: `tokenizer: <path>` or `chars-per-token 3.6`. */
+  tokenSource: string;
   /** `hardware.gpu` as written when it is no GPU of the catalog: said, never taken for "no GPU". */
   unknownGpu?: string;
   /** Computed on first read (it analyses the config converted to the other methods). */
@@ -93,6 +96,7 @@ function computeReport(analysis: Analysis): EstimateReport | undefined {
     estimate,
     trainTime,
     tokensPerEpoch: tokens,
+    tokenSource: tokenSourceText(analysis.data?.train?.tokenSource),
     unknownGpu: typeof named === 'string' && !gpu ? named : undefined,
     get recommendation() {
       return recommendationFor(analysis);
@@ -214,6 +218,7 @@ export function estimateMarkdown(report: EstimateReport, detailed = false): stri
     );
   }
   if (detailed) {
+    lines.push('', `Token counts: ${report.tokenSource}.`);
     if (e.assumptions.length)
       lines.push('', '**Assumptions**', '', ...e.assumptions.map((a) => `- ${a}`));
     if (report.trainTime?.assumptions.length)
@@ -249,6 +254,7 @@ export function estimateJson(report: EstimateReport) {
     phases: { training: e.runPhases.training, evaluation: e.runPhases.evaluation ?? null },
     peak_phase: e.peakRunPhase,
     tokens_per_micro_batch: e.tokensPerStep,
+    token_source: report.tokenSource,
     eval_tokens_per_batch: e.evaluation?.tokens ?? null,
     train_time: {
       tokens: report.trainTime?.tokens ?? 0,
@@ -277,6 +283,7 @@ export function estimateText(report: EstimateReport): string {
   if (phase) lines.push(`  ${phase}`);
   const rowLength = e.assumptions.find((a) => a.startsWith('row length: '));
   if (rowLength) lines.push(`  ${rowLength}`);
+  lines.push(`  token counts: ${report.tokenSource}`);
   if (report.trainTime) {
     lines.push(
       `  time ≈ ${formatDuration(report.trainTime.seconds)} (±${Math.round(report.trainTime.uncertainty * 100)}%) for ${report.trainTime.steps.toLocaleString('en-US')} steps, ${formatCount(report.trainTime.tokens)} tokens`,
