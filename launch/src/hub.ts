@@ -1,5 +1,6 @@
 // Downloads a model's config.json (and tokenizer_config.json for the chat
-// template) from the Hugging Face Hub into the engine's cache layout
+// template, tokenizer.json to count the data's tokens) from the Hugging Face
+// Hub into the engine's cache layout
 // (engine/src/models/hub.ts). Async, never on the typing path: the language
 // server starts it in the background, the CLI before checking a file.
 
@@ -8,6 +9,9 @@ import * as path from 'node:path';
 import { hubModelDir, looksLikeHubId, type HubOptions } from '../../engine/src/models/hub';
 
 export type HubFetchResult = { ok: true; dir: string } | { ok: false; error: string };
+
+/** tokenizer.json is not cached past this size (Llama 3's is 9 MB, Gemma's 33 MB); the engine reads up to 50 MB. */
+const TOKENIZER_JSON_BYTES = 50 * 1024 * 1024;
 
 async function get(
   url: string,
@@ -48,7 +52,7 @@ export function endpointAndAuthorization(
   return { endpoint: bare, authorization: token ? `Bearer ${token}` : basic };
 }
 
-/** Fetches config.json (required) and tokenizer_config.json (optional) into the cache. */
+/** Fetches config.json (required), tokenizer_config.json and tokenizer.json (optional) into the cache. */
 export async function fetchHubModel(id: string, options: HubOptions): Promise<HubFetchResult> {
   if (!looksLikeHubId(id)) return { ok: false, error: `${id} is not a Hub model id` };
   const { endpoint, authorization } = endpointAndAuthorization(
@@ -74,6 +78,15 @@ export async function fetchHubModel(id: string, options: HubOptions): Promise<Hu
       () => undefined,
     );
     const tokenizerText = tokenizer?.ok ? await tokenizer.text() : undefined;
+    // Larger than the configs: a longer timeout. Without it token counts fall back to the estimate.
+    const tokenizerJson = await get(`${base}/tokenizer.json`, authorization, timeoutMs * 6)
+      .then(async (r) => {
+        const length = Number(r.headers.get('content-length') ?? 0);
+        if (!r.ok || length > TOKENIZER_JSON_BYTES) return undefined;
+        const text = await r.text();
+        return text.length <= TOKENIZER_JSON_BYTES ? text : undefined;
+      })
+      .catch(() => undefined);
 
     const dir = hubModelDir(options.cacheDir, id, revision);
     fs.mkdirSync(dir, { recursive: true });
@@ -84,6 +97,14 @@ export async function fetchHubModel(id: string, options: HubOptions): Promise<Hu
         writeAtomically(path.join(dir, 'tokenizer_config.json'), tokenizerText);
       } catch {
         // A broken tokenizer config only loses the chat template family.
+      }
+    }
+    if (tokenizerJson) {
+      try {
+        JSON.parse(tokenizerJson);
+        writeAtomically(path.join(dir, 'tokenizer.json'), tokenizerJson);
+      } catch {
+        // A broken tokenizer.json only loses exact token counts.
       }
     }
     return { ok: true, dir };
