@@ -110,20 +110,15 @@ export function createConfig(request: NewConfigRequest): NewConfigResult {
   // Copy the data files the config names, keeping their relative paths.
   const analysis = analyze(adapted, configPath);
   const sourceDir = path.dirname(variant.file);
-  for (const key of ['train_file', 'eval_file'] as const) {
-    copyRelative(
-      valueAt(analysis.parsed?.value, ['data', key]),
-      sourceDir,
-      request.destDir,
-      written,
-    );
-  }
-  copyRelative(
-    valueAt(analysis.parsed?.value, ['data', 'general_data', 'file']),
-    sourceDir,
-    request.destDir,
-    written,
-  );
+  const named = [
+    ['data', 'train_file'],
+    ['data', 'eval_file'],
+    ['data', 'general_data', 'file'],
+    ['evaluation', 'forgetting', 'file'],
+    ['evaluation', 'task', 'json_schema'],
+  ];
+  for (const keys of named)
+    copyRelative(valueAt(analysis.parsed?.value, keys), sourceDir, request.destDir, written);
   const card = path.join(sourceDir, 'DATA_CARD.md');
   if (fs.existsSync(card)) {
     const target = path.join(request.destDir, 'DATA_CARD.md');
