@@ -28,19 +28,20 @@ import * as path from 'node:path';
 import type { Plan } from '../plan';
 import {
   CHARS_PER_TOKEN,
+  countingFor,
   estimateCounter,
+  ESTIMATE,
   MESSAGE_OVERHEAD_TOKENS,
   SEQUENCE_OVERHEAD_TOKENS,
   estimateTokens,
-  templateFamilyFor,
-  tokenizerCounter,
   type ChatMessage,
+  type Counting,
   type TokenCounter,
 } from './tokenCount';
-import { findTokenizerFile, loadTokenizer } from './tokenizer';
 import type { DataFileSummary, DataSummary } from './types';
 
 export { CHARS_PER_TOKEN, MESSAGE_OVERHEAD_TOKENS, SEQUENCE_OVERHEAD_TOKENS, estimateTokens };
+export type { Counting };
 
 /** At most this many bytes of a data file are read (config.md: the first 20 MB). */
 export const DATA_READ_BOUND = 20 * 1024 * 1024;
@@ -112,44 +113,6 @@ export function summarizeData(
   if (evalSummary) summary.eval = evalSummary;
   if (general) summary.general = general;
   return summary;
-}
-
-/** How a file's rows are counted: a fresh counter per read, and its part of the cache key. */
-export interface Counting {
-  key: string;
-  counter(): TokenCounter;
-}
-
-const ESTIMATE: Counting = { key: '', counter: () => estimateCounter() };
-
-/**
- * The counting of a plan's data: the model's tokenizer over the chat template
- * when tokenizer.json is found (local directory, else the Hub cache), else the
- * estimate (with the reason when a tokenizer was found but not loaded).
- */
-export function countingFor(
-  plan: Plan,
-  configDir: string | undefined,
-  hubCacheDir: string | undefined,
-): Counting {
-  const file = findTokenizerFile(
-    plan.model.nameOrPath,
-    configDir,
-    hubCacheDir,
-    plan.model.revision,
-  );
-  if (!file) return ESTIMATE;
-  const loaded = loadTokenizer(file);
-  if (!loaded.tokenizer) {
-    const reason = loaded.error ?? `${file} could not be loaded`;
-    return { key: `error\0${reason}`, counter: () => estimateCounter(reason) };
-  }
-  const tokenizer = loaded.tokenizer;
-  const family = templateFamilyFor(plan.data.chatTemplate, tokenizer);
-  return {
-    key: `${tokenizer.key}\0${family}`,
-    counter: () => tokenizerCounter(tokenizer, family),
-  };
 }
 
 /** The summary of one JSONL file (absolute path), from the cache while the file is unchanged. */

@@ -18,7 +18,8 @@
 
 import { detectChatTemplateFamily } from '../models/configJson';
 import type { ChatTemplateFamily } from '../models/types';
-import type { LoadedTokenizer } from './tokenizer';
+import type { Plan } from '../plan';
+import { findTokenizerFile, loadTokenizer, type LoadedTokenizer } from './tokenizer';
 import type { TokenSource } from './types';
 
 /** Characters per token for Latin-script text (English prose and code). */
@@ -233,4 +234,42 @@ export function tokenSourceText(source: TokenSource | undefined): string {
     return `chars-per-token ${source?.charsPerToken ?? CHARS_PER_TOKEN}`;
   }
   return `tokenizer: ${source.path}`;
+}
+
+/** How a file's rows are counted: a fresh counter per read, and its part of the cache key. */
+export interface Counting {
+  key: string;
+  counter(): TokenCounter;
+}
+
+export const ESTIMATE: Counting = { key: '', counter: () => estimateCounter() };
+
+/**
+ * The counting of a plan's data: the model's tokenizer over the chat template
+ * when tokenizer.json is found (local directory, else the Hub cache), else the
+ * estimate (with the reason when a tokenizer was found but not loaded).
+ */
+export function countingFor(
+  plan: Pick<Plan, 'model' | 'data'>,
+  configDir: string | undefined,
+  hubCacheDir: string | undefined,
+): Counting {
+  const file = findTokenizerFile(
+    plan.model.nameOrPath,
+    configDir,
+    hubCacheDir,
+    plan.model.revision,
+  );
+  if (!file) return ESTIMATE;
+  const loaded = loadTokenizer(file);
+  if (!loaded.tokenizer) {
+    const reason = loaded.error ?? `${file} could not be loaded`;
+    return { key: `error\0${reason}`, counter: () => estimateCounter(reason) };
+  }
+  const tokenizer = loaded.tokenizer;
+  const family = templateFamilyFor(plan.data.chatTemplate, tokenizer);
+  return {
+    key: `${tokenizer.key}\0${family}`,
+    counter: () => tokenizerCounter(tokenizer, family),
+  };
 }
