@@ -156,7 +156,14 @@ test(
         .locator('.pane', { has: runsHeader })
         .locator('.monaco-list-row', { hasText: 'lora-run' });
       await row.waitFor();
-      assert.match((await row.innerText()).replace(/\s+/g, ' '), /forgetting \+[\d.]+% ✓/);
+      const mark = { pass: '✓', warn: '⚠', fail: '✗' }[
+        lora.forgetting.verdict as 'pass' | 'warn' | 'fail'
+      ];
+      const change = `${lora.forgetting.change >= 0 ? '+' : ''}${(100 * lora.forgetting.change).toFixed(1)}%`;
+      assert.ok(
+        (await row.innerText()).replace(/\s+/g, ' ').includes(`forgetting ${change} ${mark}`),
+        `the lora run's row shows forgetting ${change} ${mark}`,
+      );
       await sleep(500); // let the charts draw
       fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT });
