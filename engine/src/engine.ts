@@ -153,7 +153,9 @@ function buildContext(
     revision: typeof modelSection.revision === 'string' ? modelSection.revision : undefined,
   });
   const gpu = resolveGpu(plan.hardware.gpu);
-  const data = (options.summarizeData ?? summarizeData)(plan, configDir);
+  const data = options.summarizeData
+    ? options.summarizeData(plan, configDir)
+    : summarizeData(plan, configDir, { hubCacheDir: options.hubCacheDir });
   return createRuleContext({
     parsed,
     plan,

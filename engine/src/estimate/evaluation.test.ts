@@ -85,7 +85,7 @@ describe('row length of unpacked runs', () => {
     assert.equal(e.seqLen, 576);
     const atMax = estimateMemory(unpacked, llama1, H100);
     assert.ok(e.perGpuBytes < atMax.perGpuBytes * 0.75);
-    assert.match(e.assumptions[0], /longest row, 576 tokens.*3\.6 chars per token/);
+    assert.match(e.assumptions[0], /longest row, 576 tokens.*chars-per-token 3\.6/);
   });
 
   it('caps the longest sample at max_length', () => {

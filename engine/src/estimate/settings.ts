@@ -126,7 +126,7 @@ function trainRowLength(
       `unpacked: rows padded to the longest of each micro-batch; the data's longest row, ${longest} tokens` +
       `${longest === maxLength ? ' (truncated at max_length)' : ` of max_length ${maxLength}`}, sets the peak` +
       ` (a typical micro-batch of ${microBatch} pads to ≈ ${typical})` +
-      `; token counts estimated at ${run.charsPerToken} chars per token` +
+      `; token counts from ${run.tokenSource ?? `chars-per-token ${run.charsPerToken}`}` +
       (run.train.partial ? ', from the first part of the file' : ''),
   };
 }

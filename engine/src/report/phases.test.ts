@@ -112,7 +112,7 @@ test("an unpacked run is sized by the data's longest chat, and says so", () => {
   assert.equal(report.estimate.tokensPerStep, 4 * longest);
   assert.equal(estimateJson(report).tokens_per_micro_batch, 4 * longest);
   assert.ok(estimateText(report).includes(`longest row, ${longest} tokens`));
-  assert.ok(estimateMarkdown(report, true).includes('chars per token'));
+  assert.ok(estimateMarkdown(report, true).includes('chars-per-token 3.6'));
   const { plan, model, gpu } = analysis;
   const everyRowMaxLength = estimateMemory(plan!, model!, gpu).perGpuBytes;
   assert.ok(report.estimate.perGpuBytes < everyRowMaxLength);
