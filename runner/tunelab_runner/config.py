@@ -382,6 +382,11 @@ def required_packages(plan: Dict[str, Any]) -> List[Tuple[str, str]]:
         pkgs.append(("bitsandbytes", "bitsandbytes"))
     if plan["steps"]["training"]["kwargs"].get("deepspeed"):
         pkgs.append(("deepspeed", "deepspeed"))
+    # TrainingArguments' use_liger_kernel passes through; without liger-kernel
+    # the Trainer fails only after the model has loaded: say so before, with
+    # the install command.
+    if plan["steps"]["training"]["kwargs"].get("use_liger_kernel"):
+        pkgs.append(("liger_kernel", "liger-kernel"))
     if plan["steps"]["data"]["format"] == "messages" and plan["steps"]["data"]["chat_template_kind"] != "named":
         pkgs.append(("jinja2", "jinja2"))
     return pkgs

@@ -36,6 +36,9 @@ OPTIONAL = {
     "rouge-score": ("rouge_score", "rouge_l metric", "pip install rouge-score"),
     "jsonschema": ("jsonschema", "json_schema metric", "pip install jsonschema"),
     "lm-eval": ("lm_eval", "evaluation.lm_eval tasks", "pip install lm-eval"),
+    # Training speed-up, not evaluation: a missing one fails a run that asks for it.
+    "liger-kernel": ("liger_kernel", "training.use_liger_kernel (fused loss, RMSNorm, SwiGLU, RoPE)",
+                     "pip install liger-kernel"),
 }
 
 NEEDS = {
@@ -60,7 +63,7 @@ def package_versions(find_spec: Callable[[str], Any] = importlib.util.find_spec)
 
 
 def optional_packages(find_spec: Callable[[str], Any] = importlib.util.find_spec) -> Dict[str, Any]:
-    """Each optional evaluation package: version (None when missing), what it is for, install command."""
+    """Each optional package: version (None when missing), what it is for, install command."""
     from importlib import metadata
     out: Dict[str, Any] = {}
     for dist, (mod, purpose, install) in OPTIONAL.items():
