@@ -68,7 +68,10 @@ class LigerKernel(unittest.TestCase):
             check_packages(plan)  # no raise (method lora: nothing else is checked by import)
 
     def test_doctor_lists_it_as_optional(self):
-        missing = doctor.optional_packages(find_spec_without("liger_kernel"))["liger-kernel"]
+        report = doctor.report(find_spec=find_spec_without("liger_kernel"), smi=lambda: None,
+                               probe_torch=lambda: {"installed": True, "gpus": []})
+        self.assertNotIn("liger-kernel", report["optional"])  # evaluation's packages stay apart
+        missing = report["optional_training"]["liger-kernel"]
         self.assertIsNone(missing["version"])
         self.assertEqual(missing["install"], "pip install liger-kernel")
         self.assertIn("use_liger_kernel", missing["for"])

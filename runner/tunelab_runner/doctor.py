@@ -36,7 +36,11 @@ OPTIONAL = {
     "rouge-score": ("rouge_score", "rouge_l metric", "pip install rouge-score"),
     "jsonschema": ("jsonschema", "json_schema metric", "pip install jsonschema"),
     "lm-eval": ("lm_eval", "evaluation.lm_eval tasks", "pip install lm-eval"),
-    # Training speed-up, not evaluation: a missing one fails a run that asks for it.
+}
+
+# Training's optional speed-ups: a run fails early only when its config asks
+# for one that is missing (config.required_packages).
+OPTIONAL_TRAINING = {
     "liger-kernel": ("liger_kernel", "training.use_liger_kernel (fused loss, RMSNorm, SwiGLU, RoPE)",
                      "pip install liger-kernel"),
 }
@@ -62,11 +66,13 @@ def package_versions(find_spec: Callable[[str], Any] = importlib.util.find_spec)
     return out
 
 
-def optional_packages(find_spec: Callable[[str], Any] = importlib.util.find_spec) -> Dict[str, Any]:
-    """Each optional package: version (None when missing), what it is for, install command."""
+def optional_packages(find_spec: Callable[[str], Any] = importlib.util.find_spec,
+                      table: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """Each optional package (evaluation's by default): version (None when missing), what it is for,
+    install command."""
     from importlib import metadata
     out: Dict[str, Any] = {}
-    for dist, (mod, purpose, install) in OPTIONAL.items():
+    for dist, (mod, purpose, install) in (OPTIONAL if table is None else table).items():
         version = None
         if find_spec(mod) is not None:
             try:
@@ -180,6 +186,7 @@ def report(find_spec: Callable[[str], Any] = importlib.util.find_spec,
         }
     out["methods"] = methods
     out["optional"] = optional_packages(find_spec)
+    out["optional_training"] = optional_packages(find_spec, OPTIONAL_TRAINING)
     out["distributed"] = {
         "ddp": packages.get("torch") is not None,
         "fsdp": packages.get("torch") is not None and packages.get("accelerate") is not None,
