@@ -20,6 +20,7 @@ import {
 } from './activations';
 import { layoutOf, loraTargets, paramGroups } from './arch';
 import { evaluationPeak } from './evaluation';
+import { fusedLossBytes, usesFusedLoss } from './fusedLoss';
 import type { RunInputs } from './inputs';
 import {
   CUDA_CONTEXT_BYTES,
@@ -97,7 +98,20 @@ export function estimateMemory(
     ? (L * checkpointPerToken(layout, s) + head) * T
     : (L * layer.total + head) * T;
   const actsEnd = (layer.total + layerBackwardTempPerToken(layout, s)) * T;
-  const logits = logitsPerToken(layout) * T;
+  // Liger's fused loss keeps a chunk of logits instead of all of them (fusedLoss.ts).
+  const fused = usesFusedLoss(plan)
+    ? fusedLossBytes(
+        T,
+        layout.vocab,
+        layout.hidden,
+        f.compute,
+        f.normOut,
+        lmHeadTrained
+          ? (s.weightBytes === 4 || s.autocast ? 4 : 2) * layout.vocab * layout.hidden
+          : 0,
+      )
+    : undefined;
+  const logits = fused ? fused.total : logitsPerToken(layout) * T;
 
   // 16-bit copies autocast makes of fp32 weights. They are saved for backward;
   // with checkpointing only lm_head's survives the forward.
@@ -247,10 +261,14 @@ export function estimateMemory(
     notes.activations = `one layer being ${s.checkpointing ? 'recomputed and ' : ''}backpropagated (${perLayerKiB} KiB per token), ${tokensDesc}`;
   }
   notes.logits =
-    peakPhase === 'backward-start'
-      ? `fp32 logits [${T} × ${layout.vocab}] and their gradients (12 B per entry) in the loss` +
+    fused && peakPhase === 'backward-start'
+      ? `Liger fused linear cross-entropy (training.use_liger_kernel): one chunk of ${fused.chunkRows} × ${layout.vocab} logits (${formatGiB(fused.chunk)}) instead of all ${T} tokens' fp32 logits (${formatGiB(logitsPerToken(layout) * T)}), + the hidden states' gradient (${formatGiB(fused.gradInput)})` +
+        (fused.gradWeight > 0 ? `, + lm_head's gradient (${formatGiB(fused.gradWeight)})` : '') +
         (lmHeadCast > 0 ? `, + ${formatGiB(lmHeadCast)} bf16 copy of the fp32 lm_head` : '')
-      : `freed before this peak (${formatGiB(logits)} at the start of backward)`;
+      : peakPhase === 'backward-start'
+        ? `fp32 logits [${T} × ${layout.vocab}] and their gradients (12 B per entry) in the loss` +
+          (lmHeadCast > 0 ? `, + ${formatGiB(lmHeadCast)} bf16 copy of the fp32 lm_head` : '')
+        : `freed before this peak (${formatGiB(logits)} at the start of backward)`;
   notes.overhead =
     `CUDA context and workspaces ${formatGiB(CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES)}` +
     (nccl > 0 ? `, NCCL ${formatGiB(nccl)}` : '') +
@@ -270,6 +288,11 @@ export function estimateMemory(
   } else if (evaluation && evaluationBytes !== undefined && s.evaluation) {
     assumptions.push(
       `evaluation peaks at ${formatGiB(evaluationBytes)} (eval batch ${s.evaluation.batch} × ${s.evaluation.seqLen} tokens, forward only): below training`,
+    );
+  }
+  if (fused) {
+    assumptions.push(
+      "Liger Kernel: only its fused loss is counted; its RMSNorm and SwiGLU save a little more activation memory (not counted: the estimate stays on the safe side); evaluation's loss is not fused",
     );
   }
   if (s.seqLenBasis) assumptions.unshift(`row length: ${s.seqLenBasis}`);

@@ -1,0 +1,60 @@
+// Liger Kernel's fused linear cross-entropy (`training.use_liger_kernel`).
+// Read from liger_kernel/ops/fused_linear_cross_entropy.py (linkedin/Liger-Kernel
+// at ead96b6): the loss never builds `[tokens, vocab]` fp32 logits. It splits
+// the BT tokens into chunks of nextPow2(ceil(BT / ceil(V / H))) rows, so a
+// chunk's logits weigh about as much as the hidden states, computes each
+// chunk's logits in the matmul dtype (bf16 under autocast), turns them into
+// their gradient in place, and accumulates grad_input (BT × H, the input's
+// dtype) during the forward; backward only rescales it. Evaluation is not
+// fused: Liger's forward skips the logits only while training
+// (`skip_logits = self.training and labels is not None`).
+
+import type { Plan } from '../plan';
+
+/** The plan's training section with the flag the native plan carries once nativePlan reads it. */
+type TrainingWithLiger = Plan['training'] & { useLigerKernel?: boolean };
+
+export function usesFusedLoss(plan: Plan): boolean {
+  return (plan.training as TrainingWithLiger).useLigerKernel === true;
+}
+
+export function withFusedLoss(plan: Plan, on: boolean): Plan {
+  const training: TrainingWithLiger = { ...plan.training, useLigerKernel: on };
+  return { ...plan, training };
+}
+
+function nextPow2(n: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+}
+
+/** Rows of one chunk, as Liger sizes it: inc_factor = ceil(V/H), chunk = nextPow2(ceil(BT/inc_factor)). */
+export function fusedLossChunkRows(tokens: number, vocab: number, hidden: number): number {
+  const incFactor = Math.ceil(vocab / hidden);
+  return Math.min(nextPow2(Math.ceil(tokens / incFactor)), nextPow2(tokens));
+}
+
+export interface FusedLossBytes {
+  chunkRows: number;
+  /** One chunk's logits (their gradient is written over them). */
+  chunk: number;
+  /** grad_input kept from the loss forward to its backward, and the fp32 per-token loss. */
+  gradInput: number;
+  /** lm_head's gradient, accumulated in the forward when lm_head trains. */
+  gradWeight: number;
+  total: number;
+}
+
+export function fusedLossBytes(
+  tokens: number,
+  vocab: number,
+  hidden: number,
+  matmulBytes: number,
+  inputBytes: number,
+  lmHeadGradBytes: number,
+): FusedLossBytes {
+  const chunkRows = fusedLossChunkRows(tokens, vocab, hidden);
+  const chunk = chunkRows * vocab * matmulBytes;
+  const gradInput = tokens * hidden * inputBytes + 4 * tokens;
+  const gradWeight = lmHeadGradBytes;
+  return { chunkRows, chunk, gradInput, gradWeight, total: chunk + gradInput + gradWeight };
+}
