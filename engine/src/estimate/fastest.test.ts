@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { applyTextEdits } from '../edits';
+import { analyze } from '../engine';
+import { tuneAnalysis } from '../report/tune';
+import { TUNE_MEMORY_FRACTION } from './fastest';
+
+const TEMPLATES = path.resolve(__dirname, '..', '..', '..', 'templates', 'telecom-support');
+
+function analysed(name: string, gpu: string) {
+  const file = path.join(TEMPLATES, name);
+  return analyze(fs.readFileSync(file, 'utf8'), file, { gpu });
+}
+
+function effectiveBatch(t: NonNullable<ReturnType<typeof tuneAnalysis>>) {
+  return t.plan.training.microBatch * t.plan.training.gradAccum;
+}
+
+describe('fastest that fits (telecom templates)', () => {
+  it('8B LoRA on an H100: checkpointing off, same effective batch, under the margin', () => {
+    const a = analysed('lora.finetune.yaml', 'H100-80GB');
+    const t = tuneAnalysis(a);
+    assert.ok(t);
+    assert.equal(t.plan.training.gradientCheckpointing, false);
+    assert.equal(effectiveBatch(t), 4 * 8);
+    assert.ok(t.after.tokensPerSecond > t.before.tokensPerSecond * 1.1, 'faster');
+    assert.ok(t.after.peakBytes <= 0.95 * 80 * 1024 ** 3);
+    assert.ok(t.after.peakBytes > t.before.peakBytes, 'the speed is bought with memory');
+    // Each step quotes tokens/s and memory before → after; the last lands on the result.
+    for (const s of t.steps)
+      assert.match(s.explanation, /tokens\/s → .* tokens\/s, peak .* GiB → .* GiB/);
+    assert.equal(t.steps.at(-1)!.after.peakBytes, t.after.peakBytes);
+    // The written config, analysed again, has the figure the search promised.
+    const text = applyTextEdits(a.parsed!.text, t.edits);
+    const again = analyze(text, path.join(TEMPLATES, 'lora.finetune.yaml'), { gpu: 'H100-80GB' });
+    assert.equal(again.estimate?.perGpuBytes, t.after.peakBytes);
+    assert.equal(t.checkedPeakBytes, t.after.peakBytes);
+    assert.match(text, /gradient_checkpointing: false # recompute activations/, 'comment kept');
+  });
+
+  it('the search is bounded by the GPU: more memory never picks a slower run', () => {
+    const small = tuneAnalysis(analysed('lora.finetune.yaml', 'A100-40GB'));
+    const big = tuneAnalysis(analysed('lora.finetune.yaml', 'H200-141GB'));
+    assert.ok(small && big);
+    assert.ok(small.after.peakBytes <= 0.95 * 40 * 1024 ** 3);
+    assert.equal(effectiveBatch(small), 32);
+    assert.equal(effectiveBatch(big), 32);
+    // Checkpointing off needs the micro-batch down to 1 on 40 GB, not on 141 GB.
+    assert.equal(small.plan.training.microBatch, 1);
+    assert.ok(big.plan.training.microBatch > 1);
+  });
+
+  it('nothing fits an 8B LoRA on 24 GB: no proposal (the fit fix may change the method)', () => {
+    assert.equal(tuneAnalysis(analysed('lora.finetune.yaml', 'RTX4090-24GB')), undefined);
+  });
+
+  it('QLoRA on its own RTX 4090 is already the fastest that fits: no change', () => {
+    const t = tuneAnalysis(analysed('qlora.finetune.yaml', 'RTX4090-24GB'));
+    assert.ok(t);
+    assert.deepEqual(t.changes, []);
+    assert.deepEqual(t.edits, []);
+  });
+
+  it('QLoRA on a T4: the fused loss makes it fit with one change; without it, the micro-batch', () => {
+    const a = analysed('qlora.finetune.yaml', 'T4-16GB');
+    assert.equal(a.estimate?.fits, false);
+    const t = tuneAnalysis(a);
+    assert.ok(t);
+    assert.deepEqual(
+      t.changes.map((c) => c.field),
+      ['training.useLigerKernel'],
+    );
+    assert.ok(t.after.peakBytes <= Math.floor(16 * 1024 ** 3 * TUNE_MEMORY_FRACTION) + 1e9);
+    assert.match(t.steps[0].explanation, /pip install liger-kernel/);
+    assert.match(applyTextEdits(a.parsed!.text, t.edits), /use_liger_kernel: true/);
+    const without = tuneAnalysis(a, { fusedLossAllowed: false });
+    assert.ok(without);
+    assert.ok(!without.changes.some((c) => c.field === 'training.useLigerKernel'));
+    assert.ok(without.changes.length > 1, 'more to change without the fused loss');
+  });
+
+  it('full fine-tuning of 1B on an H100: checkpointing off is the one change', () => {
+    const t = tuneAnalysis(analysed('full.finetune.yaml', 'H100-80GB'));
+    assert.ok(t);
+    assert.deepEqual(t.changes, [
+      { field: 'training.gradientCheckpointing', from: true, to: false },
+    ]);
+    assert.equal(t.steps.length, 1);
+  });
+});

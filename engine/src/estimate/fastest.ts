@@ -1,0 +1,276 @@
+// "Fastest that fits" (issue 16): the settings a user may change without
+// changing what is learned, searched for the highest predicted tokens/s whose
+// whole-run peak (evaluation included) stays under the GPU with a margin.
+//
+// What may change, and why it keeps the result:
+// - micro-batch × gradient accumulation with the same product: the same
+//   examples per optimizer step (the loss is averaged over the same tokens);
+// - gradient checkpointing: recomputation gives the same gradients;
+// - Liger's fused linear cross-entropy: the same loss, computed in chunks;
+// - the packed row length, when the config already packs: the runner's
+//   packing is exact (positions restart, attention stays within each example),
+//   and the rows per step change so the tokens per step stay the same; never
+//   below the longest example, which would truncate it.
+// Turning packing on is not searched: it changes the examples per step.
+// Attention stays as written: the time model has no figure for another kernel.
+//
+// Memory comes from estimateMemory, speed from estimateTrainTime (the time
+// model does not know the fused loss: it costs the same matmuls, so it is
+// chosen only when its memory lets a faster setting fit).
+
+import type { GpuSpec } from '../hardware/types';
+import type { ModelArchitecture } from '../models/types';
+import type { Plan } from '../plan';
+import { usesFusedLoss, withFusedLoss } from './fusedLoss';
+import { longestOf, type RunInputs } from './inputs';
+import { estimateMemory, formatGiB } from './memory';
+import { estimateTrainTime } from './time';
+
+/** Fraction of the GPU's memory a tuned run may use: 5% stays free for what the estimate misses. */
+export const TUNE_MEMORY_FRACTION = 0.95;
+
+export interface TuneInputs {
+  plan: Plan;
+  model: ModelArchitecture;
+  gpu: GpuSpec;
+  run?: RunInputs;
+  /** Token length of each training example read (the time model's padding and packing). */
+  tokenLengths?: readonly number[];
+  /** Whether the fused loss may be proposed (liger-kernel is optional; default true). */
+  fusedLossAllowed?: boolean;
+}
+
+export type TuneField =
+  | 'training.microBatch'
+  | 'training.gradAccum'
+  | 'training.gradientCheckpointing'
+  | 'training.useLigerKernel'
+  | 'data.maxLength';
+
+export interface TuneChange {
+  field: TuneField;
+  from: number | boolean;
+  to: number | boolean;
+}
+
+export interface TunePoint {
+  tokensPerSecond: number;
+  /** Whole-run peak per GPU, evaluation included. */
+  peakBytes: number;
+}
+
+export interface TuneStep {
+  changes: TuneChange[];
+  /** One sentence: what changed and its predicted tokens/s and memory before → after. */
+  explanation: string;
+  before: TunePoint;
+  after: TunePoint;
+}
+
+export interface TuneResult {
+  gpu: string;
+  /** The most memory a tuned run may use, bytes. */
+  limitBytes: number;
+  margin: string;
+  before: TunePoint;
+  after: TunePoint;
+  /** In the order they were applied; empty when the config is already the fastest that fits. */
+  steps: TuneStep[];
+  changes: TuneChange[];
+  plan: Plan;
+}
+
+interface Candidate {
+  microBatch: number;
+  gradAccum: number;
+  checkpointing: boolean;
+  fused: boolean;
+  maxLength: number;
+}
+
+function planOf(base: Plan, c: Candidate): Plan {
+  const plan: Plan = {
+    ...base,
+    data: { ...base.data, maxLength: c.maxLength },
+    training: {
+      ...base.training,
+      microBatch: c.microBatch,
+      gradAccum: c.gradAccum,
+      gradientCheckpointing: c.checkpointing,
+    },
+  };
+  return withFusedLoss(plan, c.fused);
+}
+
+function evaluate(inputs: TuneInputs, plan: Plan): TunePoint {
+  const memory = estimateMemory(plan, inputs.model, inputs.gpu, { run: inputs.run });
+  // tokens/s does not depend on the epoch's size: any positive figure will do.
+  const time = estimateTrainTime(plan, inputs.model, inputs.gpu, 1e6, {
+    tokenLengths: inputs.tokenLengths,
+  });
+  return { tokensPerSecond: time.tokensPerSecond, peakBytes: memory.perGpuBytes };
+}
+
+function divisors(n: number): number[] {
+  const out: number[] = [];
+  for (let d = 1; d <= n; d++) if (n % d === 0) out.push(d);
+  return out;
+}
+
+/**
+ * Packed row lengths to try, rows per step kept whole: halves, and one
+ * doubling. The time model counts packed rows as full (PACKING_EFFICIENCY),
+ * which holds only while a row holds several examples: a shorter row must
+ * take at least 4 of the longest (the end-of-row gap under a quarter row).
+ */
+function rowLengths(inputs: TuneInputs, current: number, rowsPerStep: number): number[] {
+  if (!inputs.plan.data.packing || !inputs.run?.train) return [current];
+  const longest = longestOf(inputs.run.train, Number.MAX_SAFE_INTEGER);
+  const out = [current];
+  for (let len = current / 2; Number.isInteger(len) && len >= 4 * longest; len /= 2) {
+    out.push(len);
+  }
+  if (rowsPerStep % 2 === 0) out.push(current * 2);
+  return out;
+}
+
+function candidates(inputs: TuneInputs, start: Candidate): Candidate[] {
+  const rowsPerStep = start.microBatch * start.gradAccum;
+  const fusedOptions =
+    start.fused || inputs.fusedLossAllowed === false ? [start.fused] : [false, true];
+  const out: Candidate[] = [];
+  for (const maxLength of rowLengths(inputs, start.maxLength, rowsPerStep)) {
+    const rows = (rowsPerStep * start.maxLength) / maxLength;
+    for (const microBatch of divisors(rows)) {
+      for (const checkpointing of [false, true]) {
+        for (const fused of fusedOptions) {
+          out.push({ microBatch, gradAccum: rows / microBatch, checkpointing, fused, maxLength });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function changesBetween(a: Candidate, b: Candidate): TuneChange[] {
+  const out: TuneChange[] = [];
+  const add = (field: TuneField, from: number | boolean, to: number | boolean) => {
+    if (from !== to) out.push({ field, from, to });
+  };
+  add('training.useLigerKernel', a.fused, b.fused);
+  add('data.maxLength', a.maxLength, b.maxLength);
+  add('training.microBatch', a.microBatch, b.microBatch);
+  add('training.gradAccum', a.gradAccum, b.gradAccum);
+  add('training.gradientCheckpointing', a.checkpointing, b.checkpointing);
+  return out;
+}
+
+const SPEED_TIE = 0.005;
+
+/** Better: faster by more than half a percent, else as fast with fewer changes, else less memory. */
+function better(
+  x: { point: TunePoint; changes: number },
+  y: { point: TunePoint; changes: number },
+) {
+  const dx = x.point.tokensPerSecond - y.point.tokensPerSecond;
+  if (Math.abs(dx) > SPEED_TIE * y.point.tokensPerSecond) return dx > 0;
+  if (x.changes !== y.changes) return x.changes < y.changes;
+  return x.point.peakBytes < y.point.peakBytes;
+}
+
+function tokens(n: number): string {
+  return `${Math.round(n).toLocaleString('en-US')} tokens/s`;
+}
+
+function describe(changes: TuneChange[]): string {
+  const parts: string[] = [];
+  for (const c of changes) {
+    switch (c.field) {
+      case 'training.useLigerKernel':
+        parts.push(
+          'Liger fused linear cross-entropy on (use_liger_kernel: true; needs `pip install liger-kernel`): no fp32 logits',
+        );
+        break;
+      case 'data.maxLength':
+        parts.push(`packed rows of ${c.to} tokens instead of ${c.from} (same tokens per step)`);
+        break;
+      case 'training.microBatch':
+        parts.push(`micro-batch ${c.from} → ${c.to}`);
+        break;
+      case 'training.gradAccum':
+        parts.push(`gradient accumulation ${c.from} → ${c.to}`);
+        break;
+      case 'training.gradientCheckpointing':
+        parts.push(`gradient checkpointing ${c.to ? 'on' : 'off'}`);
+        break;
+    }
+  }
+  return parts.join(', ');
+}
+
+/**
+ * The fastest settings that fit, or undefined when nothing fits (the fit fix
+ * is the tool for that: it may change the method). Steps apply the changes in
+ * a fixed order (fused loss, row length, micro-batch and accumulation,
+ * checkpointing), each quoting its own before → after.
+ */
+export function fastestThatFits(inputs: TuneInputs): TuneResult | undefined {
+  const { plan, gpu } = inputs;
+  if (plan.hardware.numGpus > 1) return undefined; // the time model counts no communication
+  const limitBytes = Math.floor(gpu.memoryBytes * TUNE_MEMORY_FRACTION);
+  const start: Candidate = {
+    microBatch: Math.max(1, Math.floor(plan.training.microBatch || 1)),
+    gradAccum: Math.max(1, Math.floor(plan.training.gradAccum || 1)),
+    checkpointing: plan.training.gradientCheckpointing,
+    fused: usesFusedLoss(plan),
+    maxLength: plan.data.maxLength ?? 1024,
+  };
+  const before = evaluate(inputs, planOf(plan, start));
+  let best: { c: Candidate; point: TunePoint; changes: number } | undefined;
+  for (const c of candidates(inputs, start)) {
+    const point = evaluate(inputs, planOf(plan, c));
+    if (point.peakBytes > limitBytes) continue;
+    const entry = { c, point, changes: changesBetween(start, c).length };
+    if (!best || better(entry, best)) best = entry;
+  }
+  if (!best) return undefined;
+
+  // Apply the changes in order, re-estimating after each, for the explanations.
+  const steps: TuneStep[] = [];
+  let at = start;
+  let atPoint = before;
+  const order: (keyof Candidate)[][] = [
+    ['fused'],
+    ['maxLength', 'microBatch', 'gradAccum'],
+    ['microBatch', 'gradAccum'],
+    ['checkpointing'],
+  ];
+  for (const keys of order) {
+    const next = { ...at };
+    for (const k of keys) (next as Record<string, unknown>)[k] = best.c[k];
+    const changes = changesBetween(at, next);
+    if (changes.length === 0) continue;
+    const point = evaluate(inputs, planOf(plan, next));
+    steps.push({
+      changes,
+      before: atPoint,
+      after: point,
+      explanation:
+        `${describe(changes)}: ${tokens(atPoint.tokensPerSecond)} → ${tokens(point.tokensPerSecond)}, ` +
+        `peak ${formatGiB(atPoint.peakBytes)} → ${formatGiB(point.peakBytes)}` +
+        (point.peakBytes > limitBytes ? ' (fits once the next change is made)' : ''),
+    });
+    at = next;
+    atPoint = point;
+  }
+  return {
+    gpu: gpu.id,
+    limitBytes,
+    margin: `${Math.round((1 - TUNE_MEMORY_FRACTION) * 100)}% of ${gpu.id}'s ${formatGiB(gpu.memoryBytes)} kept free: at most ${formatGiB(limitBytes)}`,
+    before,
+    after: best.point,
+    steps,
+    changes: changesBetween(start, best.c),
+    plan: planOf(plan, best.c),
+  };
+}

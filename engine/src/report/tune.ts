@@ -1,0 +1,73 @@
+// "Fastest that fits" for an analysed config: the search's inputs gathered
+// from the analysis, and its changes written back as minimal edits (the value
+// at fault only, comments kept). Native configs only: the keys it writes
+// (use_liger_kernel, max_length) have no common spelling in the other tools.
+// The editor's code action and `tunelab tune` share it.
+
+import { chainEdits, setKey } from '../edits';
+import type { Analysis } from '../engine';
+import { fastestThatFits, type TuneChange, type TuneResult } from '../estimate/fastest';
+import { withFusedLoss } from '../estimate/fusedLoss';
+import type { GpuSpec } from '../hardware/types';
+import type { ParsedYaml } from '../parse';
+import type { TextEdit } from '../types';
+import { estimateAfterEdits, runInputsOfAnalysis } from './proposal';
+
+export interface TuneProposal extends TuneResult {
+  edits: TextEdit[];
+  /** The whole-run peak of the edited config, re-analysed (what the estimate shows once applied). */
+  checkedPeakBytes: number | undefined;
+}
+
+/** `training.use_liger_kernel: true` as written in the config (the plan carries it once nativePlan reads it). */
+function configUsesLiger(analysis: Analysis): boolean {
+  const value = analysis.parsed?.value as { training?: { use_liger_kernel?: unknown } } | undefined;
+  return value?.training?.use_liger_kernel === true;
+}
+
+const KEYS: Record<TuneChange['field'], [string, string]> = {
+  'training.microBatch': ['training', 'per_device_train_batch_size'],
+  'training.gradAccum': ['training', 'gradient_accumulation_steps'],
+  'training.gradientCheckpointing': ['training', 'gradient_checkpointing'],
+  'training.useLigerKernel': ['training', 'use_liger_kernel'],
+  'data.maxLength': ['data', 'max_length'],
+};
+
+export function tuneEdits(parsed: ParsedYaml, changes: readonly TuneChange[]): TextEdit[] {
+  return chainEdits(
+    parsed.text,
+    changes.map((c) => (p: ParsedYaml) => {
+      const [section, key] = KEYS[c.field];
+      return setKey(p, [section], key, String(c.to));
+    }),
+  );
+}
+
+/**
+ * The fastest settings that fit `gpu` (the config's own by default), with
+ * the edits that write them; undefined when the config has no estimate, is
+ * not native, or nothing fits.
+ */
+export function tuneAnalysis(
+  analysis: Analysis,
+  options: { gpu?: GpuSpec; fusedLossAllowed?: boolean } = {},
+): TuneProposal | undefined {
+  const { plan, model, parsed } = analysis;
+  const gpu = options.gpu ?? analysis.gpu;
+  if (analysis.dialect !== 'native' || !plan || !model || !gpu || !parsed || !analysis.estimate)
+    return undefined;
+  const result = fastestThatFits({
+    plan: withFusedLoss(plan, configUsesLiger(analysis)),
+    model,
+    gpu,
+    run: runInputsOfAnalysis(analysis),
+    tokenLengths: analysis.data?.train?.tokenLengths,
+    fusedLossAllowed: options.fusedLossAllowed,
+  });
+  if (!result) return undefined;
+  const edits = tuneEdits(parsed, result.changes);
+  // Cross-check on the written text when the estimate can see every change
+  // (the fused loss only once the plan reads use_liger_kernel).
+  const checked = edits.length > 0 ? estimateAfterEdits(analysis, edits) : analysis.estimate;
+  return { ...result, edits, checkedPeakBytes: checked?.perGpuBytes };
+}
