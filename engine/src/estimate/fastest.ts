@@ -182,7 +182,8 @@ function tokens(n: number): string {
   return `${Math.round(n).toLocaleString('en-US')} tokens/s`;
 }
 
-function describe(changes: TuneChange[]): string {
+/** The changes in words, without figures (the code action's title). */
+export function describeChanges(changes: TuneChange[]): string {
   const parts: string[] = [];
   for (const c of changes) {
     switch (c.field) {
@@ -256,7 +257,7 @@ export function fastestThatFits(inputs: TuneInputs): TuneResult | undefined {
       before: atPoint,
       after: point,
       explanation:
-        `${describe(changes)}: ${tokens(atPoint.tokensPerSecond)} → ${tokens(point.tokensPerSecond)}, ` +
+        `${describeChanges(changes)}: ${tokens(atPoint.tokensPerSecond)} → ${tokens(point.tokensPerSecond)}, ` +
         `peak ${formatGiB(atPoint.peakBytes)} → ${formatGiB(point.peakBytes)}` +
         (point.peakBytes > limitBytes ? ' (fits once the next change is made)' : ''),
     });

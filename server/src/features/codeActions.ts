@@ -4,6 +4,10 @@ import {
   type Diagnostic,
   type Range,
 } from 'vscode-languageserver/node';
+import type { Analysis } from '../../../engine/src/engine';
+import { describeChanges } from '../../../engine/src/estimate/fastest';
+import { formatGiB } from '../../../engine/src/estimate/index';
+import { tuneAnalysis } from '../../../engine/src/report/tune';
 import type { Finding } from '../../../engine/src/types';
 import { toDiagnostic } from './convert';
 
@@ -41,4 +45,28 @@ export function quickFixes(
     }
   }
   return actions;
+}
+
+/**
+ * "Tune for speed": the fastest settings that fit the config's GPU
+ * (engine/src/report/tune.ts), written as the quick fixes write theirs:
+ * minimal edits of the values that change. Action titles are one line, so
+ * the title carries the predicted figures and names each change.
+ */
+export function tuneActions(uri: string, analysis: Analysis): CodeAction[] {
+  const t = tuneAnalysis(analysis);
+  if (!t || t.edits.length === 0) return [];
+  const tps = (n: number) => Math.round(n).toLocaleString('en-US');
+  const title =
+    `Tune for speed (fastest settings that fit ${t.gpu}): ` +
+    `${tps(t.before.tokensPerSecond)} → ${tps(t.after.tokensPerSecond)} tokens/s, ` +
+    `peak ${formatGiB(t.before.peakBytes)} → ${formatGiB(t.after.peakBytes)} — ` +
+    t.steps.map((s) => describeChanges(s.changes)).join('; ');
+  return [
+    {
+      title: title.replace(/`([^`]*)`/g, "'$1'"),
+      kind: CodeActionKind.RefactorRewrite,
+      edit: { changes: { [uri]: t.edits } },
+    },
+  ];
 }
