@@ -1,11 +1,14 @@
 // Accuracy benchmark of the training-time estimate against measured runs.
 //
-//   node --import tsx bench/time.ts
+//   node --import tsx bench/time.ts [--no-loo]
 //
 // Prints, for each run measured on an H100 (engine/src/estimate/timeCalibration.ts):
 // measured tokens/s, the previous estimate's and this one's, and the error of
-// the predicted time; then refits the five constants on all runs (they should
-// come back as the shipped ones) and on all runs but one, scoring the one left
+// the predicted time; then the 20 whole runs of whole_runs.py (timeWholeRuns.ts):
+// steady step, first-step warm-up and training seconds, measured and estimated.
+// Then refits the six step constants on all 36 (least squares on log step
+// time; the warm-up per layer is the whole runs' median) — they should come
+// back as the shipped ones — and on all runs but one, scoring the one left
 // out (leave-one-out), so the fit is seen not to be memorised. Print only: no
 // timing, no assertions.
 
@@ -18,14 +21,34 @@ import {
   timeRatio,
   type MeasuredRun,
 } from '../engine/src/estimate/timeCalibration';
+import { median } from './estimate/statistics';
+import { loadWholeRunTimes, predictWholeRun, type WholeRunTime } from './timeWholeRuns';
 
 const KEYS: (keyof ThroughputConstants)[] = [
   'matmulEfficiency',
   'adapterSecondsPerTokenWidth',
   'variableShapeSecondsPerLayer',
+  'hostSecondsPerLayer',
   'hostSecondsPerAdapter',
   'hostSecondsPerQuantizedModule',
 ];
+
+/** A run the constants are fitted on: a calibration run (tok/s) or a whole run (steady step). */
+type Truth = { kind: 'calibration'; run: MeasuredRun } | { kind: 'whole'; run: WholeRunTime };
+
+/** Predicted over measured step time. */
+function stepRatio(t: Truth, c?: ThroughputConstants): number {
+  return t.kind === 'calibration'
+    ? timeRatio(t.run, c)
+    : predictWholeRun(t.run, c).secondsPerStep / t.run.steadySeconds;
+}
+
+/** Predicted over measured training seconds of a whole run, warm-up included. */
+function wholeRatio(run: WholeRunTime, c?: ThroughputConstants): number {
+  return predictWholeRun(run, c).seconds / run.trainSeconds;
+}
+
+const nameOf = (t: Truth) => (t.kind === 'calibration' ? t.run.id : t.run.name);
 
 /** The estimate before issue 13: FLOPs at 35% (packed) or 15% (padded) of 989 TFLOP/s, × 0.75 for QLoRA. */
 function previousTokensPerSecond(run: MeasuredRun): number {
@@ -45,25 +68,32 @@ function previousTokensPerSecond(run: MeasuredRun): number {
 const pct = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`;
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
 
-function constantsOf(logs: number[]): ThroughputConstants {
-  const c = { ...FITTED };
+function constantsOf(logs: number[], base: ThroughputConstants = FITTED): ThroughputConstants {
+  const c = { ...base };
   KEYS.forEach((k, i) => (c[k] = FITTED[k] * Math.exp(logs[i]!)));
   return c;
 }
 
-/** Sum of squared log(predicted/measured time) over the runs. */
-function loss(runs: readonly MeasuredRun[], logs: number[]): number {
+/** Sum of squared log(predicted/measured step time) over the runs. */
+function loss(runs: readonly Truth[], logs: number[]): number {
   const c = constantsOf(logs);
-  return runs.reduce((sum, r) => sum + Math.log(timeRatio(r, c)) ** 2, 0);
+  return runs.reduce((sum, r) => sum + Math.log(stepRatio(r, c)) ** 2, 0);
+}
+
+/** The warm-up per layer: the median over the whole runs of (first step − steady step) / layers. */
+function warmupPerLayer(runs: readonly Truth[]): number {
+  return median(
+    runs.flatMap((t) => (t.kind === 'whole' ? [t.run.warmupSeconds / t.run.layers] : [])),
+  );
 }
 
 /** Nelder–Mead over log multipliers of the shipped constants. */
-function fit(runs: readonly MeasuredRun[]): ThroughputConstants {
+function fit(runs: readonly Truth[]): ThroughputConstants {
   const n = KEYS.length;
   let simplex = [new Array<number>(n).fill(0)];
   for (let i = 0; i < n; i++) simplex.push(simplex[0]!.map((x, j) => (i === j ? x + 0.3 : x)));
   let values = simplex.map((p) => loss(runs, p));
-  for (let iter = 0; iter < 300; iter++) {
+  for (let iter = 0; iter < 400; iter++) {
     const order = values.map((_, i) => i).sort((a, b) => values[a]! - values[b]!);
     simplex = order.map((i) => simplex[i]!);
     values = order.map((i) => values[i]!);
@@ -91,7 +121,7 @@ function fit(runs: readonly MeasuredRun[]): ThroughputConstants {
     }
   }
   const best = values.indexOf(Math.min(...values));
-  return constantsOf(simplex[best]!);
+  return { ...constantsOf(simplex[best]!), firstStepSecondsPerLayer: warmupPerLayer(runs) };
 }
 
 function main(): void {
@@ -119,27 +149,64 @@ function main(): void {
     `\n|error| median ${(100 * sorted[Math.floor(sorted.length / 2)]!).toFixed(1)}%, worst ${(100 * sorted[sorted.length - 1]!).toFixed(1)}%; the previous estimate was up to ${previousWorst.toFixed(1)}× too fast`,
   );
 
-  const refit = fit(MEASURED_RUNS);
-  console.log(`\nconstants: shipped vs refitted on all ${MEASURED_RUNS.length} runs`);
-  for (const k of KEYS)
+  const whole = loadWholeRunTimes();
+  printWholeRuns(whole);
+  const truths: Truth[] = [
+    ...MEASURED_RUNS.map((run) => ({ kind: 'calibration' as const, run })),
+    ...whole.map((run) => ({ kind: 'whole' as const, run })),
+  ];
+
+  const refit = fit(truths);
+  console.log(
+    `\nconstants: shipped vs refitted on all ${truths.length} runs (${MEASURED_RUNS.length} calibration + ${whole.length} whole)`,
+  );
+  for (const k of [...KEYS, 'firstStepSecondsPerLayer' as const])
     console.log(
       `  ${k.padEnd(32)} ${FITTED[k].toPrecision(4).padStart(10)} ${refit[k].toPrecision(4).padStart(10)}`,
     );
 
+  if (process.argv.includes('--no-loo')) return;
   console.log(
-    `\nleave-one-out: fitted on the other ${MEASURED_RUNS.length - 1} runs, error on the one left out`,
+    `\nleave-one-out: fitted on the other ${truths.length - 1} runs, error on the one left out (calibration runs: step time; whole runs: training seconds, warm-up included)`,
   );
-  const loo: number[] = [];
-  for (const run of MEASURED_RUNS) {
-    const others = MEASURED_RUNS.filter((r) => r !== run);
-    const ratio = timeRatio(run, fit(others));
-    loo.push(Math.abs(ratio - 1));
-    console.log(`  ${run.id.padEnd(21)} ${pct(ratio).padStart(8)}`);
+  const looCalibration: number[] = [];
+  const looWhole: number[] = [];
+  for (const t of truths) {
+    const c = fit(truths.filter((o) => o !== t));
+    const ratio = t.kind === 'calibration' ? timeRatio(t.run, c) : wholeRatio(t.run, c);
+    (t.kind === 'calibration' ? looCalibration : looWhole).push(Math.abs(ratio - 1));
+    console.log(`  ${nameOf(t).padEnd(26)} ${pct(ratio).padStart(8)}`);
   }
-  const looSorted = [...loo].sort((a, b) => a - b);
-  const within20 = loo.filter((e) => e <= 0.2).length;
+  for (const [label, loo] of [
+    ['calibration', looCalibration],
+    ['whole runs', looWhole],
+  ] as const) {
+    const sorted = [...loo].sort((a, b) => a - b);
+    console.log(
+      `  ${label}: |error| median ${(100 * median(loo)).toFixed(1)}%, worst ${(100 * sorted[loo.length - 1]!).toFixed(1)}%, ${loo.filter((e) => e <= 0.2).length} of ${loo.length} within 20%`,
+    );
+  }
+}
+
+function printWholeRuns(runs: readonly WholeRunTime[]): void {
   console.log(
-    `  |error| median ${(100 * looSorted[Math.floor(loo.length / 2)]!).toFixed(1)}%, worst ${(100 * looSorted[loo.length - 1]!).toFixed(1)}%, ${within20} of ${loo.length} within 20%`,
+    `\nWhole runs (runner/bench/whole_runs.py, 6 steps of 2 micro-batches; events in whole-runs-h100-events/)`,
+  );
+  console.log(
+    'run                        steady step s meas/est  warm-up s meas/est  train s meas/est   error',
+  );
+  const errors: number[] = [];
+  for (const run of runs) {
+    const p = predictWholeRun(run);
+    const ratio = p.seconds / run.trainSeconds;
+    errors.push(Math.abs(ratio - 1));
+    console.log(
+      `${run.name.padEnd(26)} ${`${run.steadySeconds.toFixed(3)}/${p.secondsPerStep.toFixed(3)}`.padStart(24)} ${`${run.warmupSeconds.toFixed(2)}/${p.warmupSeconds.toFixed(2)}`.padStart(19)} ${`${run.trainSeconds.toFixed(1)}/${p.seconds.toFixed(1)}`.padStart(16)} ${pct(ratio).padStart(7)}`,
+    );
+  }
+  const sorted = [...errors].sort((a, b) => a - b);
+  console.log(
+    `|error| median ${(100 * median(errors)).toFixed(1)}%, worst ${(100 * sorted[sorted.length - 1]!).toFixed(1)}%, ${errors.filter((e) => e > 0.2).length} of ${errors.length} above 20%`,
   );
 }
 

@@ -5,7 +5,6 @@ import type { ModelArchitecture } from '../models/types';
 import { cheapestFix, estimateTrainTime, makePlan, recommendMethod } from './index';
 import { findGpu } from '../hardware/gpus';
 import { findCatalogModel } from '../models/catalog';
-import { FIRST_STEP_WARMUP_SECONDS } from './time';
 
 function model(id: string) {
   const m = findCatalogModel(id);
@@ -114,7 +113,8 @@ describe('estimateTrainTime', () => {
     const a = estimateTrainTime(plan, llama8, FIXTURE_H100, 1e6);
     const b = estimateTrainTime(plan, llama8, FIXTURE_H100, 2e6);
     // The first step's warm-up is paid once, whatever the tokens.
-    const w = FIRST_STEP_WARMUP_SECONDS;
+    const w = a.warmupSeconds;
+    assert.equal(b.warmupSeconds, w);
     assert.ok(Math.abs((b.seconds - w) / (a.seconds - w) - 2) < 1e-9);
     assert.ok(a.assumptions.length >= 3);
     // Computed by the step model now, not a fixed share of the peak.

@@ -4,7 +4,8 @@
 //     padding included, at a fitted fraction of the measured matmul rate; and
 //     LoRA's adapter path (dropout, A, B, scale, add: memory-bound), per token
 //     and per adapted width.
-//   - Host work: peft's and bitsandbytes' Python per wrapped module. The host
+//   - Host work: eager PyTorch's per-layer launches (every method) and peft's
+//     and bitsandbytes' Python per wrapped module. The host
 //     queues kernels while the GPU runs, so the slower of the two sets the pace;
 //     small micro-batches of short chats wait on the host.
 //   - Variable shapes: padded batches change shape every micro-step, which
@@ -28,19 +29,37 @@ export interface ThroughputConstants {
   adapterSecondsPerTokenWidth: number;
   /** Seconds per layer per micro-step when batch shapes vary (padded, not packed). */
   variableShapeSecondsPerLayer: number;
+  /**
+   * Host seconds per decoder layer per micro-step, every method: eager
+   * PyTorch and autograd launching each op (forward, recompute, backward).
+   * What paces narrow models: 24 layers of Qwen2.5-0.5B run a packed full
+   * micro-step no faster than 16 wider layers of Llama-3.2-1B.
+   */
+  hostSecondsPerLayer: number;
   /** Host seconds per LoRA-wrapped module per micro-step. */
   hostSecondsPerAdapter: number;
   /** Extra host seconds per 4-bit module per micro-step (bitsandbytes' dequantizing matmul). */
   hostSecondsPerQuantizedModule: number;
+  /**
+   * The first optimizer step's one-time cost beyond a normal step, per decoder
+   * layer: the first pass through each layer loads its kernels, picks cuBLAS
+   * algorithms for its shapes, grows the allocator and creates the optimizer
+   * states. The median over the whole runs (first step less the median
+   * step) per layer, not least squares: a few first runs on a fresh machine
+   * pay seconds more (bench/TIME.md).
+   */
+  firstStepSecondsPerLayer: number;
 }
 
 /** Fitted by least squares on log(time) over the 16 runs of bench/TIME.md. */
 export const FITTED: ThroughputConstants = {
-  matmulEfficiency: 0.4642,
-  adapterSecondsPerTokenWidth: 24.8e-12,
-  variableShapeSecondsPerLayer: 14.41e-3,
-  hostSecondsPerAdapter: 1.366e-3,
-  hostSecondsPerQuantizedModule: 1.22e-3,
+  matmulEfficiency: 0.466,
+  adapterSecondsPerTokenWidth: 25.79e-12,
+  variableShapeSecondsPerLayer: 9.316e-3,
+  hostSecondsPerLayer: 8.553e-3,
+  hostSecondsPerAdapter: 1.089e-3,
+  hostSecondsPerQuantizedModule: 0.3965e-3,
+  firstStepSecondsPerLayer: 36.72e-3,
 };
 
 /**
@@ -134,7 +153,8 @@ export function microStepTime(
     shape.method === 'qlora' ? layout.layers * layout.linears.reduce((n, l) => n + l.count, 0) : 0;
   const hostSeconds =
     passes *
-    (wrapped * constants.hostSecondsPerAdapter +
+    (layout.layers * constants.hostSecondsPerLayer +
+      wrapped * constants.hostSecondsPerAdapter +
       quantized * constants.hostSecondsPerQuantizedModule);
   const variableShapeSeconds = shape.packed
     ? 0

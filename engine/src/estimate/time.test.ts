@@ -7,7 +7,6 @@ import { chatLikeLengths, expectedLongest } from './throughput';
 import {
   estimateTrainTime,
   EXTRAPOLATED_UNCERTAINTY,
-  FIRST_STEP_WARMUP_SECONDS,
   MEASURED_UNCERTAINTY,
   type TrainTimeOptions,
 } from './time';
@@ -80,7 +79,7 @@ describe('estimateTrainTime: behaviour', () => {
     const twenty = estimateTrainTime(plan, llama1, H100, TOKENS, { ...opts, maxSteps: 20 });
     const epochs = estimateTrainTime(plan, llama1, H100, TOKENS, opts);
     assert.equal(ten.steps, 10);
-    assert.ok(Math.abs(ten.seconds - (10 * ten.secondsPerStep + FIRST_STEP_WARMUP_SECONDS)) < 1e-9);
+    assert.ok(Math.abs(ten.seconds - (10 * ten.secondsPerStep + ten.warmupSeconds)) < 1e-9);
     assert.ok(Math.abs(twenty.seconds - ten.seconds - 10 * ten.secondsPerStep) < 1e-9);
     // 3 epochs of 1,000 chats at 32 per step: 94 steps.
     assert.equal(epochs.steps, Math.ceil((3 * 1000) / 32));

@@ -1,8 +1,9 @@
 // Training time: optimizer steps × the time of one step, where a step is
 // gradient-accumulation micro-steps timed by the calibrated model of
-// throughput.ts, plus the optimizer, plus the first step's warm-up. Within 15%
-// of the 16 runs measured on an H100 (bench/TIME.md); shown with its
-// uncertainty, wider where the run is unlike the measured ones.
+// throughput.ts, plus the optimizer, plus the first step's warm-up (per layer).
+// Fitted on 16 runs' step times and 20 whole runs measured on an H100
+// (bench/TIME.md); shown with its uncertainty, wider where the run is unlike
+// the measured ones.
 
 import type { GpuSpec } from '../hardware/types';
 import type { ModelArchitecture } from '../models/types';
@@ -29,19 +30,10 @@ export const UTILIZATION_PADDED = 0.1;
 export const PACKING_EFFICIENCY = 0.998;
 /** Dense bf16 TFLOP/s assumed when no GPU is known (H100 SXM). */
 const DEFAULT_TFLOPS = 989;
-/** ± relative error on runs like the measured ones (max in-sample 15%; leave-one-out median 9%). */
+/** ± relative error on runs like the measured ones (in-sample worst 16% per step; whole runs' median 7.5%; bench/TIME.md). */
 export const MEASURED_UNCERTAINTY = 0.25;
 /** ± where the estimate extrapolates (other GPUs, several GPUs, unknown data, ...). */
 export const EXTRAPOLATED_UNCERTAINTY = 0.5;
-/**
- * One-time cost of the first optimizer step beyond a normal one (CUDA
- * kernels loaded on first use, cuBLAS workspaces, the allocator growing to
- * its reserve, the optimizer's states created, data workers starting):
- * start of training to the first step, less a median step, averaged over the
- * five template re-runs of runner/bench/results/template-runs-*.json
- * (0.3 to 8.4 s, mean 2.6 s). Whole runs are timed from the start of training.
- */
-export const FIRST_STEP_WARMUP_SECONDS = 2.6;
 /** Mean example length assumed when the data was not read. */
 const ASSUMED_MEAN_LENGTH = 450;
 
@@ -70,6 +62,8 @@ export interface TrainTimeDetail extends TrainTimeEstimate {
   extrapolations: string[];
   /** Present when a price per GPU-hour was given: in the price's currency. */
   cost?: { perGpuHour: number; total: number; low: number; high: number };
+  /** The first step's one-time cost beyond a normal step, seconds (in `seconds`). */
+  warmupSeconds: number;
   /** Parts of one micro-step, seconds. */
   microStep: MicroStepTime;
   /** Real and computed (padding included) tokens per micro-step per GPU. */
@@ -126,7 +120,8 @@ export function estimateTrainTime(
   };
   const tflops = gpu?.tflopsBf16 || DEFAULT_TFLOPS;
   if (!gpu?.tflopsBf16) assumptions.push(`no GPU given: assumed ${DEFAULT_TFLOPS} TFLOP/s (H100)`);
-  const micro = microStepTime(layout, shape, tflops, options.constants ?? FITTED);
+  const constants = options.constants ?? FITTED;
+  const micro = microStepTime(layout, shape, tflops, constants);
 
   const trainable =
     s.method === 'full'
@@ -144,14 +139,15 @@ export function estimateTrainTime(
   // Fractional steps keep the figure proportional to the data; `steps` is what the Trainer runs.
   const exactSteps = maxSteps || epochs * stepsPerEpoch;
   const steps = maxSteps || Math.ceil(exactSteps);
-  const seconds = exactSteps * secondsPerStep + (exactSteps > 0 ? FIRST_STEP_WARMUP_SECONDS : 0);
+  const warmupSeconds = exactSteps > 0 ? layout.layers * constants.firstStepSecondsPerLayer : 0;
+  const seconds = exactSteps * secondsPerStep + warmupSeconds;
   const tokens = exactSteps * realPerStep;
   assumptions.push(
     maxSteps
       ? `max_steps: ${maxSteps} steps of ${gradAccum} × ${s.numGpus} micro-steps (${formatTokens(realPerStep)} tokens per step)`
       : `${epochs} epoch${epochs === 1 ? '' : 's'} of ${formatTokens(tokensPerEpoch)} tokens: ${steps} steps of ${gradAccum} × ${s.numGpus} micro-steps`,
     `one micro-step ≈ ${(micro.seconds * 1000).toFixed(0)} ms: ${describeMicroStep(micro, s.packing)}`,
-    `+ ${FIRST_STEP_WARMUP_SECONDS} s of first-step warm-up (kernels loaded, memory reserved, optimizer states created)`,
+    `+ ${warmupSeconds.toFixed(1)} s of first-step warm-up (${layout.layers} layers' kernels loaded and shapes tuned, memory reserved, optimizer states created)`,
   );
 
   if (gpu && !/^H(100|200)/.test(gpu.id))
@@ -165,7 +161,7 @@ export function estimateTrainTime(
     extrapolations.push('QLoRA measured on a 1B model only');
   const uncertainty = extrapolations.length ? EXTRAPOLATED_UNCERTAINTY : MEASURED_UNCERTAINTY;
   assumptions.push(
-    `±${Math.round(uncertainty * 100)}%${extrapolations.length ? ` (${extrapolations.join('; ')})` : ': within 15% of 16 runs measured on an H100'}`,
+    `±${Math.round(uncertainty * 100)}%${extrapolations.length ? ` (${extrapolations.join('; ')})` : ': fitted on 36 runs measured on an H100'}`,
   );
 
   const flopsPerToken = micro.flopsPerToken;
@@ -185,6 +181,7 @@ export function estimateTrainTime(
     secondsLow: seconds * (1 - uncertainty),
     secondsHigh: seconds * (1 + uncertainty),
     extrapolations,
+    warmupSeconds,
     microStep: micro,
     tokensPerMicroStep: { real, padded },
   };
