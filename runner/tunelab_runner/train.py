@@ -150,7 +150,7 @@ def _evaluate_at_end(run: RunState, trainer, torch, transformers):
     """evaluation.when: end: evaluate the exported run in this process. A failed
     evaluation is a warning: the training and its exports stand."""
     ev = run.plan["steps"].get("evaluation")
-    if not ev or ev["when"] != "end" or not run.writer.enabled:
+    if not ev or ev["when"] not in ("end", "every_eval") or not run.writer.enabled:   # every_eval: also at the end
         return None
     if world_size() > 1:
         run.writer.emit("warning", message="evaluation after a multi-process run is not done in-process; run "

@@ -167,8 +167,11 @@ def build_trainer(run: RunState, torch, transformers, training_args, train_ds, e
     collator = make_collator(run.plan["steps"]["data"], tok)
     trainer_cls = make_trainer_class(transformers, torch)
     callback = make_events_callback(transformers, torch, run.writer, run)
+    from .forgetting_callback import make_forgetting_callback
+    forgetting = make_forgetting_callback(transformers, torch, run)   # before the events callback: it adds metrics
+    callbacks = ([forgetting] if forgetting is not None else []) + [callback]
     trainer = trainer_cls(model=run.model, args=training_args, train_dataset=train_ds, eval_dataset=eval_ds,
-                          data_collator=collator, processing_class=tok, callbacks=[callback])
+                          data_collator=collator, processing_class=tok, callbacks=callbacks)
     callback.trainer = trainer
     run.trainer = trainer
     return trainer

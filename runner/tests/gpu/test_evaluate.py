@@ -121,6 +121,26 @@ class Evaluate(unittest.TestCase):
         self.assertTrue(f3["base_cached"])
         self.assertAlmostEqual(task3["loss"], task["loss"], delta=0.03 * task["loss"])
 
+    def test_every_eval_adds_the_forgetting_measure_to_each_evaluation(self):
+        cfg = self.cfg("every", when="every_eval",
+                       training={"max_steps": 30, "eval_strategy": "steps", "eval_steps": 10})
+        rc, events, log = H.run_runner(["train", cfg], timeout=600)
+        self.assertEqual(rc, 0, log)
+        base = [e for e in H.of(events, "status") if e.get("stage") == "forgetting_base"]
+        self.assertEqual(len(base), 1, log)
+        evals = [e["metrics"] for e in H.of(events, "eval")]
+        self.assertGreaterEqual(len(evals), 3, log)   # steps 10, 20, 30 (+ the end)
+        for m in evals:
+            bpb = m["eval_forgetting_bits_per_byte"]
+            self.assertAlmostEqual(m["eval_forgetting_change"],
+                                   (bpb - base[0]["bits_per_byte"]) / base[0]["bits_per_byte"])
+            self.assertIn(m["eval_forgetting_verdict"], ("pass", "warn", "fail"))
+        # training moved the model: the measure changes between evaluations
+        self.assertNotAlmostEqual(evals[0]["eval_forgetting_bits_per_byte"],
+                                  evals[-1]["eval_forgetting_bits_per_byte"], places=5)
+        # and every_eval also evaluates at the end, like `end`
+        self.assertEqual(len(H.of(events, "eval_result")), 1, log)
+
     def test_full_fine_tuning_on_demand(self):
         cfg = self.cfg("full", method="full", when="on_demand", training={"max_steps": 30, "learning_rate": 1e-3})
         rc, events, log = H.run_runner(["train", cfg], timeout=600)
