@@ -1,4 +1,4 @@
-"""python -m tunelab_runner {train,evaluate,plan,doctor} ..."""
+"""python -m tunelab_runner {train,evaluate,export,chat,plan,doctor} ..."""
 
 from __future__ import annotations
 
@@ -29,6 +29,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_eval.add_argument("--no-forgetting", action="store_true", help="skip the forgetting measure")
     p_eval.add_argument("--no-generation", action="store_true", help="loss and perplexity only")
     p_eval.add_argument("--out", default=None, help="where eval.json goes (default: RUN_DIR/eval.json)")
+    p_export = sub.add_parser("export", help="export a run's adapter, alone or merged into the base (checked)")
+    p_export.add_argument("target", metavar="RUN_DIR|CONFIG")
+    p_export.add_argument("--merge", action="store_true",
+                          help="merge into the base reloaded in 16 bits (QLoRA too), then check the logits")
+    p_export.add_argument("--dtype", choices=("bfloat16", "float16", "float32"), default=None,
+                          help="dtype of the merged weights (default: export.dtype)")
+    p_export.add_argument("--checkpoint", type=int, default=None, help="export checkpoint-N's adapter")
+    p_export.add_argument("--config", default=None, help="the run's config (default: RUN_DIR/tunelab-config.yaml)")
+    p_export.add_argument("--out", default=None,
+                          help="where (default: export.output_dir merged, RUN_DIR/export-adapter alone)")
+    p_chat = sub.add_parser("chat", help="answer JSON-line chat requests on stdin (runner/CHAT.md)")
+    p_chat.add_argument("target", metavar="RUN_DIR|CONFIG")
+    p_chat.add_argument("--adapter", action="append", default=[], metavar="NAME=PATH",
+                        help="a LoRA adapter to load under NAME (repeatable; default: the run's own as `tuned`)")
+    p_chat.add_argument("--config", default=None, help="the run's config (default: RUN_DIR/tunelab-config.yaml)")
     p_plan = sub.add_parser("plan", help="print the resolved keyword arguments of every step (no torch)")
     p_plan.add_argument("config")
     sub.add_parser("doctor", help="print a JSON report of this host")
@@ -53,6 +68,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         return run_evaluate(args.target, checkpoint=args.checkpoint, config=args.config, model_path=args.model,
                             max_samples=args.max_samples, no_forgetting=args.no_forgetting,
                             no_generation=args.no_generation, out=args.out)
+    if args.command == "export":
+        from .export import run_export
+        return run_export(args.target, merge=args.merge, dtype=args.dtype, checkpoint=args.checkpoint,
+                          out=args.out, config=args.config)
+    if args.command == "chat":
+        from .chat import run_chat
+        return run_chat(args.target, args.adapter, config=args.config)
     if args.command == "train":
         from .train import run_train
         resume = args.resume_from or ("last" if args.resume else None)

@@ -1,15 +1,19 @@
 """The plan's export step: the adapter and/or the merged model (or, for `full`,
-the trained model), each announced with an `export` event."""
+the trained model), each announced with an `export` event. And the `export`
+command: a trained run's adapter (or checkpoint-N's) exported alone or merged
+into the base, the merge checked against base + adapter (export_check.py)."""
 
 from __future__ import annotations
 
 import inspect
 import os
-from typing import Any, Dict
+import shutil
+import sys
+from typing import Any, Dict, Optional
 
 from .distributed import world_size
-from .events import is_main_process
-from .model_loading import to_torch_dtype
+from .events import EXIT_OK, EventWriter, RunnerError, is_main_process, pip_hint
+from .model_loading import to_torch_dtype, version_at_least
 from .run_state import RunState
 
 
@@ -100,3 +104,144 @@ def export_outputs(run: RunState, torch, transformers) -> Dict[str, str]:
             writer.emit("export", kind="model", path=out, dtype=exp["dtype"], **directory_summary(out))
         outputs["model"] = out
     return outputs
+
+
+# ---------------------------------------------------------------- `export` (after training)
+
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin", "README.md")
+X_DTYPES = ("bfloat16", "float16", "float32")
+CHECK_FAILED_EXIT = 1  # the merged files are written (to inspect) but are not trusted
+
+
+def export_source(plan: Dict[str, Any], checkpoint: Optional[int]) -> Dict[str, Any]:
+    """The adapter to export: checkpoint-N/ or the run's adapter/."""
+    from .evaluate import find_tuned
+    if plan["method"] not in ("lora", "qlora"):
+        raise RunnerError("config", f"method {plan['method']}: there is no adapter to merge or export",
+                          "training already wrote the whole model to export.output_dir")
+    what = find_tuned(plan, checkpoint, None)
+    if what["kind"] != "adapter":
+        raise RunnerError("no_checkpoint", f"{what['path']} holds no LoRA adapter (no adapter_config.json)")
+    return what
+
+
+def default_out(plan: Dict[str, Any], merge: bool, checkpoint: Optional[int]) -> str:
+    """merged: export.output_dir (-checkpoint-N); adapter: <run>/export-adapter (-checkpoint-N)."""
+    suffix = f"-checkpoint-{checkpoint}" if checkpoint is not None else ""
+    if merge:
+        merged = plan["steps"]["export"]["output_dir"]
+        trained_in = plan["steps"]["training"]["kwargs"].get("output_dir") or ""
+        if os.path.abspath(merged) == os.path.abspath(os.path.join(trained_in, "merged")):
+            merged = os.path.join(plan["output_dir"], "merged")  # the default follows the run dir given
+        return merged + suffix
+    return os.path.join(plan["output_dir"], "export-adapter" + suffix)
+
+
+def _require(*modules: str) -> None:
+    import importlib.util
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise RunnerError("missing_package", f"{', '.join(missing)} not installed (needed to export)",
+                          pip_hint(*missing), packages=missing)
+
+
+def copy_adapter(src: str, out: str, torch) -> None:
+    """The adapter's files in safetensors (an old .bin adapter is converted)."""
+    os.makedirs(out, exist_ok=True)
+    for name in ADAPTER_FILES:
+        if name != "adapter_model.bin" and os.path.exists(os.path.join(src, name)):
+            shutil.copyfile(os.path.join(src, name), os.path.join(out, name))
+    if not os.path.exists(os.path.join(src, "adapter_model.safetensors")):
+        from safetensors.torch import save_file
+        state = torch.load(os.path.join(src, "adapter_model.bin"), map_location="cpu", weights_only=True)
+        save_file({k: v.contiguous() for k, v in state.items()}, os.path.join(out, "adapter_model.safetensors"))
+
+
+def merge_adapter(plan, adapter_dir: str, dtype_name: str, out: str, tok, torch, transformers,
+                  writer: EventWriter) -> Dict[str, Any]:
+    """The base reloaded unquantized in `dtype` (a QLoRA adapter is merged into
+    16-bit weights, never into 4-bit ones), the adapter merged, checked, saved."""
+    import peft
+    from . import export_check as X
+    dtype = to_torch_dtype(torch, dtype_name)
+    step = plan["steps"]["model"]
+    kwargs = {k: v for k, v in step["kwargs"].items()
+              if k not in ("quantization_config", "device_map", "torch_dtype", "dtype")}
+    kwargs["dtype" if version_at_least(transformers.__version__, "4.56") else "torch_dtype"] = dtype
+    writer.emit("status", stage="loading_model")
+    base = transformers.AutoModelForCausalLM.from_pretrained(*step["args"], **kwargs)
+    if len(tok) > base.get_input_embeddings().weight.shape[0]:
+        base.resize_token_embeddings(len(tok))
+    if torch.cuda.is_available():
+        base = base.to("cuda")
+    model = peft.PeftModel.from_pretrained(base, adapter_dir)
+    writer.emit("status", stage="checking_export")
+    texts = X.check_texts(plan, tok)
+    ref = X.logits(model, tok, texts, torch)
+    with model.disable_adapter():
+        without = X.logits(model, tok, texts, torch)
+    writer.emit("status", stage="merging")
+    merged = model.merge_and_unload().to(dtype)
+    got = X.logits(merged, tok, texts, torch)
+    check = X.verdict(X.compare(ref, got, without, torch), dtype_name)
+    writer.emit("status", stage="saving")
+    merged.config.use_cache = True
+    exp = dict(plan["steps"]["export"], safe_serialization=True)
+    merged.save_pretrained(out, **save_pretrained_kwargs(merged, exp))
+    tok.save_pretrained(out)  # with the chat template training used (load_tokenizer set it)
+    return check
+
+
+def run_export(target: str, merge: bool = False, dtype: Optional[str] = None, checkpoint: Optional[int] = None,
+               out: Optional[str] = None, config: Optional[str] = None, stdout=None) -> int:
+    from .evaluate import plan_for
+    from .train import _fail, _unexpected_error
+    try:
+        plan = plan_for(target, config)
+    except RunnerError as err:
+        return _fail(EventWriter(None, stdout=stdout), err)
+    writer = EventWriter(os.path.join(plan["output_dir"], "events.jsonl"), stdout=stdout, append=True)
+    torch = None
+    try:
+        dtype_name = dtype or plan["steps"]["export"]["dtype"]
+        if dtype_name not in X_DTYPES:
+            raise RunnerError("config", f"--dtype must be one of {', '.join(X_DTYPES)}, got {dtype_name}")
+        what = export_source(plan, checkpoint)
+        out_dir = os.path.abspath(out or default_out(plan, merge, checkpoint))
+        if os.path.abspath(what["path"]) == out_dir:
+            raise RunnerError("config", f"--out {out_dir} is the adapter being exported")
+        writer.emit("start", command="export", method=plan["method"], config=plan["config_path"],
+                    source=what, merge=merge, dtype=dtype_name if merge else None, out=out_dir)
+        _require("torch", "transformers", "peft", "safetensors")
+        writer.emit("status", stage="importing")
+        import torch  # noqa: F811
+        import transformers
+        from .model_loading import add_tokens, load_tokenizer
+        writer.emit("status", stage="loading_tokenizer")
+        tok = load_tokenizer(plan, transformers)
+        add_tokens(plan, tok)
+        if not merge:
+            copy_adapter(what["path"], out_dir, torch)
+            tok.save_pretrained(out_dir)
+            writer.emit("export", kind="adapter", path=out_dir, source=what["path"], checkpoint=checkpoint,
+                        **directory_summary(out_dir))
+            writer.emit("end", status="completed", exit_code=EXIT_OK, outputs={"adapter": out_dir})
+            return EXIT_OK
+        check = merge_adapter(plan, what["path"], dtype_name, out_dir, tok, torch, transformers, writer)
+        writer.emit("export", kind="merged", path=out_dir, dtype=dtype_name, source=what["path"],
+                    checkpoint=checkpoint, check=check, **directory_summary(out_dir))
+        from .export_check import summary_line
+        print(summary_line(check), file=sys.stderr, flush=True)
+        if not check["passed"]:
+            raise RunnerError("export_check", summary_line(check),
+                              "the merged model differs from base + adapter: check the base model "
+                              "(model.name_or_path) is the one the adapter was trained on",
+                              exit_code=CHECK_FAILED_EXIT)
+        writer.emit("end", status="completed", exit_code=EXIT_OK, outputs={"merged": out_dir})
+        return EXIT_OK
+    except RunnerError as err:
+        return _fail(writer, err)
+    except Exception as exc:  # noqa: BLE001
+        return _fail(writer, _unexpected_error(exc, torch))
+    finally:
+        writer.close()
