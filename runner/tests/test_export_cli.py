@@ -6,7 +6,6 @@ must let bf16 rounding pass and a lost adapter fail. Pure Python."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
