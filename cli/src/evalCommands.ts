@@ -28,9 +28,15 @@ export const EVAL_USAGE = `  eval RUN [--checkpoint N] [--detach]
 
 const SSH_CONFIG_ENV = 'TUNELAB_SSH_CONFIG';
 
-/** Streams the evaluation's log to stdout, keeping its `eval_result` as it passes. */
-async function streamEvaluation(store: RunStore, record: RunRecord) {
-  const capture = new EvalResultCapture(store, record.id);
+/**
+ * Streams a runner command's log (eval, export) to stdout until it ends or the
+ * user detaches (SIGINT/SIGTERM); `onLine` sees each line as it passes.
+ */
+export async function streamRunnerRun(
+  store: RunStore,
+  record: RunRecord,
+  onLine: (text: string) => void,
+) {
   const controller = new AbortController();
   const detach = () => controller.abort();
   process.once('SIGINT', detach);
@@ -46,12 +52,12 @@ async function streamEvaluation(store: RunStore, record: RunRecord) {
         live: process.stdout.isTTY === true,
         signal: controller.signal,
         write: (bytes) => writeFullySync(1, bytes),
-        onLine: (text) => capture.line(text),
+        onLine,
         onReconnect: (attempt) =>
           say(`connection to run ${record.id} lost; reconnecting (${attempt})`),
       },
     );
-    return { result, capture };
+    return result;
   } finally {
     process.removeListener('SIGINT', detach);
     process.removeListener('SIGTERM', detach);
@@ -91,7 +97,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${record.id}\n`);
     return 0;
   }
-  const { result, capture } = await streamEvaluation(store, record);
+  const capture = new EvalResultCapture(store, record.id);
+  const result = await streamRunnerRun(store, record, (text) => capture.line(text));
   if (result.state === 'detached') {
     say(
       `detached from run ${record.id}; it goes on. Re-attach: tunelab logs ${record.id} --follow`,

@@ -1,35 +1,32 @@
 // `tunelab eval RUN`: evaluates a recorded training run on that run's own
 // target (local, ssh, SLURM) through the same launch path as a training
-// (launchRun), with the runner's `evaluate` as the job. The evaluation is a
-// run record of its own (kind `eval`, `evalOf` the training run), so it
-// streams, re-attaches and stops like any run.
+// (runnerCommand.ts → launchRun), with the runner's `evaluate` as the job. The
+// evaluation is a run record of its own (kind `eval`, `evalOf` the training
+// run), so it streams, re-attaches and stops like any run.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RUNNER_MODULE } from './jobScript';
 import { loadLaunchSpec, type LaunchSpec } from './launchConfig';
-import { launchRun, type LaunchOptions } from './launcher';
-import { localPython } from './localTarget';
-import type { RunRecord, RunStore } from './runRecord';
+import type { RunRecord } from './runRecord';
+import { runnerArgv, startRunnerCommand, type RunnerCommandOptions } from './runnerCommand';
 
-export interface EvalOptions extends Omit<LaunchOptions, 'target' | 'jobArgv' | 'evalOf'> {
+export { trainingRunOf } from './runnerCommand';
+
+export interface EvalOptions extends RunnerCommandOptions {
   /** Evaluate `checkpoint-N/` instead of the final adapter or model. */
   checkpoint?: number;
 }
 
-/**
- * `python -m tunelab_runner evaluate CONFIG [--checkpoint N]`, run in the
- * config's directory (where every target starts its job). Evaluation runs
- * in one process: no torchrun, whatever the training's `distributed` says.
- */
+/** `python -m tunelab_runner evaluate CONFIG [--checkpoint N]` (runnerArgv). */
 export function evaluateArgv(
   spec: Pick<LaunchSpec, 'python' | 'configDir' | 'configPath' | 'target'>,
   checkpoint?: number,
 ): string[] {
-  const python = spec.target === 'local' ? localPython(spec.python, spec.configDir) : spec.python;
-  const argv = [python, '-m', RUNNER_MODULE, 'evaluate', path.basename(spec.configPath)];
-  if (checkpoint !== undefined) argv.push('--checkpoint', String(checkpoint));
-  return argv;
+  return runnerArgv(spec, 'evaluate', checkpointArgs(checkpoint));
+}
+
+export function checkpointArgs(checkpoint: number | undefined): string[] {
+  return checkpoint === undefined ? [] : ['--checkpoint', String(checkpoint)];
 }
 
 /**
@@ -49,35 +46,22 @@ export function evaluationFiles(spec: Pick<LaunchSpec, 'parsed' | 'configDir'>):
     .filter((file) => fs.existsSync(file) && fs.statSync(file).isFile());
 }
 
-/** The training run an evaluation record belongs to (itself for a training run). */
-export function trainingRunOf(store: RunStore, record: RunRecord): RunRecord | undefined {
-  return record.kind === 'eval' && record.evalOf ? store.load(record.evalOf) : record;
-}
-
 /** Starts the evaluation of `training` on its target; returns the new run's record. */
 export async function startEvaluation(
   training: RunRecord,
   options: EvalOptions,
 ): Promise<RunRecord> {
-  if (training.kind === 'eval')
-    throw new Error(
-      `run ${training.id} is an evaluation; evaluate its training run ${training.evalOf ?? ''}`.trim(),
-    );
-  const spec = loadLaunchSpec(training.config, training.target);
-  if (spec.dialect !== 'native')
-    throw new Error(
-      `evaluation reads Tunelab's own configs; ${path.basename(spec.configPath)} is a ${spec.dialect} config`,
-    );
   const { checkpoint, ...launch } = options;
-  return launchRun(
-    training.config,
+  const spec = loadLaunchSpec(training.config, training.target);
+  return startRunnerCommand(
+    training,
     {
-      ...launch,
-      target: training.target,
-      jobArgv: evaluateArgv(spec, checkpoint),
-      extraFiles: [...(launch.extraFiles ?? []), ...evaluationFiles(spec)],
-      evalOf: training.id,
+      kind: 'eval',
+      command: 'evaluate',
+      args: checkpointArgs(checkpoint),
+      extraFiles: evaluationFiles(spec),
     },
+    launch,
     spec,
   );
 }
