@@ -204,7 +204,7 @@ export function printSmallestMemory(): void {
   );
   // Per-step times of the event logs: why those miss (bench/TIME.md).
   console.log(
-    "  each miss is one of two identical trainings (evaluation on and off: same batches, same losses) measured 16-113% apart: 1b-lora-*-eval were the first packed and the first unpacked run on a fresh machine (first step 3.2-3.6 s, 1.2-1.4 s in the twin), 1b-full-unpacked-eval stalls 2.0 s on one step, 0.5b-full-unpacked-eval is its twin's faster half (per-step times: bench/TIME.md)",
+    "  each miss is one of two identical trainings (evaluation on and off: same batches, same tokens per step) measured 16-113% apart: 1b-lora-*-eval were the first packed and the first unpacked run on a fresh machine (first step 3.2-3.6 s, 1.2-1.4 s in the twin), 1b-full-unpacked-eval stalls 2.0 s on one step, 0.5b-full-unpacked-eval is its twin's faster half (per-step times: bench/TIME.md)",
   );
   fs.rmSync(path.dirname(dirs['1b']!), { recursive: true, force: true });
 }
