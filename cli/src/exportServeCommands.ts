@@ -3,6 +3,7 @@
 // streams it like `tunelab eval` (the log on stdout, Tunelab's messages on
 // stderr); serve prints how to serve the runs (launch/src/serveRecipe.ts).
 
+import { parseYaml } from '../../engine/src/parse';
 import { loadLaunchSpec, LaunchConfigError } from '../../launch/src/launchConfig';
 import { pickSecrets } from '../../launch/src/launcher';
 import { findWorkspace, isFinal, RunStore, type RunRecord } from '../../launch/src/runRecord';
@@ -18,6 +19,7 @@ import { checkpointArgs } from '../../launch/src/evalRun';
 import * as path from 'node:path';
 import { streamRunnerRun } from './evalCommands';
 import { parseCommandLine, UsageError } from './options';
+import { readConfigFile } from './readConfig';
 import { print, say } from './output';
 
 export const EXPORT_SERVE_USAGE = `  export RUN [--merge] [--dtype bfloat16|float16|float32] [--checkpoint N] [--detach]
@@ -181,13 +183,19 @@ export function serveCommand(argv: string[], cwd: string = process.cwd()): numbe
   );
   try {
     const runs = records.map((record, i) => {
-      const spec = loadLaunchSpec(record.config, record.target);
-      const method = (spec.parsed.value as { method?: unknown }).method;
+      // the config alone: the recipe needs no launch settings (nor a reachable target)
+      const read = readConfigFile(record.config);
+      if (!read.ok || read.text === '')
+        throw new Error(
+          `run ${record.id}: cannot read ${record.config}${read.ok ? '' : `: ${read.error}`}`,
+        );
+      const config = parseYaml(read.text).value;
+      const method = (config as { method?: unknown } | undefined)?.method;
       if (method !== 'lora' && method !== 'qlora')
         throw new UsageError(
           `run ${record.id} is method ${String(method)}: only LoRA/QLoRA runs have adapters to serve`,
         );
-      return serveRunOf(record, spec.parsed.value, names[i]);
+      return serveRunOf(record, config, names[i]);
     });
     const recipe = buildServeRecipe(runs);
     print(
