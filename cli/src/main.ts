@@ -6,6 +6,7 @@ import { analyzeFileWithHub } from './analyzeFile';
 import { convertFile } from './convert';
 import { estimateOutcome } from './estimate';
 import { compareCommand, EVAL_USAGE, evalCommand } from './evalCommands';
+import { EXPORT_SERVE_USAGE, exportCommand, serveCommand } from './exportServeCommands';
 import { isLaunchSubcommand, LAUNCH_USAGE, runLaunchSubcommand } from './launchCommands';
 import { formatJson, formatText, lintResult, type LintFileResult } from './lint';
 import { newCommand, templatesCommand } from './newCommand';
@@ -22,7 +23,7 @@ commands:
         peak GPU memory per GPU of the run, with its parts, and the training time
   rules [--format text|json]
         list every diagnostic code with its severity and documentation
-${LAUNCH_USAGE}${EVAL_USAGE}  convert FILE [--to native|axolotl|trl] [--out FILE] [--force] [--format text|json]
+${LAUNCH_USAGE}${EVAL_USAGE}${EXPORT_SERVE_USAGE}  convert FILE [--to native|axolotl|trl] [--out FILE] [--force] [--format text|json]
         rewrite an Axolotl, LLaMA-Factory or TRL config as a native one (or back) when nothing is lost
   templates [--format text|json]
         list the config templates
@@ -138,6 +139,10 @@ async function main(argv: string[]): Promise<number> {
         return await evalCommand(rest);
       case 'compare':
         return await compareCommand(rest);
+      case 'export':
+        return await exportCommand(rest);
+      case 'serve':
+        return serveCommand(rest);
       case '--version':
       case '-v':
         print(version);

@@ -27,6 +27,8 @@ export interface LaunchOptions {
   onStatus?: (message: string) => void;
   /** An evaluation of a recorded training run (evalRun.ts); a training when absent. */
   evalOf?: string;
+  /** An export of a recorded training run (runnerCommand.ts). */
+  exportOf?: string;
 }
 
 export function adapterFor(target: TargetKind, sshConfigFile?: string): TargetAdapter {
@@ -82,6 +84,7 @@ export async function launchRun(
     version: 1,
     id,
     ...(options.evalOf ? { kind: 'eval' as const, evalOf: options.evalOf } : {}),
+    ...(options.exportOf ? { kind: 'export' as const, exportOf: options.exportOf } : {}),
     config: spec.configPath,
     target: spec.target,
     runDir: '',

@@ -25,7 +25,7 @@ export interface RecordedSsh {
   identityFile?: string;
 }
 
-export type RunKind = 'train' | 'eval';
+export type RunKind = 'train' | 'eval' | 'export';
 
 export interface RunRecord {
   version: 1;
@@ -34,6 +34,8 @@ export interface RunRecord {
   kind?: RunKind;
   /** For an evaluation: the id of the training run it evaluates. */
   evalOf?: string;
+  /** For an export (adapter or merged model): the id of the training run it exports. */
+  exportOf?: string;
   /** Absolute path of the config on this machine. */
   config: string;
   target: TargetKind;

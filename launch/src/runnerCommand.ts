@@ -37,22 +37,8 @@ export function runnerArgv(
   return [python, '-m', RUNNER_MODULE, command, path.basename(spec.configPath), ...args];
 }
 
-/**
- * The relation of an export record to its training run. RunRecord's `kind`
- * has no 'export' yet (runRecord.ts belongs to the lead's change list): until
- * it does, `kind: 'export'` and `exportOf` are written as extra fields, which
- * the store keeps as they are.
- */
-interface ExportFields {
-  kind?: string;
-  exportOf?: unknown;
-}
-
 export function exportOf(record: RunRecord): string | undefined {
-  const fields = record as unknown as ExportFields;
-  return fields.kind === 'export' && typeof fields.exportOf === 'string'
-    ? fields.exportOf
-    : undefined;
+  return record.kind === 'export' ? record.exportOf : undefined;
 }
 
 /** The training run a derived record (eval, export) belongs to; undefined for a training run. */
@@ -68,7 +54,7 @@ export function trainingRunOf(store: RunStore, record: RunRecord): RunRecord | u
 }
 
 function isDerived(record: RunRecord): boolean {
-  return record.kind === 'eval' || (record as unknown as ExportFields).kind === 'export';
+  return record.kind === 'eval' || record.kind === 'export';
 }
 
 const WHAT: Record<RunnerCommandKind, string> = { eval: 'evaluate', export: 'export' };
@@ -97,11 +83,9 @@ export async function startRunnerCommand(
       target: training.target,
       jobArgv: runnerArgv(spec, job.command, job.args),
       extraFiles: [...(options.extraFiles ?? []), ...(job.extraFiles ?? [])],
-      ...(job.kind === 'eval' ? { evalOf: training.id } : {}),
+      ...(job.kind === 'eval' ? { evalOf: training.id } : { exportOf: training.id }),
     },
     spec,
   );
-  if (job.kind !== 'export') return record;
-  const marked = { kind: 'export', exportOf: training.id } as unknown as Partial<RunRecord>;
-  return new RunStore(options.workspaceDir).update(record.id, marked) ?? record;
+  return record;
 }
