@@ -13,6 +13,7 @@ import { newCommand, templatesCommand } from './newCommand';
 import { parseCommandLine, UsageError } from './options';
 import { print, say, sayRaw } from './output';
 import { resolveRuleLevels, SettingsError } from './settings';
+import { tuneCommand } from './tuneCommand';
 
 const USAGE = `usage: tunelab <command> [options]
 
@@ -21,6 +22,9 @@ commands:
         check fine-tuning configs; exit 0 clean, 1 errors found, 2 usage error or unreadable file
   estimate [--format text|json] [--gpu ID] [--num-gpus N] [--offline] FILE
         peak GPU memory per GPU of the run, with its parts, and the training time
+  tune [--gpu ID] [--write] [--format text|json] [--offline] FILE
+        the fastest settings that still fit the GPU (5% kept free), each change with its
+        predicted tokens/s and peak; --write rewrites the config with minimal edits
   rules [--format text|json]
         list every diagnostic code with its severity and documentation
 ${LAUNCH_USAGE}${EVAL_USAGE}${EXPORT_SERVE_USAGE}  convert FILE [--to native|axolotl|trl] [--out FILE] [--force] [--format text|json]
@@ -35,6 +39,21 @@ ${LAUNCH_USAGE}${EVAL_USAGE}${EXPORT_SERVE_USAGE}  convert FILE [--to native|axo
 A model that is neither in the built-in catalog nor a local directory is looked up on the
 Hugging Face Hub (HF_ENDPOINT, HF_TOKEN honoured; cached in $TUNELAB_CACHE/hub) unless --offline.
 `;
+
+async function tuneCli(argv: string[]): Promise<number> {
+  const { options, operands } = parseCommandLine(
+    'tune',
+    argv,
+    ['format', 'gpu', 'write', 'offline'],
+    { name: 'FILE', min: 1, max: 1 },
+  );
+  return tuneCommand(operands[0]!, {
+    format: options.format === 'json' ? 'json' : 'text',
+    gpu: options.gpu,
+    write: options.write ?? false,
+    offline: options.offline,
+  });
+}
 
 async function lintCommand(argv: string[]): Promise<number> {
   const { options, operands: files } = parseCommandLine(
@@ -129,6 +148,8 @@ async function main(argv: string[]): Promise<number> {
         return await estimateCommand(rest);
       case 'rules':
         return rulesCommand(rest);
+      case 'tune':
+        return await tuneCli(rest);
       case 'templates':
         return templatesCommand(rest);
       case 'convert':

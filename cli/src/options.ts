@@ -49,6 +49,7 @@ const OPTIONS = {
   to: valued((raw) => dialectOption('--to', raw)),
   out: valued((raw) => raw),
   force: flag(),
+  write: flag(),
   target: valued(targetOption),
   detach: flag(),
   follow: flag('f'),

@@ -186,6 +186,7 @@ export function buildNativePlan(value: unknown): Plan {
         str(training.deepspeed) ?? (isRecord(training.deepspeed) ? '(inline config)' : undefined),
       // -1 (transformers' default) or absent: the epochs decide.
       maxSteps: positive(numFor('training.maxSteps', training.max_steps)),
+      ...(bool(training.use_liger_kernel) === true ? { useLigerKernel: true } : {}),
     },
     hardware: {
       gpu,

@@ -94,6 +94,8 @@ export interface Plan {
     deepspeed: string | undefined;
     /** `training.max_steps` when positive: it overrides the epochs (time estimate). */
     maxSteps?: number;
+    /** `training.use_liger_kernel`: the fused linear cross-entropy keeps no full logits (fusedLoss.ts). */
+    useLigerKernel?: boolean;
   };
   hardware: {
     gpu:

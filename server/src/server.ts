@@ -29,7 +29,7 @@ import {
   type ServerSettings,
 } from '../../protocol/src/settings';
 import { complete } from './features/completion';
-import { quickFixes } from './features/codeActions';
+import { quickFixes, tuneActions } from './features/codeActions';
 import { dialectConversionActions } from './features/dialectConvert';
 import { toDiagnostic } from './features/convert';
 import { hover } from './features/hover';
@@ -284,6 +284,7 @@ connection.onCodeAction((params) => {
     ...quickFixes(document.uri, analysis.findings, params.context.diagnostics),
     ...methodConversionActions(document.uri, analysis, params.range),
     ...dialectConversionActions(document.uri, analysis),
+    ...tuneActions(document.uri, analysis),
   ];
 });
 

@@ -11,16 +11,12 @@
 
 import type { Plan } from '../plan';
 
-/** The plan's training section with the flag the native plan carries once nativePlan reads it. */
-type TrainingWithLiger = Plan['training'] & { useLigerKernel?: boolean };
-
 export function usesFusedLoss(plan: Plan): boolean {
-  return (plan.training as TrainingWithLiger).useLigerKernel === true;
+  return plan.training.useLigerKernel === true;
 }
 
 export function withFusedLoss(plan: Plan, on: boolean): Plan {
-  const training: TrainingWithLiger = { ...plan.training, useLigerKernel: on };
-  return { ...plan, training };
+  return { ...plan, training: { ...plan.training, useLigerKernel: on } };
 }
 
 function nextPow2(n: number): number {
