@@ -60,6 +60,7 @@ class LigerKernel(unittest.TestCase):
         self.assertEqual(err.type, "missing_package")
         self.assertEqual(err.extra["packages"], ["liger-kernel"])
         self.assertIn("liger-kernel", str(err))
+        self.assertIn("needed for training.use_liger_kernel", str(err))
         self.assertIn("pip install", err.hint)
 
     def test_present_package_passes(self):

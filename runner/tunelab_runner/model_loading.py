@@ -18,7 +18,9 @@ from .templates import JINJA, MARKERS
 def check_packages(plan: Dict[str, Any]) -> None:
     missing = [pip for mod, pip in cfg.required_packages(plan) if importlib.util.find_spec(mod) is None]
     if missing:
-        why = f"method {plan['method']}" if missing != ["deepspeed"] else "training.deepspeed"
+        # the packages a setting asks for are named by that setting, the rest by the method
+        by_setting = {"deepspeed": "training.deepspeed", "liger-kernel": "training.use_liger_kernel"}
+        why = ", ".join(sorted({by_setting.get(p, f"method {plan['method']}") for p in missing}))
         raise RunnerError("missing_package", f"{', '.join(missing)} not installed (needed for {why})",
                           pip_hint(*missing), packages=missing)
     if plan["method"] == "qlora":
