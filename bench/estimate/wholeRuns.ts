@@ -98,7 +98,7 @@ export function printWholeRuns(): void {
     );
   }
   console.log(
-    'Unpacked runs reserve far more than they allocate (a cached block per batch shape while memory is free); the smallest memory they complete in (a bisected per-process cap, template_runs.py --bisect) is not measured yet.',
+    'Unpacked runs reserve far more than they allocate (a cached block per batch shape while memory is free), so nvidia-smi on a roomy card is not what they need: the next table judges the estimate by the smallest memory each of 20 whole runs completes in.',
   );
 }
 
