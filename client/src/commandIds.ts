@@ -17,6 +17,7 @@ export const COMMANDS = {
   refreshRuns: 'tunelab.refreshRuns',
   exportRunChart: 'tunelab.exportRunChart',
   compareRuns: 'tunelab.compareRuns',
+  chatWithRun: 'tunelab.chatWithRun',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -6,10 +6,19 @@
 import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
 import { COMMANDS, SERVER_RUNNING_CONTEXT, type CommandId } from './commandIds';
+import { chatWithRunHandler } from './chatView';
 import type { Logger } from './logger';
 
 export type CommandHandler = (...args: unknown[]) => unknown;
-export type CommandHandlers = Record<CommandId, CommandHandler>;
+/**
+ * The handlers extension.ts passes in. Chat with Run is added here by
+ * registerCommands itself (it needs only the context), so every id still has
+ * exactly one handler and the type still catches a missing one.
+ */
+export type CommandHandlers = Record<
+  Exclude<CommandId, typeof COMMANDS.chatWithRun>,
+  CommandHandler
+>;
 
 /** Registers every handler; a handler that throws is logged with its stack and shown briefly. */
 export function registerCommands(
@@ -17,7 +26,11 @@ export function registerCommands(
   handlers: CommandHandlers,
   logger: Logger,
 ): void {
-  for (const [id, handler] of Object.entries(handlers) as [CommandId, CommandHandler][]) {
+  const all: Record<CommandId, CommandHandler> = {
+    ...handlers,
+    [COMMANDS.chatWithRun]: chatWithRunHandler(context),
+  };
+  for (const [id, handler] of Object.entries(all) as [CommandId, CommandHandler][]) {
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
         try {
