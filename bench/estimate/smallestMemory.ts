@@ -17,6 +17,8 @@ import { median } from './statistics';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS = path.join(ROOT, 'runner', 'bench', 'results', 'whole-runs-h100.json');
+/** PyTorch's OOM messages of the failing caps, parsed: the request that failed and the free-but-split reserve. */
+const OOMS = path.join(ROOT, 'runner', 'bench', 'results', 'whole-runs-h100-ooms.json');
 const TOKENIZER_DIR = path.join(ROOT, 'runner', 'bench', 'results', 'whole-runs-tokenizer');
 const TEMPLATES = path.join(ROOT, 'templates', 'telecom-support');
 const GIB = 1024 ** 3;
@@ -62,6 +64,14 @@ interface Trial {
   cap_gib: number;
   completed: boolean;
   oom: boolean;
+}
+
+interface Oom {
+  run: string;
+  cap_gib: number;
+  tried_gib: number;
+  allocated_gib: number;
+  reserved_free_gib: number;
 }
 
 interface WholeRun {
@@ -135,8 +145,13 @@ export function printSmallestMemory(): void {
     `\nWhole runs judged by the smallest memory they complete in, on ${measured.device} (runner/bench/whole_runs.py; truth = smallest passing cap + CUDA context, an interval of 0.5 GiB)`,
   );
   console.log(
-    'run                          truth GiB        estimate  error   fails at   predicted  train s  estimate s  error  allocated: measured / estimated',
+    'run                          truth GiB        estimate  error   fails at   predicted  train s  estimate s  error  allocated: measured / estimated  smallest  error  predicted  OOM: tried / free GiB',
   );
+  const ooms = fs.existsSync(OOMS)
+    ? (JSON.parse(fs.readFileSync(OOMS, 'utf8')) as { ooms: Oom[] }).ooms
+    : [];
+  const minErrors: number[] = [];
+  let minPredicted = 0;
   const memErrors: number[] = [];
   const timeErrors: number[] = [];
   const timeMisses: string[] = [];
@@ -172,6 +187,12 @@ export function printSmallestMemory(): void {
     const predicted = failing.filter((cap) => estimate > cap).length;
     failingCaps += failing.length;
     failingCapsPredicted += predicted;
+    const minimum = report.estimate.minimumBytes / GIB;
+    const minError = minimum / ((low + high) / 2) - 1;
+    if (resolved) minErrors.push(Math.abs(minError));
+    const minFailing = failing.filter((cap) => minimum > cap).length;
+    minPredicted += minFailing;
+    const oom = ooms.find((o) => o.run === run.name && o.cap_gib === b.largest_failing_gib);
     const t = report.trainTime;
     const timeError = t && run.train_seconds ? t.seconds / run.train_seconds - 1 : NaN;
     if (Number.isFinite(timeError)) timeErrors.push(Math.abs(timeError));
@@ -190,11 +211,23 @@ export function printSmallestMemory(): void {
         `${((run.alloc_peak_whole_bytes ?? NaN) / GIB).toFixed(2)} / ${allocated.toFixed(2)}`.padStart(
           14,
         ),
+        minimum.toFixed(2).padStart(17),
+        pct(minError).padStart(6),
+        String(minFailing).padStart(10),
+        (oom ? `${oom.tried_gib.toFixed(2)} / ${oom.reserved_free_gib.toFixed(2)}` : '—').padStart(
+          20,
+        ),
       ].join(' '),
     );
   }
   console.log(
     `memory: median |error| ${pct(median(memErrors))}, worst ${pct(Math.max(...memErrors))} over ${memErrors.length} runs resolved to 0.5 GiB (${unresolved} not resolved: the budget ran out), ${memErrors.filter((e) => e > 0.08).length} above 8%; capped runs that failed: ${failingCaps}, estimated above their cap (predicted not to fit): ${failingCapsPredicted}`,
+  );
+  console.log(
+    `smallest memory (minimum_bytes: allocated + context + allocator slack, overhead.ts SLACK): median |error| ${pct(median(minErrors))}, worst ${pct(Math.max(...minErrors))} over ${minErrors.length} resolved runs, ${minErrors.filter((e) => e > 0.08).length} above 8%; failing caps predicted not to fit: ${minPredicted} of ${failingCaps}`,
+  );
+  console.log(
+    '  the failing request is the fp32 logits block in every OOM; "free" is reserved but split, given back only where a segment is wholly free',
   );
   console.log(
     `allocated peak (tensors only): median |error| ${pct(median(allocatedErrors))}, worst ${pct(Math.max(...allocatedErrors))} over ${allocatedErrors.length} runs; what the smallest memory adds above it (allocator slack and the CUDA context) is where the estimate misses`,

@@ -28,6 +28,8 @@ import {
   type FragmentationCoefficients,
   fragmentationBytes,
   NCCL_BYTES,
+  type SlackCoefficients,
+  slackBytes,
   TRAINING_WORKSPACE_BYTES,
 } from './overhead';
 import { resolveSettings } from './settings';
@@ -39,6 +41,8 @@ const GiB = 1024 ** 3;
 export interface EstimateOptions {
   /** Fragmentation coefficients (the bench calibrates its own on a subset of rows). */
   fragmentation?: FragmentationCoefficients;
+  /** Slack of the smallest memory (the bench fits its own to check held-out shapes). */
+  slack?: SlackCoefficients;
   /**
    * Evaluation and the data's token lengths (runInputsOf). Without them the
    * run is training only, every row max_length tokens.
@@ -230,6 +234,26 @@ export function estimateMemory(
   const peakParts = peakRunPhase === 'evaluation' && evaluation ? evaluation.parts : parts;
   const perGpuBytes = sum(peakParts);
 
+  // --- The smallest memory it completes in: tensors + context + what the
+  // allocator cannot give back under pressure (overhead.ts, slackBytes).
+  const evalAllocated = evaluation
+    ? sum(evaluation.parts) - evaluation.parts.overhead - st.optimizerOutside
+    : 0;
+  const minimumBytes = Math.round(
+    Math.max(allocated, evalAllocated) +
+      CUDA_CONTEXT_BYTES +
+      TRAINING_WORKSPACE_BYTES +
+      nccl +
+      slackBytes(
+        {
+          unpackedLogitsBytes: s.packing ? 0 : 4 * T * layout.vocab,
+          mlpIntermediateBytes: 2 * T * layout.mlpWidthPerToken,
+          fullFineTuning: full,
+        },
+        options.slack,
+      ),
+  );
+
   // --- Notes.
   const notes: Record<MemoryPart, string> = {
     weights: st.notes.weights,
@@ -334,6 +358,7 @@ export function estimateMemory(
     bytes: peakParts,
     notes,
     perGpuBytes,
+    minimumBytes,
     peakPhase,
     phases,
     runPhases: { training: trainingBytes, evaluation: evaluationBytes },

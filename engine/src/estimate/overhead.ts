@@ -101,3 +101,50 @@ export function fragmentationBytes(
     x.stepFreshBytes
   );
 }
+
+/**
+ * The smallest memory a run completes in sits below nvidia-smi on a roomy
+ * card: under pressure the caching allocator frees its wholly unused cached
+ * segments and retries, so only free space inside segments that still hold a
+ * live block is lost. The OOM messages of the capped runs
+ * (runner/bench/results/whole-runs-h100-ooms.json) show the failing request is
+ * the fp32 logits (4 B × tokens × vocab) every time; the slack is what the
+ * allocator cannot hand it contiguously:
+ * - unpacked rows: each micro-batch has its own length, so the previous
+ *   logits block is the wrong size and is split by the next forward: a share
+ *   of one fp32 logits block is lost;
+ * - every run: the forward's short-lived MLP intermediates (tokens × MLP
+ *   width, bf16) split cached segments the logits would otherwise reuse;
+ * - full fine-tuning: the gradients allocated into blocks backward freed pin
+ *   those segments (measured alike on both shapes: a constant, not a share).
+ * Fitted on the 15 resolved whole runs (bench/estimate/smallestMemory.ts);
+ * held out by shape it misses up to 12% (bench/ESTIMATE.md).
+ */
+export interface SlackFeatures {
+  /** One fp32 logits block (4 B × tokens × vocab) when rows are not packed, else 0. */
+  unpackedLogitsBytes: number;
+  /** One forward MLP intermediate in bf16 (2 B × tokens × MLP width). */
+  mlpIntermediateBytes: number;
+  /** Full fine-tuning (gradients for every weight). */
+  fullFineTuning: boolean;
+}
+
+export interface SlackCoefficients {
+  unpackedLogits: number;
+  mlpIntermediate: number;
+  full: number;
+}
+
+export const SLACK: SlackCoefficients = {
+  unpackedLogits: 0.43,
+  mlpIntermediate: 16,
+  full: 0.8 * GiB,
+};
+
+export function slackBytes(x: SlackFeatures, c: SlackCoefficients = SLACK): number {
+  return (
+    c.unpackedLogits * x.unpackedLogitsBytes +
+    c.mlpIntermediate * x.mlpIntermediateBytes +
+    (x.fullFineTuning ? c.full : 0)
+  );
+}

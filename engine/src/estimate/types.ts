@@ -40,6 +40,12 @@ export interface MemoryEstimate {
   notes: Record<MemoryPart, string>;
   /** Device memory per GPU at the peak, as nvidia-smi shows it for the process. */
   perGpuBytes: number;
+  /**
+   * The smallest device memory per GPU the run completes in: allocated peak +
+   * context + the allocator's slack (the cache it cannot give back under
+   * pressure). Below perGpuBytes, which models nvidia-smi on a roomy card.
+   */
+  minimumBytes: number;
   /** When in a training step its peak falls. */
   peakPhase: PeakPhase;
   /** Allocated bytes (PyTorch tensors only) at each phase of a step. */

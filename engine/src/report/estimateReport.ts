@@ -194,6 +194,7 @@ export function estimateMarkdown(report: EstimateReport, detailed = false): stri
             `| ${part} | ${formatGiB(e.bytes[part])} | ${e.notes[part].replace(/\|/g, '\\|')} |`,
         ),
         `| **peak** | **${formatGiB(e.perGpuBytes)}** | as nvidia-smi shows it, ${peakLine} |`,
+        `| smallest | ${formatGiB(e.minimumBytes)} | ${MINIMUM_WHY} |`,
       ]
     : [
         `**Tunelab estimate** · ${METHOD_NAMES[e.method]} · ${e.tokensPerStep.toLocaleString('en-US')} tokens per micro-batch`,
@@ -202,6 +203,7 @@ export function estimateMarkdown(report: EstimateReport, detailed = false): stri
         '|---|---:|',
         ...MEMORY_PARTS.map((part) => `| ${part} | ${formatGiB(e.bytes[part])} |`),
         `| **peak** | **${formatGiB(e.perGpuBytes)}** |`,
+        `| smallest | ${formatGiB(e.minimumBytes)} |`,
         '',
         `Peak ${peakLine}`,
       ];
@@ -234,6 +236,10 @@ function formatCount(n: number): string {
   return String(n);
 }
 
+/** Why the smallest memory is below the peak: a capped process still completes. */
+const MINIMUM_WHY =
+  'completes in ≥ this per GPU (the allocator gives back its cache under pressure)';
+
 /** The stable JSON shape of `tunelab estimate --format json` (spec/cli.md). */
 export function estimateJson(report: EstimateReport) {
   const e = report.estimate;
@@ -247,6 +253,8 @@ export function estimateJson(report: EstimateReport) {
     params_trainable: e.paramsTrainable,
     bytes: Object.fromEntries(MEMORY_PARTS.map((p) => [p, e.bytes[p]])),
     per_gpu_bytes: e.perGpuBytes,
+    minimum_bytes: e.minimumBytes,
+    minimum_gib: Math.round((e.minimumBytes / 1024 ** 3) * 100) / 100,
     num_gpus: e.numGpus,
     gpu: e.gpu ? { id: e.gpu.id, memory_bytes: e.gpu.memoryBytes } : null,
     fits: e.fits ?? null,
@@ -278,6 +286,7 @@ export function estimateText(report: EstimateReport): string {
     `${METHOD_NAMES[e.method]} of ${report.model.id} (${report.model.source}), ${(e.paramsTotal / 1e9).toFixed(2)} B params, ${formatCount(e.paramsTrainable)} trainable`,
     ...rows,
     `  ${'peak'.padEnd(12)} ${formatGiB(e.perGpuBytes).padStart(10)}  per GPU on ${gpuLabel(e)}: ${verdict(e, report.unknownGpu)}`,
+    `  ${'smallest'.padEnd(12)} ${formatGiB(e.minimumBytes).padStart(10)}  ${MINIMUM_WHY}`,
   ];
   const phase = phaseSentence(e);
   if (phase) lines.push(`  ${phase}`);
