@@ -6,19 +6,11 @@
 import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
 import { COMMANDS, SERVER_RUNNING_CONTEXT, type CommandId } from './commandIds';
-import { chatWithRunHandler } from './chatView';
 import type { Logger } from './logger';
 
 export type CommandHandler = (...args: unknown[]) => unknown;
-/**
- * The handlers extension.ts passes in. Chat with Run is added here by
- * registerCommands itself (it needs only the context), so every id still has
- * exactly one handler and the type still catches a missing one.
- */
-export type CommandHandlers = Record<
-  Exclude<CommandId, typeof COMMANDS.chatWithRun>,
-  CommandHandler
->;
+/** The handlers extension.ts passes in: every id exactly one, the type catches a missing one. */
+export type CommandHandlers = Record<CommandId, CommandHandler>;
 
 /** Registers every handler; a handler that throws is logged with its stack and shown briefly. */
 export function registerCommands(
@@ -26,11 +18,7 @@ export function registerCommands(
   handlers: CommandHandlers,
   logger: Logger,
 ): void {
-  const all: Record<CommandId, CommandHandler> = {
-    ...handlers,
-    [COMMANDS.chatWithRun]: chatWithRunHandler(context),
-  };
-  for (const [id, handler] of Object.entries(all) as [CommandId, CommandHandler][]) {
+  for (const [id, handler] of Object.entries(handlers) as [CommandId, CommandHandler][]) {
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
         try {

@@ -11,6 +11,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { SERVER_EXEC_ARGV } from '../../protocol/src/serverArgs';
+import { chatWithRunHandler } from './chatView';
 import { COMMANDS, registerCommands, trackServerState, type CommandHandlers } from './commands';
 import { estimatePanelHtml, showEstimate } from './estimateView';
 import { registerLaunchFeatures } from './launch';
@@ -71,6 +72,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tunela
     [COMMANDS.showOutput]: () => logger.channel.show(true),
     [COMMANDS.showEstimate]: (uri?: unknown) => showEstimate(client, uri),
     [COMMANDS.newConfig]: newConfigHandler(context),
+    [COMMANDS.chatWithRun]: chatWithRunHandler(context),
     ...registerLaunchFeatures(context),
   };
   registerCommands(context, handlers, logger);
