@@ -3,6 +3,7 @@
 import { version } from '../../package.json';
 import { ruleCatalog } from '../../engine/src/rules/catalog';
 import { analyzeFileWithHub } from './analyzeFile';
+import { CHAT_USAGE, chatCommand } from './chatCommand';
 import { convertFile } from './convert';
 import { estimateOutcome } from './estimate';
 import { compareCommand, EVAL_USAGE, evalCommand } from './evalCommands';
@@ -27,7 +28,7 @@ commands:
         predicted tokens/s and peak; --write rewrites the config with minimal edits
   rules [--format text|json]
         list every diagnostic code with its severity and documentation
-${LAUNCH_USAGE}${EVAL_USAGE}${EXPORT_SERVE_USAGE}  convert FILE [--to native|axolotl|trl] [--out FILE] [--force] [--format text|json]
+${LAUNCH_USAGE}${EVAL_USAGE}${CHAT_USAGE}${EXPORT_SERVE_USAGE}  convert FILE [--to native|axolotl|trl] [--out FILE] [--force] [--format text|json]
         rewrite an Axolotl, LLaMA-Factory or TRL config as a native one (or back) when nothing is lost
   templates [--format text|json]
         list the config templates
@@ -160,6 +161,8 @@ async function main(argv: string[]): Promise<number> {
         return await evalCommand(rest);
       case 'compare':
         return await compareCommand(rest);
+      case 'chat':
+        return await chatCommand(rest);
       case 'export':
         return await exportCommand(rest);
       case 'serve':

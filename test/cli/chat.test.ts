@@ -1,0 +1,187 @@
+// `tunelab chat RUN`: the real CLI (dist/cli.js) with stdin piped, on a
+// workspace holding a recorded, completed local training run whose
+// `launch.python` runs test/fixtures/chat/fake_chat.py (it stands in for the
+// GPU only: canned replies per adapter, runner/CHAT.md's lines). Real run
+// store, real chat session, real child processes.
+//
+//   npm run build && node --import tsx --test test/cli/chat.test.ts
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { RunStore, type RunRecord } from '../../launch/src/runRecord';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+const CONFIG = `method: lora
+model:
+  name_or_path: meta-llama/Llama-3.2-1B-Instruct
+lora:
+  r: 16
+  lora_alpha: 32
+  target_modules: all-linear
+data:
+  train_file: data/train.jsonl
+  format: messages
+training:
+  output_dir: runs/out
+launch:
+  target: local
+  python: ./fake-python
+`;
+
+function workspaceWithRun(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunelab-cli-chat-'));
+  fs.mkdirSync(path.join(dir, 'data'));
+  fs.writeFileSync(
+    path.join(dir, 'data', 'train.jsonl'),
+    '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}\n',
+  );
+  const config = path.join(dir, 'support.finetune.yaml');
+  fs.writeFileSync(config, CONFIG);
+  fs.copyFileSync(
+    path.join(ROOT, 'test', 'fixtures', 'chat', 'fake_chat.py'),
+    path.join(dir, 'fake_chat.py'),
+  );
+  // `python -m tunelab_runner chat CONFIG ...` → `fake_chat.py chat CONFIG ...`
+  const python = path.join(dir, 'fake-python');
+  fs.writeFileSync(
+    python,
+    '#!/bin/sh\nshift 2\nexec python3 "$(dirname "$0")/fake_chat.py" "$@"\n',
+  );
+  fs.chmodSync(python, 0o755);
+  const store = new RunStore(dir);
+  const created = '2026-12-06T10:00:00.000Z';
+  const record: RunRecord = {
+    version: 1,
+    id: 'support-run',
+    config,
+    target: 'local',
+    runDir: store.runDir('support-run'),
+    logPath: path.join(store.runDir('support-run'), 'log'),
+    outputDir: 'runs/out',
+    logOffset: 0,
+    state: 'completed',
+    exitCode: 0,
+    command: [],
+    secretNames: [],
+    createdAt: created,
+    updatedAt: created,
+  };
+  store.save(record);
+  return dir;
+}
+
+interface Chat {
+  write(line: string): void;
+  end(): void;
+  /** Resolves once stdout matches. */
+  stdoutMatches(pattern: RegExp): Promise<void>;
+  exit: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+function startChat(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Chat {
+  const child = spawn(process.execPath, [CLI, 'chat', ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    for (const w of waiters.splice(0)) {
+      if (w.pattern.test(stdout)) w.resolve();
+      else waiters.push(w);
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+  return {
+    write: (line) => child.stdin.write(line + '\n'),
+    end: () => child.stdin.end(),
+    stdoutMatches: (pattern) =>
+      pattern.test(stdout)
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => waiters.push({ pattern, resolve })),
+    exit,
+  };
+}
+
+test('chat: tuned by default, /base and /tuned switch, EOF ends with exit 0', async () => {
+  const dir = workspaceWithRun();
+  const chat = startChat(dir, ['last']);
+  // Written all at once: the lines are answered one at a time, in order.
+  for (const line of ['the red light', '/base', 'the red light', '/tuned', 'the modem'])
+    chat.write(line);
+  chat.end();
+  const { code, stdout, stderr } = await chat.exit;
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(stdout.split('\n'), [
+    'Tuned [tuned] answer: restart the router, then check the red light',
+    'Base model says: I am not sure about the red light',
+    'Tuned [tuned] answer: restart the router, then check the modem',
+    '',
+  ]);
+  assert.match(stderr, /ready: fake\/base-model/);
+  const transcript = /transcript: (.+)/.exec(stderr)![1];
+  assert.ok(transcript.startsWith(path.join(dir, '.tunelab', 'chats', 'support-run-')));
+  const lines = fs
+    .readFileSync(transcript, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.deepEqual(
+    lines.map((line) => [line.type, line.adapter ?? null]),
+    [
+      ['session', null],
+      ['answer', 'tuned'],
+      ['answer', null],
+      ['answer', 'tuned'],
+    ],
+  );
+  // The tuned conversation goes on across the switch: its third turn carries the first.
+  const third = lines[3].messages as { role: string; content: string }[];
+  assert.deepEqual(
+    third.map((m) => m.role),
+    ['user', 'assistant', 'user'],
+  );
+});
+
+test('chat: /stop stops a long answer mid-stream, /quit ends', async () => {
+  const dir = workspaceWithRun();
+  const chat = startChat(dir, ['support'], { FAKE_CHAT_DELAY: '0.01' });
+  chat.write('long answer');
+  await chat.stdoutMatches(/word5 /);
+  chat.write('/stop');
+  await chat.stdoutMatches(/\n/);
+  chat.write('/base');
+  chat.write('hello');
+  chat.write('/quit');
+  chat.write('never answered');
+  const { code, stdout, stderr } = await chat.exit;
+  assert.equal(code, 0, stderr);
+  const [long, base, rest] = stdout.split('\n');
+  const words = long.trim().split(' ').length;
+  assert.ok(words > 5 && words < 400, `stopped after ${words} words`);
+  assert.match(stderr, /stopped after \d+ tokens/);
+  assert.equal(base, 'Base model says: I am not sure about hello');
+  assert.equal(rest, '');
+  assert.doesNotMatch(stdout, /never answered/);
+});
+
+test('chat: an unknown run is a usage error (exit 2)', async () => {
+  const dir = workspaceWithRun();
+  const chat = startChat(dir, ['nope']);
+  chat.end();
+  const { code, stderr } = await chat.exit;
+  assert.equal(code, 2);
+  assert.match(stderr, /no run nope/);
+});
