@@ -15,6 +15,7 @@ import type {
   PlanEvaluation,
   PlanLora,
   PlanQuantization,
+  TrainSamplingStrategy,
 } from './plan';
 import type { Path } from './types';
 
@@ -187,6 +188,7 @@ export function buildNativePlan(value: unknown): Plan {
       // -1 (transformers' default) or absent: the epochs decide.
       maxSteps: positive(numFor('training.maxSteps', training.max_steps)),
       ...(bool(training.use_liger_kernel) === true ? { useLigerKernel: true } : {}),
+      ...samplingOf(training),
     },
     hardware: {
       gpu,
@@ -320,4 +322,20 @@ function positive(n: number | undefined): number | undefined {
 
 function nonNegative(n: number | undefined): number | undefined {
   return n !== undefined && n >= 0 ? n : undefined;
+}
+
+/** The sampling strategy as written; the pre-5.2 `group_by_length: true` means the same. */
+function samplingOf(training: Record<string, unknown>): {
+  trainSamplingStrategy?: TrainSamplingStrategy;
+} {
+  const strategy = oneOf(training.train_sampling_strategy, [
+    'random',
+    'sequential',
+    'group_by_length',
+    'batch_rebalance',
+  ] as const);
+  if (strategy) return { trainSamplingStrategy: strategy };
+  return bool(training.group_by_length) === true
+    ? { trainSamplingStrategy: 'group_by_length' }
+    : {};
 }

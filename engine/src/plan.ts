@@ -61,6 +61,9 @@ export interface PlanEvaluation {
   lmEval: { tasks: string[]; limit: number | undefined; batchSize: number } | undefined;
 }
 
+/** transformers' `train_sampling_strategy` values. */
+export type TrainSamplingStrategy = 'random' | 'sequential' | 'group_by_length' | 'batch_rebalance';
+
 export interface Plan {
   method: Method | undefined;
   model: {
@@ -96,6 +99,12 @@ export interface Plan {
     maxSteps?: number;
     /** `training.use_liger_kernel`: the fused linear cross-entropy keeps no full logits (fusedLoss.ts). */
     useLigerKernel?: boolean;
+    /**
+     * `training.train_sampling_strategy` (transformers ≥ 5.2), or `group_by_length`
+     * for the older `group_by_length: true`. Absent: random (the default). It
+     * changes the padding of unpacked batches (time estimate), not the peak.
+     */
+    trainSamplingStrategy?: TrainSamplingStrategy;
   };
   hardware: {
     gpu:

@@ -12,7 +12,7 @@
 //     costs a fixed time per layer (new allocations and kernel choices); packed
 //     rows of max_length have one shape.
 
-import type { Method } from '../plan';
+import type { Method, TrainSamplingStrategy } from '../plan';
 import { loraTargets, type Layout } from './arch';
 import { expectedLongestOf } from './inputs';
 
@@ -180,16 +180,52 @@ export function optimizerStepSeconds(trainableParams: number, tflops: number): n
 }
 
 /**
- * Expected longest of `k` examples drawn at random from `lengths` (a padded
- * micro-batch's row length), by the memory estimate's formula (inputs.ts).
+ * Expected padded row length of a micro-batch of `k` examples from `lengths`:
+ * the longest of `k` drawn at random (the memory estimate's formula,
+ * inputs.ts), or with `group_by_length` the longest of a group of
+ * near-equal lengths (groupedLongest).
  */
-export function expectedLongest(lengths: readonly number[], k: number): number {
+export function expectedLongest(
+  lengths: readonly number[],
+  k: number,
+  strategy?: TrainSamplingStrategy,
+): number {
   if (lengths.length === 0) return 0;
-  return expectedLongestOf(
-    [...lengths].sort((a, b) => a - b),
-    k,
-    Infinity,
-  );
+  const sorted = [...lengths].sort((a, b) => a - b);
+  return strategy === 'group_by_length'
+    ? groupedLongest(sorted, k)
+    : expectedLongestOf(sorted, k, Infinity);
+}
+
+/** Rows per mega-batch of transformers' LengthGroupedSampler, in micro-batches. */
+export const MEGA_BATCH_FACTOR = 50;
+
+/**
+ * Mean padded length of the micro-batches of `group_by_length`. transformers'
+ * LengthGroupedSampler shuffles the rows, cuts them into mega-batches of
+ * M = 50·k (one GPU), sorts each by length, longest first, and cuts that into
+ * 50 micro-batches of k neighbours. Micro-batch j (0-based) pads to the
+ * (j·k+1)-th longest of M random rows; taken here as the data's quantile at
+ * 1 − (j·k + ½)/M (a simplification: the order statistic's spread is
+ * ignored), averaged over the 50. With fewer rows than M, one mega-batch of
+ * all of them. `sorted` ascending.
+ */
+export function groupedLongest(sorted: readonly number[], k: number): number {
+  const n = sorted.length;
+  if (n === 0) return 0;
+  const mega = Math.max(1, Math.min(MEGA_BATCH_FACTOR * k, n));
+  const groups = Math.max(1, Math.ceil(mega / k));
+  let sum = 0;
+  for (let j = 0; j < groups; j++) sum += quantile(sorted, 1 - (j * k + 0.5) / mega);
+  return sum / groups;
+}
+
+/** Linear interpolation between the order statistics of `sorted` at `p` ∈ [0, 1]. */
+function quantile(sorted: readonly number[], p: number): number {
+  const x = Math.min(Math.max(p, 0), 1) * (sorted.length - 1);
+  const i = Math.floor(x);
+  const next = sorted[Math.min(i + 1, sorted.length - 1)]!;
+  return sorted[i]! + (x - i) * (next - sorted[i]!);
 }
 
 /**

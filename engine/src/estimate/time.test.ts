@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { findGpu } from '../hardware/gpus';
 import { findCatalogModel } from '../models/catalog';
 import { makePlan, type PlanOverrides } from './plan-defaults';
-import { chatLikeLengths, expectedLongest } from './throughput';
+import { buildNativePlan } from '../nativePlan';
+import { chatLikeLengths, expectedLongest, groupedLongest } from './throughput';
 import {
   estimateTrainTime,
   EXTRAPOLATED_UNCERTAINTY,
@@ -123,5 +124,45 @@ describe('estimateTrainTime: behaviour', () => {
     // A slower GPU takes longer.
     const h100 = estimateTrainTime(makePlan({ maxLength: 2048 }), llama1, H100, 1e6);
     assert.ok(t.seconds > h100.seconds);
+  });
+});
+
+describe('group_by_length (issue 13)', () => {
+  const planOf = (training: Record<string, unknown>) =>
+    buildNativePlan({
+      method: 'lora',
+      model: { name_or_path: 'meta-llama/Llama-3.2-1B' },
+      training,
+    }).training.trainSamplingStrategy;
+
+  it('the Plan carries train_sampling_strategy, and the old group_by_length: true as the same', () => {
+    assert.equal(planOf({ train_sampling_strategy: 'group_by_length' }), 'group_by_length');
+    assert.equal(planOf({ group_by_length: true }), 'group_by_length');
+    assert.equal(planOf({ train_sampling_strategy: 'sequential' }), 'sequential');
+    assert.equal(planOf({ group_by_length: false }), undefined);
+    assert.equal(planOf({ train_sampling_strategy: 'shuffled' }), undefined);
+  });
+
+  it('pads a micro-batch to the longest of near-equal neighbours, not of random rows', () => {
+    // Lengths 1..1000: a random 4 pad to ≈ 800; sorted mega-batches of 200 rows
+    // cut into 50 groups of 4 pad to the mean of the groups' tops ≈ 508.
+    const uniform = Array.from({ length: 1000 }, (_, i) => i + 1);
+    assert.ok(Math.abs(expectedLongest(uniform, 4) - 800.8) < 1);
+    assert.ok(Math.abs(expectedLongest(uniform, 4, 'group_by_length') - 507.99) < 0.1);
+    assert.equal(groupedLongest([7, 7, 7], 4), 7);
+    // One row per micro-batch: nothing to pad either way.
+    const mean = SHORT_CHATS.reduce((a, b) => a + b, 0) / SHORT_CHATS.length;
+    assert.ok(
+      Math.abs(
+        groupedLongest(
+          [...SHORT_CHATS].sort((a, b) => a - b),
+          1,
+        ) /
+          mean -
+          1,
+      ) < 0.02,
+    );
+    // Random strategies keep the random formula.
+    assert.equal(expectedLongest(SHORT_CHATS, 8, 'random'), expectedLongest(SHORT_CHATS, 8));
   });
 });
