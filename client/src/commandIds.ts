@@ -18,6 +18,9 @@ export const COMMANDS = {
   exportRunChart: 'tunelab.exportRunChart',
   compareRuns: 'tunelab.compareRuns',
   chatWithRun: 'tunelab.chatWithRun',
+  deleteArtefact: 'tunelab.deleteArtefact',
+  keepBestCheckpoint: 'tunelab.keepBestCheckpoint',
+  openArtefactFolder: 'tunelab.openArtefactFolder',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -79,6 +79,11 @@ function remoteConfigDir(record: RunRecord, workdir: string): string {
   return remoteJoin(workdir, path.posix.dirname(relative));
 }
 
+/** model.name_or_path of a run's config (no remote call): what a family of runs shares. */
+export function baseModelOf(record: RunRecord): string | undefined {
+  return stringAt(readConfig(record), ['model', 'name_or_path']);
+}
+
 /** Where a run's artefacts are: its config's output dirs, resolved as the runner resolves them. */
 export function locateArtefacts(record: RunRecord, sshConfigFile?: string): ArtefactLocation {
   const config = readConfig(record);

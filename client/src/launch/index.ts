@@ -13,6 +13,11 @@ import { CompareView } from '../compareView';
 import { COMMANDS } from '../commandIds';
 import { createLogger } from '../logger';
 import type { CommandHandlers } from '../commands';
+import {
+  deleteArtefactCommand,
+  keepBestCommand,
+  openArtefactFolderCommand,
+} from './artefactCommands';
 import { doctorCommand } from './doctorCommand';
 import { RunManager, toRange } from './manager';
 import { RunsTreeProvider, type RunItem } from './runsTree';
@@ -171,6 +176,9 @@ export type LaunchCommands = Pick<
   | 'tunelab.doctor'
   | 'tunelab.storeSecret'
   | 'tunelab.compareRuns'
+  | 'tunelab.deleteArtefact'
+  | 'tunelab.keepBestCheckpoint'
+  | 'tunelab.openArtefactFolder'
 >;
 
 /** Registers the Runs view, code lens, quick fixes and task type; returns the commands' handlers. */
@@ -265,6 +273,11 @@ export function registerLaunchFeatures(context: vscode.ExtensionContext): Launch
       CompareView.show(inputs);
       return undefined;
     },
+    [COMMANDS.deleteArtefact]: (node?: unknown) =>
+      deleteArtefactCommand(tree, manager.sshConfigFile(), node),
+    [COMMANDS.keepBestCheckpoint]: (node?: unknown) =>
+      keepBestCommand(tree, manager.sshConfigFile(), node),
+    [COMMANDS.openArtefactFolder]: (node?: unknown) => openArtefactFolderCommand(node),
     [COMMANDS.doctor]: (uri?: unknown) =>
       doctorCommand(manager, uri instanceof vscode.Uri ? uri : undefined),
     [COMMANDS.storeSecret]: (name?: unknown) =>

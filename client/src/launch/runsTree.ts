@@ -1,10 +1,18 @@
 // The Runs view: every run recorded in the workspace folders, newest first,
 // with its state. Runs nobody follows are polled now and then (an ssh or
 // squeue call each), and the view refreshes when the CLI records a run.
+// A training run opens onto its artefacts (read when expanded: one ssh call
+// for a remote run); two or more runs of one base model sit under a family.
 
 import * as vscode from 'vscode';
 import { verdictLine } from '../../../launch/src/compare';
 import { latestEvaluation, type EvalResult } from '../../../launch/src/evalResult';
+import {
+  baseModelOf,
+  listArtefacts,
+  type Artefact,
+  type RunArtefacts,
+} from '../../../launch/src/artefacts';
 import { refreshRun } from '../../../launch/src/launcher';
 import { isFinal, RunStore, type RunRecord, type RunState } from '../../../launch/src/runRecord';
 
@@ -21,6 +29,15 @@ const ICONS: Record<RunState, [string, string?]> = {
 
 const POLL_MS = 20_000;
 
+const ARTEFACT_ICONS: Record<Artefact['kind'], string> = {
+  checkpoint: 'save',
+  adapter: 'extensions',
+  merged: 'package',
+  eval: 'checklist',
+  config: 'settings-gear',
+  other: 'file',
+};
+
 export interface RunItem {
   record: RunRecord;
   store: RunStore;
@@ -28,8 +45,53 @@ export interface RunItem {
   evaluation?: EvalResult;
 }
 
-export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<RunItem | undefined>();
+/** Runs of one base model (two or more), grouped. */
+export interface FamilyNode {
+  family: string;
+  runs: RunItem[];
+}
+
+/** One artefact of a training run, with the listing it came from. */
+export interface ArtefactNode {
+  run: RunItem;
+  listing: RunArtefacts;
+  artefact: Artefact;
+}
+
+/** A line in place of artefacts: none yet, or why they could not be read. */
+export interface NoteNode {
+  note: string;
+  error?: boolean;
+}
+
+export type RunsNode = RunItem | FamilyNode | ArtefactNode | NoteNode;
+
+export function isArtefactNode(value: unknown): value is ArtefactNode {
+  return !!value && typeof value === 'object' && 'artefact' in value && 'listing' in value;
+}
+
+const isTraining = (record: RunRecord) => (record.kind ?? 'train') === 'train';
+
+/** Bytes as KB/MB/GB (powers of 1000, as disk sizes are usually quoted). */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+function metricsLine(metrics: Record<string, number> | undefined): string {
+  return Object.entries(metrics ?? {})
+    .map(([key, value]) => `${key.replace(/^eval_/, '')} ${Number(value.toPrecision(4))}`)
+    .join(' · ');
+}
+
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private timer: ReturnType<typeof setInterval> | undefined;
   private polling = false;
@@ -88,12 +150,106 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscod
       .sort((a, b) => b.record.createdAt.localeCompare(a.record.createdAt));
   }
 
-  getChildren(element?: RunItem): RunItem[] {
-    return element ? [] : this.items();
+  /** The root: runs, those of a base model shared by two or more training runs in a family. */
+  roots(): RunsNode[] {
+    const items = this.items();
+    const bases = new Map<RunItem, string>();
+    const count = new Map<string, number>();
+    for (const item of items) {
+      const base = isTraining(item.record) ? baseModelOf(item.record) : undefined;
+      if (!base) continue;
+      bases.set(item, base);
+      count.set(base, (count.get(base) ?? 0) + 1);
+    }
+    const families = new Map<string, FamilyNode>();
+    const roots: RunsNode[] = [];
+    for (const item of items) {
+      const base = bases.get(item);
+      if (!base || (count.get(base) ?? 0) < 2) {
+        roots.push(item);
+        continue;
+      }
+      // The family stands where its newest run would (items are newest first).
+      let family = families.get(base);
+      if (!family) {
+        family = { family: base, runs: [] };
+        families.set(base, family);
+        roots.push(family);
+      }
+      family.runs.push(item);
+    }
+    return roots;
   }
 
-  getTreeItem({ record, evaluation }: RunItem): vscode.TreeItem {
-    const item = new vscode.TreeItem(record.id, vscode.TreeItemCollapsibleState.None);
+  async getChildren(element?: RunsNode): Promise<RunsNode[]> {
+    if (!element) return this.roots();
+    if ('family' in element) return element.runs;
+    if (!('record' in element) || !isTraining(element.record)) return [];
+    try {
+      const listing = await listArtefacts(element.record, this.sshConfigFile());
+      if (listing.missing) return [{ note: `no output yet in ${listing.outputDir}` }];
+      if (!listing.artefacts.length) return [{ note: `${listing.outputDir} is empty` }];
+      return listing.artefacts.map((artefact) => ({ run: element, listing, artefact }));
+    } catch (error) {
+      return [{ note: `artefacts unreadable: ${(error as Error).message}`, error: true }];
+    }
+  }
+
+  getTreeItem(node: RunsNode): vscode.TreeItem {
+    if ('family' in node) {
+      const item = new vscode.TreeItem(node.family, vscode.TreeItemCollapsibleState.Expanded);
+      item.description = `${node.runs.length} runs`;
+      item.iconPath = new vscode.ThemeIcon('type-hierarchy');
+      item.tooltip = `Runs fine-tuning ${node.family}`;
+      item.contextValue = 'tunelabFamily';
+      return item;
+    }
+    if ('note' in node) {
+      const item = new vscode.TreeItem(node.note, vscode.TreeItemCollapsibleState.None);
+      item.iconPath = new vscode.ThemeIcon(node.error ? 'warning' : 'info');
+      return item;
+    }
+    if ('artefact' in node) return this.artefactItem(node);
+    return this.runItem(node);
+  }
+
+  private artefactItem({ listing, artefact }: ArtefactNode): vscode.TreeItem {
+    const item = new vscode.TreeItem(artefact.name, vscode.TreeItemCollapsibleState.None);
+    const metrics = metricsLine(artefact.metrics);
+    item.description = [formatBytes(artefact.bytes), metrics].filter(Boolean).join(' · ');
+    item.iconPath = new vscode.ThemeIcon(ARTEFACT_ICONS[artefact.kind]);
+    const where = listing.ssh ? `${listing.ssh.destination}:` : '';
+    item.tooltip = new vscode.MarkdownString(
+      [
+        `**${artefact.name}** (${artefact.kind})`,
+        `\`${where}${artefact.path}\``,
+        `size: ${formatBytes(artefact.bytes)}`,
+        metrics ? `eval: ${metrics}` : '',
+        `config hash: \`${listing.configHash ?? 'unknown (no tunelab-config.json)'}\``,
+        artefact.deletable ? '' : 'outside the output directory: not deleted from here',
+      ]
+        .filter(Boolean)
+        .join('  \n'),
+    );
+    // tunelabArtefact.<kind>.<local|remote>[.deletable]: the menus match on these parts.
+    item.contextValue = [
+      'tunelabArtefact',
+      artefact.kind,
+      listing.ssh ? 'remote' : 'local',
+      artefact.deletable ? 'deletable' : '',
+    ]
+      .filter(Boolean)
+      .join('.');
+    return item;
+  }
+
+  private runItem({ record, evaluation }: RunItem): vscode.TreeItem {
+    const item = new vscode.TreeItem(
+      record.id,
+      isTraining(record)
+        ? vscode.TreeItemCollapsibleState.Collapsed
+        : vscode.TreeItemCollapsibleState.None,
+    );
     const where = record.ssh ? ` · ${record.ssh.host}` : '';
     const handle = record.jobId ? ` · job ${record.jobId}` : '';
     const exit = record.exitCode === undefined ? '' : ` (exit ${record.exitCode})`;
