@@ -14,6 +14,7 @@ import {
   type RunArtefacts,
 } from '../../../launch/src/artefacts';
 import { refreshRun } from '../../../launch/src/launcher';
+import { groupFamilies, type Family } from '../../../launch/src/runFamilies';
 import { isFinal, RunStore, type RunRecord, type RunState } from '../../../launch/src/runRecord';
 
 const ICONS: Record<RunState, [string, string?]> = {
@@ -46,10 +47,7 @@ export interface RunItem {
 }
 
 /** Runs of one base model (two or more), grouped. */
-export interface FamilyNode {
-  family: string;
-  runs: RunItem[];
-}
+export type FamilyNode = Family<RunItem>;
 
 /** One artefact of a training run, with the listing it came from. */
 export interface ArtefactNode {
@@ -152,33 +150,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   /** The root: runs, those of a base model shared by two or more training runs in a family. */
   roots(): RunsNode[] {
-    const items = this.items();
-    const bases = new Map<RunItem, string>();
-    const count = new Map<string, number>();
-    for (const item of items) {
-      const base = isTraining(item.record) ? baseModelOf(item.record) : undefined;
-      if (!base) continue;
-      bases.set(item, base);
-      count.set(base, (count.get(base) ?? 0) + 1);
-    }
-    const families = new Map<string, FamilyNode>();
-    const roots: RunsNode[] = [];
-    for (const item of items) {
-      const base = bases.get(item);
-      if (!base || (count.get(base) ?? 0) < 2) {
-        roots.push(item);
-        continue;
-      }
-      // The family stands where its newest run would (items are newest first).
-      let family = families.get(base);
-      if (!family) {
-        family = { family: base, runs: [] };
-        families.set(base, family);
-        roots.push(family);
-      }
-      family.runs.push(item);
-    }
-    return roots;
+    return groupFamilies(this.items(), (item) =>
+      isTraining(item.record) ? baseModelOf(item.record) : undefined,
+    );
   }
 
   async getChildren(element?: RunsNode): Promise<RunsNode[]> {
