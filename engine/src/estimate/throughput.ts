@@ -183,17 +183,18 @@ export function optimizerStepSeconds(trainableParams: number, tflops: number): n
  * Expected padded row length of a micro-batch of `k` examples from `lengths`:
  * the longest of `k` drawn at random (the memory estimate's formula,
  * inputs.ts), or with `group_by_length` the longest of a group of
- * near-equal lengths (groupedLongest).
+ * near-equal lengths over the run's first `microBatches` (groupedLongest).
  */
 export function expectedLongest(
   lengths: readonly number[],
   k: number,
   strategy?: TrainSamplingStrategy,
+  microBatches = Infinity,
 ): number {
   if (lengths.length === 0) return 0;
   const sorted = [...lengths].sort((a, b) => a - b);
   return strategy === 'group_by_length'
-    ? groupedLongest(sorted, k)
+    ? groupedLongest(sorted, k, microBatches)
     : expectedLongestOf(sorted, k, Infinity);
 }
 
@@ -201,23 +202,36 @@ export function expectedLongest(
 export const MEGA_BATCH_FACTOR = 50;
 
 /**
- * Mean padded length of the micro-batches of `group_by_length`. transformers'
- * LengthGroupedSampler shuffles the rows, cuts them into mega-batches of
- * M = 50·k (one GPU), sorts each by length, longest first, and cuts that into
- * 50 micro-batches of k neighbours. Micro-batch j (0-based) pads to the
- * (j·k+1)-th longest of M random rows; taken here as the data's quantile at
- * 1 − (j·k + ½)/M (a simplification: the order statistic's spread is
- * ignored), averaged over the 50. With fewer rows than M, one mega-batch of
- * all of them. `sorted` ascending.
+ * Mean padded length of the first `microBatches` micro-batches of
+ * `group_by_length`. transformers' LengthGroupedSampler shuffles the rows,
+ * cuts them into mega-batches of M = 50·k (one GPU), sorts each by length,
+ * longest first, cuts that into 50 micro-batches of k neighbours, and puts
+ * the mega-batch holding the longest row first. Micro-batch j (0-based) of a
+ * mega-batch pads to the (j·k+1)-th longest of M random rows; taken here as
+ * the data's quantile at 1 − (j·k + ½)/M (a simplification: the order
+ * statistic's spread is ignored), the first one as the longest row. A whole
+ * epoch averages the 50; a run shorter than one mega-batch (max_steps) sees
+ * only its first, longest groups. Fewer rows than M: one mega-batch of all.
+ * `sorted` ascending.
  */
-export function groupedLongest(sorted: readonly number[], k: number): number {
+export function groupedLongest(
+  sorted: readonly number[],
+  k: number,
+  microBatches = Infinity,
+): number {
   const n = sorted.length;
   if (n === 0) return 0;
   const mega = Math.max(1, Math.min(MEGA_BATCH_FACTOR * k, n));
   const groups = Math.max(1, Math.ceil(mega / k));
-  let sum = 0;
-  for (let j = 0; j < groups; j++) sum += quantile(sorted, 1 - (j * k + 0.5) / mega);
-  return sum / groups;
+  const tops: number[] = [];
+  for (let j = 0; j < groups; j++) tops.push(quantile(sorted, 1 - (j * k + 0.5) / mega));
+  const epochMean = tops.reduce((a, b) => a + b, 0) / groups;
+  const runs = Math.max(1, microBatches);
+  if (runs >= groups) return epochMean;
+  // The run's first micro-batches: the first mega-batch's longest groups.
+  tops[0] = sorted[n - 1]!;
+  const first = Math.floor(runs);
+  return tops.slice(0, first).reduce((a, b) => a + b, 0) / first;
 }
 
 /** Linear interpolation between the order statistics of `sorted` at `p` ∈ [0, 1]. */

@@ -166,3 +166,16 @@ describe('group_by_length (issue 13)', () => {
     assert.equal(expectedLongest(SHORT_CHATS, 8, 'random'), expectedLongest(SHORT_CHATS, 8));
   });
 });
+
+describe('group_by_length: runs shorter than a mega-batch', () => {
+  it('see the first mega-batch longest first: its first groups pad to more than the epoch mean', () => {
+    const uniform = Array.from({ length: 1000 }, (_, i) => i + 1);
+    const epoch = groupedLongest(uniform, 4);
+    // 12 micro-batches (6 steps × 2, the whole runs'): the top 12 of 50 groups.
+    const short = groupedLongest(uniform, 4, 12);
+    assert.ok(short > 850 && short < 900, `first 12 groups pad to ${short}`);
+    assert.equal(groupedLongest(uniform, 4, 1), 1000);
+    assert.equal(groupedLongest(uniform, 4, 50), epoch);
+    assert.equal(expectedLongest(uniform, 4, 'group_by_length', 1e6), epoch);
+  });
+});
