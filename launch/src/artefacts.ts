@@ -151,7 +151,12 @@ function readLocal(location: ArtefactLocation, record: RunRecord): RawListing | 
       : undefined;
     if (state) states.set(entry.name, state);
   }
-  const logs = [readOr(path.join(outputDir, 'events.jsonl')), readOr(record.logPath)];
+  // The run log adds eval events of tools that write no events.jsonl; a huge log is skipped.
+  const logSize = fs.existsSync(record.logPath) ? fs.statSync(record.logPath).size : 0;
+  const logs = [
+    readOr(path.join(outputDir, 'events.jsonl')),
+    logSize < 64 * 1024 * 1024 ? readOr(record.logPath) : undefined,
+  ];
   return {
     entries,
     exportBytes: fs.existsSync(exportDir) ? treeBytes(exportDir) : undefined,
