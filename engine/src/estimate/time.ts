@@ -102,7 +102,17 @@ export function estimateTrainTime(
       `packed: ${s.microBatch} × ${s.seqLen}-token rows per micro-step, one shape, no padding`,
     );
   } else {
-    span = expectedLongest(lengths, s.microBatch);
+    // length grouping pads to near-equal neighbours; a max_steps run sees only its first groups
+    const microBatches =
+      options.maxSteps && options.maxSteps > 0
+        ? options.maxSteps * Math.max(1, plan.training.gradAccum)
+        : Infinity;
+    span = expectedLongest(
+      lengths,
+      s.microBatch,
+      plan.training.trainSamplingStrategy,
+      microBatches,
+    );
     padded = s.microBatch * span;
     real = s.microBatch * meanLength;
     assumptions.push(
