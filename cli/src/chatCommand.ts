@@ -12,6 +12,7 @@ import { ChatSession, type ChatColumn, type ChatMessage } from '../../launch/src
 import { loadLaunchSpec } from '../../launch/src/launchConfig';
 import { pickSecrets } from '../../launch/src/launcher';
 import { findWorkspace, RunStore } from '../../launch/src/runRecord';
+import { SSH_CONFIG_ENV } from './launchCommands';
 import { parseCommandLine, UsageError } from './options';
 import { say } from './output';
 
@@ -21,8 +22,6 @@ export const CHAT_USAGE = `  chat RUN
         /stop or Ctrl-C stops the answer, /clear forgets the conversation, /quit or EOF ends;
         the transcript is kept in .tunelab/chats/
 `;
-
-const SSH_CONFIG_ENV = 'TUNELAB_SSH_CONFIG';
 
 const HELP = '/base, /tuned: switch model; /stop: stop the answer; /clear; /quit';
 

@@ -10,10 +10,10 @@ import { CompareSourceError, resolveCompareInput } from '../../launch/src/compar
 import { EvalResultCapture } from '../../launch/src/evalResult';
 import { startEvaluation } from '../../launch/src/evalRun';
 import { LaunchConfigError, loadLaunchSpec } from '../../launch/src/launchConfig';
-import { adapterFor, pickSecrets } from '../../launch/src/launcher';
-import { printRun, writeFullySync } from '../../launch/src/printRun';
-import { findWorkspace, isFinal, RunStore, type RunRecord } from '../../launch/src/runRecord';
+import { pickSecrets } from '../../launch/src/launcher';
+import { findWorkspace, RunStore, type RunRecord } from '../../launch/src/runRecord';
 import { UnsafeValueError } from '../../launch/src/shell';
+import { settle, SSH_CONFIG_ENV, stream } from './launchCommands';
 import { OUTPUT_FORMATS, parseCommandLine, UsageError } from './options';
 import { print, say } from './output';
 
@@ -25,44 +25,6 @@ export const EVAL_USAGE = `  eval RUN [--checkpoint N] [--detach]
         last losses and generations side by side (RUN: a run id, a unique prefix or an
         eval.json file); exit 1 when a forgetting verdict is fail
 `;
-
-const SSH_CONFIG_ENV = 'TUNELAB_SSH_CONFIG';
-
-/**
- * Streams a runner command's log (eval, export) to stdout until it ends or the
- * user detaches (SIGINT/SIGTERM); `onLine` sees each line as it passes.
- */
-export async function streamRunnerRun(
-  store: RunStore,
-  record: RunRecord,
-  onLine: (text: string) => void,
-) {
-  const controller = new AbortController();
-  const detach = () => controller.abort();
-  process.once('SIGINT', detach);
-  process.once('SIGTERM', detach);
-  try {
-    const result = await printRun(
-      store,
-      record,
-      adapterFor(record.target, process.env[SSH_CONFIG_ENV]),
-      {
-        follow: true,
-        fromStart: true,
-        live: process.stdout.isTTY === true,
-        signal: controller.signal,
-        write: (bytes) => writeFullySync(1, bytes),
-        onLine,
-        onReconnect: (attempt) =>
-          say(`connection to run ${record.id} lost; reconnecting (${attempt})`),
-      },
-    );
-    return result;
-  } finally {
-    process.removeListener('SIGINT', detach);
-    process.removeListener('SIGTERM', detach);
-  }
-}
 
 export async function evalCommand(argv: string[]): Promise<number> {
   const { options, operands } = parseCommandLine('eval', argv, ['checkpoint', 'detach'], {
@@ -98,21 +60,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const capture = new EvalResultCapture(store, record.id);
-  const result = await streamRunnerRun(store, record, (text) => capture.line(text));
-  if (result.state === 'detached') {
-    say(
-      `detached from run ${record.id}; it goes on. Re-attach: tunelab logs ${record.id} --follow`,
-    );
-    return 130;
-  }
-  if (isFinal(result.state))
-    store.update(record.id, {
-      state: result.state,
-      exitCode: result.exitCode,
-      endedAt: new Date().toISOString(),
-    });
-  const code = result.exitCode === undefined ? '' : ` (exit ${result.exitCode})`;
-  say(`run ${record.id} ${result.state}${code}${result.message ? `: ${result.message}` : ''}`);
+  const { result } = await stream(store, record, true, true, (text) => capture.line(text));
+  const detached = settle(store, record, result);
+  if (detached !== undefined) return detached;
   if (result.state !== 'completed') return 1;
   if (!capture.result) {
     say(`run ${record.id} ended without an eval_result event: nothing to compare`);

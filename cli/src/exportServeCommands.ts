@@ -6,7 +6,7 @@
 import { parseYaml } from '../../engine/src/parse';
 import { loadLaunchSpec, LaunchConfigError } from '../../launch/src/launchConfig';
 import { pickSecrets } from '../../launch/src/launcher';
-import { findWorkspace, isFinal, RunStore, type RunRecord } from '../../launch/src/runRecord';
+import { findWorkspace, RunStore, type RunRecord } from '../../launch/src/runRecord';
 import { derivedFrom, startRunnerCommand } from '../../launch/src/runnerCommand';
 import {
   buildServeRecipe,
@@ -17,7 +17,7 @@ import {
 import { UnsafeValueError } from '../../launch/src/shell';
 import { checkpointArgs } from '../../launch/src/evalRun';
 import * as path from 'node:path';
-import { streamRunnerRun } from './evalCommands';
+import { settle, SSH_CONFIG_ENV, stream } from './launchCommands';
 import { parseCommandLine, UsageError } from './options';
 import { readConfigFile } from './readConfig';
 import { print, say } from './output';
@@ -30,7 +30,6 @@ export const EXPORT_SERVE_USAGE = `  export RUN [--merge] [--dtype bfloat16|floa
         model, a transformers/peft snippet (paths on the runs' targets)
 `;
 
-const SSH_CONFIG_ENV = 'TUNELAB_SSH_CONFIG';
 export const EXPORT_DTYPES = ['bfloat16', 'float16', 'float32'] as const;
 
 /**
@@ -132,23 +131,11 @@ export async function exportCommand(argv: string[], cwd: string = process.cwd())
     return 0;
   }
   let exported: ExportEvent | undefined;
-  const result = await streamRunnerRun(store, record, (text) => {
+  const { result } = await stream(store, record, true, true, (text) => {
     exported = exportEventOf(text) ?? exported;
   });
-  if (result.state === 'detached') {
-    say(
-      `detached from run ${record.id}; it goes on. Re-attach: tunelab logs ${record.id} --follow`,
-    );
-    return 130;
-  }
-  if (isFinal(result.state))
-    store.update(record.id, {
-      state: result.state,
-      exitCode: result.exitCode,
-      endedAt: new Date().toISOString(),
-    });
-  const code = result.exitCode === undefined ? '' : ` (exit ${result.exitCode})`;
-  say(`run ${record.id} ${result.state}${code}${result.message ? `: ${result.message}` : ''}`);
+  const detached = settle(store, record, result);
+  if (detached !== undefined) return detached;
   const check = exported?.check;
   if (check)
     say(

@@ -30,7 +30,8 @@ export const LAUNCH_USAGE = `  launch FILE [--target local|ssh|slurm] [--detach]
         stop a run (SIGTERM: the runner saves a checkpoint; scancel on SLURM)
 `;
 
-const SSH_CONFIG_ENV = 'TUNELAB_SSH_CONFIG';
+/** The ssh config file the tests (and users) may point every command at. */
+export const SSH_CONFIG_ENV = 'TUNELAB_SSH_CONFIG';
 const RUN_FILE = { name: 'FILE', min: 1, max: 1 };
 const ONE_RUN = { name: 'RUN', min: 1, max: 1 };
 
@@ -57,11 +58,16 @@ function describe(record: RunRecord): string {
  * `logs --follow` continues with the next line, and says so when a kill fell
  * between printing and recording.
  */
-async function stream(
+/**
+ * Prints a run's log to stdout until it ends or the user detaches (SIGINT/SIGTERM);
+ * `onLine` (eval, export) sees each line beside the progress model.
+ */
+export async function stream(
   runStore: RunStore,
   record: RunRecord,
   follow: boolean,
   fromStart: boolean,
+  onLine?: (text: string) => void,
 ): Promise<{ result: FollowResult; model: ProgressModel }> {
   const model = new ProgressModel();
   const tty = process.stdout.isTTY === true;
@@ -77,7 +83,10 @@ async function stream(
       live: tty,
       signal: controller.signal,
       write: (bytes) => writeFullySync(1, bytes),
-      onLine: (text) => model.applyLine(text),
+      onLine: (text) => {
+        model.applyLine(text);
+        onLine?.(text);
+      },
       onMayRepeat: (lines) =>
         say(
           `the last stream of run ${record.id} was killed while printing: the first ${lines} line(s) below may repeat`,
@@ -94,7 +103,15 @@ async function stream(
   }
 }
 
-function report(runStore: RunStore, record: RunRecord, result: FollowResult, model: ProgressModel) {
+/**
+ * The end of a stream, for every command that streams a run: 130 when the user
+ * detached; else records a final state and says how the run ended (undefined).
+ */
+export function settle(
+  runStore: RunStore,
+  record: RunRecord,
+  result: FollowResult,
+): 130 | undefined {
   if (result.state === 'detached') {
     say(
       `detached from run ${record.id}; it goes on. Re-attach: tunelab logs ${record.id} --follow · stop: tunelab stop ${record.id}`,
@@ -109,6 +126,12 @@ function report(runStore: RunStore, record: RunRecord, result: FollowResult, mod
     });
   const code = result.exitCode === undefined ? '' : ` (exit ${result.exitCode})`;
   say(`run ${record.id} ${result.state}${code}${result.message ? `: ${result.message}` : ''}`);
+  return undefined;
+}
+
+function report(runStore: RunStore, record: RunRecord, result: FollowResult, model: ProgressModel) {
+  const detached = settle(runStore, record, result);
+  if (detached !== undefined) return detached;
   if (result.state === 'completed') return 0;
   if (!isFinal(result.state)) return 0;
   try {
