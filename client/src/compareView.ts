@@ -16,6 +16,7 @@ import {
   type CompareInput,
 } from '../../launch/src/compare';
 import { renderComparison } from '../../launch/src/compareRender';
+import { SVG_PNG_SCRIPT } from './svgPngScript';
 
 type ExportKind = 'png' | 'csv' | 'markdown';
 const EXTENSIONS: Record<ExportKind, string> = { png: 'png', csv: 'csv', markdown: 'md' };
@@ -273,38 +274,10 @@ ${sections(c)}
     draw('train-loss', 'training loss', 'loss');
     draw('eval-loss', 'eval loss', 'evalLoss');
   }
-  // PNG: both charts on one canvas, styles inlined first (a serialized SVG loses the page's CSS).
+  // PNG: both charts stacked on one canvas (svgPngScript.ts).
+  ${SVG_PNG_SCRIPT}
   function exportPng() {
-    const svgs = [document.getElementById('train-loss'), document.getElementById('eval-loss')];
-    const width = Math.max(...svgs.map((s) => s.clientWidth || 480));
-    const heights = svgs.map((s) => s.clientHeight || 220);
-    const canvas = document.createElement('canvas');
-    canvas.width = width * 2;
-    canvas.height = (heights[0] + heights[1]) * 2;
-    const context = canvas.getContext('2d');
-    context.scale(2, 2);
-    context.fillStyle = getComputedStyle(document.body).backgroundColor || '#1e1e1e';
-    context.fillRect(0, 0, width, heights[0] + heights[1]);
-    let y = 0, left = svgs.length;
-    svgs.forEach((svg, index) => {
-      const copy = svg.cloneNode(true);
-      copy.setAttribute('xmlns', NS);
-      copy.setAttribute('width', String(width));
-      copy.setAttribute('height', String(heights[index]));
-      const originals = svg.querySelectorAll('*');
-      copy.querySelectorAll('*').forEach((node, i) => {
-        const style = getComputedStyle(originals[i]);
-        node.setAttribute('style', 'stroke:' + style.stroke + ';fill:' + style.fill + ';stroke-width:' + style.strokeWidth + ';font:' + style.font);
-      });
-      const image = new Image();
-      const top = y;
-      y += heights[index];
-      image.onload = () => {
-        context.drawImage(image, 0, top, width, heights[index]);
-        if (--left === 0) vscode.postMessage({ type: 'png', data: canvas.toDataURL('image/png') });
-      };
-      image.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(new XMLSerializer().serializeToString(copy));
-    });
+    exportSvgsAsPng(['train-loss', 'eval-loss'], 480, 220);
   }
   window.addEventListener('message', (event) => { if (event.data && event.data.type === 'renderPng') exportPng(); });
   window.addEventListener('resize', render);

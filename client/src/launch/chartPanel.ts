@@ -6,6 +6,7 @@ import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import { pointsToCsv } from '../../../launch/src/chartExport';
 import { formatStatus } from '../../../launch/src/progressModel';
+import { SVG_PNG_SCRIPT } from '../svgPngScript';
 import type { RunSession } from './runSession';
 
 export class ChartPanel implements vscode.Disposable {
@@ -206,40 +207,10 @@ function chartHtml(nonce: string): string {
     if (!pending) { pending = true; requestAnimationFrame(render); }
   });
   window.addEventListener('resize', () => { if (!pending) { pending = true; requestAnimationFrame(render); } });
-  // PNG: both charts drawn on one canvas. Styles are inlined first, because
-  // a serialized SVG loses the page's CSS (and its theme variables).
+  // PNG: both charts stacked on one canvas (svgPngScript.ts).
+  ${SVG_PNG_SCRIPT}
   function exportPng() {
-    const svgs = [document.getElementById('loss'), document.getElementById('lr')];
-    const width = Math.max(...svgs.map((s) => s.clientWidth || 600));
-    const heights = svgs.map((s) => s.clientHeight || 240);
-    const canvas = document.createElement('canvas');
-    canvas.width = width * 2;
-    canvas.height = (heights[0] + heights[1]) * 2;
-    const context = canvas.getContext('2d');
-    context.scale(2, 2);
-    context.fillStyle = getComputedStyle(document.body).backgroundColor || '#1e1e1e';
-    context.fillRect(0, 0, width, heights[0] + heights[1]);
-    let y = 0;
-    let left = svgs.length;
-    svgs.forEach((svg, index) => {
-      const copy = svg.cloneNode(true);
-      copy.setAttribute('xmlns', NS);
-      copy.setAttribute('width', String(width));
-      copy.setAttribute('height', String(heights[index]));
-      const originals = svg.querySelectorAll('*');
-      copy.querySelectorAll('*').forEach((node, i) => {
-        const style = getComputedStyle(originals[i]);
-        node.setAttribute('style', 'stroke:' + style.stroke + ';fill:' + style.fill + ';stroke-width:' + style.strokeWidth + ';font:' + style.font);
-      });
-      const image = new Image();
-      const top = y;
-      y += heights[index];
-      image.onload = () => {
-        context.drawImage(image, 0, top, width, heights[index]);
-        if (--left === 0) vscode.postMessage({ type: 'png', data: canvas.toDataURL('image/png') });
-      };
-      image.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(new XMLSerializer().serializeToString(copy));
-    });
+    exportSvgsAsPng(['loss', 'lr'], 600, 240);
   }
   document.getElementById('export-png').addEventListener('click', exportPng);
   document.getElementById('export-csv').addEventListener('click', () => vscode.postMessage({ type: 'exportCsv' }));
