@@ -12,67 +12,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { RunStore, type RunRecord } from '../../launch/src/runRecord';
+import { writeChatWorkspace } from '../fixtures/chat/workspace';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 
-const CONFIG = `method: lora
-model:
-  name_or_path: meta-llama/Llama-3.2-1B-Instruct
-lora:
-  r: 16
-  lora_alpha: 32
-  target_modules: all-linear
-data:
-  train_file: data/train.jsonl
-  format: messages
-training:
-  output_dir: runs/out
-launch:
-  target: local
-  python: ./fake-python
-`;
-
 function workspaceWithRun(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunelab-cli-chat-'));
-  fs.mkdirSync(path.join(dir, 'data'));
-  fs.writeFileSync(
-    path.join(dir, 'data', 'train.jsonl'),
-    '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}\n',
-  );
-  const config = path.join(dir, 'support.finetune.yaml');
-  fs.writeFileSync(config, CONFIG);
-  fs.copyFileSync(
-    path.join(ROOT, 'test', 'fixtures', 'chat', 'fake_chat.py'),
-    path.join(dir, 'fake_chat.py'),
-  );
-  // `python -m tunelab_runner chat CONFIG ...` → `fake_chat.py chat CONFIG ...`
-  const python = path.join(dir, 'fake-python');
-  fs.writeFileSync(
-    python,
-    '#!/bin/sh\nshift 2\nexec python3 "$(dirname "$0")/fake_chat.py" "$@"\n',
-  );
-  fs.chmodSync(python, 0o755);
-  const store = new RunStore(dir);
-  const created = '2026-12-06T10:00:00.000Z';
-  const record: RunRecord = {
-    version: 1,
-    id: 'support-run',
-    config,
-    target: 'local',
-    runDir: store.runDir('support-run'),
-    logPath: path.join(store.runDir('support-run'), 'log'),
-    outputDir: 'runs/out',
-    logOffset: 0,
-    state: 'completed',
-    exitCode: 0,
-    command: [],
-    secretNames: [],
-    createdAt: created,
-    updatedAt: created,
-  };
-  store.save(record);
+  writeChatWorkspace(dir);
   return dir;
 }
 

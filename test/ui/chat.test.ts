@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
-import { RunStore, type RunRecord } from '../../launch/src/runRecord.ts';
+import { writeChatWorkspace } from '../fixtures/chat/workspace.ts';
 import { codeServerForTest } from '../support/codeServerSkip.ts';
 import {
   dismissNotifications,
@@ -33,65 +33,6 @@ const codeServer = codeServerForTest();
 const SCREENSHOT = path.join(repoRoot, 'images', 'chat-panel.png');
 const INPUT = '.quick-input-widget .quick-input-box input';
 const FOCUSED_ROW = '.quick-input-list .monaco-list-row.focused';
-const TEMPLATE = path.join(repoRoot, 'templates', 'telecom-support');
-
-const CONFIG = `method: lora
-model:
-  name_or_path: meta-llama/Llama-3.2-1B-Instruct
-lora:
-  r: 16
-  lora_alpha: 32
-  target_modules: all-linear
-data:
-  train_file: data/train.jsonl
-  eval_file: data/eval.jsonl
-  format: messages
-training:
-  output_dir: runs/out
-launch:
-  target: local
-  python: ./fake-python
-`;
-
-/** A workspace with a completed training run whose "python" is the fake chat runner. */
-function workspaceWithRun(dir: string): void {
-  fs.mkdirSync(path.join(dir, 'data'));
-  for (const file of ['train.jsonl', 'eval.jsonl'])
-    fs.copyFileSync(path.join(TEMPLATE, 'data', file), path.join(dir, 'data', file));
-  const config = path.join(dir, 'support.finetune.yaml');
-  fs.writeFileSync(config, CONFIG);
-  fs.copyFileSync(
-    path.join(repoRoot, 'test', 'fixtures', 'chat', 'fake_chat.py'),
-    path.join(dir, 'fake_chat.py'),
-  );
-  // `python -m tunelab_runner chat CONFIG ...` → `fake_chat.py chat CONFIG ...`
-  const python = path.join(dir, 'fake-python');
-  fs.writeFileSync(
-    python,
-    '#!/bin/sh\nshift 2\nexec python3 "$(dirname "$0")/fake_chat.py" "$@"\n',
-  );
-  fs.chmodSync(python, 0o755);
-  const store = new RunStore(dir);
-  const created = '2026-12-06T10:00:00.000Z';
-  const record: RunRecord = {
-    version: 1,
-    id: 'support-run',
-    config,
-    target: 'local',
-    runDir: store.runDir('support-run'),
-    logPath: path.join(store.runDir('support-run'), 'log'),
-    outputDir: 'runs/out',
-    logOffset: 0,
-    state: 'completed',
-    exitCode: 0,
-    command: [],
-    secretNames: [],
-    createdAt: created,
-    updatedAt: created,
-  };
-  store.save(record);
-}
-
 async function runCommand(page: Page, title: string): Promise<void> {
   await until(
     'the command palette',
@@ -147,7 +88,7 @@ test(
       packageVsix(vsix);
       const project = path.join(tmp, 'project');
       fs.mkdirSync(project);
-      workspaceWithRun(project);
+      writeChatWorkspace(project);
       wb = await startWorkbench({ install, vsix, workspace: project, startTimeoutMs: 60_000 });
       const page = wb.page;
       await dismissNotifications(page);
