@@ -2,6 +2,8 @@
 the runner is measured against (bench/throughput.py). LoRA r16 all-linear,
 bf16, sdpa, fused AdamW, gradient checkpointing (non-reentrant), the chat
 template, loss on assistant turns only, dynamic padding (DataCollatorForSeq2Seq).
+With --qlora, the QLoRA recipe: the base loaded in 4-bit NF4 with double
+quantization and bf16 compute, then peft's prepare_model_for_kbit_training.
 
 Besides training, it writes what the benchmark needs to --report: the time and
 real (non-pad) tokens at every logging step, and peak GPU memory."""
@@ -11,9 +13,9 @@ import json
 import time
 
 import torch
-from peft import LoraConfig, get_peft_model
-from transformers import (AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainerCallback,
-                          TrainingArguments)
+from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+from transformers import (AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, DataCollatorForSeq2Seq, Trainer,
+                          TrainerCallback, TrainingArguments)
 
 
 def tokenize(tok, messages, max_length):
@@ -48,6 +50,8 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--data", required=True)
     ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--accum", type=int, default=1)
+    ap.add_argument("--qlora", action="store_true")
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--max-length", type=int, default=2048)
     ap.add_argument("--logging-steps", type=int, default=5)
@@ -64,8 +68,17 @@ def main():
         rows = [json.loads(line) for line in fh if line.strip()]
     train = [tokenize(tok, r["messages"], a.max_length) for r in rows]
 
-    model = AutoModelForCausalLM.from_pretrained(a.model, dtype=torch.bfloat16, attn_implementation="sdpa")
+    extra = {}
+    if a.qlora:
+        extra = {"quantization_config": BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=torch.bfloat16), "device_map": {"": 0}}
+    model = AutoModelForCausalLM.from_pretrained(a.model, dtype=torch.bfloat16, attn_implementation="sdpa",
+                                                 **extra)
     model.config.use_cache = False
+    if a.qlora:
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True,
+                                                gradient_checkpointing_kwargs={"use_reentrant": False})
     model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules="all-linear",
                                              task_type="CAUSAL_LM"))
 
@@ -78,7 +91,7 @@ def main():
         return batch
 
     args = TrainingArguments(
-        output_dir=a.output_dir, per_device_train_batch_size=a.batch, gradient_accumulation_steps=1,
+        output_dir=a.output_dir, per_device_train_batch_size=a.batch, gradient_accumulation_steps=a.accum,
         learning_rate=2e-4, lr_scheduler_type="linear", warmup_steps=0, max_steps=a.steps, bf16=True,
         gradient_checkpointing=True, gradient_checkpointing_kwargs={"use_reentrant": False},
         optim="adamw_torch_fused", logging_steps=a.logging_steps, save_strategy="no", report_to="none",
