@@ -14,9 +14,11 @@ import { fullFtGradientCheckpointing } from './method/fullFtGradientCheckpointin
 import { methodSections } from './method/methodSections';
 import { modelUnknown } from './model/modelUnknown';
 import { qloraComputeDtype } from './qlora/qloraComputeDtype';
+import { qloraDeviceMapDistributed } from './qlora/qloraDeviceMapDistributed';
 import { qloraOptimizer } from './qlora/qloraOptimizer';
 import { qloraPrepareKbit } from './qlora/qloraPrepareKbit';
 import { qloraQuantType } from './qlora/qloraQuantType';
+import { qloraShardedQuantStorage } from './qlora/qloraShardedQuantStorage';
 import type { Rule } from './rule';
 import { checkpointStorage } from './training/checkpointStorage';
 import { effectiveBatchSize } from './training/effectiveBatchSize';
@@ -46,6 +48,8 @@ export const METHOD_RULES: readonly Rule[] = [
   deepspeedPeft,
   newTokensNotTrained,
   fsdpFp32Master,
+  qloraDeviceMapDistributed,
+  qloraShardedQuantStorage,
   checkpointStorage,
   modelUnknown,
 ];
