@@ -112,3 +112,11 @@ def run_runner(model_dir, data, method, name, packing, batch, accum, steps, warm
             "batch": f"{t['per_device_train_batch_size']} x {t['gradient_accumulation_steps']} "
                      + (f"rows of {cfg['data']['max_length']}" if packing else "conversations"),
             "config": {k: v for k, v in cfg.items() if k in ("model", "training", "data")}}
+
+
+if __name__ == "__main__":
+    # `python bench_runs.py MODEL DATA METHOD BATCH ACCUM OUT`: the packed runner config as JSON (the
+    # `defaults` run), for bench/tuneThroughput.ts to tune exactly what the benchmark trains
+    import sys as _sys
+    m, d, meth, b, acc, o = _sys.argv[1:7]
+    print(json.dumps(base_config(m, d, meth, True, int(b), int(acc), 10, o)))

@@ -94,7 +94,11 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--steps", type=int, default=0, help="override the optimizer steps per run")
     ap.add_argument("--plain-steps", type=int, default=0, help="steps of the plain script (slowest run)")
+    ap.add_argument("--print-settings", action="store_true", help="print SETTINGS as JSON (bench/tuneThroughput.ts)")
     a = ap.parse_args()
+    if a.print_settings:
+        print(json.dumps(SETTINGS))
+        return
     os.makedirs(a.work, exist_ok=True)
     os.makedirs(a.out, exist_ok=True)
     log = open(os.path.join(a.out, "bench-log.txt"), "a")
