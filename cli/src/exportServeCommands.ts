@@ -24,7 +24,8 @@ import { print, say } from './output';
 
 export const EXPORT_SERVE_USAGE = `  export RUN [--merge] [--dtype bfloat16|float16|float32] [--checkpoint N] [--detach]
         export a training run's adapter on its own target, alone or merged into the base
-        reloaded in 16 bits (QLoRA too); a merge is checked against base + adapter
+        reloaded in 16 bits (QLoRA too), or a full fine-tune's model (or checkpoint) in
+        --dtype; a merge is checked against base + adapter, a full model against its source
   serve RUN [RUN...] [--format text|json]
         print how to serve the runs: vllm with every adapter of one base, the merged
         model, a transformers/peft snippet (paths on the runs' targets)

@@ -128,6 +128,12 @@ class CheckVerdict(unittest.TestCase):
         line = X.summary_line(X.verdict(self.stats(0.05), "bfloat16"))
         self.assertIn("max |Δlogit| 0.05 (tolerance 0.75, bfloat16) over 200 positions of 4 prompts", line)
         self.assertTrue(line.endswith(": pass"))
+        self.assertIn("the adapter itself moves logits by 2", line)
+
+    def test_summary_line_of_a_full_model_names_no_adapter(self):
+        line = X.summary_line(X.verdict(self.stats(0.0, adapter=None), "bfloat16"))
+        self.assertNotIn("adapter", line)
+        self.assertTrue(line.endswith("top-1 agreement 100.0%: pass"), line)
 
 
 if __name__ == "__main__":

@@ -29,16 +29,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_eval.add_argument("--no-forgetting", action="store_true", help="skip the forgetting measure")
     p_eval.add_argument("--no-generation", action="store_true", help="loss and perplexity only")
     p_eval.add_argument("--out", default=None, help="where eval.json goes (default: RUN_DIR/eval.json)")
-    p_export = sub.add_parser("export", help="export a run's adapter, alone or merged into the base (checked)")
+    p_export = sub.add_parser("export", help="export a run's adapter, alone or merged into the base, or a full "
+                                                 "fine-tune's model in --dtype (checked)")
     p_export.add_argument("target", metavar="RUN_DIR|CONFIG")
     p_export.add_argument("--merge", action="store_true",
-                          help="merge into the base reloaded in 16 bits (QLoRA too), then check the logits")
+                          help="merge into the base reloaded in 16 bits (QLoRA too), then check the logits "
+                               "(a full fine-tune is always exported whole)")
     p_export.add_argument("--dtype", choices=("bfloat16", "float16", "float32"), default=None,
-                          help="dtype of the merged weights (default: export.dtype)")
-    p_export.add_argument("--checkpoint", type=int, default=None, help="export checkpoint-N's adapter")
+                          help="dtype of the merged or full model's weights (default: export.dtype)")
+    p_export.add_argument("--checkpoint", type=int, default=None, help="export checkpoint-N (its adapter, or a full fine-tune's weights)")
     p_export.add_argument("--config", default=None, help="the run's config (default: RUN_DIR/tunelab-config.yaml)")
     p_export.add_argument("--out", default=None,
-                          help="where (default: export.output_dir merged, RUN_DIR/export-adapter alone)")
+                          help="where (default: export.output_dir merged, RUN_DIR/export-adapter alone, "
+                               "RUN_DIR/export-DTYPE for a full fine-tune)")
     p_chat = sub.add_parser("chat", help="answer JSON-line chat requests on stdin (runner/CHAT.md)")
     p_chat.add_argument("target", metavar="RUN_DIR|CONFIG")
     p_chat.add_argument("--adapter", action="append", default=[], metavar="NAME=PATH",

@@ -12,6 +12,7 @@ import sys
 from typing import Any, Dict, Optional
 
 from .distributed import world_size
+from .export_full import default_full_out, export_full_model, full_export_source
 from .events import EXIT_OK, EventWriter, RunnerError, is_main_process, pip_hint
 from .model_loading import to_torch_dtype, version_at_least
 from .run_state import RunState
@@ -192,6 +193,19 @@ def merge_adapter(plan, adapter_dir: str, dtype_name: str, out: str, tok, torch,
     return check
 
 
+def _checked_end(writer: EventWriter, check: Dict[str, Any], outputs: Dict[str, str]) -> int:
+    """The check's line on stderr; a failed check is an error (files kept to inspect)."""
+    from .export_check import summary_line
+    print(summary_line(check), file=sys.stderr, flush=True)
+    if not check["passed"]:
+        hint = ("the merged model differs from base + adapter: check the base model (model.name_or_path) "
+                "is the one the adapter was trained on") if "merged" in outputs else \
+            "the saved model differs from the trained one beyond the dtype's rounding"
+        raise RunnerError("export_check", summary_line(check), hint, exit_code=CHECK_FAILED_EXIT)
+    writer.emit("end", status="completed", exit_code=EXIT_OK, outputs=outputs)
+    return EXIT_OK
+
+
 def run_export(target: str, merge: bool = False, dtype: Optional[str] = None, checkpoint: Optional[int] = None,
                out: Optional[str] = None, config: Optional[str] = None, stdout=None) -> int:
     from .evaluate import plan_for
@@ -206,12 +220,17 @@ def run_export(target: str, merge: bool = False, dtype: Optional[str] = None, ch
         dtype_name = dtype or plan["steps"]["export"]["dtype"]
         if dtype_name not in X_DTYPES:
             raise RunnerError("config", f"--dtype must be one of {', '.join(X_DTYPES)}, got {dtype_name}")
-        what = export_source(plan, checkpoint)
-        out_dir = os.path.abspath(out or default_out(plan, merge, checkpoint))
+        full = plan["method"] == "full"
+        if full:
+            what = full_export_source(plan, checkpoint)
+            out_dir = os.path.abspath(out or default_full_out(plan, dtype_name, checkpoint))
+        else:
+            what = export_source(plan, checkpoint)
+            out_dir = os.path.abspath(out or default_out(plan, merge, checkpoint))
         if os.path.abspath(what["path"]) == out_dir:
-            raise RunnerError("config", f"--out {out_dir} is the adapter being exported")
+            raise RunnerError("config", f"--out {out_dir} is the {'model' if full else 'adapter'} being exported")
         writer.emit("start", command="export", method=plan["method"], config=plan["config_path"],
-                    source=what, merge=merge, dtype=dtype_name if merge else None, out=out_dir)
+                    source=what, merge=merge, dtype=dtype_name if merge or full else None, out=out_dir)
         _require("torch", "transformers", "peft", "safetensors")
         writer.emit("status", stage="importing")
         import torch  # noqa: F811
@@ -220,6 +239,11 @@ def run_export(target: str, merge: bool = False, dtype: Optional[str] = None, ch
         writer.emit("status", stage="loading_tokenizer")
         tok = load_tokenizer(plan, transformers)
         add_tokens(plan, tok)
+        if full:
+            check = export_full_model(plan, what["path"], dtype_name, out_dir, tok, torch, transformers, writer)
+            writer.emit("export", kind="model", path=out_dir, dtype=dtype_name, source=what["path"],
+                        checkpoint=checkpoint, check=check, **directory_summary(out_dir))
+            return _checked_end(writer, check, {"model": out_dir})
         if not merge:
             copy_adapter(what["path"], out_dir, torch)
             tok.save_pretrained(out_dir)
@@ -230,15 +254,7 @@ def run_export(target: str, merge: bool = False, dtype: Optional[str] = None, ch
         check = merge_adapter(plan, what["path"], dtype_name, out_dir, tok, torch, transformers, writer)
         writer.emit("export", kind="merged", path=out_dir, dtype=dtype_name, source=what["path"],
                     checkpoint=checkpoint, check=check, **directory_summary(out_dir))
-        from .export_check import summary_line
-        print(summary_line(check), file=sys.stderr, flush=True)
-        if not check["passed"]:
-            raise RunnerError("export_check", summary_line(check),
-                              "the merged model differs from base + adapter: check the base model "
-                              "(model.name_or_path) is the one the adapter was trained on",
-                              exit_code=CHECK_FAILED_EXIT)
-        writer.emit("end", status="completed", exit_code=EXIT_OK, outputs={"merged": out_dir})
-        return EXIT_OK
+        return _checked_end(writer, check, {"merged": out_dir})
     except RunnerError as err:
         return _fail(writer, err)
     except Exception as exc:  # noqa: BLE001

@@ -39,10 +39,11 @@ def verdict(stats: Dict[str, Any], dtype: str) -> Dict[str, Any]:
 
 def summary_line(check: Dict[str, Any]) -> str:
     mark = "pass" if check["passed"] else "FAIL"
+    adapter = check.get("adapter_max_abs")
+    moved = f"; the adapter itself moves logits by {adapter:.4g}" if adapter is not None else ""
     return (f"export check: max |Δlogit| {check['max_abs_diff']:.4g} (tolerance {check['tolerance']:.4g}, "
             f"{check['dtype']}) over {check['positions']} positions of {check['prompts']} prompts; "
-            f"top-1 agreement {check['top1_agreement']:.1%}; the adapter itself moves logits by "
-            f"{check['adapter_max_abs']:.4g}: {mark}")
+            f"top-1 agreement {check['top1_agreement']:.1%}{moved}: {mark}")
 
 
 def check_texts(plan: Dict[str, Any], tok, limit: int = CHECK_PROMPTS) -> List[str]:
@@ -98,5 +99,6 @@ def compare(ref: List[Any], got: List[Any], base: List[Any], torch) -> Dict[str,
         "mean_abs_diff": float(sum(float(d.sum()) for d in diffs) / max(1, sum(d.numel() for d in diffs))),
         "ref_max_abs": max(float(r.abs().max()) for r in ref) if ref else 0.0,
         "top1_agreement": agree / positions if positions else 0.0,
-        "adapter_max_abs": max(float((r - b).abs().max()) for r, b in zip(ref, base)) if base else 0.0,
+        # None when there is no adapter to compare with (a full fine-tune's export)
+        "adapter_max_abs": max(float((r - b).abs().max()) for r, b in zip(ref, base)) if base else None,
     }

@@ -1,8 +1,8 @@
 """GPU tests of `chat` and `export` on the tiny Llama (helpers.py): a LoRA run
 trained here, then chat over the real protocol (base column = the model without
 the adapter, token for token; the adapter changes the answer; stop; time to
-first token printed), and merged exports of LoRA and QLoRA with the logit
-check. Skipped without CUDA like the other GPU tests.
+first token printed), merged exports of LoRA and QLoRA with the logit
+check, and a full fine-tune's checkpoint exported in another dtype. Skipped without CUDA like the other GPU tests.
 Run: cd runner && python3 -m unittest tests.gpu.test_chat_export -v"""
 
 from __future__ import annotations
@@ -161,6 +161,25 @@ class ChatAndExport(unittest.TestCase):
         rc, _, log = H.run_runner(["train", cfg], timeout=600)
         self.assertEqual(rc, 0, log)
         self.check_export(os.path.join(os.path.dirname(cfg), "out"))
+
+    def test_export_full_fine_tune_in_another_dtype(self):
+        cfg = H.write_config(os.path.join(self.tmp, "full", "run.finetune.yaml"), self.fx, method="full",
+                             training={"learning_rate": 1e-4, "max_steps": 10, "save_strategy": "steps",
+                                       "save_steps": 5})
+        rc, _, log = H.run_runner(["train", cfg], timeout=600)
+        self.assertEqual(rc, 0, log)
+        run_dir = os.path.join(os.path.dirname(cfg), "out")
+        rc, events, log = H.run_runner(["export", run_dir, "--checkpoint", "5", "--dtype", "float32"], timeout=600)
+        self.assertEqual(rc, 0, log)
+        export = H.of(events, "export")[-1]
+        print(f"\nexport full checkpoint-5 as float32: check {json.dumps(export['check'])}")
+        self.assertEqual((export["kind"], export["dtype"]), ("model", "float32"))
+        self.assertTrue(export["check"]["passed"], export["check"])
+        self.assertIsNone(export["check"]["adapter_max_abs"])
+        self.assertEqual(export["path"], os.path.join(run_dir, "export-float32-checkpoint-5"))
+        with open(os.path.join(export["path"], "config.json")) as fh:
+            self.assertEqual(json.load(fh).get("dtype", "float32"), "float32")
+        self.assertTrue(any(f.endswith(".safetensors") for f in export["files"]), export["files"])
 
 
 if __name__ == "__main__":
