@@ -1,25 +1,16 @@
-// Chat with a recorded training run: `python -m tunelab_runner chat CONFIG
-// [--adapter NAME=PATH]...` (runner/CHAT.md) started on the run's own target
-// and spoken to over its stdin/stdout in JSON lines. Local: a child process
-// (argv, no shell). ssh: the user's ssh, the remote command built with
-// shQuote; secrets go as `export` lines on stdin before a mark line, then
-// stdin is the protocol. SLURM: `srun` (no --pty) on this machine or on the
-// login node, which forwards stdin/stdout to the one task. Every answer is
-// appended to `.tunelab/chats/<run>-<time>.jsonl`.
+// Chat with a recorded training run: the runner's `chat` (runner/CHAT.md),
+// started on the run's own target by chatLaunch.ts and spoken to over its
+// stdin/stdout in JSON lines. Every answer is appended to
+// `.tunelab/chats/<run>-<time>.jsonl`.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { RUNNER_MODULE } from './jobScript';
-import { loadLaunchSpec, type LaunchSpec } from './launchConfig';
-import { findRunnerParent } from './launcher';
-import { localPython } from './localTarget';
-import { spawnProgram, requireExecutable } from './processes';
-import { syncRun } from './remoteJob';
+import { chatLaunch, type ChatColumn, type ChatStartOptions } from './chatLaunch';
+import { spawnProgram } from './processes';
 import type { RunRecord } from './runRecord';
-import { exportLines, shPath, shQuote } from './shell';
-import { sshArgv, type SshConnection } from './sshClient';
-import { REMOTE_RUNNER_DIR } from './sync';
+
+export type { ChatColumn, ChatStartOptions } from './chatLaunch';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -72,147 +63,6 @@ export class ChatError extends Error {
   ) {
     super(message);
   }
-}
-
-/** A column of the chat view: the base (`adapter: null`) or a run's adapter. */
-export interface ChatColumn {
-  label: string;
-  adapter: string | null;
-  runId?: string;
-}
-
-export interface ChatStartOptions {
-  /** Where `.tunelab/chats/` lives. */
-  workspaceDir: string;
-  /** A second run with the same base: its adapter answers in the second column. */
-  other?: RunRecord;
-  runnerParent?: string;
-  sshConfigFile?: string;
-  secrets?: Record<string, string>;
-  onStderr?: (text: string) => void;
-  /** How long loading the model may take before `ready` (ms). */
-  readyTimeoutMs?: number;
-}
-
-/** How the chat process is started: argv, and what goes on stdin before the protocol. */
-export interface ChatLaunch {
-  argv: string[];
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-  /** Written first on stdin (remote: export lines and the mark). */
-  preamble?: string;
-  /** stdout before this line is a login script's, not the protocol. */
-  mark?: string;
-  columns: ChatColumn[];
-}
-
-const MARK_IN = '@tunelab-chat-env-end@';
-const MARK_OUT = '@tunelab-chat@';
-
-/** `--adapter NAME=PATH` for each run (paths relative to the first run's config dir) and the columns. */
-export function chatColumns(
-  training: RunRecord,
-  other?: RunRecord,
-): { args: string[]; columns: ChatColumn[] } {
-  if (!other)
-    return {
-      args: [],
-      columns: [
-        { label: 'base', adapter: null },
-        { label: training.id, adapter: 'tuned', runId: training.id },
-      ],
-    };
-  const dir = path.dirname(training.config);
-  const adapterDir = (run: RunRecord) =>
-    path
-      .relative(dir, path.resolve(path.dirname(run.config), run.outputDir ?? 'runs/out', 'adapter'))
-      .split(path.sep)
-      .join('/');
-  const runs = [training, other];
-  return {
-    args: runs.flatMap((run) => ['--adapter', `${run.id}=${adapterDir(run)}`]),
-    columns: runs.map((run) => ({ label: run.id, adapter: run.id, runId: run.id })),
-  };
-}
-
-function checkChattable(training: RunRecord, spec: LaunchSpec, other?: RunRecord): void {
-  if (training.kind === 'eval' || training.kind === 'export')
-    throw new Error(`run ${training.id} is not a training run; chat with the run it came from`);
-  if (spec.dialect !== 'native')
-    throw new Error(
-      `chat reads Tunelab's own configs; ${path.basename(spec.configPath)} is not one`,
-    );
-  if (other && (other.target !== training.target || other.ssh?.host !== training.ssh?.host))
-    throw new Error(
-      `${other.id} ran on another target than ${training.id}: chat with one at a time`,
-    );
-}
-
-function srunArgs(spec: LaunchSpec, runId: string): string[] {
-  const slurm = spec.slurm!;
-  const args = ['--nodes=1', '--ntasks=1', '--unbuffered', `--job-name=tunelab-chat-${runId}`];
-  if (slurm.partition) args.push(`--partition=${slurm.partition}`);
-  if (slurm.gpusPerNode) args.push('--gpus-per-node=1');
-  if (slurm.time) args.push(`--time=${slurm.time}`);
-  if (slurm.account) args.push(`--account=${slurm.account}`);
-  return [...args, ...slurm.extraArgs];
-}
-
-/** The chat process for `training` on its target (syncs config and runner to a remote host first). */
-export async function chatLaunch(
-  training: RunRecord,
-  options: ChatStartOptions,
-  spec: LaunchSpec = loadLaunchSpec(training.config, training.target),
-): Promise<ChatLaunch> {
-  checkChattable(training, spec, options.other);
-  const { args, columns } = chatColumns(training, options.other);
-  const runnerParent = options.runnerParent ?? findRunnerParent();
-  const configName = path.basename(spec.configPath);
-  const viaSsh = spec.target === 'ssh' ? spec.ssh : spec.slurm?.viaSsh;
-  const srun = spec.target === 'slurm' ? srunArgs(spec, training.id) : [];
-  if (!viaSsh) {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env, PYTHONUNBUFFERED: '1' };
-    if (runnerParent)
-      env.PYTHONPATH = [runnerParent, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
-    Object.assign(env, options.secrets ?? {});
-    const python = localPython(spec.python, spec.configDir);
-    const argv = [python, '-m', RUNNER_MODULE, 'chat', configName, ...args];
-    return {
-      argv: srun.length ? [requireExecutable('srun', 'to chat on SLURM'), ...srun, ...argv] : argv,
-      cwd: spec.configDir,
-      env,
-      columns,
-    };
-  }
-  const workdir = training.workdir ?? viaSsh.workdir;
-  const connection = connectionOf(training, options.sshConfigFile);
-  const plan = await syncRun({ files: spec.files, runnerParent }, connection, workdir);
-  const configDir = path.posix.dirname(plan.configRelative);
-  const job = [spec.python, '-m', RUNNER_MODULE, 'chat', configName, ...args];
-  const command =
-    `cd ${shPath(workdir)} || exit 3; B=$(pwd); cd ${shQuote(configDir)} || exit 3; ` +
-    (runnerParent
-      ? `PYTHONPATH="$B"/${shQuote(REMOTE_RUNNER_DIR)}\${PYTHONPATH:+:$PYTHONPATH}; export PYTHONPATH; `
-      : '') +
-    `PYTHONUNBUFFERED=1; export PYTHONUNBUFFERED; ` +
-    // `read` takes one byte at a time from a pipe: the protocol lines after the mark stay unread.
-    // A quoted value may span lines: the lines are gathered up to the mark, then evaluated once.
-    `s=; while IFS= read -r l; do [ "$l" = ${MARK_IN} ] && break; s="$s$l\n"; done; eval "$s"; ` +
-    `printf '%s\\n' ${MARK_OUT}; exec ${[...(srun.length ? ['srun', ...srun] : []), ...job].map(shQuote).join(' ')}`;
-  return {
-    argv: sshArgv(connection, command),
-    preamble:
-      exportLines(spec.env, 'launch.env') +
-      exportLines(options.secrets ?? {}, 'launch.secrets') +
-      `${MARK_IN}\n`,
-    mark: MARK_OUT,
-    columns,
-  };
-}
-
-function connectionOf(record: RunRecord, configFile?: string): SshConnection {
-  if (!record.ssh) throw new Error(`run ${record.id} has no ssh host recorded`);
-  return { ...record.ssh, configFile };
 }
 
 /** `<workspace>/.tunelab/chats/<run>-<yyyymmdd-hhmmss>.jsonl`. */

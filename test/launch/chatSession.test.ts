@@ -1,19 +1,22 @@
-// The chat session (launch/src/chatSession.ts) on the local target and on the
-// ssh target against the loopback sshd (scripts/setup-ssh-slurm.sh), with a
-// runner package whose `__main__` is test/fixtures/chat/fake_chat.py: it
-// stands in for the GPU only (canned replies per adapter, CHAT.md's lines).
-// Real launch path for the training record, real ssh, real sync.
+// The chat session (launch/src/chatSession.ts, chatLaunch.ts) on the local
+// target, the ssh target and the SLURM target (here and via_ssh) against the
+// loopback sshd and SLURM (scripts/setup-ssh-slurm.sh), with a runner package
+// whose `__main__` is test/fixtures/chat/fake_chat.py: it stands in for the
+// GPU only (canned replies per adapter, CHAT.md's lines). Real launch path for
+// the training record, real ssh, real sync, real srun and squeue.
 
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { chatLaunch } from '../../launch/src/chatLaunch';
 import { ChatSession, type ChatEvent } from '../../launch/src/chatSession';
 import { followRun } from '../../launch/src/follow';
 import { adapterFor, launchRun } from '../../launch/src/launcher';
-import { BASE_CONFIG, loadInfra, makeProject, ROOT, type Infra } from './infra';
+import { BASE_CONFIG, loadInfra, makeProject, ROOT, slurmSkip, waitFor, type Infra } from './infra';
 
 const { infra, skip } = loadInfra();
 const I = infra as Infra;
@@ -155,3 +158,117 @@ test("ssh: chat runs on the training run's host over the session's stdio", { ski
   assert.equal((session.ready as unknown as { secret: string }).secret, "line1\nit's $(id)");
   await exercise(session, workspace);
 });
+
+// ---------------------------------------------------------------- SLURM
+// srun in an allocation of its own, here and through the login node (via_ssh).
+
+const slurm = slurmSkip(infra, skip);
+if (!slurm) process.env.SLURM_CONF = I.slurmConf;
+const PLACES = [undefined, 'via_ssh'] as const;
+
+function slurmConfig(viaSsh: boolean): string {
+  const workdir = `~/tl-chat-${crypto.randomBytes(3).toString('hex')}`;
+  return (
+    BASE_CONFIG +
+    `launch:\n  target: slurm\n  python: ${viaSsh ? I.remotePython : 'python3'}\n` +
+    `  slurm: { partition: ${I.slurmPartition}, time: "00:10:00"` +
+    (viaSsh
+      ? `, via_ssh: ${I.sshAlias} }\n  ssh: { host: ${I.sshAlias}, workdir: "${workdir}" }\n`
+      : ' }\n')
+  );
+}
+
+/** The same config with `settings` added to `launch.slurm`. */
+function amendSlurm(config: string, settings: string): void {
+  const text = fs.readFileSync(config, 'utf8');
+  fs.writeFileSync(config, text.replace('time: "00:10:00"', `time: "00:10:00"${settings}`));
+}
+
+async function slurmRun(viaSsh: boolean) {
+  const project = makeProject(slurmConfig(viaSsh));
+  const python = viaSsh ? I.remotePython : 'python3';
+  return {
+    ...project,
+    training: await trainedRun(project.config, project.workspace, python, I.sshConfig),
+  };
+}
+
+/** `ID STATE` of each job of `runId`'s chats that SLURM still runs or queues. */
+function chatJobs(runId: string): string {
+  const name = `tunelab-chat-${runId}`;
+  return spawnSync('squeue', ['-h', '-n', name, '-o', '%i %T'], { encoding: 'utf8' }).stdout.trim();
+}
+
+const released = (runId: string) =>
+  waitFor(() => chatJobs(runId) === '' || undefined, 20_000, 'the allocation given back');
+
+for (const place of PLACES) {
+  test(
+    `slurm${place ? ` ${place}` : ''}: chat through srun in its own allocation`,
+    { skip: slurm },
+    async () => {
+      const { workspace, training } = await slurmRun(place !== undefined);
+      // As from an editor that itself runs inside a SLURM job: the chat still asks for its own.
+      process.env.SLURM_JOB_ID = '1';
+      const session = await ChatSession.start(training, {
+        workspaceDir: workspace,
+        runnerParent: fakeRunner(),
+        sshConfigFile: I.sshConfig,
+        secrets: { FAKE_CHAT_SECRET: "line1\nit's $(id)" },
+      }).finally(() => delete process.env.SLURM_JOB_ID);
+      const ready = session.ready as unknown as { slurm_job: string | null; secret: string };
+      assert.match(String(ready.slurm_job), /^\d+$/, 'the runner runs in a SLURM job');
+      assert.equal(chatJobs(training.id), `${ready.slurm_job} RUNNING`);
+      assert.equal(ready.secret, "line1\nit's $(id)");
+      await exercise(session, workspace);
+      await released(training.id);
+    },
+  );
+
+  test(
+    `slurm${place ? ` ${place}` : ''}: a chat given up while loading or queued gives its allocation back`,
+    { skip: slurm },
+    async () => {
+      const { config, workspace, training } = await slurmRun(place !== undefined);
+      let stderr = '';
+      const start = (readyTimeoutMs: number) =>
+        ChatSession.start(training, {
+          workspaceDir: workspace,
+          runnerParent: fakeRunner(),
+          sshConfigFile: I.sshConfig,
+          secrets: { FAKE_CHAT_LOAD_SECONDS: '300' },
+          readyTimeoutMs,
+          onStderr: (text) => (stderr += text),
+        });
+      await assert.rejects(start(10_000), /did not load in time/);
+      assert.match(stderr, /"stage":"loading"/, 'the model was loading in the allocation');
+      await released(training.id);
+
+      amendSlurm(config, ', extra_args: ["--begin=now+3600"]');
+      stderr = '';
+      await assert.rejects(start(5000), /did not load in time/);
+      assert.match(stderr, /queued and waiting/);
+      await released(training.id);
+    },
+  );
+}
+
+test(
+  'slurm: gpus_per_node asks srun for one GPU; a cluster without GPUs says so',
+  { skip: slurm },
+  async () => {
+    const { config, workspace, training } = await slurmRun(false);
+    // Written after the training: this cluster has no GPUs for its sbatch either.
+    amendSlurm(config, ', gpus_per_node: 4');
+    const options = { workspaceDir: workspace, runnerParent: fakeRunner() };
+    const { argv } = await chatLaunch(training, options);
+    assert.deepEqual(
+      argv.filter((arg) => arg.startsWith('--gpus')),
+      ['--gpus-per-node=1'],
+    );
+    await assert.rejects(
+      ChatSession.start(training, options),
+      /before it was ready: .*Invalid generic resource/s,
+    );
+  },
+);
