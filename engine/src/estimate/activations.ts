@@ -166,3 +166,48 @@ export function layerForwardWorkingPerToken(
  * (no gradients under no_grad).
  */
 export const EVAL_LOGIT_BYTES_PER_ENTRY = 6;
+
+/**
+ * The runner's evaluation after training runs outside autocast: a layer
+ * computes in its weights' dtype (fp32 weights stay fp32); a 4-bit layer
+ * computes in its compute dtype.
+ */
+export function inferenceSettings(s: RunSettings): RunSettings {
+  return { ...s, autocast: false, computeBytes: s.quant ? s.computeBytes : s.weightBytes };
+}
+
+/**
+ * The loss the runner computes itself (eval_scoring.score_tokens): the
+ * model's logits at lm_head's dtype (the norms' dtype: fp32 for fp32 models
+ * and prepared QLoRA), the fp32 copy `.float()` makes and cross_entropy's
+ * log_softmax output, alive together: that dtype + 8 bytes per entry.
+ */
+export function runnerLossBytesPerEntry(s: RunSettings): number {
+  return dtypeFlow(inferenceSettings(s)).normOut + 8;
+}
+
+/**
+ * KV cache per token per sequence: K and V of every layer, at the k/v
+ * projections' output dtype (bitsandbytes casts a 4-bit layer's output back
+ * to its input's, the norms' dtype).
+ */
+export function kvCacheBytesPerToken(layout: Layout, s: RunSettings): number {
+  const f = dtypeFlow(inferenceSettings(s));
+  return 2 * layout.layers * layout.kvWidth * (s.quant ? f.normOut : f.compute);
+}
+
+/**
+ * The 4-D mask transformers builds for a padded batch: `rows × queries ×
+ * keys`, bool for sdpa, additive in the compute dtype for eager;
+ * flash-attention unpads the batch instead.
+ */
+export function paddedMaskBytes(
+  s: RunSettings,
+  rows: number,
+  queries: number,
+  keys: number,
+): number {
+  if (s.attention === 'flash') return 0;
+  const perEntry = s.attention === 'eager' ? dtypeFlow(inferenceSettings(s)).compute : 1;
+  return rows * queries * keys * perEntry;
+}

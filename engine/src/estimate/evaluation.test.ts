@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { findGpu } from '../hardware/gpus';
 import { findCatalogModel } from '../models/catalog';
+import { planEvaluation } from '../nativePlan';
 import {
   estimateMemory,
   expectedLongestOf,
@@ -61,6 +62,26 @@ describe('evaluation phase', () => {
     const e = estimateMemory(plan, llama1, H100, { run: run() });
     assert.equal(e.evaluation?.batch, 2);
     assert.equal(e.peakRunPhase, 'training');
+  });
+
+  it('is a phase apart from the evaluation after training, whose figure it does not change', () => {
+    const section = planEvaluation({ when: 'end' }, 'data/eval.jsonl', undefined);
+    const withSection = {
+      ...packed,
+      data: { ...packed.data, evalFile: 'data/eval.jsonl' },
+      evaluation: section,
+    };
+    const inputs = run({ evalBatch: 8, eval: { sorted: [200, 600], partial: false } });
+    const e = estimateMemory(withSection, llama1, H100, { run: inputs });
+    const trainerOnly = estimateMemory(packed, llama1, H100, { run: inputs });
+    assert.equal(e.runPhases.evaluation, trainerOnly.runPhases.evaluation);
+    assert.equal(trainerOnly.runPhases.finalEvaluation, undefined);
+    // The runner scores the eval rows as they are (600 tokens), the Trainer packed rows of 2048.
+    assert.equal(e.finalEvaluation?.step, 'task loss');
+    assert.equal(e.finalEvaluation?.tokens, 8 * 600);
+    assert.ok(e.runPhases.finalEvaluation! < e.runPhases.evaluation!);
+    assert.equal(e.peakRunPhase, 'evaluation');
+    assert.equal(e.perGpuBytes, trainerOnly.perGpuBytes);
   });
 
   it('is absent when the config does not evaluate', () => {

@@ -6,6 +6,10 @@
 // logits, the 16-bit output and its fp32 upcast in the loss. With HF's
 // default eval batch of 8 and packed 2048-token rows that is several GiB more
 // than training needed (measured on an H100, Llama-3.2-1B: +5 to 7 GiB).
+// With `evaluation.when: every_eval` the runner's forgetting callback also
+// scores the general rows after each evaluation (forgetting_callback.py, the
+// runner's own loss at this batch): not counted, as the estimate does not
+// read that file's lengths (memory.ts says so in the assumptions).
 
 import type { Layout } from './arch';
 import { EVAL_LOGIT_BYTES_PER_ENTRY, layerForwardWorkingPerToken } from './activations';
@@ -41,6 +45,7 @@ export function evaluationPeak(
       gradients: st.gradientBuckets,
       optimizer: st.optimizer,
       activations: working,
+      kvCache: 0,
       logits,
       overhead: 0,
     },

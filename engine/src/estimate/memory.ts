@@ -6,6 +6,8 @@
 // - backward-end: all gradients exist, one layer is being recomputed/backpropagated;
 // - optimizer-step: gradients + states + the optimizer's temporaries.
 // The largest is the peak; the parts reported are those alive at that moment.
+// The run's peak is the largest of training, the Trainer's evaluation
+// (evaluation.ts) and the runner's evaluation after training (generation.ts).
 
 import type { GpuSpec } from '../hardware/types';
 import type { ModelArchitecture } from '../models/types';
@@ -20,6 +22,7 @@ import {
 } from './activations';
 import { layoutOf, loraTargets, paramGroups } from './arch';
 import { evaluationPeak } from './evaluation';
+import { finalEvaluationAssumptions, finalEvaluationPhase, kvCacheNote } from './generation';
 import { fusedLossBytes, usesFusedLoss } from './fusedLoss';
 import type { RunInputs } from './inputs';
 import {
@@ -59,6 +62,7 @@ function zeroParts(): Parts {
     gradients: 0,
     optimizer: 0,
     activations: 0,
+    kvCache: 0,
     logits: 0,
     overhead: 0,
   };
@@ -69,7 +73,7 @@ function roundParts(p: Parts): void {
 }
 
 function sum(p: Parts): number {
-  return p.weights + p.adapter + p.gradients + p.optimizer + p.activations + p.logits + p.overhead;
+  return Object.values(p).reduce((a, b) => a + b, 0);
 }
 
 export function formatGiB(bytes: number): string {
@@ -227,11 +231,20 @@ export function estimateMemory(
     roundParts(evaluation.parts);
     evaluationBytes = sum(evaluation.parts);
   }
-  const peakRunPhase: RunPhase =
-    evaluation && evaluationBytes !== undefined && evaluationBytes > trainingBytes
-      ? 'evaluation'
-      : 'training';
-  const peakParts = peakRunPhase === 'evaluation' && evaluation ? evaluation.parts : parts;
+
+  // --- The runner's evaluation after training: one GPU, the optimizer and gradients freed.
+  const final = finalEvaluationPhase(layout, s, st, coefficients, trainingBytes);
+
+  let peakRunPhase: RunPhase = 'training';
+  let peakParts = parts;
+  if (evaluation && evaluationBytes !== undefined && evaluationBytes > sum(peakParts)) {
+    peakRunPhase = 'evaluation';
+    peakParts = evaluation.parts;
+  }
+  if (final && final.bytes > sum(peakParts)) {
+    peakRunPhase = 'final-evaluation';
+    peakParts = final.parts;
+  }
   const perGpuBytes = sum(peakParts);
 
   // --- The smallest memory it completes in: tensors + context + what the
@@ -240,18 +253,23 @@ export function estimateMemory(
     ? sum(evaluation.parts) - evaluation.parts.overhead - st.optimizerOutside
     : 0;
   const minimumBytes = Math.round(
-    Math.max(allocated, evalAllocated) +
-      CUDA_CONTEXT_BYTES +
-      TRAINING_WORKSPACE_BYTES +
-      nccl +
-      slackBytes(
-        {
-          unpackedLogitsBytes: s.packing ? 0 : 4 * T * layout.vocab,
-          mlpIntermediateBytes: 2 * T * layout.mlpWidthPerToken,
-          fullFineTuning: full,
-        },
-        options.slack,
-      ),
+    Math.max(
+      Math.max(allocated, evalAllocated) +
+        CUDA_CONTEXT_BYTES +
+        TRAINING_WORKSPACE_BYTES +
+        nccl +
+        slackBytes(
+          {
+            unpackedLogitsBytes: s.packing ? 0 : 4 * T * layout.vocab,
+            mlpIntermediateBytes: 2 * T * layout.mlpWidthPerToken,
+            fullFineTuning: full,
+          },
+          options.slack,
+        ),
+      // The runner empties the allocator's cache before evaluating after
+      // training; the slack it then leaves is not measured: tensors and context.
+      (final?.allocated ?? 0) + CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES,
+    ),
   );
 
   // --- Notes.
@@ -261,6 +279,7 @@ export function estimateMemory(
     gradients: st.notes.gradients,
     optimizer: st.notes.optimizer,
     activations: '',
+    kvCache: kvCacheNote(final?.summary),
     logits: '',
     overhead: '',
   };
@@ -311,9 +330,11 @@ export function estimateMemory(
       `, allocator reserve over allocation ≈ ${formatGiB(evalFrag)}`;
   } else if (evaluation && evaluationBytes !== undefined && s.evaluation) {
     assumptions.push(
-      `evaluation peaks at ${formatGiB(evaluationBytes)} (eval batch ${s.evaluation.batch} × ${s.evaluation.seqLen} tokens, forward only): below training`,
+      `evaluation peaks at ${formatGiB(evaluationBytes)} (eval batch ${s.evaluation.batch} × ${s.evaluation.seqLen} tokens, forward only): below ${peakRunPhase === 'training' ? 'training' : 'the evaluation after training'}`,
     );
   }
+  if (final && peakRunPhase === 'final-evaluation') Object.assign(notes, final.notes);
+  assumptions.push(...finalEvaluationAssumptions(layout, s, st, coefficients, final, peakRunPhase));
   if (fused) {
     assumptions.push(
       "Liger Kernel: only its fused loss is counted; its RMSNorm and SwiGLU save a little more activation memory (not counted: the estimate stays on the safe side); evaluation's loss is not fused",
@@ -361,9 +382,14 @@ export function estimateMemory(
     minimumBytes,
     peakPhase,
     phases,
-    runPhases: { training: trainingBytes, evaluation: evaluationBytes },
+    runPhases: {
+      training: trainingBytes,
+      evaluation: evaluationBytes,
+      finalEvaluation: final?.bytes,
+    },
     peakRunPhase,
     evaluation: s.evaluation && { batch: s.evaluation.batch, tokens: s.evaluation.tokens },
+    finalEvaluation: final?.summary,
     run: options.run,
     gpu: gpu ? { id: gpu.id, memoryBytes: gpu.memoryBytes } : undefined,
     fits: memoryBytes === undefined ? undefined : perGpuBytes <= memoryBytes,

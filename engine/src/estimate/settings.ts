@@ -3,8 +3,9 @@
 // those of the HF Trainer stack the measurements were taken on (transformers
 // 5.17, peft 0.21, bitsandbytes 0.50, torch 2.11).
 
+import { EVALUATION_DEFAULTS } from '../nativePlan';
 import type { Method, Plan } from '../plan';
-import { expectedLongestOf, longestOf, type RunInputs } from './inputs';
+import { expectedLongestOf, longestOf, type RunInputs, type SampleLengths } from './inputs';
 
 /**
  * adamw: torch AdamW (states at the parameters' dtype); adamw-32bit:
@@ -57,6 +58,8 @@ export interface RunSettings {
   parallelism: Parallelism;
   /** The evaluation forward passes, when the config evaluates. */
   evaluation: EvaluationSettings | undefined;
+  /** The runner's evaluation after training, when it runs in the training process. */
+  finalEvaluation: FinalEvaluationSettings | undefined;
   /** Notes on defaults taken where the plan was silent. */
   assumed: string[];
 }
@@ -68,6 +71,51 @@ export interface EvaluationSettings {
   /** Tokens of the longest eval row (max_length when packed). */
   seqLen: number;
   tokens: number;
+  /** `evaluation.when: every_eval` with a forgetting file: its callback scores general rows after each evaluation. */
+  forgettingEveryEval: boolean;
+}
+
+/**
+ * The runner's evaluation after training (runner/tunelab_runner/evaluate.py),
+ * run by `train` in-process for `evaluation.when: end | every_eval` on one
+ * GPU, after it dropped the optimizer and the gradients. Its steps, one after
+ * the other, on batches of `batch` rows: the loss over data.eval_file, replies
+ * generated for the first task.max_samples prompts, the forgetting measure.
+ */
+export interface FinalEvaluationSettings {
+  /** `per_device_eval_batch_size`, or the training micro-batch (the runner's default). */
+  batch: number;
+  batchSource: 'config' | 'training micro-batch';
+  /** Loss over the eval rows (truncated at max_length, longest batch first): the longest row. */
+  task: { seqLen: number } | undefined;
+  generation:
+    | {
+        /** The longest eval row: prompts are not truncated and are left-padded to the batch's longest. */
+        promptTokens: number;
+        maxNewTokens: number;
+        /** Sequences per prompt: `num_beams` or `num_return_sequences`, whichever is larger. */
+        sequencesPerPrompt: number;
+        /** `do_sample`: sampling sorts each step's logits. */
+        sampling: boolean;
+      }
+    | undefined;
+  /** Bits per byte on general rows (truncated at max_length), the tuned model then the base. */
+  forgetting:
+    | {
+        /** The longest general row scored, or max_length when the file's lengths are not known. */
+        seqLen: number;
+        /**
+         * Whether seqLen comes from the file: the data summary does not read
+         * the forgetting file, so today never; until it does, the step is a
+         * bound the estimate names but does not count in the peak.
+         */
+        lengthsKnown: boolean;
+        /** Full fine-tuning has no adapter to switch off: the base is loaded beside the tuned model. */
+        loadsBase: boolean;
+      }
+    | undefined;
+  /** Where the lengths come from, in words. */
+  lengthsBasis: string;
 }
 
 /** Sequence length assumed when the plan gives none (TRL's SFT default). */
@@ -131,21 +179,83 @@ function trainRowLength(
   };
 }
 
+/** The file the forgetting measure reads: `forgetting.file`, else data.general_data.file (the runner's default). */
+function forgettingFile(plan: Plan): string | undefined {
+  return plan.evaluation?.forgetting?.file ?? plan.data.generalDataFile;
+}
+
 function evaluationSettings(
+  plan: Plan,
   run: RunInputs | undefined,
   maxLength: number,
   microBatch: number,
-  packing: boolean,
 ): EvaluationSettings | undefined {
   if (!run?.evaluates) return undefined;
   const batch = run.evalBatch ?? microBatch;
   const lengths = run.eval ?? run.train;
-  const seqLen = packing || !lengths ? maxLength : longestOf(lengths, maxLength);
+  const seqLen = plan.data.packing || !lengths ? maxLength : longestOf(lengths, maxLength);
   return {
     batch,
     batchSource: run.evalBatch === undefined ? 'training micro-batch' : 'config',
     seqLen,
     tokens: batch * seqLen,
+    forgettingEveryEval:
+      plan.evaluation?.when === 'every_eval' && forgettingFile(plan) !== undefined,
+  };
+}
+
+/** A whole number ≥ 1 from a GenerationConfig argument, else undefined. */
+function count(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : undefined;
+}
+
+function lengthsBasisOf(run: RunInputs, lengths: SampleLengths | undefined): string {
+  if (!lengths) return 'eval rows not read: max_length';
+  const file = run.eval ? 'data.eval_file' : 'data.train_file (data.eval_file not read)';
+  return `the longest row of ${file}${lengths.partial ? ', from the first part of the file' : ''}`;
+}
+
+function finalEvaluationSettings(
+  plan: Plan,
+  run: RunInputs | undefined,
+  maxLength: number,
+  microBatch: number,
+  numGpus: number,
+  method: Method,
+): FinalEvaluationSettings | undefined {
+  const ev = plan.evaluation;
+  // A multi-process run does not evaluate in-process (train.py warns instead).
+  if (!run || !ev || (ev.when !== 'end' && ev.when !== 'every_eval') || numGpus > 1) {
+    return undefined;
+  }
+  const evalFile = plan.data.evalFile !== undefined;
+  const lengths = run.eval ?? run.train;
+  const longestRow = lengths ? lengths.sorted[lengths.sorted.length - 1] : maxLength;
+  const samples = ev.task?.maxSamples ?? EVALUATION_DEFAULTS.taskMaxSamples;
+  // `text` rows hold no reply to compare: the runner generates none for them.
+  const generates = evalFile && samples > 0 && plan.data.format !== 'text';
+  const g = ev.generation;
+  const task = evalFile ? { seqLen: Math.min(longestRow, maxLength) } : undefined;
+  const generation = generates
+    ? {
+        promptTokens: longestRow,
+        maxNewTokens: count(g.max_new_tokens) ?? EVALUATION_DEFAULTS.maxNewTokens,
+        sequencesPerPrompt: Math.max(count(g.num_beams) ?? 1, count(g.num_return_sequences) ?? 1),
+        sampling: g.do_sample === true,
+      }
+    : undefined;
+  const forgetting =
+    forgettingFile(plan) !== undefined
+      ? { seqLen: maxLength, lengthsKnown: false, loadsBase: method === 'full' }
+      : undefined;
+  if (!task && !forgetting) return undefined;
+  return {
+    batch: run.evalBatch ?? microBatch,
+    batchSource: run.evalBatch === undefined ? 'training micro-batch' : 'config',
+    task,
+    generation,
+    forgetting,
+    lengthsBasis: lengthsBasisOf(run, lengths),
   };
 }
 
@@ -217,7 +327,8 @@ export function resolveSettings(plan: Plan, run?: RunInputs): RunSettings {
     attention: attn === 'flash_attention_2' ? 'flash' : attn === 'eager' ? 'eager' : 'sdpa',
     numGpus,
     parallelism,
-    evaluation: evaluationSettings(run, maxLength, microBatch, plan.data.packing),
+    evaluation: evaluationSettings(plan, run, maxLength, microBatch),
+    finalEvaluation: finalEvaluationSettings(plan, run, maxLength, microBatch, numGpus, method),
     assumed,
   };
 }

@@ -5,14 +5,23 @@ import type { RunInputs } from './inputs';
 import type { Parallelism } from './settings';
 
 export type MemoryPart =
-  'weights' | 'adapter' | 'gradients' | 'optimizer' | 'activations' | 'logits' | 'overhead';
+  | 'weights'
+  | 'adapter'
+  | 'gradients'
+  | 'optimizer'
+  | 'activations'
+  | 'kvCache'
+  | 'logits'
+  | 'overhead';
 
+/** The parts in the order the breakdown shows them; `kvCache` is non-zero only when generation sets the peak. */
 export const MEMORY_PARTS: readonly MemoryPart[] = [
   'weights',
   'adapter',
   'gradients',
   'optimizer',
   'activations',
+  'kvCache',
   'logits',
   'overhead',
 ];
@@ -20,8 +29,29 @@ export const MEMORY_PARTS: readonly MemoryPart[] = [
 /** When in a training step memory peaks. */
 export type PeakPhase = 'backward-start' | 'backward-end' | 'optimizer-step';
 
-/** The phases of a run whose peaks the estimate compares (export is small and left out). */
-export type RunPhase = 'training' | 'evaluation';
+/**
+ * The phases of a run whose peaks the estimate compares (export is small and
+ * left out): training; the Trainer's evaluation between steps (states
+ * resident); the runner's evaluation after training (`evaluation.when: end`:
+ * task loss, generated replies, forgetting; states freed).
+ */
+export type RunPhase = 'training' | 'evaluation' | 'final-evaluation';
+
+/** The step of the evaluation after training that sets its peak. */
+export type FinalEvaluationStep = 'task loss' | 'generation' | 'forgetting';
+
+/** What the evaluation after training runs at its peak, per GPU. */
+export interface FinalEvaluationSummary {
+  step: FinalEvaluationStep;
+  /** Rows per batch: per_device_eval_batch_size, else the training micro-batch (the runner's default). */
+  batch: number;
+  /** Tokens of one batch at the step's peak (prompt + new tokens × sequences for generation). */
+  tokens: number;
+  /** Generation, when the config asks for task metrics: the longest prompt, max_new_tokens, and the KV cache at the end of a batch. */
+  generation:
+    | { promptTokens: number; maxNewTokens: number; sequences: number; kvCacheBytes: number }
+    | undefined;
+}
 
 export interface MemoryEstimate {
   method: Method;
@@ -50,12 +80,21 @@ export interface MemoryEstimate {
   peakPhase: PeakPhase;
   /** Allocated bytes (PyTorch tensors only) at each phase of a step. */
   phases: Record<PeakPhase, number>;
-  /** Device bytes per GPU at each run phase's peak; evaluation undefined when the config does not evaluate. */
-  runPhases: { training: number; evaluation: number | undefined };
+  /**
+   * Device bytes per GPU at each run phase's peak; a phase the config does
+   * not run is undefined.
+   */
+  runPhases: {
+    training: number;
+    evaluation: number | undefined;
+    finalEvaluation: number | undefined;
+  };
   /** The run phase that sets `perGpuBytes` (the parts are that phase's). */
   peakRunPhase: RunPhase;
   /** The eval batch per GPU, when the config evaluates. */
   evaluation: { batch: number; tokens: number } | undefined;
+  /** The runner's evaluation after training, when the config asks for it in-process. */
+  finalEvaluation: FinalEvaluationSummary | undefined;
   /** The inputs beyond the plan it was computed with: re-estimates of changed plans reuse them. */
   run: RunInputs | undefined;
   gpu: { id: string; memoryBytes: number } | undefined;

@@ -9,7 +9,13 @@ import {
   placeOf,
   type MethodEstimates,
 } from '../estimate/index';
-import { MEMORY_PARTS, type MemoryEstimate, type MethodRecommendation } from '../estimate/types';
+import {
+  MEMORY_PARTS,
+  type FinalEvaluationSummary,
+  type MemoryEstimate,
+  type MemoryPart,
+  type MethodRecommendation,
+} from '../estimate/types';
 import type { TrainTimeDetail } from '../estimate/time';
 import { tokenSourceText } from '../data/tokenCount';
 import type { ModelArchitecture } from '../models/types';
@@ -133,23 +139,72 @@ export function estimateLensTitle(report: EstimateReport): string {
     : '';
   const where = e.gpu ? ` on ${gpuLabel(e)}` : '';
   const fit = e.fits !== undefined ? verdict(e) : report.unknownGpu ? 'unknown GPU' : 'no GPU set';
-  const phase = e.peakRunPhase === 'evaluation' ? ' (eval)' : '';
+  const phase =
+    e.peakRunPhase === 'evaluation'
+      ? ' (eval)'
+      : e.peakRunPhase === 'final-evaluation'
+        ? e.finalEvaluation?.step === 'generation'
+          ? ' (generation)'
+          : ' (eval)'
+        : '';
   return `≈ ${formatGiB(e.perGpuBytes)}/GPU${phase}${where} · ${fit}${time}`;
 }
 
+/** What the evaluation after training runs at its peak, in a few words. */
+function finalEvaluationWords(f: FinalEvaluationSummary): string {
+  const g = f.generation;
+  const count = (n: number) => n.toLocaleString('en-US');
+  if (f.step === 'generation' && g) {
+    return `generation: ${g.sequences} sequences × (${count(g.promptTokens)} prompt + ${count(g.maxNewTokens)} new) tokens, KV cache ${formatGiB(g.kvCacheBytes)}`;
+  }
+  const what = f.step === 'task loss' ? 'loss over the eval rows' : 'forgetting measure';
+  return `${what}: batch of ${count(f.tokens)} tokens`;
+}
+
 /**
- * Which phase of the run sets the peak, with the other's figure: "peak at
- * evaluation (eval batch 8 × 2,048 tokens); training peaks at 7.2 GiB".
- * Undefined when the run does not evaluate.
+ * Which phase of the run sets the peak, with the others' figures: "peak at
+ * evaluation (eval batch of 16,384 tokens per GPU); training peaks at 7.2
+ * GiB", "peak at evaluation after training (generation: …); training peaks
+ * at …". Undefined when the run only trains.
  */
 export function phaseSentence(estimate: MemoryEstimate): string | undefined {
-  const { evaluation, runPhases } = estimate;
-  if (!evaluation || runPhases.evaluation === undefined) return undefined;
-  const batch = `eval batch of ${evaluation.tokens.toLocaleString('en-US')} tokens per GPU`;
-  return estimate.peakRunPhase === 'evaluation'
-    ? `peak at evaluation (${batch}); training peaks at ${formatGiB(runPhases.training)}`
-    : `peak in training; evaluation (${batch}) peaks at ${formatGiB(runPhases.evaluation)}`;
+  const { evaluation, finalEvaluation, runPhases } = estimate;
+  const phases = [{ phase: 'training', name: 'training', bytes: runPhases.training }];
+  if (evaluation && runPhases.evaluation !== undefined) {
+    const batch = `eval batch of ${evaluation.tokens.toLocaleString('en-US')} tokens per GPU`;
+    phases.push({
+      phase: 'evaluation',
+      name: `evaluation (${batch})`,
+      bytes: runPhases.evaluation,
+    });
+  }
+  if (finalEvaluation && runPhases.finalEvaluation !== undefined) {
+    phases.push({
+      phase: 'final-evaluation',
+      name: `evaluation after training (${finalEvaluationWords(finalEvaluation)})`,
+      bytes: runPhases.finalEvaluation,
+    });
+  }
+  if (phases.length === 1) return undefined;
+  const peak = phases.find((p) => p.phase === estimate.peakRunPhase) ?? phases[0];
+  const others = phases
+    .filter((p) => p !== peak)
+    .map((p) => `${p.name} peaks at ${formatGiB(p.bytes)}`)
+    .join('; ');
+  return peak.phase === 'training'
+    ? `peak in training; ${others}`
+    : `peak at ${peak.name}; ${others}`;
 }
+
+/** The breakdown's label of a part. */
+const PART_LABELS: Partial<Record<MemoryPart, string>> = { kvCache: 'kv cache' };
+
+/** The parts a table shows: the KV cache only where generation holds one at the peak. */
+function shownParts(e: MemoryEstimate): MemoryPart[] {
+  return MEMORY_PARTS.filter((p) => p !== 'kvCache' || e.bytes.kvCache > 0);
+}
+
+const partLabel = (p: MemoryPart) => PART_LABELS[p] ?? p;
 
 /** The time line of the hover and breakdown: the figure, its range and where it comes from. */
 function timeSentence(t: TrainTimeDetail, tokensPerEpoch: number): string {
@@ -189,9 +244,9 @@ export function estimateMarkdown(report: EstimateReport, detailed = false): stri
         '',
         '| part | per GPU | why |',
         '|---|---:|---|',
-        ...MEMORY_PARTS.map(
+        ...shownParts(e).map(
           (part) =>
-            `| ${part} | ${formatGiB(e.bytes[part])} | ${e.notes[part].replace(/\|/g, '\\|')} |`,
+            `| ${partLabel(part)} | ${formatGiB(e.bytes[part])} | ${e.notes[part].replace(/\|/g, '\\|')} |`,
         ),
         `| **peak** | **${formatGiB(e.perGpuBytes)}** | as nvidia-smi shows it, ${peakLine} |`,
         `| smallest | ${formatGiB(e.minimumBytes)} | ${MINIMUM_WHY} |`,
@@ -201,7 +256,7 @@ export function estimateMarkdown(report: EstimateReport, detailed = false): stri
         '',
         '| part | per GPU |',
         '|---|---:|',
-        ...MEMORY_PARTS.map((part) => `| ${part} | ${formatGiB(e.bytes[part])} |`),
+        ...shownParts(e).map((part) => `| ${partLabel(part)} | ${formatGiB(e.bytes[part])} |`),
         `| **peak** | **${formatGiB(e.perGpuBytes)}** |`,
         `| smallest | ${formatGiB(e.minimumBytes)} |`,
         '',
@@ -240,9 +295,13 @@ function formatCount(n: number): string {
 const MINIMUM_WHY =
   'completes in ≥ this per GPU (the allocator gives back its cache under pressure)';
 
+/** JSON keys are snake_case: the parts whose name is not one word. */
+const JSON_PART_KEYS: Partial<Record<MemoryPart, string>> = { kvCache: 'kv_cache' };
+
 /** The stable JSON shape of `tunelab estimate --format json` (spec/cli.md). */
 export function estimateJson(report: EstimateReport) {
   const e = report.estimate;
+  const f = e.finalEvaluation;
   return {
     model: {
       id: report.model.id,
@@ -251,7 +310,7 @@ export function estimateJson(report: EstimateReport) {
     },
     method: e.method,
     params_trainable: e.paramsTrainable,
-    bytes: Object.fromEntries(MEMORY_PARTS.map((p) => [p, e.bytes[p]])),
+    bytes: Object.fromEntries(MEMORY_PARTS.map((p) => [JSON_PART_KEYS[p] ?? p, e.bytes[p]])),
     per_gpu_bytes: e.perGpuBytes,
     minimum_bytes: e.minimumBytes,
     minimum_gib: Math.round((e.minimumBytes / 1024 ** 3) * 100) / 100,
@@ -259,11 +318,26 @@ export function estimateJson(report: EstimateReport) {
     gpu: e.gpu ? { id: e.gpu.id, memory_bytes: e.gpu.memoryBytes } : null,
     fits: e.fits ?? null,
     unknown_gpu: report.unknownGpu ?? null,
-    phases: { training: e.runPhases.training, evaluation: e.runPhases.evaluation ?? null },
-    peak_phase: e.peakRunPhase,
+    phases: {
+      training: e.runPhases.training,
+      evaluation: e.runPhases.evaluation ?? null,
+      final_evaluation: e.runPhases.finalEvaluation ?? null,
+    },
+    peak_phase: e.peakRunPhase === 'final-evaluation' ? 'final_evaluation' : e.peakRunPhase,
     tokens_per_micro_batch: e.tokensPerStep,
     token_source: report.tokenSource,
     eval_tokens_per_batch: e.evaluation?.tokens ?? null,
+    final_evaluation: f
+      ? {
+          step: f.step,
+          batch: f.batch,
+          tokens: f.tokens,
+          prompt_tokens: f.generation?.promptTokens ?? null,
+          max_new_tokens: f.generation?.maxNewTokens ?? null,
+          sequences: f.generation?.sequences ?? null,
+          kv_cache_bytes: f.generation?.kvCacheBytes ?? null,
+        }
+      : null,
     train_time: {
       tokens: report.trainTime?.tokens ?? 0,
       seconds_estimate: report.trainTime ? Math.round(report.trainTime.seconds) : 0,
@@ -279,8 +353,8 @@ export function estimateJson(report: EstimateReport) {
 /** The text table of `tunelab estimate`. */
 export function estimateText(report: EstimateReport): string {
   const e = report.estimate;
-  const rows = MEMORY_PARTS.map(
-    (p) => `  ${p.padEnd(12)} ${formatGiB(e.bytes[p]).padStart(10)}  ${e.notes[p]}`,
+  const rows = shownParts(e).map(
+    (p) => `  ${partLabel(p).padEnd(12)} ${formatGiB(e.bytes[p]).padStart(10)}  ${e.notes[p]}`,
   );
   const lines = [
     `${METHOD_NAMES[e.method]} of ${report.model.id} (${report.model.source}), ${(e.paramsTotal / 1e9).toFixed(2)} B params, ${formatCount(e.paramsTrainable)} trainable`,
