@@ -37,8 +37,8 @@ describe('evaluation phase', () => {
     assert.equal(e.perGpuBytes, e.runPhases.evaluation);
     assert.ok(e.runPhases.evaluation > e.runPhases.training + 5 * GiB);
     assert.equal(e.evaluation?.tokens, 8 * 2048);
-    // 6 B per vocabulary entry per token: bf16 logits and the fp32 upcast.
-    assert.equal(e.bytes.logits, Math.round(6 * 128256 * 8 * 2048));
+    // 10 B per vocabulary entry per token: bf16 logits, the fp32 upcast, log_softmax.
+    assert.equal(e.bytes.logits, Math.round(10 * 128256 * 8 * 2048));
     assert.equal(e.bytes.gradients, 0, 'gradients are freed before evaluation');
     assert.equal(
       MEMORY_PARTS.reduce((a, p) => a + e.bytes[p], 0),

@@ -3,7 +3,8 @@
 // What stays resident from training: weights, adapter, optimizer states and
 // DDP's gradient buckets; the Trainer's zero_grad(set_to_none) has freed the
 // gradients. What it adds: one layer's working set and the eval batch's
-// logits, the 16-bit output and its fp32 upcast in the loss. With HF's
+// logits: the 16-bit output, its fp32 upcast and log_softmax's output in the
+// loss (activations.ts, EVAL_LOGIT_BYTES_PER_ENTRY). With HF's
 // default eval batch of 8 and packed 2048-token rows that is several GiB more
 // than training needed (measured on an H100, Llama-3.2-1B: +5 to 7 GiB).
 // With `evaluation.when: every_eval` the runner's forgetting callback also
@@ -55,7 +56,7 @@ export function evaluationPeak(
         'freed before evaluation (the Trainer zeroes them to None after each step)' +
         (st.gradientBuckets > 0 ? '; DDP gradient buckets stay' : ''),
       activations: `evaluation forward under no_grad: one layer's working set, ${batchDesc}`,
-      logits: `${EVAL_LOGIT_BYTES_PER_ENTRY} B per entry: bf16 logits [${T} × ${layout.vocab}] and their fp32 upcast in the loss, ${batchDesc}${lower}`,
+      logits: `${EVAL_LOGIT_BYTES_PER_ENTRY} B per entry: bf16 logits [${T} × ${layout.vocab}], their fp32 upcast and log_softmax in the loss, ${batchDesc}${lower}`,
     },
   };
 }
