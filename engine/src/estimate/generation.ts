@@ -47,8 +47,6 @@ const SAMPLING_EXTRA = 12;
 export interface FinalEvaluationPeak {
   /** Allocated bytes by part at the largest step (overhead not yet added). */
   parts: Record<MemoryPart, number>;
-  /** Allocated bytes at each step the config runs. */
-  steps: Partial<Record<FinalEvaluationStep, number>>;
   summary: FinalEvaluationSummary;
   /** The logits' bytes at the peak, for the allocator's fragmentation driver. */
   logitsBytes: number;
@@ -241,13 +239,8 @@ export function finalEvaluationPeak(
     fe.forgetting?.lengthsKnown ? forgettingStep(layout, s, fe, st) : undefined,
   ].filter((x): x is Step => x !== undefined);
   if (candidates.length === 0) return undefined;
-  const resident = st.baseWeights + st.adapter;
-  const steps: Partial<Record<FinalEvaluationStep, number>> = {};
   let peak = candidates[0];
-  for (const c of candidates) {
-    steps[c.step] = resident + stepTotal(c);
-    if (stepTotal(c) > stepTotal(peak)) peak = c;
-  }
+  for (const c of candidates) if (stepTotal(c) > stepTotal(peak)) peak = c;
   const generation = candidates.find((c) => c.step === 'generation');
   const g = fe.generation;
   return {
@@ -261,7 +254,6 @@ export function finalEvaluationPeak(
       logits: peak.logits,
       overhead: 0,
     },
-    steps,
     summary: {
       step: peak.step,
       batch: fe.batch,
