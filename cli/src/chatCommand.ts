@@ -1,8 +1,10 @@
-// `tunelab chat RUN`: a line-oriented chat with a recorded training run
+// `tunelab chat RUN [RUN]`: a line-oriented chat with a recorded training run
 // through launch/src/chatSession.ts (the runner's `chat` on the run's own
-// target). Each line typed is one user turn, sent to the tuned adapter (or to
-// the base model after `/base`); the answer's tokens go to stdout as they
-// come, Tunelab's own messages and prompts to stderr, so `tunelab chat RUN <
+// target), and with a second run of the same base loaded beside it, as in the
+// editor's second column. Each line typed is one user turn, sent to the first
+// run's adapter, to the base model after `/base`, to a run's after `/ID` (or
+// `/tuned` for the first); the answer's tokens go to stdout as they come,
+// Tunelab's own messages and prompts to stderr, so `tunelab chat RUN <
 // prompts.txt > answers.txt` keeps only the answers. Lines are answered one
 // at a time, in order; `/stop` and Ctrl-C act at once on the answer in
 // progress. EOF or `/quit` ends the session after the queued lines.
@@ -16,20 +18,22 @@ import { SSH_CONFIG_ENV } from './launchCommands';
 import { parseCommandLine, UsageError } from './options';
 import { say } from './output';
 
-export const CHAT_USAGE = `  chat RUN
+export const CHAT_USAGE = `  chat RUN [RUN]
         chat in the terminal with a training run's model (RUN: an id, a unique prefix or
         "last"): each line is a turn for the tuned adapter; /base and /tuned switch model,
         /stop or Ctrl-C stops the answer, /clear forgets the conversation, /quit or EOF ends;
-        the transcript is kept in .tunelab/chats/
+        a second RUN of the same base is loaded beside the first: /ID (a unique prefix of
+        its id) switches to it; the transcript is kept in .tunelab/chats/
 `;
 
-const HELP = '/base, /tuned: switch model; /stop: stop the answer; /clear; /quit';
-
 export async function chatCommand(argv: string[]): Promise<number> {
-  const { operands } = parseCommandLine('chat', argv, [], { name: 'RUN', min: 1, max: 1 });
+  const { operands } = parseCommandLine('chat', argv, [], { name: 'RUN', min: 1, max: 2 });
   const store = new RunStore(findWorkspace(process.cwd()));
-  const training = store.find(operands[0]);
-  if (!training) throw new UsageError(`no run ${operands[0]} in ${store.dir}`);
+  const [training, other] = operands.map((operand) => {
+    const run = store.find(operand);
+    if (!run) throw new UsageError(`no run ${operand} in ${store.dir}`);
+    return run;
+  });
   let session: ChatSession;
   try {
     const { values: secrets } = pickSecrets(
@@ -39,6 +43,7 @@ export async function chatCommand(argv: string[]): Promise<number> {
     say(`loading the model of run ${training.id} on ${training.target}…`);
     session = await ChatSession.start(training, {
       workspaceDir: store.workspaceDir,
+      other,
       secrets,
       sshConfigFile: process.env[SSH_CONFIG_ENV],
     });
@@ -47,19 +52,51 @@ export async function chatCommand(argv: string[]): Promise<number> {
     say(`chat failed: ${(err as Error).message}${hint ? ` (${hint})` : ''}`);
     return 1;
   }
-  say(`ready: ${session.ready.base ?? 'model'} with ${session.columns[1].label}. ${HELP}`);
-  return converse(session);
+  const models = chatModels(session.columns);
+  say(
+    `ready: ${session.ready.base ?? 'model'} with ${models.runs.map((m) => m.label).join(' and ')}. ` +
+      help(models),
+  );
+  return converse(session, models);
+}
+
+/** What a line can talk to: the base model and each run's adapter (the first is the default). */
+interface ChatModels {
+  base: ChatColumn;
+  runs: ChatColumn[];
+}
+
+function chatModels(columns: ChatColumn[]): ChatModels {
+  return {
+    base: columns.find((c) => c.adapter === null) ?? { label: 'base', adapter: null },
+    runs: columns.filter((c) => c.adapter !== null),
+  };
+}
+
+function help({ runs }: ChatModels): string {
+  const switches =
+    runs.length > 1
+      ? `/base, /tuned, ${runs.map((r) => `/${r.label}`).join(', ')}`
+      : '/base, /tuned';
+  return `${switches}: switch model; /stop: stop the answer; /clear; /quit`;
+}
+
+/** The model `/name` switches to: base, tuned (the first run), or a run by id or unique id prefix. */
+function modelNamed(name: string, models: ChatModels): ChatColumn | undefined {
+  if (name === 'base') return models.base;
+  if (name === 'tuned') return models.runs[0];
+  const exact = models.runs.find((run) => run.runId === name);
+  const matches = models.runs.filter((run) => name && run.runId?.startsWith(name));
+  return exact ?? (matches.length === 1 ? matches[0] : undefined);
 }
 
 /** Reads stdin line by line until EOF or /quit; resolves with the exit code. */
-async function converse(session: ChatSession): Promise<number> {
-  const [base, tuned] = session.columns as [ChatColumn, ChatColumn];
-  let column = tuned;
-  // One conversation per model: switching does not mix the two histories.
-  const history = new Map<ChatColumn, ChatMessage[]>([
-    [base, []],
-    [tuned, []],
-  ]);
+async function converse(session: ChatSession, models: ChatModels): Promise<number> {
+  let column = models.runs[0];
+  // One conversation per model: switching does not mix the histories.
+  const history = new Map<ChatColumn, ChatMessage[]>(
+    [models.base, ...models.runs].map((model) => [model, []]),
+  );
   const queue: string[] = [];
   let current: { stop(): void } | undefined;
   let ended = false;
@@ -102,19 +139,21 @@ async function converse(session: ChatSession): Promise<number> {
       const command = line.trim();
       if (command === '') continue;
       if (command === '/quit' || command === '/exit') break;
-      if (command === '/base' || command === '/tuned') {
-        column = command === '/base' ? base : tuned;
-        say(`now chatting with ${column === base ? 'the base model' : column.label}`);
-        prompt();
-        continue;
-      }
       if (command === '/clear') {
         history.set(column, []);
         prompt();
         continue;
       }
+      // The commands above win over a run whose id starts with their name.
+      const named = command.startsWith('/') ? modelNamed(command.slice(1), models) : undefined;
+      if (named) {
+        column = named;
+        say(`now chatting with ${column === models.base ? 'the base model' : column.label}`);
+        prompt();
+        continue;
+      }
       if (command.startsWith('/')) {
-        say(`unknown command ${command}: ${HELP}`);
+        say(`unknown command ${command}: ${help(models)}`);
         prompt();
         continue;
       }

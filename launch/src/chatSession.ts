@@ -230,7 +230,8 @@ export class ChatSession {
     const line = {
       type: 'answer',
       id,
-      column: column?.label,
+      // Two runs side by side have no base column, yet the base may still be asked.
+      column: column?.label ?? (entry.request.adapter === null ? 'base' : undefined),
       ...entry.request,
       ...result,
       time: new Date().toISOString(),

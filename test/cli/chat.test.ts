@@ -1,4 +1,4 @@
-// `tunelab chat RUN`: the real CLI (dist/cli.js) with stdin piped, on a
+// `tunelab chat RUN [RUN]`: the real CLI (dist/cli.js) with stdin piped, on a
 // workspace holding a recorded, completed local training run whose
 // `launch.python` runs test/fixtures/chat/fake_chat.py (it stands in for the
 // GPU only: canned replies per adapter, runner/CHAT.md's lines). Real run
@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { writeChatWorkspace } from '../fixtures/chat/workspace';
+import { addChatRun, writeChatWorkspace } from '../fixtures/chat/workspace';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -62,6 +62,15 @@ function startChat(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Ch
   };
 }
 
+function transcriptLines(stderr: string): Record<string, unknown>[] {
+  const transcript = /transcript: (.+)/.exec(stderr)![1];
+  return fs
+    .readFileSync(transcript, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
 test('chat: tuned by default, /base and /tuned switch, EOF ends with exit 0', async () => {
   const dir = workspaceWithRun();
   const chat = startChat(dir, ['last']);
@@ -80,11 +89,7 @@ test('chat: tuned by default, /base and /tuned switch, EOF ends with exit 0', as
   assert.match(stderr, /ready: fake\/base-model/);
   const transcript = /transcript: (.+)/.exec(stderr)![1];
   assert.ok(transcript.startsWith(path.join(dir, '.tunelab', 'chats', 'support-run-')));
-  const lines = fs
-    .readFileSync(transcript, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = transcriptLines(stderr);
   assert.deepEqual(
     lines.map((line) => [line.type, line.adapter ?? null]),
     [
@@ -124,11 +129,83 @@ test('chat: /stop stops a long answer mid-stream, /quit ends', async () => {
   assert.doesNotMatch(stdout, /never answered/);
 });
 
-test('chat: an unknown run is a usage error (exit 2)', async () => {
+test('chat: a second run of the same base answers after /ID; /base and /tuned too', async () => {
   const dir = workspaceWithRun();
-  const chat = startChat(dir, ['nope']);
+  addChatRun(dir, 'support-run-2');
+  const chat = startChat(dir, ['support-run', 'support-run-2']);
+  // `/support-run` is the first run (its whole id), though it starts the second one's too.
+  const lines = ['the red light', '/support-run-2', 'the red light', '/base', 'hi'];
+  for (const line of [...lines, '/tuned', 'the modem', '/support-run', 'the cable'])
+    chat.write(line);
   chat.end();
-  const { code, stderr } = await chat.exit;
-  assert.equal(code, 2);
-  assert.match(stderr, /no run nope/);
+  const { code, stdout, stderr } = await chat.exit;
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(stdout.split('\n'), [
+    'Tuned [support-run] answer: restart the router, then check the red light',
+    'Tuned [support-run-2] answer: restart the router, then check the red light',
+    'Base model says: I am not sure about hi',
+    'Tuned [support-run] answer: restart the router, then check the modem',
+    'Tuned [support-run] answer: restart the router, then check the cable',
+    '',
+  ]);
+  assert.match(
+    stderr,
+    /ready: fake\/base-model with support-run and support-run-2\. \/base, \/tuned, \/support-run, \/support-run-2: switch model/,
+  );
+  assert.match(stderr, /now chatting with support-run-2\n.*now chatting with the base model/s);
+  const [session, ...answers] = transcriptLines(stderr);
+  assert.equal(session.other, 'support-run-2');
+  assert.deepEqual(
+    answers.map((answer) => [answer.column, answer.adapter]),
+    [
+      ['support-run', 'support-run'],
+      ['support-run-2', 'support-run-2'],
+      ['base', null],
+      ['support-run', 'support-run'],
+      ['support-run', 'support-run'],
+    ],
+  );
+  // Each model keeps its own conversation: the first run's third turn carries its first two.
+  const last = answers[4].messages as { role: string; content: string }[];
+  assert.deepEqual(
+    last.map((m) => m.content),
+    [
+      'the red light',
+      'Tuned [support-run] answer: restart the router, then check the red light',
+      'the modem',
+      'Tuned [support-run] answer: restart the router, then check the modem',
+      'the cable',
+    ],
+  );
+});
+
+test('chat: a second run on another base, or the same run twice, is refused (exit 1)', async () => {
+  const dir = workspaceWithRun();
+  addChatRun(dir, 'qwen-run', { model: 'Qwen/Qwen2.5-0.5B-Instruct' });
+  const refusals: [string[], RegExp][] = [
+    [
+      ['support-run', 'qwen-run'],
+      /chat failed: qwen-run tunes Qwen\/Qwen2\.5-0\.5B-Instruct, support-run tunes meta-llama\/Llama-3\.2-1B-Instruct: two runs chat side by side only on the same base model/,
+    ],
+    [['support-run', 'support'], /chat failed: support-run is given twice/],
+  ];
+  for (const [args, message] of refusals) {
+    const chat = startChat(dir, args);
+    chat.end();
+    const { code, stderr } = await chat.exit;
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, message);
+  }
+});
+
+test('chat: an unknown run, first or second, is a usage error (exit 2)', async () => {
+  const dir = workspaceWithRun();
+  for (const args of [['nope'], ['support-run', 'nope']]) {
+    const chat = startChat(dir, args);
+    chat.end();
+    const { code, stderr } = await chat.exit;
+    assert.equal(code, 2);
+    assert.match(stderr, /no run nope/);
+    assert.match(stderr, /chat RUN \[RUN\]/);
+  }
 });
