@@ -39,6 +39,17 @@ def save_pretrained_kwargs(model, export: Dict[str, Any]) -> Dict[str, Any]:
     return out
 
 
+def _on_gpu_if_it_fits(model, torch):
+    """The merged model goes where evaluation after training runs it: the GPU,
+    when its weights fit in what is free with a tenth to spare (the base was
+    reloaded on the CPU, where a 70B model still fits and a GPU may not)."""
+    if not torch.cuda.is_available() or next(model.parameters()).is_cuda:
+        return model
+    need = sum(p.numel() * p.element_size() for p in model.parameters())
+    free, _total = torch.cuda.mem_get_info()
+    return model.to("cuda") if need * 1.1 < free else model
+
+
 def export_outputs(run: RunState, torch, transformers) -> Dict[str, str]:
     plan, writer = run.plan, run.writer
     exp = plan["steps"]["export"]
@@ -83,7 +94,7 @@ def export_outputs(run: RunState, torch, transformers) -> Dict[str, str]:
                 if len(tok) > base.get_input_embeddings().weight.shape[0]:
                     base.resize_token_embeddings(len(tok))
                 merged = peft.PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
-            merged = merged.to(dtype)
+            merged = _on_gpu_if_it_fits(merged.to(dtype), torch)
             merged.config.use_cache = True
             run.model = merged  # the adapter is merged in: evaluation after export sees this model
             out = exp["output_dir"]

@@ -141,6 +141,11 @@ def _finish(run: RunState, trainer, result, training_args, eval_ds, torch, trans
     evaluated = _evaluate_at_end(run, trainer, torch, transformers)
     if evaluated:
         outputs["eval"] = evaluated
+    if torch.cuda.is_available():
+        # the peaks above are training's (and the Trainer's evaluation); these add export and
+        # the evaluation after training: the whole run's
+        metrics["run_peak_memory_allocated_bytes"] = torch.cuda.max_memory_allocated()
+        metrics["run_peak_memory_reserved_bytes"] = torch.cuda.max_memory_reserved()
     writer.emit("end", status="completed", exit_code=EXIT_OK, step=result.global_step, metrics=metrics,
                 outputs=outputs)
     return EXIT_OK
