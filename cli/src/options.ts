@@ -110,7 +110,9 @@ function checkOperands(command: string, given: string[], { name, min, max }: Ope
   const wanted =
     min === max
       ? `exactly ${min === 1 ? 'one' : min} ${name}`
-      : `at least ${min <= 1 ? `one ${name}` : `${min} ${name}s`}`;
+      : given.length > (max ?? Infinity)
+        ? `at most ${max} ${name}s`
+        : `at least ${min <= 1 ? `one ${name}` : `${min} ${name}s`}`;
   throw new UsageError(`${command} needs ${wanted}`);
 }
 

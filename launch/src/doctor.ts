@@ -64,6 +64,11 @@ async function runDoctorProcess(spec: LaunchSpec, options: DoctorOptions): Promi
           ]
         : [python, ...doctor.slice(1)];
     const env = { ...process.env };
+    // inside a job srun would step into it: the doctor asks for its own allocation
+    if (spec.target === 'slurm') {
+      delete env.SLURM_JOB_ID;
+      delete env.SLURM_JOBID;
+    }
     if (options.runnerParent)
       env.PYTHONPATH = [options.runnerParent, process.env.PYTHONPATH]
         .filter(Boolean)
