@@ -240,6 +240,38 @@ test('summarizeData resolves paths against the config directory; general data ac
   assert.equal(resolveDataPath('~/d.jsonl', undefined), path.join(os.homedir(), 'd.jsonl'));
 });
 
+test('summarizeData reads evaluation.forgetting.file, once when it is the general file', () => {
+  const cfgDir = fs.mkdtempSync(path.join(dir, 'cfg-'));
+  fs.mkdirSync(path.join(cfgDir, 'data'));
+  fs.writeFileSync(path.join(cfgDir, 'data', 'general.jsonl'), chat('q', 'a') + '\n');
+  fs.writeFileSync(path.join(cfgDir, 'data', 'held-out.jsonl'), '{"text": "t"}\n'.repeat(3));
+  const planFor = (forgetting: Record<string, unknown> | undefined) =>
+    buildNativePlan({
+      method: 'lora',
+      data: { general_data: { file: 'data/general.jsonl' } },
+      evaluation: forgetting ? { forgetting } : {},
+    });
+
+  const own = summarizeData(planFor({ file: 'data/held-out.jsonl' }), cfgDir);
+  assert.equal(own.forgetting?.path, path.join(cfgDir, 'data', 'held-out.jsonl'));
+  assert.equal(own.forgetting?.rows, 3, 'any of the three formats, like the general file');
+  assert.equal(own.general?.rows, 1);
+
+  // Its default, or the same file written another way: the general file's summary.
+  for (const forgetting of [{}, { file: './data/general.jsonl' }]) {
+    const same = summarizeData(planFor(forgetting), cfgDir);
+    assert.ok(same.general);
+    assert.equal(same.forgetting, same.general);
+  }
+  assert.equal(summarizeData(planFor(undefined), cfgDir).forgetting, undefined, 'not written');
+  const missing = summarizeData(planFor({ file: 'data/none.jsonl' }), cfgDir);
+  assert.equal(missing.forgetting?.exists, false);
+  assert.equal(
+    summarizeData(planFor({ file: 'data/held-out.jsonl' }), undefined).forgetting,
+    undefined,
+  );
+});
+
 test('a 100 MB file: only the first 20 MB are read, fast and with bounded memory', (t) => {
   const bigDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunelab-big-'));
   try {

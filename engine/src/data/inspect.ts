@@ -88,10 +88,10 @@ export function resolveDataPath(file: string, configDir: string | undefined): st
 }
 
 /**
- * Summaries of `data.train_file`, `data.eval_file` and `data.general_data.file`
- * (the general file's lines may be in any of the three formats, as the runner
- * reads them). A file that is not named, or relative without a config
- * directory, has no entry.
+ * Summaries of `data.train_file`, `data.eval_file`, `data.general_data.file`
+ * and `evaluation.forgetting.file` (the last two's lines may be in any of the
+ * three formats, as the runner reads them). A file that is not named, or
+ * relative without a config directory, has no entry.
  */
 export function summarizeData(
   plan: Plan,
@@ -112,6 +112,15 @@ export function summarizeData(
   if (train) summary.train = train;
   if (evalSummary) summary.eval = evalSummary;
   if (general) summary.general = general;
+  const forgetting = plan.evaluation?.forgetting?.file;
+  const forgettingPath = forgetting ? resolveDataPath(forgetting, configDir) : undefined;
+  if (forgettingPath !== undefined) {
+    // Often the general file itself (its default): that summary, not a second read.
+    summary.forgetting =
+      forgettingPath === general?.path
+        ? general
+        : summarizeDataFile(forgettingPath, 'auto', counting);
+  }
   return summary;
 }
 

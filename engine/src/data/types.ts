@@ -46,4 +46,9 @@ export interface DataSummary {
   train?: DataFileSummary;
   eval?: DataFileSummary;
   general?: DataFileSummary;
+  /**
+   * The forgetting measure's file (`evaluation.forgetting.file`, read after
+   * training). The same object as `general` when both name one file (read once).
+   */
+  forgetting?: DataFileSummary;
 }

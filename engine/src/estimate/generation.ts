@@ -11,12 +11,13 @@
 //   (logits_to_keep=1) and keeps no scores by default; what grows is the
 //   DynamicCache, K and V of every layer for prompt + new tokens of every
 //   sequence, extended by torch.cat (one layer's copy at a time);
-// - forgetting (Evaluation.forgetting): the loss forward over general rows,
-//   for the tuned model and then the base. An adapter is switched off for the
-//   base; a full fine-tune has none, so the base is loaded beside it (the
-//   first time: later runs reuse its cached figure). Counted only once the
-//   forgetting file's lengths are known; until then its max_length bound is
-//   named beside the estimate (forgettingBound).
+// - forgetting (Evaluation.forgetting): the loss forward over the first
+//   max_samples general rows (longest batch first), for the tuned model and
+//   then the base. An adapter is switched off for the base; a full fine-tune
+//   has none, so the base is loaded beside it (the first time: later runs
+//   reuse its cached figure). Counted from the longest row of its file
+//   (inputs.ts); when that file was not read, its max_length bound is named
+//   beside the estimate instead (forgettingBound).
 
 import {
   kvCacheBytesPerToken,
@@ -29,6 +30,7 @@ import {
 import type { Layout } from './arch';
 import {
   CUDA_CONTEXT_BYTES,
+  FRAGMENTATION,
   type FragmentationCoefficients,
   fragmentationBytes,
   TRAINING_WORKSPACE_BYTES,
@@ -50,6 +52,8 @@ export interface FinalEvaluationPeak {
   summary: FinalEvaluationSummary;
   /** The logits' bytes at the peak, for the allocator's fragmentation driver. */
   logitsBytes: number;
+  /** The largest allocation of any step (tensors only): another step's when its reserve is smaller. */
+  allocatedMax: number;
   notes: Partial<Record<MemoryPart, string>>;
 }
 
@@ -183,12 +187,13 @@ function forgettingStep(
   st: StateBytes,
 ): Step | undefined {
   if (!fe.forgetting) return undefined;
-  const { seqLen, loadsBase } = fe.forgetting;
-  const f = lossForward(layout, s, fe.batch, seqLen);
-  const rows = fe.forgetting.lengthsKnown
-    ? 'the longest general row, at most max_length'
-    : 'general rows truncated at max_length; the estimate does not read that file';
-  const shape = `${fe.batch} × ${seqLen} tokens (${rows})`;
+  const { seqLen, rows, loadsBase } = fe.forgetting;
+  const f = lossForward(layout, s, rows, seqLen);
+  const basis = fe.forgetting.lengthsKnown
+    ? 'the longest of the general rows scored, at most max_length'
+    : 'general rows truncated at max_length; their file was not read';
+  const shape = `${rows} × ${seqLen} tokens (${basis})`;
+  const fewer = rows < fe.batch ? `, ${rows} rows scored` : '';
   return {
     step: 'forgetting',
     secondModel: loadsBase ? st.baseWeights : 0,
@@ -196,10 +201,10 @@ function forgettingStep(
     kvCache: 0,
     kvCacheAtEnd: 0,
     logits: f.logits,
-    tokens: fe.batch * seqLen,
+    tokens: rows * seqLen,
     notes: {
       activations: `forgetting measure after training, loss over general rows under inference_mode: one layer's working set and the padded attention mask, ${shape}`,
-      logits: `${f.perEntry} B per entry: the model's logits [${fe.batch * seqLen} × ${layout.vocab}], their fp32 copy and log_softmax in the runner's loss, ${batchWords(fe)}`,
+      logits: `${f.perEntry} B per entry: the model's logits [${rows * seqLen} × ${layout.vocab}], their fp32 copy and log_softmax in the runner's loss, ${batchWords(fe)}${fewer}`,
     },
   };
 }
@@ -207,8 +212,8 @@ function forgettingStep(
 const stepTotal = (x: Step) => x.secondModel + x.activations + x.kvCache + x.logits;
 
 /**
- * The forgetting step at rows of max_length while its file's lengths are not
- * known: allocated bytes (the tuned model included) and its logits, for the
+ * The forgetting step at rows of max_length when its file was not read:
+ * allocated bytes (the tuned model included) and its logits, for the
  * sentence that names the bound. Undefined when it is counted or not run.
  */
 export function forgettingBound(
@@ -226,12 +231,17 @@ export function forgettingBound(
   };
 }
 
-/** The phase's peak over the steps it counts; undefined when it counts none. */
+/**
+ * The phase's peak over the steps it counts, by device bytes (a step's large
+ * logits leave a reserve that can outweigh another step's larger tensors);
+ * undefined when it counts none.
+ */
 export function finalEvaluationPeak(
   layout: Layout,
   s: RunSettings,
   fe: FinalEvaluationSettings,
   st: StateBytes,
+  coefficients: FragmentationCoefficients = FRAGMENTATION,
 ): FinalEvaluationPeak | undefined {
   const candidates = [
     taskStep(layout, s, fe),
@@ -239,8 +249,9 @@ export function finalEvaluationPeak(
     fe.forgetting?.lengthsKnown ? forgettingStep(layout, s, fe, st) : undefined,
   ].filter((x): x is Step => x !== undefined);
   if (candidates.length === 0) return undefined;
+  const device = (x: Step) => stepTotal(x) + deviceOverhead(x.logits, coefficients).total;
   let peak = candidates[0];
-  for (const c of candidates) if (stepTotal(c) > stepTotal(peak)) peak = c;
+  for (const c of candidates) if (device(c) > device(peak)) peak = c;
   const generation = candidates.find((c) => c.step === 'generation');
   const g = fe.generation;
   return {
@@ -269,6 +280,7 @@ export function finalEvaluationPeak(
           : undefined,
     },
     logitsBytes: peak.logits,
+    allocatedMax: st.baseWeights + st.adapter + Math.max(...candidates.map(stepTotal)),
     notes: {
       ...peak.notes,
       ...(peak.secondModel > 0
@@ -288,7 +300,7 @@ export interface FinalEvaluationPhase {
   /** Device bytes by part; they add up to `bytes`. */
   parts: Record<MemoryPart, number>;
   bytes: number;
-  /** Tensors only (for the smallest memory). */
+  /** Tensors only, the largest of any step (for the smallest memory). */
   allocated: number;
   summary: FinalEvaluationSummary;
   /** The parts' notes when this phase sets the run's peak. */
@@ -322,7 +334,7 @@ export function finalEvaluationPhase(
   trainingBytes: number,
 ): FinalEvaluationPhase | undefined {
   const fe = s.finalEvaluation;
-  const peak = fe && finalEvaluationPeak(layout, s, fe, st);
+  const peak = fe && finalEvaluationPeak(layout, s, fe, st, coefficients);
   if (!peak) return undefined;
   const overhead = deviceOverhead(peak.logitsBytes, coefficients);
   const parts = { ...peak.parts, overhead: overhead.total };
@@ -331,7 +343,7 @@ export function finalEvaluationPhase(
   return {
     parts,
     bytes,
-    allocated: bytes - parts.overhead,
+    allocated: Math.max(bytes - parts.overhead, Math.round(peak.allocatedMax)),
     summary: peak.summary,
     notes: {
       ...peak.notes,
@@ -365,7 +377,7 @@ export function finalEvaluationAssumptions(
   if (fe?.forgetting && bound) {
     const device = bound.allocated + deviceOverhead(bound.logitsBytes, coefficients).total;
     out.push(
-      `forgetting measure after training not counted: the estimate does not read its file's lengths; at rows of max_length (${fe.forgetting.seqLen}) it would need ${fmt(device)} per GPU` +
+      `forgetting measure after training not counted: its file was not read (missing, unreadable, or a relative path in an unsaved config); at rows of max_length (${fe.forgetting.seqLen}) it would need ${fmt(device)} per GPU` +
         (bound.secondModel > 0 ? `, the base loaded beside the tuned model included` : ''),
     );
   }
@@ -376,7 +388,7 @@ export function finalEvaluationAssumptions(
   }
   if (s.evaluation?.forgettingEveryEval) {
     out.push(
-      'evaluation.when: every_eval: the forgetting callback scores the general rows after each evaluation, states resident (not counted: the estimate does not read their lengths)',
+      "evaluation.when: every_eval: the forgetting callback also scores the general rows after each Trainer evaluation, states resident: not counted in that phase's peak, which counts the eval rows' forward",
     );
   }
   return out;

@@ -5,6 +5,7 @@
 // method conversion) reuses them, so every figure stands on the same data.
 
 import { CHARS_PER_TOKEN } from '../data/inspect';
+import { EVALUATION_DEFAULTS } from '../nativePlan';
 import { tokenSourceText } from '../data/tokenCount';
 import type { DataFileSummary, DataSummary } from '../data/types';
 import { isRecord } from '../parse';
@@ -26,6 +27,13 @@ export interface RunInputs {
   train: SampleLengths | undefined;
   /** Token lengths of `data.eval_file`; undefined when it could not be read. */
   eval: SampleLengths | undefined;
+  /**
+   * Token lengths of the rows the forgetting measure scores after training:
+   * the first `evaluation.forgetting.max_samples` rows of its file
+   * (`evaluation.forgetting.file`, else `data.general_data.file`); undefined
+   * when it could not be read.
+   */
+  forgetting?: SampleLengths;
   /** Characters per token of the estimate, when no tokenizer counted the lengths. */
   charsPerToken: number;
   /**
@@ -49,6 +57,43 @@ function lengthsOf(file: DataFileSummary | undefined): SampleLengths | undefined
     sortedLengths.set(file, lengths);
   }
   return lengths;
+}
+
+// The forgetting measure scores the first max_samples rows: their lengths, per file and count.
+const firstLengths = new WeakMap<DataFileSummary, { count: number; lengths: SampleLengths }>();
+
+function firstLengthsOf(
+  file: DataFileSummary | undefined,
+  count: number,
+): SampleLengths | undefined {
+  if (!file?.exists || file.error || file.tokenLengths.length === 0) return undefined;
+  const hit = firstLengths.get(file);
+  if (hit?.count === count) return hit.lengths;
+  const lengths = {
+    sorted: file.tokenLengths.slice(0, count).sort((a, b) => a - b),
+    // The part read holds every row scored unless it has fewer than `count`.
+    partial: file.partial && file.tokenLengths.length < count,
+  };
+  firstLengths.set(file, { count, lengths });
+  return lengths;
+}
+
+/** `evaluation.forgetting`'s file (else the general file, its default) and how many rows it scores. */
+function forgettingLengths(
+  root: Record<string, unknown>,
+  data: DataSummary | undefined,
+): SampleLengths | undefined {
+  const evaluation = isRecord(root.evaluation) ? root.evaluation : {};
+  const forgetting = isRecord(evaluation.forgetting) ? evaluation.forgetting : {};
+  const ownFile = typeof forgetting.file === 'string' && forgetting.file !== '';
+  // A file of its own that was not read (a relative path in an unsaved config) is not the general file.
+  const file = data?.forgetting ?? (ownFile ? undefined : data?.general);
+  const samples = forgetting.max_samples;
+  const count =
+    typeof samples === 'number' && Number.isInteger(samples) && samples >= 1
+      ? samples
+      : EVALUATION_DEFAULTS.forgettingMaxSamples;
+  return firstLengthsOf(file, count);
 }
 
 function whyUnreadable(name: string | undefined, file: DataFileSummary | undefined): string {
@@ -79,6 +124,7 @@ export function runInputsOf(config: unknown, data: DataSummary | undefined): Run
       typeof batch === 'number' && Number.isInteger(batch) && batch >= 1 ? batch : undefined,
     train,
     eval: lengthsOf(data?.eval),
+    forgetting: forgettingLengths(root, data),
     charsPerToken: CHARS_PER_TOKEN,
     tokenSource: tokenSourceText(data?.train?.tokenSource),
     ...(train ? {} : { trainUnreadable: whyUnreadable(trainFile, data?.train) }),

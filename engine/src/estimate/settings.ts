@@ -102,12 +102,14 @@ export interface FinalEvaluationSettings {
   /** Bits per byte on general rows (truncated at max_length), the tuned model then the base. */
   forgetting:
     | {
-        /** The longest general row scored, or max_length when the file's lengths are not known. */
+        /** The longest general row scored (at most max_length), or max_length when the file's lengths are not known. */
         seqLen: number;
+        /** Rows of the first (longest) batch: the batch, or fewer when fewer rows are scored. */
+        rows: number;
         /**
-         * Whether seqLen comes from the file: the data summary does not read
-         * the forgetting file, so today never; until it does, the step is a
-         * bound the estimate names but does not count in the peak.
+         * Whether seqLen comes from the file. When it does not (the file was
+         * not read), the step is a bound the estimate names but does not
+         * count in the peak.
          */
         lengthsKnown: boolean;
         /** Full fine-tuning has no adapter to switch off: the base is loaded beside the tuned model. */
@@ -244,13 +246,20 @@ function finalEvaluationSettings(
         sampling: g.do_sample === true,
       }
     : undefined;
+  const batch = run.evalBatch ?? microBatch;
+  const general = run.forgetting;
   const forgetting =
     forgettingFile(plan) !== undefined
-      ? { seqLen: maxLength, lengthsKnown: false, loadsBase: method === 'full' }
+      ? {
+          seqLen: general ? longestOf(general, maxLength) : maxLength,
+          rows: general ? Math.min(batch, general.sorted.length) : batch,
+          lengthsKnown: general !== undefined,
+          loadsBase: method === 'full',
+        }
       : undefined;
   if (!task && !forgetting) return undefined;
   return {
-    batch: run.evalBatch ?? microBatch,
+    batch,
     batchSource: run.evalBatch === undefined ? 'training micro-batch' : 'config',
     task,
     generation,
