@@ -58,10 +58,11 @@ function estimateRun(
 /** Options per kind of change, cheapest kind first; within a kind, mildest first. */
 function optionGroups(plan: Plan, options: FixOptions, before: MemoryEstimate): Option[][] {
   const groups: Option[][] = [];
-  // Evaluation sets the peak with an eval batch the config gives: halving it
-  // costs only evaluation speed, so it comes first.
+  // Evaluation (the Trainer's, or the runner's after training) sets the peak
+  // with an eval batch the config gives: halving it costs only evaluation
+  // speed, so it comes first.
   const evalBatch = options.run?.evalBatch;
-  if (before.peakRunPhase === 'evaluation' && evalBatch !== undefined && evalBatch > 1) {
+  if (before.peakRunPhase !== 'training' && evalBatch !== undefined && evalBatch > 1) {
     const smaller: Option[] = [];
     for (let b = Math.floor(evalBatch / 2); b >= 1; b = b === 1 ? 0 : Math.floor(b / 2)) {
       smaller.push({
