@@ -4,7 +4,10 @@
 // changes), a smaller micro-batch with more accumulation (same effective
 // batch, slower), a lighter method (LoRA → QLoRA, full → LoRA: changes the
 // result), ZeRO-3 sharding over the GPUs the config already declares. A fix
-// never adds GPUs: how many the user has is not ours to decide.
+// never adds GPUs: how many the user has is not ours to decide, and never
+// writes a config another rule rejects: ZeRO-3 over a QLoRA base also stores
+// its 4-bit weights in the model's dtype (qlora-sharded-quant-storage), and
+// 8-bit QLoRA, which does not shard, is not offered it.
 //
 // A method change is simulated with `planWithMethod`, the plan twin of the
 // text edits that write it, so the figure a fix quotes is the estimate of the
@@ -121,7 +124,8 @@ function optionGroups(plan: Plan, options: FixOptions, before: MemoryEstimate): 
   }
   const declared = Math.max(1, plan.hardware.numGpus || 1);
   const zero3 = plan.distributed.backend === 'deepspeed' && plan.distributed.zeroStage === 3;
-  if (declared > 1 && !zero3) {
+  const int8 = method === 'qlora' && plan.quantization?.bits === 8;
+  if (declared > 1 && !zero3 && !int8) {
     groups.push([
       {
         what: `shard over the ${declared} GPUs with DeepSpeed ZeRO-3`,
@@ -135,6 +139,33 @@ function optionGroups(plan: Plan, options: FixOptions, before: MemoryEstimate): 
     ]);
   }
   return groups;
+}
+
+const isZero3 = (c: PlanChange) => c.field === 'distributed.zeroStage' && c.value === 3;
+
+/**
+ * The dtype ZeRO-3 needs a QLoRA base's 4-bit weights stored in: the model's
+ * (for `auto`, bfloat16, or float32 under fp16 mixed precision or on a GPU
+ * without bf16, as the qlora-sharded-quant-storage rule reads it).
+ */
+function quantStorageDtype(plan: Plan, gpu: GpuSpec): string {
+  if (plan.model.dtype !== 'auto') return plan.model.dtype;
+  const fp16Run = plan.training.fp16 && !plan.training.bf16;
+  return fp16Run || !gpu.bf16 ? 'float32' : 'bfloat16';
+}
+
+/**
+ * The storage change when the fix shards a run that ends up QLoRA (it was, or
+ * a method change in the same fix makes it so): it changes how the 4-bit
+ * values are packed, not their memory.
+ */
+function quantStorageChanges(
+  changes: readonly PlanChange[],
+  final: Plan,
+  gpu: GpuSpec,
+): PlanChange[] {
+  if (!changes.some(isZero3) || methodOf(final) !== 'qlora') return [];
+  return [{ field: 'quantization.quantStorage', value: quantStorageDtype(final, gpu) }];
 }
 
 /** One option (or none: -1) per group. */
@@ -194,11 +225,15 @@ export function cheapestFix(
     .sort(compareCost);
   for (const selection of ranked) {
     const opts = chosen(groups, selection);
-    const after = estimateRun(applyAll(start, opts), model, gpu, options);
+    const final = applyAll(start, opts);
+    const after = estimateRun(final, model, gpu, options);
     if (!fits(after)) continue;
+    const changes = opts.flatMap((o) => o.changes);
+    const storage = quantStorageChanges(changes, final.plan, gpu);
+    const stored = storage.map((c) => `, 4-bit weights stored as ${c.value} for ZeRO-3`).join('');
     return {
-      description: `${describeChanges(start, opts, model, gpu, options)} (${formatGiB(before.perGpuBytes)} → ${formatGiB(after.perGpuBytes)} per GPU)`,
-      changes: opts.flatMap((o) => o.changes),
+      description: `${describeChanges(start, opts, model, gpu, options)}${stored} (${formatGiB(before.perGpuBytes)} → ${formatGiB(after.perGpuBytes)} per GPU)`,
+      changes: [...changes, ...storage],
       estimate: after,
     };
   }

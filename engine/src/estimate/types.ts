@@ -114,7 +114,9 @@ export interface PlanChange {
     | 'method'
     | 'hardware.numGpus'
     | 'distributed.backend'
-    | 'distributed.zeroStage';
+    | 'distributed.zeroStage'
+    /** `quantization.bnb_4bit_quant_storage`: the dtype ZeRO-3 flattens a QLoRA base's 4-bit weights into. */
+    | 'quantization.quantStorage';
   value: boolean | number | string;
 }
 

@@ -33,6 +33,8 @@ function stepFor(
       return (p) => (native ? setKey(p, ['launch', 'distributed'], 'backend', value) : []);
     case 'distributed.zeroStage':
       return (p) => (native ? setKey(p, ['launch', 'distributed'], 'zero_stage', value) : []);
+    case 'quantization.quantStorage':
+      return (p) => (native ? setKey(p, ['quantization'], 'bnb_4bit_quant_storage', value) : []);
   }
 }
 
