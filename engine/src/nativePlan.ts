@@ -82,6 +82,7 @@ export function buildNativePlan(value: unknown): Plan {
   const data = section(config, 'data');
   const training = section(config, 'training');
   const hardware = section(config, 'hardware');
+  const exportSection = section(config, 'export');
   const launch = section(config, 'launch');
   const distributed = isRecord(launch.distributed) ? launch.distributed : {};
   const method = oneOf<Method>(config.method, ['full', 'lora', 'qlora']);
@@ -134,6 +135,7 @@ export function buildNativePlan(value: unknown): Plan {
     'hardware.numGpus': ['hardware', 'num_gpus'],
     'hardware.pricePerHour': ['hardware', 'price_per_hour'],
     'distributed.backend': ['launch', 'distributed', 'backend'],
+    'export.merge': ['export', 'merge'],
     evaluation: ['evaluation'],
     'evaluation.when': ['evaluation', 'when'],
     'evaluation.task': ['evaluation', 'task'],
@@ -145,6 +147,7 @@ export function buildNativePlan(value: unknown): Plan {
     'evaluation.lmEval.tasks': ['evaluation', 'lm_eval', 'tasks'],
   };
   const generalDataFile = isRecord(data.general_data) ? str(data.general_data.file) : undefined;
+  const merge = bool(exportSection.merge);
 
   return {
     method,
@@ -206,6 +209,7 @@ export function buildNativePlan(value: unknown): Plan {
     evaluation: isRecord(config.evaluation)
       ? planEvaluation(config.evaluation, str(data.eval_file), generalDataFile)
       : undefined,
+    ...(merge === undefined ? {} : { export: { merge } }),
     where,
     invalidNumbers,
   };

@@ -118,6 +118,12 @@ export interface Plan {
   distributed: { backend: DistributedBackend; zeroStage?: 0 | 1 | 2 | 3 };
   /** The `evaluation:` section; undefined when the config has none (nothing is evaluated). */
   evaluation?: PlanEvaluation;
+  /**
+   * `export.merge` as written; absent: the runner's default, merge only for
+   * `full` (runner/tunelab_runner/config.py). Not resolved here, so a plan
+   * whose method changes (convert/method.ts) keeps the default of its method.
+   */
+  export?: { merge: boolean };
   /** Config path of each plan field (dot-joined field name → path), for ranges. */
   where: Record<string, Path>;
   /**

@@ -14,10 +14,11 @@
 // - forgetting (Evaluation.forgetting): the loss forward over the first
 //   max_samples general rows (longest batch first), for the tuned model and
 //   then the base. An adapter is switched off for the base; a full fine-tune
-//   has none, so the base is loaded beside it (the first time: later runs
-//   reuse its cached figure). Counted from the longest row of its file
-//   (inputs.ts); when that file was not read, its max_length bound is named
-//   beside the estimate instead (forgettingBound).
+//   has none, nor has a model export.merge merged (export.py: LoRA in place,
+//   QLoRA into a 16-bit copy), so the base is loaded beside it (the first
+//   time: later runs reuse its cached figure). Counted from the longest row
+//   of its file (inputs.ts); when that file was not read, its max_length
+//   bound is named beside the estimate instead (forgettingBound).
 
 import {
   kvCacheBytesPerToken,
@@ -27,7 +28,7 @@ import {
   dtypeFlow,
   inferenceSettings,
 } from './activations';
-import type { Layout } from './arch';
+import { type Layout, paramGroups } from './arch';
 import {
   CUDA_CONTEXT_BYTES,
   FRAGMENTATION,
@@ -36,8 +37,8 @@ import {
   TRAINING_WORKSPACE_BYTES,
 } from './overhead';
 import type { FinalEvaluationSettings, RunSettings } from './settings';
-import type { StateBytes } from './states';
-import type { FinalEvaluationStep, FinalEvaluationSummary, MemoryPart, RunPhase } from './types';
+import { type StateBytes, stateBytes } from './states';
+import type { FinalEvaluationStep, FinalEvaluationSummary, MemoryPart } from './types';
 
 const GiB = 1024 ** 3;
 
@@ -180,6 +181,16 @@ function generationStep(
   };
 }
 
+/**
+ * The base as evaluate.load_base loads it beside the tuned model: training's
+ * from_pretrained arguments (QLoRA: quantized), without
+ * prepare_model_for_kbit_training's fp32 embeddings and norms.
+ */
+export function loadedBaseBytes(layout: Layout, s: RunSettings, st: StateBytes): number {
+  if (!s.quant || !s.prepareKbit) return st.baseWeights;
+  return stateBytes(layout, paramGroups(layout), { ...s, prepareKbit: false }, []).baseWeights;
+}
+
 function forgettingStep(
   layout: Layout,
   s: RunSettings,
@@ -196,7 +207,7 @@ function forgettingStep(
   const fewer = rows < fe.batch ? `, ${rows} rows scored` : '';
   return {
     step: 'forgetting',
-    secondModel: loadsBase ? st.baseWeights : 0,
+    secondModel: loadsBase ? loadedBaseBytes(layout, s, st) : 0,
     activations: f.activations,
     kvCache: 0,
     kvCacheAtEnd: 0,
@@ -210,6 +221,18 @@ function forgettingStep(
 }
 
 const stepTotal = (x: Step) => x.secondModel + x.activations + x.kvCache + x.logits;
+
+/** The adapter held through the phase: none once export.merge merged it in place (LoRA). */
+const adapterBytes = (fe: FinalEvaluationSettings, st: StateBytes) =>
+  fe.merged === 'in-place' ? 0 : st.adapter;
+
+/** Why the forgetting measure loads the base beside the tuned model. */
+function secondModelWhy(s: RunSettings, fe: FinalEvaluationSettings): string {
+  if (s.method === 'full') return 'full fine-tuning has no adapter to switch off';
+  return fe.merged === 'in-place'
+    ? 'export.merge merged the adapter into the model it evaluates'
+    : 'export.merge: it evaluates the merged model, which has no adapter to switch off';
+}
 
 /**
  * The forgetting step at rows of max_length when its file was not read:
@@ -225,7 +248,7 @@ export function forgettingBound(
   const step = fe.forgetting?.lengthsKnown === false && forgettingStep(layout, s, fe, st);
   if (!step) return undefined;
   return {
-    allocated: st.baseWeights + st.adapter + stepTotal(step),
+    allocated: st.baseWeights + adapterBytes(fe, st) + stepTotal(step),
     logitsBytes: step.logits,
     secondModel: step.secondModel,
   };
@@ -257,7 +280,7 @@ export function finalEvaluationPeak(
   return {
     parts: {
       weights: st.baseWeights + peak.secondModel,
-      adapter: st.adapter,
+      adapter: adapterBytes(fe, st),
       gradients: 0,
       optimizer: 0,
       activations: peak.activations,
@@ -280,13 +303,16 @@ export function finalEvaluationPeak(
           : undefined,
     },
     logitsBytes: peak.logits,
-    allocatedMax: st.baseWeights + st.adapter + Math.max(...candidates.map(stepTotal)),
+    allocatedMax: st.baseWeights + adapterBytes(fe, st) + Math.max(...candidates.map(stepTotal)),
     notes: {
       ...peak.notes,
       ...(peak.secondModel > 0
         ? {
-            weights: `the tuned model, + ${fmt(peak.secondModel)} of the base loaded beside it for the forgetting measure's base figure (full fine-tuning has no adapter to switch off; later evaluations reuse the cached figure)`,
+            weights: `the tuned model, + ${fmt(peak.secondModel)} of the base loaded beside it for the forgetting measure's base figure (${secondModelWhy(s, fe)}; later evaluations reuse the cached figure)`,
           }
+        : {}),
+      ...(fe.merged === 'in-place'
+        ? { adapter: 'merged into the weights by export.merge before this evaluation' }
         : {}),
       gradients: 'freed before the evaluation after training (the runner sets them to None)',
       optimizer:
@@ -308,7 +334,7 @@ export interface FinalEvaluationPhase {
 }
 
 /** Context and workspaces (one process, one GPU) and the reserve the logits leave. */
-function deviceOverhead(logitsBytes: number, coefficients: FragmentationCoefficients) {
+export function deviceOverhead(logitsBytes: number, coefficients: FragmentationCoefficients) {
   const reserve = fragmentationBytes(
     {
       logitsBytes,
@@ -355,49 +381,4 @@ export function finalEvaluationPhase(
           : ''),
     },
   };
-}
-
-/** What the estimate says about the evaluation after training beside its figure. */
-export function finalEvaluationAssumptions(
-  layout: Layout,
-  s: RunSettings,
-  st: StateBytes,
-  coefficients: FragmentationCoefficients,
-  phase: FinalEvaluationPhase | undefined,
-  peak: RunPhase,
-): string[] {
-  const fe = s.finalEvaluation;
-  const out: string[] = [];
-  if (phase && peak !== 'final-evaluation') {
-    out.push(
-      `evaluation after training peaks at ${fmt(phase.bytes)} (${phase.summary.step}, optimizer and gradients freed): below ${peak}`,
-    );
-  }
-  const bound = fe && forgettingBound(layout, s, fe, st);
-  if (fe?.forgetting && bound) {
-    const device = bound.allocated + deviceOverhead(bound.logitsBytes, coefficients).total;
-    out.push(
-      `forgetting measure after training not counted: its file was not read (missing, unreadable, or a relative path in an unsaved config); at rows of max_length (${fe.forgetting.seqLen}) it would need ${fmt(device)} per GPU` +
-        (bound.secondModel > 0 ? `, the base loaded beside the tuned model included` : ''),
-    );
-  }
-  if (fe?.forgetting && !fe.forgetting.loadsBase) {
-    out.push(
-      `the forgetting measure scores the base with the adapter switched off; with export.merge: true the adapter is merged first and the base is loaded beside the merged model (+${fmt(st.baseWeights)} on a first run, not counted: the estimate does not read export)`,
-    );
-  }
-  if (s.evaluation?.forgettingEveryEval) {
-    out.push(
-      "evaluation.when: every_eval: the forgetting callback also scores the general rows after each Trainer evaluation, states resident: not counted in that phase's peak, which counts the eval rows' forward",
-    );
-  }
-  return out;
-}
-
-/** The KV cache's note when generation does not set the peak. */
-export function kvCacheNote(final: FinalEvaluationSummary | undefined): string {
-  const g = final?.generation;
-  if (!g)
-    return 'none: the run generates no replies (evaluation.task on data.eval_file, evaluation.when: end)';
-  return `none at this peak; generating replies after training holds ${fmt(g.kvCacheBytes)} (${g.sequences} sequences × (${g.promptTokens} prompt + ${g.maxNewTokens} new) tokens)`;
 }

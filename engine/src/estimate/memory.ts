@@ -22,7 +22,8 @@ import {
 } from './activations';
 import { layoutOf, loraTargets, paramGroups } from './arch';
 import { evaluationPeak } from './evaluation';
-import { finalEvaluationAssumptions, finalEvaluationPhase, kvCacheNote } from './generation';
+import { finalEvaluationPhase } from './generation';
+import { finalEvaluationAssumptions, kvCacheNote } from './generationNotes';
 import { fusedLossBytes, usesFusedLoss } from './fusedLoss';
 import type { RunInputs } from './inputs';
 import {

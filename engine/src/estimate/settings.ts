@@ -112,10 +112,22 @@ export interface FinalEvaluationSettings {
          * count in the peak.
          */
         lengthsKnown: boolean;
-        /** Full fine-tuning has no adapter to switch off: the base is loaded beside the tuned model. */
+        /**
+         * No adapter to switch off (full fine-tuning, or one merged by
+         * export.merge): the base is loaded beside the tuned model.
+         */
         loadsBase: boolean;
       }
     | undefined;
+  /**
+   * `export.merge` on LoRA / QLoRA: the export before this evaluation merged
+   * the adapter, and the runner evaluates the merged model. `in-place`: LoRA,
+   * merged into the trained weights (no adapter left); `reloaded`: QLoRA,
+   * merged into a 16-bit copy of the base on the CPU and moved to the GPU
+   * when it fits there (export.py), the 4-bit trained model still held by the
+   * Trainer.
+   */
+  merged: 'in-place' | 'reloaded' | undefined;
   /** Where the lengths come from, in words. */
   lengthsBasis: string;
 }
@@ -247,6 +259,9 @@ function finalEvaluationSettings(
       }
     : undefined;
   const batch = run.evalBatch ?? microBatch;
+  const merges = plan.export?.merge ?? method === 'full';
+  const merged =
+    method === 'full' || !merges ? undefined : method === 'lora' ? 'in-place' : 'reloaded';
   const general = run.forgetting;
   const forgetting =
     forgettingFile(plan) !== undefined
@@ -254,7 +269,7 @@ function finalEvaluationSettings(
           seqLen: general ? longestOf(general, maxLength) : maxLength,
           rows: general ? Math.min(batch, general.sorted.length) : batch,
           lengthsKnown: general !== undefined,
-          loadsBase: method === 'full',
+          loadsBase: method === 'full' || merged !== undefined,
         }
       : undefined;
   if (!task && !forgetting) return undefined;
@@ -264,6 +279,7 @@ function finalEvaluationSettings(
     task,
     generation,
     forgetting,
+    merged,
     lengthsBasis: lengthsBasisOf(run, lengths),
   };
 }
