@@ -68,7 +68,8 @@ def main():
     answers = []
     for i in range(a.prompts):
         messages = [m for m in rows[i]["messages"] if m["role"] != "assistant"][:2]
-        prompt_tokens = len(tok.apply_chat_template(messages, tokenize=True, add_generation_prompt=True))
+        prompt_tokens = len(tok(tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True),
+                                add_special_tokens=False)["input_ids"])
         adapter_name = "tuned" if i % 2 else None
         _, done = chat.ask(f"p{i}", messages=messages, adapter=adapter_name, max_new_tokens=a.max_new_tokens,
                            temperature=0.0)

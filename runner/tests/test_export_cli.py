@@ -130,6 +130,14 @@ class CheckVerdict(unittest.TestCase):
         self.assertTrue(line.endswith(": pass"))
         self.assertIn("the adapter itself moves logits by 2", line)
 
+    def test_an_upcast_is_judged_by_the_source_dtype(self):
+        self.assertEqual(X.coarser_dtype("bfloat16", "float32"), "bfloat16")
+        self.assertEqual(X.coarser_dtype("float32", "float16"), "float16")
+        # measured on the H100: a bf16 checkpoint exported as float32 moved logits by 0.0147 (max |logit| 3.9)
+        stats = dict(self.stats(0.0147, ref=3.9, adapter=None))
+        self.assertFalse(X.verdict(stats, "float32")["passed"])
+        self.assertTrue(X.verdict(stats, X.coarser_dtype("bfloat16", "float32"))["passed"])
+
     def test_summary_line_of_a_full_model_names_no_adapter(self):
         line = X.summary_line(X.verdict(self.stats(0.0, adapter=None), "bfloat16"))
         self.assertNotIn("adapter", line)

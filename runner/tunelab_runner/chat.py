@@ -64,6 +64,18 @@ class Generator:
         self.model.set_adapter(name)
         return contextlib.nullcontext()
 
+    def warm_up(self) -> None:
+        """Two greedy tokens from each column before `ready`, so that the first
+        prompt does not pay for CUDA loading its kernels and cuBLAS choosing its
+        algorithms (measured on an H100, 1B: 3.4 s to the first text of the first
+        answer, 0.2-1.9 s for the next ones)."""
+        torch, tok = self.torch, self.tok
+        enc = tok("Hello", return_tensors="pt").to(self.device)
+        pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        for name in [None, *self.adapters]:
+            with self.adapter_context(name), torch.inference_mode():
+                self.model.generate(**enc, max_new_tokens=2, do_sample=False, pad_token_id=pad)
+
     def __call__(self, req, prompt: str, should_stop):
         torch, transformers, tok = self.torch, self.transformers, self.tok
         # a chat template writes BOS itself; raw text gets the tokenizer's specials
@@ -162,6 +174,8 @@ def run_chat(target: str, adapter_specs: List[str], config: Optional[str] = None
                 return tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True, **kwargs)
 
             generator = Generator(model, tok, names, torch, transformers)
+            writer.emit("status", stage="warming_up")
+            generator.warm_up()
     except RunnerError as err:
         proto.write(line(None, "error", **err.as_event()) + "\n")
         proto.flush()

@@ -22,6 +22,11 @@ CHECK_PROMPTS = 4
 CHECK_TOKENS = 128
 
 
+def coarser_dtype(a: str, b: str) -> str:
+    """Of two dtype names, the one with the larger epsilon (unknown names count as bfloat16)."""
+    return max((a, b), key=lambda d: EPSILON.get(d, EPSILON["bfloat16"]))
+
+
 def tolerance(dtype: str, ref_max_abs: float) -> float:
     return max(EPSILONS_ALLOWED * EPSILON.get(dtype, EPSILON["bfloat16"]), FLOOR) * max(1.0, ref_max_abs)
 
