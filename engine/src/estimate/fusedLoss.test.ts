@@ -51,9 +51,11 @@ describe('Liger fused linear cross-entropy', () => {
     // 256 rows × 128256 × 2 B (62.6 MiB) + grad_input 8192 × 4096 × 2 B (64 MiB) + fp32 loss.
     const expected = 256 * 128256 * 2 + 8192 * 4096 * 2 + 4 * 8192;
     assert.ok(plain.runPhases.training - fused.runPhases.training > 10 * GiB);
-    // The run's peak moves to evaluation, whose loss Liger does not fuse.
-    assert.equal(fused.peakRunPhase, 'evaluation');
+    // The run's peak moves to the evaluation after training, whose loss Liger does not fuse:
+    // export.merge: true, so the forgetting measure loads the base beside the merged model.
+    assert.equal(fused.peakRunPhase, 'final-evaluation');
     assert.equal(fused.runPhases.evaluation, plain.runPhases.evaluation);
+    assert.equal(fused.runPhases.finalEvaluation, plain.runPhases.finalEvaluation);
     // Without checkpointing the peak is the start of backward, where the loss's part is reported.
     const saving = { ...plan, training: { ...plan.training, gradientCheckpointing: false } };
     const trainingOnly = estimateMemory(withFusedLoss(saving, true), model, gpu);
