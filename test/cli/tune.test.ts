@@ -45,9 +45,12 @@ test('prints each change with tokens/s and memory, writes with --write, then has
   const after = fs.readFileSync(file, 'utf8');
   assert.equal(after, wrote.written);
   assert.match(after, /gradient_checkpointing: false # recompute activations/);
-  // Minimal edits: only changed values differ, line for line.
-  const changed = after.split('\n').filter((l, i) => l !== original.split('\n')[i]);
-  assert.ok(changed.length >= 1 && changed.length <= 3, changed.join('\n'));
+  assert.match(after, /use_liger_kernel: true/);
+  // Minimal edits: only the changed values' lines are new (one added for use_liger_kernel).
+  const before = new Set(original.split('\n'));
+  const changed = after.split('\n').filter((l) => !before.has(l));
+  assert.ok(changed.length >= 1 && changed.length <= 4, changed.join('\n'));
+  assert.equal(after.split('\n').length - original.split('\n').length, 1);
 
   const again = tune(file);
   assert.match(again.stdout, /already the fastest that fits/);

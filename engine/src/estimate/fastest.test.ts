@@ -56,11 +56,16 @@ describe('fastest that fits (telecom templates)', () => {
     assert.equal(tuneAnalysis(analysed('lora.finetune.yaml', 'RTX4090-24GB')), undefined);
   });
 
-  it('QLoRA on its own RTX 4090 is already the fastest that fits: no change', () => {
-    const t = tuneAnalysis(analysed('qlora.finetune.yaml', 'RTX4090-24GB'));
+  it("QLoRA on its own RTX 4090: Liger's kernels are the one change; without them, none", () => {
+    const a = analysed('qlora.finetune.yaml', 'RTX4090-24GB');
+    const t = tuneAnalysis(a);
     assert.ok(t);
-    assert.deepEqual(t.changes, []);
-    assert.deepEqual(t.edits, []);
+    assert.deepEqual(t.changes, [{ field: 'training.useLigerKernel', from: false, to: true }]);
+    assert.ok(t.after.tokensPerSecond > t.before.tokensPerSecond * 1.1);
+    const without = tuneAnalysis(a, { fusedLossAllowed: false });
+    assert.ok(without);
+    assert.deepEqual(without.changes, []);
+    assert.deepEqual(without.edits, []);
   });
 
   it('QLoRA on a T4: the fused loss makes it fit with one change; without it, the micro-batch', () => {
@@ -81,12 +86,23 @@ describe('fastest that fits (telecom templates)', () => {
     assert.ok(without.changes.length > 1, 'more to change without the fused loss');
   });
 
-  it('full fine-tuning of 1B on an H100: checkpointing off is the one change', () => {
-    const t = tuneAnalysis(analysed('full.finetune.yaml', 'H100-80GB'));
+  it("full fine-tuning of 1B on an H100: Liger's kernels and checkpointing off", () => {
+    const a = analysed('full.finetune.yaml', 'H100-80GB');
+    const t = tuneAnalysis(a);
     assert.ok(t);
-    assert.deepEqual(t.changes, [
+    const fields = t.changes.map((c) => c.field);
+    assert.ok(fields.includes('training.useLigerKernel'), fields.join());
+    assert.ok(fields.includes('training.gradientCheckpointing'), fields.join());
+    // the same examples per optimizer step whatever the split
+    assert.equal(
+      t.plan.training.microBatch * t.plan.training.gradAccum,
+      a.plan!.training.microBatch * a.plan!.training.gradAccum,
+    );
+    const without = tuneAnalysis(a, { fusedLossAllowed: false });
+    assert.ok(without);
+    assert.deepEqual(without.changes, [
       { field: 'training.gradientCheckpointing', from: true, to: false },
     ]);
-    assert.equal(t.steps.length, 1);
+    assert.equal(without.steps.length, 1);
   });
 });

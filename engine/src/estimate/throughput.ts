@@ -23,8 +23,18 @@ export const CALIBRATION_TFLOPS = 989;
 
 /** The fitted constants (bench/time.ts refits them and prints leave-one-out errors). */
 export interface ThroughputConstants {
-  /** Fraction of the measured matmul rate reached on the model's FLOPs (norms, loss and kernels' tails included). */
+  /**
+   * Fraction of the measured matmul rate reached on the model's FLOPs (norms,
+   * loss and kernels' tails included), for a hidden width of 2048.
+   */
   matmulEfficiency: number;
+  /**
+   * How that fraction grows with the hidden width: × (hidden / 2048)^this.
+   * Wider layers run bigger matmuls closer to the GPU's rate and spend a
+   * smaller share on width-linear work (norms, activations, RoPE): fitted,
+   * 8B (hidden 4096) runs about 10% faster per FLOP than 1B (2048).
+   */
+  matmulSizeExponent: number;
   /** Seconds per token per adapted width (in + out features of each LoRA-wrapped module, all layers). */
   adapterSecondsPerTokenWidth: number;
   /** Seconds per layer per micro-step when batch shapes vary (padded, not packed). */
@@ -49,25 +59,38 @@ export interface ThroughputConstants {
    * pay seconds more (bench/TIME.md).
    */
   firstStepSecondsPerLayer: number;
+  /**
+   * GPU compute time left with Liger Kernel (`use_liger_kernel`): its fused
+   * RMSNorm, SwiGLU, RoPE and linear cross-entropy remove memory-bound passes
+   * and the fp32 logits. Fitted on the three Liger runs of the benchmark
+   * (1B and 8B, with and without checkpointing).
+   */
+  ligerComputeScale: number;
 }
 
-/** Fitted by least squares on log(time) over the 16 runs of bench/TIME.md. */
+/** Fitted by least squares on log(time) over the 47 runs of bench/TIME.md (27 by step time, 20 whole runs). */
 export const FITTED: ThroughputConstants = {
-  matmulEfficiency: 0.466,
-  adapterSecondsPerTokenWidth: 25.79e-12,
-  variableShapeSecondsPerLayer: 9.316e-3,
-  hostSecondsPerLayer: 8.553e-3,
-  hostSecondsPerAdapter: 1.089e-3,
-  hostSecondsPerQuantizedModule: 0.3965e-3,
+  matmulEfficiency: 0.465,
+  matmulSizeExponent: 0.1329,
+  adapterSecondsPerTokenWidth: 24.23e-12,
+  variableShapeSecondsPerLayer: 9.312e-3,
+  hostSecondsPerLayer: 8.539e-3,
+  hostSecondsPerAdapter: 1.069e-3,
+  hostSecondsPerQuantizedModule: 0.5145e-3,
   firstStepSecondsPerLayer: 36.72e-3,
+  ligerComputeScale: 0.5424,
 };
 
 /**
  * Without gradient checkpointing a micro-step runs three passes' worth of
- * kernels (forward, backward ≈ 2) instead of four: host and shape costs are
- * scaled by this (an assumption: every calibration run used checkpointing).
+ * kernels (forward, backward ≈ 2) instead of four: host, shape and adapter
+ * costs (the adapter path's forward is recomputed too) are scaled by this.
  */
 export const NO_CHECKPOINTING_HOST_SCALE = 0.75;
+/** The hidden width `matmulEfficiency` is given for. */
+const REFERENCE_HIDDEN = 2048;
+/** No model runs its matmuls at more than this fraction of the measured rate (a 70B model's 8192 stays under). */
+const MAX_MATMUL_EFFICIENCY = 0.9;
 /** The host and the GPU overlap: a smooth maximum (p-norm) of their times, not their sum. */
 const OVERLAP_NORM = 6;
 /** AdamW step: reads weight, gradient and two states, writes three (bf16): bytes per trainable parameter. */
@@ -81,6 +104,8 @@ export interface MicroStepShape {
   lora: { r: number; targets: 'all-linear' | string[] } | undefined;
   checkpointing: boolean;
   packed: boolean;
+  /** Liger Kernel's fused kernels (`use_liger_kernel`). */
+  ligerKernels?: boolean;
   /** Tokens the GPU computes in one micro-step, padding included. */
   paddedTokens: number;
   /** Keys each query attends over: the row length (the masked kernel computes every key of the row). */
@@ -137,17 +162,22 @@ export function microStepTime(
   constants: ThroughputConstants = FITTED,
 ): MicroStepTime {
   const perToken = flopsPerToken(layout, shape);
-  const rate = tflops * 1e12 * MEASURED_MATMUL_FRACTION * constants.matmulEfficiency;
-  const computeSeconds = (perToken * shape.paddedTokens) / rate;
+  const efficiency = Math.min(
+    MAX_MATMUL_EFFICIENCY,
+    constants.matmulEfficiency * (layout.hidden / REFERENCE_HIDDEN) ** constants.matmulSizeExponent,
+  );
+  const rate = tflops * 1e12 * MEASURED_MATMUL_FRACTION * efficiency;
+  const liger = shape.ligerKernels ? constants.ligerComputeScale : 1;
+  const computeSeconds = (liger * perToken * shape.paddedTokens) / rate;
   // Memory-bound work: scaled by the GPU's compute against the H100's (the catalog has no bandwidth).
   const gpuScale = CALIBRATION_TFLOPS / tflops;
   const targets = shape.lora ? loraTargets(layout, shape.lora.targets) : [];
   let adaptedWidth = 0;
   for (const l of targets) adaptedWidth += (l.inFeatures + l.outFeatures) * l.activePerToken;
   adaptedWidth *= layout.layers;
-  const adapterSeconds =
-    shape.paddedTokens * adaptedWidth * constants.adapterSecondsPerTokenWidth * gpuScale;
   const passes = shape.checkpointing ? 1 : NO_CHECKPOINTING_HOST_SCALE;
+  const adapterSeconds =
+    passes * shape.paddedTokens * adaptedWidth * constants.adapterSecondsPerTokenWidth * gpuScale;
   const wrapped = layout.layers * targets.reduce((n, l) => n + l.count, 0);
   const quantized =
     shape.method === 'qlora' ? layout.layers * layout.linears.reduce((n, l) => n + l.count, 0) : 0;

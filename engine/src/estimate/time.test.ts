@@ -11,7 +11,7 @@ import {
   MEASURED_UNCERTAINTY,
   type TrainTimeOptions,
 } from './time';
-import { MEASURED_RUNS, predictRun, timeRatio } from './timeCalibration';
+import { FITTED_RUNS as MEASURED_RUNS, predictRun, timeRatio } from './timeCalibration';
 
 const H100 = findGpu('H100-80GB')!;
 const llama1 = findCatalogModel('meta-llama/Llama-3.2-1B')!;

@@ -1,7 +1,7 @@
 // Training time: optimizer steps × the time of one step, where a step is
 // gradient-accumulation micro-steps timed by the calibrated model of
 // throughput.ts, plus the optimizer, plus the first step's warm-up (per layer).
-// Fitted on 16 runs' step times and 20 whole runs measured on an H100
+// Fitted on 27 runs' step times and 20 whole runs measured on an H100
 // (bench/TIME.md); shown with its uncertainty, wider where the run is unlike
 // the measured ones.
 
@@ -9,6 +9,7 @@ import type { GpuSpec } from '../hardware/types';
 import type { ModelArchitecture } from '../models/types';
 import type { Plan } from '../plan';
 import { layoutOf, loraParams, loraTargets, paramGroups } from './arch';
+import { usesFusedLoss } from './fusedLoss';
 import { resolveSettings } from './settings';
 import {
   chatLikeLengths,
@@ -125,6 +126,7 @@ export function estimateTrainTime(
     lora: s.lora ? { r: s.lora.r, targets: s.lora.targets } : undefined,
     checkpointing: s.checkpointing,
     packed: s.packing,
+    ligerKernels: usesFusedLoss(plan),
     paddedTokens: padded,
     attentionSpan: span,
   };
@@ -165,13 +167,13 @@ export function estimateTrainTime(
   if (s.numGpus > 1) extrapolations.push('several GPUs: communication time not counted');
   if (layout.linears.some((l) => l.count > 1))
     extrapolations.push('mixture of experts: not measured');
-  if (!s.checkpointing)
-    extrapolations.push('without gradient checkpointing: not measured (all runs used it)');
-  if (s.method === 'qlora' && model.paramsTotal > 2e9)
-    extrapolations.push('QLoRA measured on a 1B model only');
+  if (!s.checkpointing && s.method === 'full')
+    extrapolations.push('full fine-tuning without gradient checkpointing: not measured');
+  if (s.method === 'qlora' && model.paramsTotal > 10e9)
+    extrapolations.push('QLoRA measured on 1B and 8B models only');
   const uncertainty = extrapolations.length ? EXTRAPOLATED_UNCERTAINTY : MEASURED_UNCERTAINTY;
   assumptions.push(
-    `±${Math.round(uncertainty * 100)}%${extrapolations.length ? ` (${extrapolations.join('; ')})` : ': fitted on 36 runs measured on an H100'}`,
+    `±${Math.round(uncertainty * 100)}%${extrapolations.length ? ` (${extrapolations.join('; ')})` : ': fitted on 47 runs measured on an H100'}`,
   );
 
   const flopsPerToken = micro.flopsPerToken;

@@ -1,7 +1,8 @@
 // The measured runs the time model is fitted on and judged against
 // (bench/time.ts, time.test.ts). All on one H100 80GB SXM, bf16, sdpa,
-// gradient checkpointing (non-reentrant), LoRA r16 all-linear, max_length
-// 2048, HF Trainer through the runner. Imported by the benchmark and tests
+// LoRA r16 all-linear, max_length 2048, HF Trainer through the runner (or the
+// plain Trainer script); gradient checkpointing (non-reentrant) unless a row
+// says otherwise. Imported by the benchmark and tests
 // only: it reads the telecom template's data file.
 
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { summarizeDataFile } from '../data/inspect';
 import { findGpu } from '../hardware/gpus';
 import { findCatalogModel } from '../models/catalog';
 import type { Method } from '../plan';
+import { withFusedLoss } from './fusedLoss';
 import { makePlan } from './plan-defaults';
 import { chatLikeLengths } from './throughput';
 import { estimateTrainTime, type TrainTimeDetail } from './time';
@@ -26,12 +28,19 @@ export interface MeasuredRun {
   data: 'telecom' | 'telecom-bpe8k' | 'bench-lognormal';
   /** Real (non-padding) training tokens per second, measured. */
   tokensPerSecond: number;
+  /** Gradient checkpointing (default on: every run before the 16k-token benchmark). */
+  checkpointing?: boolean;
+  /** `use_liger_kernel` (Liger's fused kernels). */
+  liger?: boolean;
+  /** Why the run is shown but neither fitted on nor judged (a timing too short to trust). */
+  notFitted?: string;
 }
 
 const ISSUE = 'issue 13 (telecom templates, max_steps 30)';
 const TEMPLATE_RUNS = 'runner/bench/results/template-runs-{,unpacked-}h100.json';
 const BENCH_1B = 'runner/bench/results/h100-1b.json';
 const BENCH_8B = 'runner/bench/results/h100-8b.json';
+const BENCH_16K = 'runner/bench/results/throughput-h100.json';
 const LLAMA_1B = 'meta-llama/Llama-3.2-1B';
 
 function telecom(
@@ -77,6 +86,35 @@ function bench(
   };
 }
 
+/** A row of the 16k-tokens-per-step benchmark (issue 16): same data, 36 chats or 8 packed rows per step. */
+function bench16k(
+  model: MeasuredRun['model'],
+  method: Method,
+  run: string,
+  [microBatch, gradAccum]: [number, number],
+  tokensPerSecond: number,
+  options: { checkpointing?: boolean; liger?: boolean; notFitted?: string } = {},
+): MeasuredRun {
+  return {
+    id: `16k ${model.endsWith('1B') ? '1b' : '8b'} ${method} ${run}`,
+    source: BENCH_16K,
+    model,
+    method,
+    microBatch,
+    gradAccum,
+    packing: run !== 'plain',
+    optimizer: 'adamw_torch_fused',
+    data: 'bench-lognormal',
+    tokensPerSecond,
+    ...options,
+  };
+}
+
+const LLAMA_8B = 'meta-llama/Llama-3.1-8B';
+const NO_CKPT = { checkpointing: false };
+const LIGER = { liger: true };
+const LIGER_NO_CKPT = { checkpointing: false, liger: true };
+
 export const MEASURED_RUNS: readonly MeasuredRun[] = [
   telecom('lora', false, 4940),
   telecom('lora', true, 23152),
@@ -96,7 +134,24 @@ export const MEASURED_RUNS: readonly MeasuredRun[] = [
   bench('meta-llama/Llama-3.1-8B', 'plain', 4, false, 1617),
   bench('meta-llama/Llama-3.1-8B', 'runner', 4, false, 1639),
   bench('meta-llama/Llama-3.1-8B', 'packed', 2, true, 5717),
+  // throughput.py with 16k tokens per optimizer step (flex attention, not modelled, left out)
+  bench16k(LLAMA_1B, 'lora', 'plain', [9, 4], 8431),
+  bench16k(LLAMA_1B, 'lora', 'defaults', [4, 2], 24174),
+  bench16k(LLAMA_1B, 'lora', 'no-ckpt', [4, 2], 33018, NO_CKPT),
+  bench16k(LLAMA_1B, 'lora', 'liger', [4, 2], 30239, LIGER),
+  bench16k(LLAMA_1B, 'lora', 'liger no-ckpt', [4, 2], 41904, LIGER_NO_CKPT),
+  bench16k(LLAMA_8B, 'lora', 'plain', [4, 9], 2583, {
+    notFitted: 'timed over 2 optimizer steps (18 padded micro-batches of 4 random chats) to save device time',
+  }),
+  bench16k(LLAMA_8B, 'lora', 'defaults', [2, 4], 5873),
+  bench16k(LLAMA_8B, 'lora', 'no-ckpt', [2, 4], 8341, NO_CKPT),
+  bench16k(LLAMA_8B, 'lora', 'liger no-ckpt', [2, 4], 9788, LIGER_NO_CKPT),
+  bench16k(LLAMA_8B, 'qlora', 'defaults', [2, 4], 4738),
+  bench16k(LLAMA_8B, 'qlora', 'liger no-ckpt', [2, 4], 6815, LIGER_NO_CKPT),
 ];
+
+/** The runs the constants are fitted on and the estimate is judged by. */
+export const FITTED_RUNS: readonly MeasuredRun[] = MEASURED_RUNS.filter((r) => !r.notFitted);
 
 /** Token mean of the telecom train set measured with the Llama 3 tokenizer (the engine estimates 433). */
 const TELECOM_MEAN_TOKENS = 450;
@@ -140,7 +195,7 @@ export function predictRun(run: MeasuredRun, constants?: ThroughputConstants): T
     maxLength: 2048,
     microBatch: run.microBatch,
     gradAccum: run.gradAccum,
-    checkpointing: true,
+    checkpointing: run.checkpointing ?? true,
     optimizer: run.optimizer,
     packing: run.packing,
     targets: 'all-linear',
@@ -148,7 +203,7 @@ export function predictRun(run: MeasuredRun, constants?: ThroughputConstants): T
   });
   const lengths = runLengths(run.data);
   const tokensPerEpoch = lengths.reduce((a, b) => a + b, 0);
-  return estimateTrainTime(plan, model, gpu, tokensPerEpoch, {
+  return estimateTrainTime(withFusedLoss(plan, run.liger === true), model, gpu, tokensPerEpoch, {
     tokenLengths: lengths,
     maxSteps: 30,
     constants,
