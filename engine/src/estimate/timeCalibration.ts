@@ -141,7 +141,8 @@ export const MEASURED_RUNS: readonly MeasuredRun[] = [
   bench16k(LLAMA_1B, 'lora', 'liger', [4, 2], 30239, LIGER),
   bench16k(LLAMA_1B, 'lora', 'liger no-ckpt', [4, 2], 41904, LIGER_NO_CKPT),
   bench16k(LLAMA_8B, 'lora', 'plain', [4, 9], 2583, {
-    notFitted: 'timed over 2 optimizer steps (18 padded micro-batches of 4 random chats) to save device time',
+    notFitted:
+      'timed over 2 optimizer steps (18 padded micro-batches of 4 random chats) to save device time',
   }),
   bench16k(LLAMA_8B, 'lora', 'defaults', [2, 4], 5873),
   bench16k(LLAMA_8B, 'lora', 'no-ckpt', [2, 4], 8341, NO_CKPT),
