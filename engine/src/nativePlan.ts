@@ -162,6 +162,9 @@ export function buildNativePlan(value: unknown): Plan {
     prepareKbit:
       config.prepare_model_for_kbit_training === true ||
       isRecord(config.prepare_model_for_kbit_training),
+    kbitUpcast: isRecord(config.prepare_model_for_kbit_training)
+      ? config.prepare_model_for_kbit_training.upcast_to_fp32 !== false
+      : undefined,
     lora:
       method === 'full' && !('lora' in config)
         ? undefined

@@ -75,6 +75,12 @@ export interface Plan {
   };
   quantization: PlanQuantization | undefined;
   prepareKbit: boolean;
+  /**
+   * Whether prepare_model_for_kbit_training's fp32 upcast of the non-quantized
+   * weights stays (undefined: yes, peft's behaviour); `upcast_to_fp32: false`
+   * casts them back to the model's dtype.
+   */
+  kbitUpcast?: boolean;
   lora: PlanLora | undefined;
   data: {
     trainFile: string | undefined;

@@ -120,6 +120,22 @@ class Plan(unittest.TestCase):
         self.assertEqual(s["data"]["chat_template_kind"], "named")
         self.assertEqual(s["training"]["kwargs"]["output_dir"], os.path.join(self.d, "runs", "a"))
         self.assertIn("bitsandbytes", [pip for _, pip in C.required_packages(p)])
+        self.assertTrue(s["prepare_model_for_kbit_training"]["upcast_to_fp32"])  # peft's behaviour by default
+
+    def test_upcast_to_fp32_is_taken_out_of_peft_s_arguments(self):
+        text = """
+            method: qlora
+            model: { name_or_path: m }
+            quantization: { load_in_4bit: true }
+            prepare_model_for_kbit_training: { upcast_to_fp32: %s }
+            lora: { r: 8 }
+            data: { train_file: t.jsonl }
+        """
+        prep = self.plan(text % "false")["steps"]["prepare_model_for_kbit_training"]
+        self.assertFalse(prep["upcast_to_fp32"])
+        self.assertNotIn("upcast_to_fp32", prep["kwargs"])  # peft would refuse an unknown keyword
+        with self.assertRaises(C.RunnerError):
+            self.plan(text % "maybe")
 
     def test_qlora_without_prepare_warns(self):
         p = self.plan("""

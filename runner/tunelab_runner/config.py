@@ -292,8 +292,12 @@ def build_plan(config_path: str, local_rank: int = 0, base_dir: Optional[str] = 
         if use_gc:
             pkw.setdefault("gradient_checkpointing_kwargs",
                            tkw.get("gradient_checkpointing_kwargs") or {"use_reentrant": False})
+        # Tunelab's own key: not peft's, taken out before the call
+        upcast = pkw.pop("upcast_to_fp32", True)
+        if not isinstance(upcast, bool):
+            raise RunnerError("config", "`prepare_model_for_kbit_training.upcast_to_fp32` must be true or false")
         steps["prepare_model_for_kbit_training"] = {"call": "peft.prepare_model_for_kbit_training",
-                                                    "kwargs": pkw}
+                                                    "kwargs": pkw, "upcast_to_fp32": upcast}
     else:
         steps["prepare_model_for_kbit_training"] = None
 

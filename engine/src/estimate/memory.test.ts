@@ -46,6 +46,20 @@ describe('estimateMemory', () => {
     }
   });
 
+  it('QLoRA with upcast_to_fp32: false keeps lm_head and embeddings in 16 bits: less memory', () => {
+    const llama8 = findCatalogModel('meta-llama/Llama-3.1-8B')!;
+    const upcast = estimateMemory(makePlan({ method: 'qlora' }), llama8, undefined);
+    const kept = estimateMemory(
+      { ...makePlan({ method: 'qlora' }), kbitUpcast: false },
+      llama8,
+      undefined,
+    );
+    // two 525M-parameter matrices (embeddings and lm_head) at 2 B instead of 4: about 2 GiB
+    const saved = (upcast.bytes.weights - kept.bytes.weights) / 1024 ** 3;
+    assert.ok(saved > 1.8 && saved < 2.2, `${saved} GiB`);
+    assert.ok(kept.perGpuBytes < upcast.perGpuBytes);
+  });
+
   it('counts parameters and LoRA parameters exactly (peft figures)', () => {
     const lora = estimateMemory(
       makePlan({ method: 'lora', targets: 'all-linear' }),

@@ -27,6 +27,7 @@ export interface RunSettings {
   /** Bytes of the compute dtype: 2 under autocast or with 16-bit weights, 4 in pure fp32. */
   computeBytes: 2 | 4;
   quant: { bits: 4 | 8; doubleQuant: boolean } | undefined;
+  /** QLoRA prepared by peft with its fp32 upcast of norms, embeddings and lm_head kept. */
   prepareKbit: boolean;
   lora:
     | {
@@ -337,7 +338,8 @@ export function resolveSettings(plan: Plan, run?: RunInputs): RunSettings {
     autocast,
     computeBytes,
     quant,
-    prepareKbit: method === 'qlora' && plan.prepareKbit,
+    // what the estimate needs is whether the non-quantized weights are fp32
+    prepareKbit: method === 'qlora' && plan.prepareKbit && plan.kbitUpcast !== false,
     lora,
     maxLength,
     seqLen,
