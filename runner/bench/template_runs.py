@@ -27,6 +27,8 @@ every setting kept except:
   training.output_dir         a temporary directory (deleted after each run)
   export.adapter/merge        false (nothing is exported); export.output_dir under
                               the temporary directory
+  evaluation                  removed unless --keep-evaluation: its generation after
+                              training outlasts the 30 steps on a random model
 The chat format stays the template's (data.chat_template: llama-3): the tokenizer
 carries <|begin_of_text|>, <|end_of_text|>, <|start_header_id|>, <|end_header_id|>
 and <|eot_id|> as single special tokens, bos/eos ids in the model config are the
@@ -470,6 +472,11 @@ def make_config(method: str, packing: bool, model_dir: str, run_dir: str, a) -> 
         setp("export.adapter", False)
     setp("export.merge", False)
     setp("export.output_dir", os.path.join(run_dir, "out", "export"))
+    # the evaluation after training generates the task's replies: on a random model that
+    # never says EOS, 50 × 256 tokens took longer than the 30 training steps (H100, 2026-12-06)
+    if doc.get("evaluation") is not None and not a.keep_evaluation:
+        changes.append({"key": "evaluation", "template": "as shipped", "bench": "<removed>"})
+        doc.pop("evaluation")
     return doc, changes
 
 
@@ -861,6 +868,8 @@ def parse_args(argv=None):
     ap.add_argument("--logging-steps", default="1", help="an integer, or `template` to keep the template's")
     ap.add_argument("--keep-saves", action="store_true", help="keep the template's save_strategy (a checkpoint at the "
                     "last step)")
+    ap.add_argument("--keep-evaluation", action="store_true",
+                    help="keep the template's `evaluation:` (generation after training; slow on a random model)")
     ap.add_argument("--keep-outputs", action="store_true", help="keep each run's output_dir")
     ap.add_argument("--vocab-size", type=int, default=8000, help="tokenizer vocabulary (the model's stays 128256)")
     ap.add_argument("--timeout", type=int, default=480, help="seconds per runner process before it is killed")
@@ -949,7 +958,9 @@ def run_all(a, out: str, stem: str, logs: str, work: str, t_begin: float) -> int
                             f"{a.max_steps}; eval_strategy steps, eval_steps {a.eval_steps}; "
                             + (f"logging_steps {a.logging_steps}; " if a.logging_steps != "template" else "")
                             + ("" if a.keep_saves else "save_strategy no; ")
-                            + "output_dir -> temp; export adapter/merge false; everything else as shipped"),
+                            + "output_dir -> temp; export adapter/merge false; "
+                            + ("" if a.keep_evaluation else "the evaluation after training removed; ")
+                            + "everything else as shipped"),
         "runs": [], "notes": [],
     }
     if a.dry_run:
