@@ -68,7 +68,7 @@ export interface ThroughputConstants {
   ligerComputeScale: number;
 }
 
-/** Fitted by least squares on log(time) over the 47 runs of bench/TIME.md (27 by step time, 20 whole runs). */
+/** Fitted by least squares on log(time) over the 46 runs of bench/TIME.md (26 by step time, 20 whole runs). */
 export const FITTED: ThroughputConstants = {
   matmulEfficiency: 0.465,
   matmulSizeExponent: 0.1329,

@@ -1,7 +1,7 @@
 // Training time: optimizer steps × the time of one step, where a step is
 // gradient-accumulation micro-steps timed by the calibrated model of
 // throughput.ts, plus the optimizer, plus the first step's warm-up (per layer).
-// Fitted on 27 runs' step times and 20 whole runs measured on an H100
+// Fitted on 26 runs' step times and 20 whole runs measured on an H100
 // (bench/TIME.md); shown with its uncertainty, wider where the run is unlike
 // the measured ones.
 
@@ -173,7 +173,7 @@ export function estimateTrainTime(
     extrapolations.push('QLoRA measured on 1B and 8B models only');
   const uncertainty = extrapolations.length ? EXTRAPOLATED_UNCERTAINTY : MEASURED_UNCERTAINTY;
   assumptions.push(
-    `±${Math.round(uncertainty * 100)}%${extrapolations.length ? ` (${extrapolations.join('; ')})` : ': fitted on 47 runs measured on an H100'}`,
+    `±${Math.round(uncertainty * 100)}%${extrapolations.length ? ` (${extrapolations.join('; ')})` : ': fitted on 46 runs measured on an H100'}`,
   );
 
   const flopsPerToken = micro.flopsPerToken;
