@@ -121,6 +121,11 @@ class Plan(unittest.TestCase):
         self.assertEqual(s["training"]["kwargs"]["output_dir"], os.path.join(self.d, "runs", "a"))
         self.assertIn("bitsandbytes", [pip for _, pip in C.required_packages(p)])
         self.assertTrue(s["prepare_model_for_kbit_training"]["upcast_to_fp32"])  # peft's behaviour by default
+        # unsharded: peft's call as before, nothing replaces it, no sharded-QLoRA note
+        self.assertIsNone(p["sharding"])
+        self.assertIsNone(s["kbit_without_cast"])
+        self.assertNotIn("get_peft_model_kwargs", s["lora"])
+        self.assertFalse(any("sharded" in w for w in p["warnings"]))
 
     def test_upcast_to_fp32_is_taken_out_of_peft_s_arguments(self):
         text = """
@@ -197,6 +202,137 @@ class Plan(unittest.TestCase):
             data: { train_file: t, chat_template: "{% for m in messages %}{{ m['content'] }}{% endfor %}" }
         """)
         self.assertEqual(p["steps"]["data"]["chat_template_kind"], "jinja")
+
+
+SHARDED_QLORA = """
+method: qlora
+model: { name_or_path: m, dtype: bfloat16 }
+quantization: { load_in_4bit: true, bnb_4bit_quant_storage: bfloat16 }
+prepare_model_for_kbit_training: %(prepare)s
+lora: { r: 8 }
+data: { train_file: t.jsonl }
+training:
+  gradient_checkpointing: true
+%(training)s
+"""
+
+
+class ShardedQLoRAPlan(unittest.TestCase):
+    """QLoRA sharded by FSDP or ZeRO-3: peft's fp32 cast is left out (mixed dtypes
+    cannot be flattened); ZeRO-3 takes no device_map. Plans only: no GPU here."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.d = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def plan(self, training, prepare="true", launch=""):
+        text = SHARDED_QLORA % {"prepare": prepare, "training": training} + launch
+        return C.build_plan(write(self.d, text))
+
+    def assert_sharded(self, p, kind):
+        s = p["steps"]
+        self.assertEqual(p["sharding"]["kind"], kind)
+        self.assertIsNone(s["prepare_model_for_kbit_training"])
+        kept = s["kbit_without_cast"]
+        self.assertTrue(kept["gradient_checkpointing"])
+        self.assertEqual(kept["gradient_checkpointing_kwargs"], {"use_reentrant": False})
+        self.assertFalse(kept["enable_input_require_grads"])  # non-reentrant needs none (peft's rule)
+        self.assertEqual(s["lora"]["get_peft_model_kwargs"], {"autocast_adapter_dtype": False})
+        self.assertTrue(any("prepare_model_for_kbit_training is replaced" in w for w in p["warnings"]),
+                        p["warnings"])
+        json.dumps(p)
+
+    def test_fsdp_keeps_checkpointing_and_the_device_map(self):
+        p = self.plan('  fsdp: "full_shard auto_wrap"')
+        self.assert_sharded(p, "fsdp")
+        self.assertEqual(p["steps"]["model"]["kwargs"]["device_map"], {"": 0})
+        self.assertTrue(any("FSDP (`training.fsdp`)" in w for w in p["warnings"]))
+
+    def test_fsdp_as_a_list(self):
+        self.assert_sharded(self.plan("  fsdp: [full_shard, auto_wrap]"), "fsdp")
+
+    def test_inline_zero3_has_no_device_map(self):
+        p = self.plan("  deepspeed: { zero_optimization: { stage: 3 } }")
+        self.assert_sharded(p, "zero3")
+        self.assertNotIn("device_map", p["steps"]["model"]["kwargs"])
+
+    def test_zero3_read_from_the_json_file(self):
+        # the name says nothing of the stage: the runner reads the file
+        with open(os.path.join(self.d, "ds.json"), "w") as fh:
+            json.dump({"zero_optimization": {"stage": 3}, "train_micro_batch_size_per_gpu": "auto"}, fh)
+        p = self.plan("  deepspeed: ds.json")
+        self.assert_sharded(p, "zero3")
+        self.assertNotIn("device_map", p["steps"]["model"]["kwargs"])
+
+    def test_zero2_and_an_unreadable_file_are_not_sharded(self):
+        with open(os.path.join(self.d, "ds.json"), "w") as fh:
+            json.dump({"zero_optimization": {"stage": 2}}, fh)
+        for training in ("  deepspeed: ds.json", "  deepspeed: missing.json"):
+            with self.subTest(training=training):
+                p = self.plan(training)
+                self.assertIsNone(p["sharding"])
+                self.assertIsNotNone(p["steps"]["prepare_model_for_kbit_training"])
+                self.assertIsNone(p["steps"]["kbit_without_cast"])
+                self.assertEqual(p["steps"]["model"]["kwargs"]["device_map"], {"": 0})
+
+    def test_reentrant_checkpointing_keeps_input_grads(self):
+        p = self.plan('  fsdp: "full_shard auto_wrap"',
+                      prepare="{ gradient_checkpointing_kwargs: { use_reentrant: true } }")
+        self.assertTrue(p["steps"]["kbit_without_cast"]["enable_input_require_grads"])
+
+    def test_upcast_to_fp32_still_read_when_sharded(self):
+        p = self.plan('  fsdp: "full_shard auto_wrap"', prepare="{ upcast_to_fp32: false }")
+        self.assertNotIn("upcast_to_fp32", p["steps"]["kbit_without_cast"])
+        with self.assertRaises(C.RunnerError):
+            self.plan('  fsdp: "full_shard auto_wrap"', prepare="{ upcast_to_fp32: maybe }")
+
+    def test_sharded_without_prepare_is_not_a_warning(self):
+        p = self.plan('  fsdp: "full_shard auto_wrap"', prepare="false")
+        self.assertIsNone(p["steps"]["kbit_without_cast"])
+        self.assertFalse(any("not prepared" in w for w in p["warnings"]))
+
+    def test_launch_backend_alone_does_not_shard(self):
+        # tunelab launch only starts torchrun; the Trainer shards with training.fsdp
+        p = self.plan("  logging_steps: 1", launch="launch: { distributed: { backend: fsdp, num_processes: 2 } }\n")
+        self.assertIsNone(p["sharding"])
+        self.assertIsNotNone(p["steps"]["prepare_model_for_kbit_training"])
+        self.assertTrue(any("so this run is DDP" in w for w in p["warnings"]))
+        both = self.plan('  fsdp: "full_shard auto_wrap"',
+                         launch="launch: { distributed: { backend: fsdp, num_processes: 2 } }\n")
+        self.assertFalse(any("so this run is DDP" in w for w in both["warnings"]))
+
+    def test_apply_peft_leaves_out_the_cast(self):
+        from unittest import mock
+
+        from tunelab_runner import model_loading
+        plan = self.plan('  fsdp: "full_shard auto_wrap"',
+                         prepare="{ gradient_checkpointing_kwargs: { use_reentrant: true } }")
+        fake_peft = mock.MagicMock()
+        model = mock.MagicMock()
+        param = mock.MagicMock(requires_grad=True)
+        model.parameters.return_value = [param]
+        with mock.patch.dict(sys.modules, {"peft": fake_peft}):
+            model_loading.apply_peft(plan, model, [])
+        fake_peft.prepare_model_for_kbit_training.assert_not_called()
+        self.assertFalse(param.requires_grad)
+        model.gradient_checkpointing_enable.assert_called_once_with(
+            gradient_checkpointing_kwargs={"use_reentrant": True})
+        model.enable_input_require_grads.assert_called_once_with()
+        self.assertEqual(fake_peft.get_peft_model.call_args.kwargs, {"autocast_adapter_dtype": False})
+
+    def test_apply_peft_unsharded_calls_peft_s_prepare(self):
+        from unittest import mock
+
+        from tunelab_runner import model_loading
+        plan = self.plan("  logging_steps: 1")
+        fake_peft = mock.MagicMock()
+        with mock.patch.dict(sys.modules, {"peft": fake_peft}):
+            model_loading.apply_peft(plan, mock.MagicMock(), [])
+        fake_peft.prepare_model_for_kbit_training.assert_called_once()
+        self.assertEqual(fake_peft.get_peft_model.call_args.kwargs, {})
 
 
 class PlanCommand(unittest.TestCase):

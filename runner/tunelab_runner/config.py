@@ -5,6 +5,7 @@ work without torch."""
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 from typing import Any, Dict, List, Optional, Tuple
@@ -129,9 +130,7 @@ def validate(doc: Dict[str, Any]) -> List[str]:
         if not isinstance(q, dict) or not (q.get("load_in_4bit") or q.get("load_in_8bit")):
             raise RunnerError("config", "method: qlora needs `quantization` with load_in_4bit: true or load_in_8bit: true")
         p = doc.get("prepare_model_for_kbit_training")
-        if p in (None, False):
-            warnings.append("method: qlora without `prepare_model_for_kbit_training`: the quantized base is not prepared")
-        elif not (p is True or isinstance(p, dict)):
+        if p not in (None, False) and not (p is True or isinstance(p, dict)):
             raise RunnerError("config", "`prepare_model_for_kbit_training` must be true/false or a mapping of its arguments")
     data = _require_mapping(doc, "data", required=True)
     if not data.get("train_file"):
@@ -169,7 +168,52 @@ def validate(doc: Dict[str, Any]) -> List[str]:
     return warnings
 
 
-def _model_step(doc: dict, base_dir: str, method: str, local_rank: int) -> Tuple[dict, dict]:
+def _fsdp_on(value: Any) -> bool:
+    """`training.fsdp` as TrainingArguments reads it: true, option words, or a list of them."""
+    return len(value) > 0 if isinstance(value, (list, tuple)) else \
+        value is True or (isinstance(value, str) and value.strip() != "")
+
+
+def deepspeed_stage(value: Any, base_dir: str) -> Optional[int]:
+    """The ZeRO stage of `training.deepspeed` (a mapping, JSON text, or a JSON file, read
+    here: the runner runs where the file is); None when unknown."""
+    try:
+        if isinstance(value, str) and not value.lstrip().startswith("{"):
+            with open(resolve_path(value.strip(), base_dir), "r", encoding="utf-8") as fh:
+                value = fh.read()
+        value = json.loads(value) if isinstance(value, str) else value
+        stage = value["zero_optimization"]["stage"]
+        return None if isinstance(stage, bool) else int(stage)
+    except (OSError, ValueError, TypeError, KeyError):  # a missing file: the Trainer says so itself
+        return None
+
+
+def sharding(doc: dict, base_dir: str) -> Optional[Dict[str, str]]:
+    """How the Trainer shards the model: FSDP from `training.fsdp`, or DeepSpeed ZeRO-3.
+    (`launch.distributed.backend` only makes the launcher start one process per GPU.)"""
+    training = doc.get("training") or {}
+    if _fsdp_on(training.get("fsdp")):
+        return {"kind": "fsdp", "by": "FSDP (`training.fsdp`)"}
+    if training.get("deepspeed") and deepspeed_stage(training["deepspeed"], base_dir) == 3:
+        return {"kind": "zero3", "by": "DeepSpeed ZeRO-3 (`training.deepspeed`)"}
+    return None
+
+
+def _launch_warnings(doc: dict) -> List[str]:
+    """A launch backend without its training key: torchrun starts, the Trainer does not shard."""
+    launch = doc.get("launch")
+    dist = launch.get("distributed") if isinstance(launch, dict) else None
+    backend = dist.get("backend") if isinstance(dist, dict) else None
+    value = (doc.get("training") or {}).get(backend) if backend in ("fsdp", "deepspeed") else True
+    if _fsdp_on(value) or isinstance(value, dict):
+        return []
+    return [f"launch.distributed.backend: {backend} without `training.{backend}`: the launcher starts one "
+            f"process per GPU, but the Trainer shards only with `training.{backend}`, so this run is DDP "
+            "(each GPU holds the whole model)"]
+
+
+def _model_step(doc: dict, base_dir: str, method: str, local_rank: int,
+                zero3: bool = False) -> Tuple[dict, dict]:
     model = copy.deepcopy(doc["model"])
     name = model["name_or_path"]
     local = _looks_local(name, base_dir)
@@ -177,7 +221,8 @@ def _model_step(doc: dict, base_dir: str, method: str, local_rank: int) -> Tuple
     kwargs = {k: v for k, v in model.items() if k not in MODEL_OWN_KEYS}
     if method == "qlora":
         kwargs["quantization_config"] = "<BitsAndBytesConfig: steps.quantization>"
-        kwargs.setdefault("device_map", {"": local_rank})
+        if not zero3:  # transformers refuses any device_map under ZeRO-3
+            kwargs.setdefault("device_map", {"": local_rank})
     tok_kwargs = {k: kwargs[k] for k in ("revision", "trust_remote_code", "token", "cache_dir") if k in kwargs}
     tokenizer = {"call": "transformers.AutoTokenizer.from_pretrained",
                  "args": [resolved_name], "kwargs": tok_kwargs}
@@ -261,6 +306,40 @@ def gradient_checkpointing_reentrant(training_kwargs: dict) -> bool:
     return bool(gc_kwargs.get("use_reentrant", False))
 
 
+def _kbit_steps(doc: dict, tkw: dict, shards: Optional[dict], warnings: List[str]) -> Tuple[Any, Any]:
+    """QLoRA's (prepare_model_for_kbit_training, kbit_without_cast) steps. Sharded, peft's
+    call gives way to what it does besides its fp32 cast of norms, embeddings and lm_head:
+    next to 4-bit weights packed in the storage dtype, that cast leaves FSDP and ZeRO-3
+    mixed dtypes to flatten (TRL skips the call for sharded QLoRA; peft's guide too)."""
+    prep = doc.get("prepare_model_for_kbit_training")
+    if prep in (None, False):
+        if not shards:
+            warnings.append("method: qlora without `prepare_model_for_kbit_training`: the quantized base is not prepared")
+        return None, None
+    pkw = dict(prep) if isinstance(prep, dict) else {}
+    use_gc = bool(pkw.setdefault("use_gradient_checkpointing", bool(tkw.get("gradient_checkpointing", True))))
+    if use_gc:
+        pkw.setdefault("gradient_checkpointing_kwargs",
+                       tkw.get("gradient_checkpointing_kwargs") or {"use_reentrant": False})
+    # Tunelab's own key: not peft's, taken out before the call
+    upcast = pkw.pop("upcast_to_fp32", True)
+    if not isinstance(upcast, bool):
+        raise RunnerError("config", "`prepare_model_for_kbit_training.upcast_to_fp32` must be true or false")
+    if not shards:
+        return {"call": "peft.prepare_model_for_kbit_training", "kwargs": pkw, "upcast_to_fp32": upcast}, None
+    gc_kwargs = pkw.get("gradient_checkpointing_kwargs") if use_gc else None
+    warnings.append(
+        f"QLoRA sharded by {shards['by']}: prepare_model_for_kbit_training is replaced by what it does besides "
+        "its fp32 cast of the norms, embeddings and lm_head (" + ("gradient checkpointing with its kwargs, "
+        "input grads" if use_gc else "nothing: use_gradient_checkpointing is false") + "): next to the 4-bit "
+        "weights stored in bnb_4bit_quant_storage that cast gives the shards mixed dtypes, so those weights "
+        "stay in the model dtype, as in TRL")
+    return None, {"replaces": "peft.prepare_model_for_kbit_training", "sharding": shards["kind"],
+                  "gradient_checkpointing": use_gc, "gradient_checkpointing_kwargs": gc_kwargs,
+                  # peft's condition: reentrant checkpointing (its default) needs inputs that require grad
+                  "enable_input_require_grads": use_gc and (gc_kwargs or {}).get("use_reentrant", True) is not False}
+
+
 def build_plan(config_path: str, local_rank: int = 0, base_dir: Optional[str] = None) -> Dict[str, Any]:
     """The resolved keyword arguments of every step, as plain JSON-able data.
     `base_dir`: where relative paths start, when the file is a copy (a run's
@@ -271,7 +350,12 @@ def build_plan(config_path: str, local_rank: int = 0, base_dir: Optional[str] = 
     warnings = validate(doc)
     method = doc["method"]
 
-    tokenizer, model = _model_step(doc, base_dir, method, local_rank)
+    shards = sharding(doc, base_dir)
+    warnings += _launch_warnings(doc)
+    zero3 = bool(shards) and shards["kind"] == "zero3"
+    tokenizer, model = _model_step(doc, base_dir, method, local_rank, zero3=zero3)
+    if zero3 and "device_map" in model["kwargs"]:
+        warnings.append("`model.device_map` with DeepSpeed ZeRO-3: transformers refuses it; remove it")
     steps: Dict[str, Any] = {"tokenizer": tokenizer}
 
     if method == "qlora":
@@ -284,27 +368,16 @@ def build_plan(config_path: str, local_rank: int = 0, base_dir: Optional[str] = 
     training = _training_step(doc, base_dir, config_path, method)
     tkw = training["kwargs"]
 
-    prep = doc.get("prepare_model_for_kbit_training")
-    if method == "qlora" and prep not in (None, False):
-        pkw = dict(prep) if isinstance(prep, dict) else {}
-        use_gc = pkw.get("use_gradient_checkpointing", bool(tkw.get("gradient_checkpointing", True)))
-        pkw.setdefault("use_gradient_checkpointing", use_gc)
-        if use_gc:
-            pkw.setdefault("gradient_checkpointing_kwargs",
-                           tkw.get("gradient_checkpointing_kwargs") or {"use_reentrant": False})
-        # Tunelab's own key: not peft's, taken out before the call
-        upcast = pkw.pop("upcast_to_fp32", True)
-        if not isinstance(upcast, bool):
-            raise RunnerError("config", "`prepare_model_for_kbit_training.upcast_to_fp32` must be true or false")
-        steps["prepare_model_for_kbit_training"] = {"call": "peft.prepare_model_for_kbit_training",
-                                                    "kwargs": pkw, "upcast_to_fp32": upcast}
-    else:
-        steps["prepare_model_for_kbit_training"] = None
+    steps["prepare_model_for_kbit_training"], steps["kbit_without_cast"] = \
+        _kbit_steps(doc, tkw, shards, warnings) if method == "qlora" else (None, None)
 
     if method in ("lora", "qlora"):
         lkw = dict(doc["lora"])
         lkw.setdefault("task_type", "CAUSAL_LM")
         steps["lora"] = {"call": "peft.LoraConfig", "kwargs": lkw, "then": "peft.get_peft_model"}
+        if method == "qlora" and shards:
+            # as TRL for sharded QLoRA: peft's fp32 copy of the adapter would mix dtypes again
+            steps["lora"]["get_peft_model_kwargs"] = {"autocast_adapter_dtype": False}
     else:
         steps["lora"] = None
 
@@ -372,6 +445,7 @@ def build_plan(config_path: str, local_rank: int = 0, base_dir: Optional[str] = 
         "output_dir": tkw["output_dir"],
         "events_file": os.path.join(tkw["output_dir"], "events.jsonl"),
         "distributed": (launch.get("distributed") if isinstance(launch, dict) else None),
+        "sharding": shards,
         "warnings": warnings,
     }
 

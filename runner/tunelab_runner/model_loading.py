@@ -112,6 +112,9 @@ def load_model(plan, torch, transformers, tok, new_token_ids):
         kwargs["quantization_config"] = transformers.BitsAndBytesConfig(**qkw)
         if kwargs.get("device_map") == {"": 0}:
             kwargs["device_map"] = {"": local_rank()}  # each rank loads onto its own GPU
+        elif "device_map" not in kwargs and torch.cuda.is_available():
+            # ZeRO-3 takes no device_map: bitsandbytes then quantizes onto the current device
+            torch.cuda.set_device(local_rank())
     try:
         model = transformers.AutoModelForCausalLM.from_pretrained(*step["args"], **kwargs)
     except TypeError as exc:
@@ -141,6 +144,18 @@ def undo_fp32_upcast(model, plan) -> None:
             param.data = param.data.to(dtype)
 
 
+def prepare_without_cast(model, step) -> None:
+    """prepare_model_for_kbit_training less its fp32 cast, for QLoRA sharded by FSDP or
+    ZeRO-3 (the plan's kbit_without_cast step says why): the base frozen, gradient
+    checkpointing on with its kwargs, inputs that require grad where it is reentrant."""
+    for param in model.parameters():
+        param.requires_grad = False
+    if step["gradient_checkpointing"]:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=step["gradient_checkpointing_kwargs"])
+    if step["enable_input_require_grads"]:
+        model.enable_input_require_grads()
+
+
 def apply_peft(plan, model, new_token_ids):
     import peft
     prep = plan["steps"]["prepare_model_for_kbit_training"]
@@ -148,6 +163,8 @@ def apply_peft(plan, model, new_token_ids):
         model = peft.prepare_model_for_kbit_training(model, **prep["kwargs"])
         if not prep.get("upcast_to_fp32", True):
             undo_fp32_upcast(model, plan)
+    if plan["steps"].get("kbit_without_cast"):
+        prepare_without_cast(model, plan["steps"]["kbit_without_cast"])
     lkw = dict(plan["steps"]["lora"]["kwargs"])
     if new_token_ids and "trainable_token_indices" not in lkw and "modules_to_save" not in lkw:
         lkw["trainable_token_indices"] = list(new_token_ids)  # else the added tokens' rows stay frozen
@@ -155,7 +172,8 @@ def apply_peft(plan, model, new_token_ids):
         lora_config = peft.LoraConfig(**lkw)
     except TypeError as exc:
         raise RunnerError("config", f"lora: {exc}", "check the keys of the lora section (peft.LoraConfig)") from exc
-    return peft.get_peft_model(model, lora_config)
+    # sharded QLoRA: autocast_adapter_dtype=False (peft >= 0.12) keeps the adapter in the model dtype
+    return peft.get_peft_model(model, lora_config, **plan["steps"]["lora"].get("get_peft_model_kwargs", {}))
 
 
 def build_model(plan, torch, transformers, tok, new_token_ids):
