@@ -47,3 +47,40 @@ test('silent when true, when given as an object, and for lora', () => {
     [],
   );
 });
+
+const SHARDED = {
+  'training.fsdp': 'training:\n  fsdp: full_shard auto_wrap\n',
+  'training.fsdp as a list': 'training:\n  fsdp: [full_shard, auto_wrap]\n',
+  'launch.distributed.backend: fsdp':
+    'launch:\n  distributed: { backend: fsdp, num_processes: 2 }\n',
+  'inline ZeRO-3': 'training:\n  deepspeed: { zero_optimization: { stage: 3 } }\n',
+  'a ZeRO-3 file name': 'training:\n  deepspeed: ds_z3_config.json\n',
+  'launch.distributed.zero_stage: 3':
+    'training:\n  deepspeed: ds.json\nlaunch:\n  distributed: { backend: deepspeed, zero_stage: 3 }\n',
+};
+
+test('silent without it when FSDP or ZeRO-3 shards the run (its fp32 cast gives mixed dtypes)', () => {
+  for (const [name, yaml] of Object.entries(SHARDED)) {
+    assert.deepEqual(findings('qlora-prepare-kbit', QLORA + yaml), [], name);
+    assert.deepEqual(
+      findings('qlora-prepare-kbit', QLORA + 'prepare_model_for_kbit_training: false\n' + yaml),
+      [],
+      name,
+    );
+  }
+});
+
+test('still fires under DDP, ZeRO-2 and a DeepSpeed file of unknown stage', () => {
+  const unsharded = {
+    ddp: 'launch:\n  distributed: { backend: ddp, num_processes: 2 }\n',
+    'ZeRO-2 inline': 'training:\n  deepspeed: { zero_optimization: { stage: 2 } }\n',
+    'ZeRO-2 file name': 'training:\n  deepspeed: ds_z2_config.json\n',
+    'unknown stage': 'training:\n  deepspeed: ds.json\n',
+    'fsdp: false': 'training:\n  fsdp: false\n',
+  };
+  for (const [name, yaml] of Object.entries(unsharded)) {
+    const [hit] = findings('qlora-prepare-kbit', QLORA + yaml);
+    assert.ok(hit, name);
+    assert.equal(textAt(QLORA + yaml, hit.range), 'qlora', name);
+  }
+});

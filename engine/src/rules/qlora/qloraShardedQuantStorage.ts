@@ -17,8 +17,9 @@ function fsdpOn(value: unknown): boolean {
  * naming the key that says so; undefined when it does not, or when the
  * DeepSpeed stage cannot be read from the config (a JSON file the engine does
  * not open, with no stage in its name and no `launch.distributed.zero_stage`).
+ * Shared by the QLoRA rules that change under sharding (qlora-prepare-kbit).
  */
-function sharding(ctx: RuleContext): string | undefined {
+export function sharding(ctx: RuleContext): string | undefined {
   if (fsdpOn(ctx.value(['training', 'fsdp']))) return 'FSDP (`training.fsdp`)';
   if (ctx.plan.distributed.backend === 'fsdp') return 'FSDP (`launch.distributed.backend: fsdp`)';
   const deepspeed = ctx.value(['training', 'deepspeed']);
