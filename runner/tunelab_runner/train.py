@@ -104,10 +104,12 @@ def _prepare(run: RunState, torch, transformers):
     run.data_stats = stats
 
     writer.emit("status", stage="loading_model")
+    # TrainingArguments first: under ZeRO-3, from_pretrained partitions the weights as it
+    # loads (zero.Init) only when the DeepSpeed config is already registered
+    training_args = build_training_arguments(plan, transformers)
     run.model = build_model(plan, torch, transformers, tok, new_ids)
     run.params = count_params(run.model)
 
-    training_args = build_training_arguments(plan, transformers)
     trainer = build_trainer(run, torch, transformers, training_args, train_ds, eval_ds)
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
