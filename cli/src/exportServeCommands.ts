@@ -11,6 +11,7 @@ import { derivedFrom, startRunnerCommand } from '../../launch/src/runnerCommand'
 import {
   buildServeRecipe,
   renderServeRecipe,
+  serveModelRunOf,
   serveRunOf,
   uniqueNames,
 } from '../../launch/src/serveRecipe';
@@ -28,7 +29,9 @@ export const EXPORT_SERVE_USAGE = `  export RUN [--merge] [--dtype bfloat16|floa
         --dtype; a merge is checked against base + adapter, a full model against its source
   serve RUN [RUN...] [--format text|json]
         print how to serve the runs: vllm with every adapter of one base, the merged
-        model, a transformers/peft snippet (paths on the runs' targets)
+        model, a transformers/peft snippet; a full fine-tune's model (its newest export,
+        else what training saved) on its own vllm, a transformers snippet (paths on the
+        runs' targets)
 `;
 
 export const EXPORT_DTYPES = ['bfloat16', 'float16', 'float32'] as const;
@@ -158,17 +161,22 @@ export function serveCommand(argv: string[], cwd: string = process.cwd()): numbe
   });
   const store = new RunStore(findWorkspace(cwd));
   const records: RunRecord[] = [];
+  // an export named on the command line is the one served (else the run's newest)
+  const namedExports = new Map<string, RunRecord>();
   for (const operand of operands) {
     const found = store.find(operand);
     if (!found) throw new UsageError(`no run ${operand} in ${store.dir}`);
     const of = derivedFrom(found);
     const training = of !== undefined ? store.load(of) : found;
     if (!training) throw new UsageError(`run ${found.id} belongs to run ${of}, which is gone`);
+    if (found.kind === 'export' && found.state === 'completed')
+      namedExports.set(training.id, found);
     if (!records.some((r) => r.id === training.id)) records.push(training);
   }
   const names = uniqueNames(
     records.map((record) => ({ id: record.id, stem: path.basename(record.config) })),
   );
+  let all: RunRecord[] | undefined; // the store's records, read once: a full run's exports
   try {
     const runs = records.map((record, i) => {
       // the config alone: the recipe needs no launch settings (nor a reachable target)
@@ -179,11 +187,14 @@ export function serveCommand(argv: string[], cwd: string = process.cwd()): numbe
         );
       const config = parseYaml(read.text).value;
       const method = (config as { method?: unknown } | undefined)?.method;
-      if (method !== 'lora' && method !== 'qlora')
-        throw new UsageError(
-          `run ${record.id} is method ${String(method)}: only LoRA/QLoRA runs have adapters to serve`,
-        );
-      return serveRunOf(record, config, names[i]);
+      if (method === 'lora' || method === 'qlora') return serveRunOf(record, config, names[i]);
+      if (method === 'full') {
+        const named = namedExports.get(record.id);
+        return serveModelRunOf(record, config, names[i], named ? [named] : (all ??= store.list()));
+      }
+      throw new UsageError(
+        `run ${record.id} is method ${String(method)}: serve knows lora, qlora and full runs`,
+      );
     });
     const recipe = buildServeRecipe(runs);
     print(
