@@ -3,24 +3,16 @@
 // streams it like `tunelab eval` (the log on stdout, Tunelab's messages on
 // stderr); serve prints how to serve the runs (launch/src/serveRecipe.ts).
 
-import { parseYaml } from '../../engine/src/parse';
 import { loadLaunchSpec, LaunchConfigError } from '../../launch/src/launchConfig';
 import { pickSecrets } from '../../launch/src/launcher';
 import { findWorkspace, RunStore, type RunRecord } from '../../launch/src/runRecord';
-import { derivedFrom, startRunnerCommand } from '../../launch/src/runnerCommand';
-import {
-  buildServeRecipe,
-  renderServeRecipe,
-  serveModelRunOf,
-  serveRunOf,
-  uniqueNames,
-} from '../../launch/src/serveRecipe';
+import { startRunnerCommand } from '../../launch/src/runnerCommand';
+import { renderServeRecipe } from '../../launch/src/serveRecipe';
+import { serveRecipeOfRuns, ServeRunsError } from '../../launch/src/serveRuns';
 import { UnsafeValueError } from '../../launch/src/shell';
 import { checkpointArgs } from '../../launch/src/evalRun';
-import * as path from 'node:path';
 import { settle, SSH_CONFIG_ENV, stream } from './launchCommands';
 import { parseCommandLine, UsageError } from './options';
-import { readConfigFile } from './readConfig';
 import { print, say } from './output';
 
 export const EXPORT_SERVE_USAGE = `  export RUN [--merge] [--dtype bfloat16|float16|float32] [--checkpoint N] [--detach]
@@ -160,43 +152,13 @@ export function serveCommand(argv: string[], cwd: string = process.cwd()): numbe
     min: 1,
   });
   const store = new RunStore(findWorkspace(cwd));
-  const records: RunRecord[] = [];
-  // an export named on the command line is the one served (else the run's newest)
-  const namedExports = new Map<string, RunRecord>();
-  for (const operand of operands) {
+  const picked = operands.map((operand) => {
     const found = store.find(operand);
     if (!found) throw new UsageError(`no run ${operand} in ${store.dir}`);
-    const of = derivedFrom(found);
-    const training = of !== undefined ? store.load(of) : found;
-    if (!training) throw new UsageError(`run ${found.id} belongs to run ${of}, which is gone`);
-    if (found.kind === 'export' && found.state === 'completed')
-      namedExports.set(training.id, found);
-    if (!records.some((r) => r.id === training.id)) records.push(training);
-  }
-  const names = uniqueNames(
-    records.map((record) => ({ id: record.id, stem: path.basename(record.config) })),
-  );
-  let all: RunRecord[] | undefined; // the store's records, read once: a full run's exports
+    return found;
+  });
   try {
-    const runs = records.map((record, i) => {
-      // the config alone: the recipe needs no launch settings (nor a reachable target)
-      const read = readConfigFile(record.config);
-      if (!read.ok || read.text === '')
-        throw new Error(
-          `run ${record.id}: cannot read ${record.config}${read.ok ? '' : `: ${read.error}`}`,
-        );
-      const config = parseYaml(read.text).value;
-      const method = (config as { method?: unknown } | undefined)?.method;
-      if (method === 'lora' || method === 'qlora') return serveRunOf(record, config, names[i]);
-      if (method === 'full') {
-        const named = namedExports.get(record.id);
-        return serveModelRunOf(record, config, names[i], named ? [named] : (all ??= store.list()));
-      }
-      throw new UsageError(
-        `run ${record.id} is method ${String(method)}: serve knows lora, qlora and full runs`,
-      );
-    });
-    const recipe = buildServeRecipe(runs);
+    const recipe = serveRecipeOfRuns(store, picked);
     print(
       options.format === 'json'
         ? JSON.stringify(recipe, null, 2)
@@ -204,7 +166,7 @@ export function serveCommand(argv: string[], cwd: string = process.cwd()): numbe
     );
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) throw err;
+    if (err instanceof ServeRunsError) throw new UsageError(err.message);
     say(`serve failed: ${(err as Error).message}`);
     return err instanceof LaunchConfigError || err instanceof UnsafeValueError ? 2 : 1;
   }

@@ -21,6 +21,7 @@ export const COMMANDS = {
   deleteArtefact: 'tunelab.deleteArtefact',
   keepBestCheckpoint: 'tunelab.keepBestCheckpoint',
   openArtefactFolder: 'tunelab.openArtefactFolder',
+  copyServeRecipe: 'tunelab.copyServeRecipe',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -22,6 +22,7 @@ import { doctorCommand } from './doctorCommand';
 import { RunManager, toRange } from './manager';
 import { RunsTreeProvider, type RunItem } from './runsTree';
 import { SecretStore } from './secrets';
+import { copyServeRecipeCommand } from './serveCommand';
 import { TASK_TYPE, TunelabTaskProvider } from './taskProvider';
 
 const CONFIG_SELECTOR: vscode.DocumentSelector = [
@@ -179,6 +180,7 @@ export type LaunchCommands = Pick<
   | 'tunelab.deleteArtefact'
   | 'tunelab.keepBestCheckpoint'
   | 'tunelab.openArtefactFolder'
+  | 'tunelab.copyServeRecipe'
 >;
 
 /** Registers the Runs view, code lens, quick fixes and task type; returns the commands' handlers. */
@@ -278,6 +280,8 @@ export function registerLaunchFeatures(context: vscode.ExtensionContext): Launch
     [COMMANDS.keepBestCheckpoint]: (node?: unknown) =>
       keepBestCommand(tree, manager.sshConfigFile(), node),
     [COMMANDS.openArtefactFolder]: (node?: unknown) => openArtefactFolderCommand(node),
+    [COMMANDS.copyServeRecipe]: (argument?: unknown, selection?: unknown) =>
+      copyServeRecipeCommand(tree, argument, selection),
     [COMMANDS.doctor]: (uri?: unknown) =>
       doctorCommand(manager, uri instanceof vscode.Uri ? uri : undefined),
     [COMMANDS.storeSecret]: (name?: unknown) =>

@@ -63,6 +63,14 @@ describe('launch', () => {
       vscode.window.terminals.some((t) => t.name === `Tunelab ${record.id}`),
       'the run has its terminal',
     );
+    // Copy Serving Recipe: the recipe `tunelab serve` prints, copied (or shown) and returned
+    const recipe = await vscode.commands.executeCommand<string>(
+      'tunelab.copyServeRecipe',
+      record.id,
+    );
+    assert.match(recipe, /vllm serve '?meta-llama\/Llama-3\.1-8B'? --enable-lora/);
+    assert.match(recipe, /--max-lora-rank 16/);
+    assert.ok(recipe.includes('runs/out/adapter'), recipe);
   });
 
   it('the tunelab task type offers each config and ends with the run', async () => {
