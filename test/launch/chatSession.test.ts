@@ -8,41 +8,28 @@
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { chatLaunch } from '../../launch/src/chatLaunch';
 import { ChatSession, type ChatEvent } from '../../launch/src/chatSession';
-import { followRun } from '../../launch/src/follow';
-import { adapterFor, launchRun } from '../../launch/src/launcher';
-import { BASE_CONFIG, loadInfra, makeProject, ROOT, slurmSkip, waitFor, type Infra } from './infra';
+import {
+  BASE_CONFIG,
+  fakeRunner,
+  loadInfra,
+  makeProject,
+  ROOT,
+  slurmSkip,
+  trainedRun,
+  waitFor,
+  type Infra,
+} from './infra';
 
 const { infra, skip } = loadInfra();
 const I = infra as Infra;
 const FAKE = path.join(ROOT, 'test', 'fixtures', 'chat', 'fake_chat.py');
 
-function fakeRunner(): string {
-  const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'tunelab-fake-chat-'));
-  fs.mkdirSync(path.join(parent, 'tunelab_runner'));
-  fs.writeFileSync(path.join(parent, 'tunelab_runner', '__init__.py'), '');
-  fs.copyFileSync(FAKE, path.join(parent, 'tunelab_runner', '__main__.py'));
-  return parent;
-}
-
-async function trainedRun(config: string, workspace: string, python: string, sshConfig?: string) {
-  const record = await launchRun(config, {
-    workspaceDir: workspace,
-    sshConfigFile: sshConfig,
-    jobArgv: [python, '-c', 'print("trained")'],
-  });
-  const result = await followRun(record, adapterFor(record.target, sshConfig), {
-    fromOffset: 0,
-    onLine: () => undefined,
-  });
-  assert.equal(result.state, 'completed');
-  return record;
-}
+const fakeChatRunner = () => fakeRunner('tunelab-fake-chat-', fs.readFileSync(FAKE, 'utf8'));
 
 const ask = (content: string) => [{ role: 'user' as const, content }];
 
@@ -102,7 +89,7 @@ test('local: chat with a recorded run, base and tuned answer, stop, transcript',
   const training = await trainedRun(config, workspace, 'python3');
   const session = await ChatSession.start(training, {
     workspaceDir: workspace,
-    runnerParent: fakeRunner(),
+    runnerParent: fakeChatRunner(),
     secrets: { FAKE_CHAT_SECRET: "s3cret 'q'" },
   });
   assert.equal((session.ready as unknown as { secret: string }).secret, "s3cret 'q'");
@@ -115,7 +102,7 @@ test('local: two runs with the same base answer in their own columns', async () 
   const second = await trainedRun(config, workspace, 'python3');
   const session = await ChatSession.start(first, {
     workspaceDir: workspace,
-    runnerParent: fakeRunner(),
+    runnerParent: fakeChatRunner(),
     other: second,
   });
   assert.deepEqual(session.ready.adapters, [first.id, second.id]);
@@ -133,7 +120,7 @@ test('local: a runner error before ready is reported with its hint', async () =>
   await assert.rejects(
     ChatSession.start(training, {
       workspaceDir: workspace,
-      runnerParent: fakeRunner(),
+      runnerParent: fakeChatRunner(),
       secrets: { FAKE_CHAT_FAIL: '1' },
     }),
     { message: 'peft is not installed', type: 'missing_package', hint: 'pip install peft' },
@@ -150,7 +137,7 @@ test("ssh: chat runs on the training run's host over the session's stdio", { ski
   const training = await trainedRun(config, workspace, I.remotePython, I.sshConfig);
   const session = await ChatSession.start(training, {
     workspaceDir: workspace,
-    runnerParent: fakeRunner(),
+    runnerParent: fakeChatRunner(),
     sshConfigFile: I.sshConfig,
     // a value with a newline and quotes reaches the remote environment intact
     secrets: { FAKE_CHAT_SECRET: "line1\nit's $(id)" },
@@ -212,7 +199,7 @@ for (const place of PLACES) {
       process.env.SLURM_JOB_ID = '1';
       const session = await ChatSession.start(training, {
         workspaceDir: workspace,
-        runnerParent: fakeRunner(),
+        runnerParent: fakeChatRunner(),
         sshConfigFile: I.sshConfig,
         secrets: { FAKE_CHAT_SECRET: "line1\nit's $(id)" },
       }).finally(() => delete process.env.SLURM_JOB_ID);
@@ -234,7 +221,7 @@ for (const place of PLACES) {
       const start = (readyTimeoutMs: number) =>
         ChatSession.start(training, {
           workspaceDir: workspace,
-          runnerParent: fakeRunner(),
+          runnerParent: fakeChatRunner(),
           sshConfigFile: I.sshConfig,
           secrets: { FAKE_CHAT_LOAD_SECONDS: '300' },
           readyTimeoutMs,
@@ -260,7 +247,7 @@ test(
     const { config, workspace, training } = await slurmRun(false);
     // Written after the training: this cluster has no GPUs for its sbatch either.
     amendSlurm(config, ', gpus_per_node: 4');
-    const options = { workspaceDir: workspace, runnerParent: fakeRunner() };
+    const options = { workspaceDir: workspace, runnerParent: fakeChatRunner() };
     const { argv } = await chatLaunch(training, options);
     assert.deepEqual(
       argv.filter((arg) => arg.startsWith('--gpus')),

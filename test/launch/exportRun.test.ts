@@ -11,15 +11,18 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'node:test';
-import { followRun } from '../../launch/src/follow';
-import { adapterFor, launchRun } from '../../launch/src/launcher';
 import { RunStore } from '../../launch/src/runRecord';
 import { exportOf } from '../../launch/src/runnerCommand';
-import { BASE_CONFIG, loadInfra, makeProject, ROOT, type Infra } from './infra';
+import {
+  BASE_CONFIG,
+  fakeRunner,
+  loadInfra,
+  makeProject,
+  ROOT,
+  trainedRun,
+  type Infra,
+} from './infra';
 
 const { infra, skip } = loadInfra();
 const I = infra as Infra;
@@ -50,13 +53,7 @@ if merge and not passed:
 emit("end", status="completed", exit_code=0)
 `;
 
-function fakeRunner(): string {
-  const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'tunelab-fake-export-'));
-  fs.mkdirSync(path.join(parent, 'tunelab_runner'));
-  fs.writeFileSync(path.join(parent, 'tunelab_runner', '__init__.py'), '');
-  fs.writeFileSync(path.join(parent, 'tunelab_runner', '__main__.py'), FAKE_RUNNER);
-  return parent;
-}
+const fakeExportRunner = () => fakeRunner('tunelab-fake-export-', FAKE_RUNNER);
 
 const DRIVER = `import('./cli/src/exportServeCommands.ts').then(async (m) => {
   const command = m.exportCommand ?? m.default.exportCommand;
@@ -78,20 +75,6 @@ function tunelabExport(args: string[], cwd: string, env: NodeJS.ProcessEnv = {})
   });
 }
 
-async function trainedRun(config: string, workspace: string, python: string, sshConfig?: string) {
-  const record = await launchRun(config, {
-    workspaceDir: workspace,
-    sshConfigFile: sshConfig,
-    jobArgv: [python, '-c', 'print("trained")'],
-  });
-  const result = await followRun(record, adapterFor(record.target, sshConfig), {
-    fromOffset: 0,
-    onLine: () => undefined,
-  });
-  assert.equal(result.state, 'completed');
-  return record;
-}
-
 function exportsOf(workspace: string, trainingId: string) {
   return new RunStore(workspace).list().filter((r) => exportOf(r) === trainingId);
 }
@@ -101,7 +84,7 @@ test('local: tunelab export --merge streams the export, records it and reports t
   const name = "it's $(id) `id` ; x.finetune.yaml";
   const { config, workspace } = makeProject(BASE_CONFIG + 'launch:\n  target: local\n', { name });
   const training = await trainedRun(config, workspace, 'python3');
-  const env = { TUNELAB_RUNNER_DIR: fakeRunner() };
+  const env = { TUNELAB_RUNNER_DIR: fakeExportRunner() };
   const run = await tunelabExport(
     [training.id, '--merge', '--dtype', 'float16', '--checkpoint', '40'],
     workspace,
@@ -143,7 +126,7 @@ test('local: the adapter alone, detached', async () => {
   const { config, workspace } = makeProject(BASE_CONFIG + 'launch:\n  target: local\n');
   const training = await trainedRun(config, workspace, 'python3');
   const run = await tunelabExport([training.id, '--detach'], workspace, {
-    TUNELAB_RUNNER_DIR: fakeRunner(),
+    TUNELAB_RUNNER_DIR: fakeExportRunner(),
   });
   assert.equal(run.code, 0, run.stderr);
   assert.equal(exportsOf(workspace, training.id)[0]?.id, run.stdout.trim());
@@ -162,7 +145,7 @@ test("ssh: tunelab export runs on the training run's host", { skip }, async () =
   );
   const training = await trainedRun(config, workspace, I.remotePython, I.sshConfig);
   const run = await tunelabExport([training.id, '--merge'], workspace, {
-    TUNELAB_RUNNER_DIR: fakeRunner(),
+    TUNELAB_RUNNER_DIR: fakeExportRunner(),
     TUNELAB_SSH_CONFIG: I.sshConfig,
   });
   assert.equal(run.code, 0, run.stderr);

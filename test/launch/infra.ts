@@ -1,10 +1,14 @@
 // Shared helpers of the launch tests: the loopback sshd/SLURM written up by
-// scripts/setup-ssh-slurm.sh, temporary projects, and the replay job.
+// scripts/setup-ssh-slurm.sh, temporary projects and their configs, a fake
+// runner package, a completed training run, and the replay job.
 
+import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
+import { followRun } from '../../launch/src/follow';
+import { adapterFor, launchRun } from '../../launch/src/launcher';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -167,9 +171,15 @@ export function replayJob(
   };
 }
 
-export const BASE_CONFIG = `method: lora
+/**
+ * A LoRA config of `model` on the template's data (data/train.jsonl,
+ * data/eval.jsonl) with its output in runs/out; `tail` follows the
+ * `training:` section's `output_dir` line (more training keys, or sections).
+ */
+export function loraConfig(model: string, tail = ''): string {
+  return `method: lora
 model:
-  name_or_path: meta-llama/Llama-3.1-8B
+  name_or_path: ${model}
 lora:
   r: 16
   lora_alpha: 32
@@ -180,10 +190,45 @@ data:
   format: messages
 training:
   output_dir: runs/out
-  per_device_train_batch_size: 4
-  gradient_accumulation_steps: 2
-  learning_rate: 2.0e-4
-`;
+${tail}`;
+}
+
+export const BASE_CONFIG = loraConfig(
+  'meta-llama/Llama-3.1-8B',
+  '  per_device_train_batch_size: 4\n  gradient_accumulation_steps: 2\n  learning_rate: 2.0e-4\n',
+);
+
+/**
+ * A runner package in a fresh temp dir (named `prefix`…), for
+ * TUNELAB_RUNNER_DIR or `runnerParent`: `tunelab_runner/__main__.py` is `main`.
+ */
+export function fakeRunner(prefix: string, main: string): string {
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.mkdirSync(path.join(parent, 'tunelab_runner'));
+  fs.writeFileSync(path.join(parent, 'tunelab_runner', '__init__.py'), '');
+  fs.writeFileSync(path.join(parent, 'tunelab_runner', '__main__.py'), main);
+  return parent;
+}
+
+/** Launches `config` with a job that only prints, follows it to the end: a completed training run. */
+export async function trainedRun(
+  config: string,
+  workspace: string,
+  python: string,
+  sshConfig?: string,
+) {
+  const record = await launchRun(config, {
+    workspaceDir: workspace,
+    sshConfigFile: sshConfig,
+    jobArgv: [python, '-c', 'print("trained")'],
+  });
+  const result = await followRun(record, adapterFor(record.target, sshConfig), {
+    fromOffset: 0,
+    onLine: () => undefined,
+  });
+  assert.equal(result.state, 'completed');
+  return record;
+}
 
 /** Runs a shell command as the test ssh user on the test host (for checks, not under test). */
 export function remoteShell(infra: Infra, command: string): string {

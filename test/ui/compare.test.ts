@@ -9,31 +9,27 @@
 
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import type { Frame, Page } from 'playwright-core';
 import { RunStore, type RunRecord } from '../../launch/src/runRecord.ts';
 import { codeServerForTest } from '../support/codeServerSkip.ts';
 import {
   dismissNotifications,
-  packageVsix,
   repoRoot,
+  runCommand,
   sleep,
-  startWorkbench,
-  tempDir,
-  until,
-  type Workbench,
+  webviewFrame,
+  withTestWorkbench,
 } from './workbench.ts';
 
 const codeServer = codeServerForTest();
 const FIXTURES = path.join(repoRoot, 'test', 'fixtures', 'eval');
 const SCREENSHOT = path.join(repoRoot, 'images', 'compare-view.png');
-const INPUT = '.quick-input-widget .quick-input-box input';
-const FOCUSED_ROW = '.quick-input-list .monaco-list-row.focused';
 
-/** A workspace holding the lora and full runs, each evaluated, the lora one with a loss curve. */
-function workspaceWithRuns(dir: string): string {
+/** TMP/project holding the lora and full runs, each evaluated, the lora one with a loss curve. */
+function workspaceWithRuns(tmp: string): string {
+  const dir = path.join(tmp, 'project');
+  fs.mkdirSync(dir);
   const store = new RunStore(dir);
   ['lora', 'full'].forEach((name, index) => {
     const config = path.join(dir, `${name}.finetune.yaml`);
@@ -70,115 +66,53 @@ function workspaceWithRuns(dir: string): string {
   return dir;
 }
 
-async function runCommand(page: Page, title: string): Promise<void> {
-  await until(
-    'the command palette',
-    async () => {
-      await page.keyboard.press('F1');
-      return page.locator(INPUT).isVisible();
-    },
-    10_000,
-    500,
-  );
-  await until(
-    `"${title}" in the palette`,
-    async () => {
-      await page.keyboard.press('Control+A');
-      await page.keyboard.type(`>${title}`);
-      await sleep(300);
-      return (await page.locator(FOCUSED_ROW).first().textContent())?.includes(title);
-    },
-    20_000,
-    500,
-  );
-  await page.keyboard.press('Enter');
-}
-
-/** The webview's inner frame that holds `selector`. */
-async function webviewFrame(page: Page, selector: string): Promise<Frame> {
-  return until(
-    'the Compare runs webview',
-    async () => {
-      for (const frame of page.frames())
-        if (
-          await frame
-            .locator(selector)
-            .count()
-            .catch(() => 0)
-        )
-          return frame;
-      return undefined;
-    },
-    30_000,
-    500,
-  );
-}
-
 test(
   'Compare Runs: two evaluated runs → metrics table with deltas and the config diff',
   { skip: codeServer.skip, timeout: 150_000 },
-  async (t) => {
-    const install = codeServer.installed();
-    const tmp = tempDir('tunelab-ui-compare-');
-    let wb: Workbench | undefined;
-    try {
-      const vsix = path.join(tmp, 'tunelab.vsix');
-      packageVsix(vsix);
-      const project = path.join(tmp, 'project');
-      fs.mkdirSync(project);
-      const workspace = workspaceWithRuns(project);
-      wb = await startWorkbench({ install, vsix, workspace, startTimeoutMs: 60_000 });
-      const page = wb.page;
-      await dismissNotifications(page);
-      await runCommand(page, 'Tunelab: Compare Runs');
-      // The pick lists the evaluated runs with their verdicts: tick both, accept.
-      for (const id of ['lora-run', 'full-run'])
-        await page.locator('.quick-input-list .monaco-list-row', { hasText: id }).click();
-      await page.locator('.quick-input-widget', { hasText: '2 Selected' }).waitFor();
-      await page.keyboard.press('Enter');
+  (t) =>
+    withTestWorkbench(
+      { install: codeServer.installed(), name: 'compare', workspace: workspaceWithRuns },
+      async (wb) => {
+        const page = wb.page;
+        await dismissNotifications(page);
+        await runCommand(page, 'Tunelab: Compare Runs');
+        // The pick lists the evaluated runs with their verdicts: tick both, accept.
+        for (const id of ['lora-run', 'full-run'])
+          await page.locator('.quick-input-list .monaco-list-row', { hasText: id }).click();
+        await page.locator('.quick-input-widget', { hasText: '2 Selected' }).waitFor();
+        await page.keyboard.press('Enter');
 
-      const frame = await webviewFrame(page, '#metrics');
-      const metrics = await frame.locator('#metrics').innerText();
-      const lora = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'lora.eval.json'), 'utf8'));
-      for (const name of Object.keys(lora.task.generation.metrics))
-        assert.match(metrics, new RegExp(`generation: ${name}`));
-      assert.match(metrics, /training: last train loss/);
-      const header = await frame.locator('#metrics thead').innerText();
-      assert.match(header, /lora-run[\s\S]*full-run/);
-      const diff = await frame.locator('#config-diff').innerText();
-      assert.match(diff, /method\s+lora\s+full/);
-      const forgetting = await frame.locator('#forgetting').innerText();
-      assert.match(forgetting, new RegExp(lora.forgetting.verdict));
-      // The Runs view shows each run's verdict in its description.
-      const runsHeader = page.locator('.pane-header', { hasText: 'Tunelab Runs' });
-      await runsHeader.click();
-      const row = page
-        .locator('.pane', { has: runsHeader })
-        .locator('.monaco-list-row', { hasText: 'lora-run' });
-      await row.waitFor();
-      const mark = { pass: '✓', warn: '⚠', fail: '✗' }[
-        lora.forgetting.verdict as 'pass' | 'warn' | 'fail'
-      ];
-      const change = `${lora.forgetting.change >= 0 ? '+' : ''}${(100 * lora.forgetting.change).toFixed(1)}%`;
-      assert.ok(
-        (await row.innerText()).replace(/\s+/g, ' ').includes(`forgetting ${change} ${mark}`),
-        `the lora run's row shows forgetting ${change} ${mark}`,
-      );
-      await sleep(500); // let the charts draw
-      fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT });
-      t.diagnostic(`screenshot: ${SCREENSHOT}`);
-    } catch (e) {
-      if (wb) {
-        const shot = path.join(tmpdir(), 'tunelab-compare-failure.png');
-        await wb.page.screenshot({ path: shot }).catch(() => undefined);
-        console.log(`the screen is in ${shot}; code-server output (tail):`);
-        console.log(wb.output().slice(-2000));
-      }
-      throw e;
-    } finally {
-      await wb?.close();
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
-  },
+        const frame = await webviewFrame(page, '#metrics', 'the Compare runs webview');
+        const metrics = await frame.locator('#metrics').innerText();
+        const lora = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'lora.eval.json'), 'utf8'));
+        for (const name of Object.keys(lora.task.generation.metrics))
+          assert.match(metrics, new RegExp(`generation: ${name}`));
+        assert.match(metrics, /training: last train loss/);
+        const header = await frame.locator('#metrics thead').innerText();
+        assert.match(header, /lora-run[\s\S]*full-run/);
+        const diff = await frame.locator('#config-diff').innerText();
+        assert.match(diff, /method\s+lora\s+full/);
+        const forgetting = await frame.locator('#forgetting').innerText();
+        assert.match(forgetting, new RegExp(lora.forgetting.verdict));
+        // The Runs view shows each run's verdict in its description.
+        const runsHeader = page.locator('.pane-header', { hasText: 'Tunelab Runs' });
+        await runsHeader.click();
+        const row = page
+          .locator('.pane', { has: runsHeader })
+          .locator('.monaco-list-row', { hasText: 'lora-run' });
+        await row.waitFor();
+        const mark = { pass: '✓', warn: '⚠', fail: '✗' }[
+          lora.forgetting.verdict as 'pass' | 'warn' | 'fail'
+        ];
+        const change = `${lora.forgetting.change >= 0 ? '+' : ''}${(100 * lora.forgetting.change).toFixed(1)}%`;
+        assert.ok(
+          (await row.innerText()).replace(/\s+/g, ' ').includes(`forgetting ${change} ${mark}`),
+          `the lora run's row shows forgetting ${change} ${mark}`,
+        );
+        await sleep(500); // let the charts draw
+        fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+        await page.screenshot({ path: SCREENSHOT });
+        t.diagnostic(`screenshot: ${SCREENSHOT}`);
+      },
+    ),
 );

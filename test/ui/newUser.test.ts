@@ -12,13 +12,11 @@
 // ~30-40 s. TUNELAB_KEEP_TMP=1 keeps code-server's user-data dir (logs).
 
 import * as assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { codeServerForTest } from '../support/codeServerSkip.ts';
 import { makeEmptyProject, walkNewUserPath } from './newUserPath.ts';
-import { packageVsix, startWorkbench, tempDir, type Workbench } from './workbench.ts';
+import { withTestWorkbench } from './workbench.ts';
 
 const codeServer = codeServerForTest();
 
@@ -26,37 +24,25 @@ test(
   'new user: F1 → New fine-tuning config → a checked, estimated config; r: 64 → warning → quick fix',
   { skip: codeServer.skip, timeout: 120_000 },
   async (t) => {
-    const install = codeServer.installed();
     const started = Date.now();
     const step = (what: string) => t.diagnostic(`${Date.now() - started} ms: ${what}`);
-    const tmp = tempDir('tunelab-ui-newuser-');
-    let wb: Workbench | undefined;
-    try {
-      const vsix = path.join(tmp, 'tunelab.vsix');
-      packageVsix(vsix);
-      step('packaged');
-      const workspace = makeEmptyProject(path.join(tmp, 'support-bot'));
-      wb = await startWorkbench({ install, vsix, workspace, startTimeoutMs: 60_000 });
-      step('workbench ready');
-      const pathStarted = Date.now();
-      const result = await walkNewUserPath(wb.page, { workspace, log: step });
-      const seconds = (Date.now() - pathStarted) / 1000;
-      // Reported, not asserted (the project keeps timings out of pass/fail): the goal is under a minute.
-      step(`the path took ${seconds.toFixed(1)} s`);
-      assert.equal(result.configPath, path.join(workspace, 'qlora.finetune.yaml'));
-      assert.match(result.codeLens, /GiB\/GPU on 1× RTX4090-24GB · fits/);
-      assert.match(result.warningRow, /32 \/ 64 = 0\.5/);
-    } catch (e) {
-      if (wb) {
-        const shot = path.join(tmpdir(), 'tunelab-newuser-failure.png');
-        await wb.page.screenshot({ path: shot }).catch(() => undefined);
-        console.log(`the screen is in ${shot}; code-server output (tail):`);
-        console.log(wb.output().slice(-2000));
-      }
-      throw e;
-    } finally {
-      await wb?.close();
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    await withTestWorkbench(
+      {
+        install: codeServer.installed(),
+        name: 'newuser',
+        workspace: (tmp) => makeEmptyProject(path.join(tmp, 'support-bot')),
+        step,
+      },
+      async (wb, workspace) => {
+        const pathStarted = Date.now();
+        const result = await walkNewUserPath(wb.page, { workspace, log: step });
+        const seconds = (Date.now() - pathStarted) / 1000;
+        // Reported, not asserted (the project keeps timings out of pass/fail): the goal is under a minute.
+        step(`the path took ${seconds.toFixed(1)} s`);
+        assert.equal(result.configPath, path.join(workspace, 'qlora.finetune.yaml'));
+        assert.match(result.codeLens, /GiB\/GPU on 1× RTX4090-24GB · fits/);
+        assert.match(result.warningRow, /32 \/ 64 = 0\.5/);
+      },
+    );
   },
 );

@@ -7,7 +7,11 @@
 //   startWorkbench()   fresh user-data/extensions dirs, --install-extension, code-server
 //                      on 127.0.0.1, Chromium (playwright-core) on the workbench
 //                      (workbenchStart.ts)
+//   withTestWorkbench() a UI test's frame: temp dir, .vsix, workspace, workbench, the
+//                      failure screenshot, clean-up (workbenchStart.ts)
 //   until()            the bounded polling wait (until.ts)
+//   runCommand()       F1, a command by its title, Enter (here)
+//   webviewFrame()     the webview frame that holds a selector (here)
 //   navigation.ts      notifications, Quick Open, go to line
 //   editorView.ts      the editor's rendered text, where a token is drawn
 //   diagnosticsView.ts squiggles, Problems panel, quick fix
@@ -15,6 +19,10 @@
 // Every wait is bounded. Workbench.close() kills Chromium's and code-server's
 // process groups; they are also killed when this process exits or gets SIGINT /
 // SIGTERM, so an interrupted run leaves nothing behind.
+
+import type { Frame, Page } from 'playwright-core';
+import { sleep } from '../support/codeServerProcess.ts';
+import { until } from './until.ts';
 
 export { CHROMIUM_ARGS, launchChromium, sleep, tempDir } from '../support/codeServerProcess.ts';
 export {
@@ -24,6 +32,8 @@ export {
   packageVsix,
   repoRoot,
   startWorkbench,
+  withTestWorkbench,
+  type TestWorkbenchOptions,
   type Workbench,
   type WorkbenchOptions,
 } from './workbenchStart.ts';
@@ -38,3 +48,51 @@ export {
   squigglesOn,
   waitForSquiggles,
 } from './diagnosticsView.ts';
+
+const PALETTE_INPUT = '.quick-input-widget .quick-input-box input';
+const PALETTE_FOCUSED_ROW = '.quick-input-list .monaco-list-row.focused';
+
+/** Runs a command through the palette: F1, `>title` until it is the focused row, Enter. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await until(
+    'the command palette',
+    async () => {
+      await page.keyboard.press('F1');
+      return page.locator(PALETTE_INPUT).isVisible();
+    },
+    10_000,
+    500,
+  );
+  await until(
+    `"${title}" in the palette`,
+    async () => {
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type(`>${title}`);
+      await sleep(300);
+      return (await page.locator(PALETTE_FOCUSED_ROW).first().textContent())?.includes(title);
+    },
+    20_000,
+    500,
+  );
+  await page.keyboard.press('Enter');
+}
+
+/** The webview's inner frame that holds `selector` (`what` names it in the timeout). */
+export async function webviewFrame(page: Page, selector: string, what: string): Promise<Frame> {
+  return until(
+    what,
+    async () => {
+      for (const frame of page.frames())
+        if (
+          await frame
+            .locator(selector)
+            .count()
+            .catch(() => 0)
+        )
+          return frame;
+      return undefined;
+    },
+    30_000,
+    500,
+  );
+}

@@ -1,6 +1,7 @@
 // Starting a real VS Code for the UI tests and scripts/screenshots.ts: the
 // packaged .vsix, the example workspace, and code-server + headless Chromium
-// on the workbench with that workspace open.
+// on the workbench with that workspace open; withTestWorkbench() is a UI
+// test's whole frame around that (temp dir, failure screenshot, clean-up).
 //
 // Every wait is bounded. Workbench.close() kills Chromium's and code-server's
 // process groups; they are also killed when this process exits or gets SIGINT /
@@ -8,6 +9,7 @@
 
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserServer, type Page } from 'playwright-core';
@@ -183,5 +185,51 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
   } catch (e) {
     await close();
     throw e;
+  }
+}
+
+export interface TestWorkbenchOptions {
+  install: CodeServerInstall;
+  /** Names the temp dir (`tunelab-ui-NAME-`) and the failure screenshot (`tunelab-NAME-failure.png`). */
+  name: string;
+  /** Writes the workspace under `tmp` (the test's temp dir, which holds the .vsix) and returns it. */
+  workspace(tmp: string): string;
+  /** Progress: 'packaged', then 'workbench ready' (default: none). */
+  step?: (what: string) => void;
+}
+
+/**
+ * A UI test on a fresh workbench: packages the .vsix into a new temp dir,
+ * writes the workspace there, starts the workbench on it (60 s limit) and runs
+ * `body`. When anything after the start fails, the screen is kept in
+ * tmpdir()/tunelab-NAME-failure.png and code-server's output tail printed. The
+ * workbench is closed and the temp dir removed either way.
+ */
+export async function withTestWorkbench<T>(
+  opts: TestWorkbenchOptions,
+  body: (wb: Workbench, workspace: string) => Promise<T>,
+): Promise<T> {
+  const step = opts.step ?? (() => undefined);
+  const tmp = tempDir(`tunelab-ui-${opts.name}-`);
+  let wb: Workbench | undefined;
+  try {
+    const vsix = path.join(tmp, 'tunelab.vsix');
+    packageVsix(vsix);
+    step('packaged');
+    const workspace = opts.workspace(tmp);
+    wb = await startWorkbench({ install: opts.install, vsix, workspace, startTimeoutMs: 60_000 });
+    step('workbench ready');
+    return await body(wb, workspace);
+  } catch (e) {
+    if (wb) {
+      const shot = path.join(tmpdir(), `tunelab-${opts.name}-failure.png`);
+      await wb.page.screenshot({ path: shot }).catch(() => undefined);
+      console.log(`the screen is in ${shot}; code-server output (tail):`);
+      console.log(wb.output().slice(-2000));
+    }
+    throw e;
+  } finally {
+    await wb?.close();
+    rmSync(tmp, { recursive: true, force: true });
   }
 }
