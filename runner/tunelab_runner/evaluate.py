@@ -294,17 +294,31 @@ def evaluate_after_training(run, torch, transformers) -> str:
     return finish(ev.run(), os.path.join(plan["output_dir"], "eval.json"), run.writer)
 
 
-def run_evaluate(target: str, checkpoint: Optional[int] = None, config: Optional[str] = None,
-                 model_path: Optional[str] = None, max_samples: Optional[int] = None, no_forgetting: bool = False,
-                 no_generation: bool = False, out: Optional[str] = None, stdout=None) -> int:
+def run_planned(target: str, config: Optional[str], stdout, body) -> int:
+    """A command on a run (evaluate, export): the plan of RUN_DIR|CONFIG, its events
+    appended to the run's events.jsonl, and `body(plan, writer)`'s exit code; an
+    error becomes an `error` event and its exit code (out of memory named as such)."""
+    import sys
     from .train import _fail, _unexpected_error
     try:
         plan = plan_for(target, config)
     except RunnerError as err:
         return _fail(EventWriter(None, stdout=stdout), err)
     writer = EventWriter(os.path.join(plan["output_dir"], "events.jsonl"), stdout=stdout, append=True)
-    torch = None
     try:
+        return body(plan, writer)
+    except RunnerError as err:
+        return _fail(writer, err)
+    except Exception as exc:  # noqa: BLE001 - torch is in sys.modules once a body imported it
+        return _fail(writer, _unexpected_error(exc, sys.modules.get("torch")))
+    finally:
+        writer.close()
+
+
+def run_evaluate(target: str, checkpoint: Optional[int] = None, config: Optional[str] = None,
+                 model_path: Optional[str] = None, max_samples: Optional[int] = None, no_forgetting: bool = False,
+                 no_generation: bool = False, out: Optional[str] = None, stdout=None) -> int:
+    def body(plan, writer) -> int:
         for w in plan["warnings"]:
             writer.emit("warning", message=w)
         settings = settings_for(plan, max_samples, no_forgetting, no_generation)
@@ -314,7 +328,7 @@ def run_evaluate(target: str, checkpoint: Optional[int] = None, config: Optional
         from .model_loading import add_tokens, check_packages, load_tokenizer
         check_packages(plan)
         writer.emit("status", stage="importing")
-        import torch  # noqa: F811
+        import torch
         import transformers
         writer.emit("status", stage="loading_tokenizer")
         tok = load_tokenizer(plan, transformers)
@@ -325,9 +339,5 @@ def run_evaluate(target: str, checkpoint: Optional[int] = None, config: Optional
         path = finish(ev.run(), out or os.path.join(plan["output_dir"], "eval.json"), writer)
         writer.emit("end", status="completed", exit_code=EXIT_OK, outputs={"eval": path})
         return EXIT_OK
-    except RunnerError as err:
-        return _fail(writer, err)
-    except Exception as exc:  # noqa: BLE001
-        return _fail(writer, _unexpected_error(exc, torch))
-    finally:
-        writer.close()
+
+    return run_planned(target, config, stdout, body)

@@ -219,15 +219,9 @@ def _checked_end(writer: EventWriter, check: Dict[str, Any], outputs: Dict[str, 
 
 def run_export(target: str, merge: bool = False, dtype: Optional[str] = None, checkpoint: Optional[int] = None,
                out: Optional[str] = None, config: Optional[str] = None, stdout=None) -> int:
-    from .evaluate import plan_for
-    from .train import _fail, _unexpected_error
-    try:
-        plan = plan_for(target, config)
-    except RunnerError as err:
-        return _fail(EventWriter(None, stdout=stdout), err)
-    writer = EventWriter(os.path.join(plan["output_dir"], "events.jsonl"), stdout=stdout, append=True)
-    torch = None
-    try:
+    from .evaluate import run_planned
+
+    def body(plan, writer) -> int:
         dtype_name = dtype or plan["steps"]["export"]["dtype"]
         if dtype_name not in X_DTYPES:
             raise RunnerError("config", f"--dtype must be one of {', '.join(X_DTYPES)}, got {dtype_name}")
@@ -244,7 +238,7 @@ def run_export(target: str, merge: bool = False, dtype: Optional[str] = None, ch
                     source=what, merge=merge, dtype=dtype_name if merge or full else None, out=out_dir)
         _require("torch", "transformers", "peft", "safetensors")
         writer.emit("status", stage="importing")
-        import torch  # noqa: F811
+        import torch
         import transformers
         from .model_loading import add_tokens, load_tokenizer
         writer.emit("status", stage="loading_tokenizer")
@@ -266,9 +260,5 @@ def run_export(target: str, merge: bool = False, dtype: Optional[str] = None, ch
         writer.emit("export", kind="merged", path=out_dir, dtype=dtype_name, source=what["path"],
                     checkpoint=checkpoint, check=check, **directory_summary(out_dir))
         return _checked_end(writer, check, {"merged": out_dir})
-    except RunnerError as err:
-        return _fail(writer, err)
-    except Exception as exc:  # noqa: BLE001
-        return _fail(writer, _unexpected_error(exc, torch))
-    finally:
-        writer.close()
+
+    return run_planned(target, config, stdout, body)
