@@ -16,6 +16,7 @@ import {
 import { evalPrompts } from '../../launch/src/chatPrompts';
 import { loadLaunchSpec } from '../../launch/src/launchConfig';
 import { RunStore, type RunRecord } from '../../launch/src/runRecord';
+import { isRunItem, isTraining } from './launch/runsTree';
 import { SecretStore } from './launch/secrets';
 import { clientSetting } from './settings';
 
@@ -26,12 +27,6 @@ interface Picked {
   record: RunRecord;
   store: RunStore;
 }
-
-function isRunItem(value: unknown): value is Picked {
-  return !!value && typeof value === 'object' && 'record' in value && 'store' in value;
-}
-
-const isTraining = (r: RunRecord) => (r.kind ?? 'train') === 'train';
 
 /** The run(s) to chat with: the Runs view's selection (two: each its column), a run id, else a pick. */
 async function runsToChat(argument: unknown, selection: unknown): Promise<Picked[] | undefined> {

@@ -9,12 +9,17 @@ import {
   lowerIsBetter,
   planKeepBest,
 } from '../../../launch/src/artefacts';
-import { formatBytes, isArtefactNode, type RunItem, type RunsTreeProvider } from './runsTree';
+import {
+  formatBytes,
+  isArtefactNode,
+  isRunItem,
+  type RunItem,
+  type RunsTreeProvider,
+} from './runsTree';
 
 function runOf(argument: unknown): RunItem | undefined {
   if (isArtefactNode(argument)) return argument.run;
-  if (argument && typeof argument === 'object' && 'record' in argument && 'store' in argument)
-    return argument as RunItem;
+  if (isRunItem(argument)) return argument;
   return undefined;
 }
 

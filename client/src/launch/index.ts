@@ -20,7 +20,7 @@ import {
 } from './artefactCommands';
 import { doctorCommand } from './doctorCommand';
 import { RunManager, toRange } from './manager';
-import { RunsTreeProvider, type RunItem } from './runsTree';
+import { isRunItem, RunsTreeProvider, type RunItem } from './runsTree';
 import { SecretStore } from './secrets';
 import { copyServeRecipeCommand } from './serveCommand';
 import { TASK_TYPE, TunelabTaskProvider } from './taskProvider';
@@ -117,10 +117,6 @@ async function pickRun(
   return picked?.label;
 }
 
-function isRunItem(value: unknown): value is RunItem {
-  return !!value && typeof value === 'object' && 'record' in value && 'store' in value;
-}
-
 /**
  * The runs to compare: the Runs view's selection (the clicked item and the
  * selected ones), run ids given by a caller, else picked among the evaluated runs.
@@ -130,15 +126,11 @@ async function runsToCompare(
   argument: unknown,
   selection: unknown,
 ): Promise<RunItem[] | undefined> {
-  const items = tree.items();
   if (Array.isArray(selection) && selection.filter(isRunItem).length >= 2)
     return selection.filter(isRunItem);
   if (Array.isArray(argument) && argument.every((id) => typeof id === 'string'))
-    return argument.map((id: string) => {
-      const found = items.find((item) => item.record.id === id);
-      if (!found) throw new Error(`no run ${id} in this workspace`);
-      return found;
-    });
+    return tree.withIds(argument as string[]);
+  const items = tree.items();
   const evaluated = items.filter((item) => item.evaluation);
   if (evaluated.length < 2) {
     void vscode.window.showInformationMessage(

@@ -64,11 +64,16 @@ export interface NoteNode {
 
 export type RunsNode = RunItem | FamilyNode | ArtefactNode | NoteNode;
 
+/** A training run's node of the Runs view (what its commands receive). */
+export function isRunItem(value: unknown): value is RunItem {
+  return !!value && typeof value === 'object' && 'record' in value && 'store' in value;
+}
+
 export function isArtefactNode(value: unknown): value is ArtefactNode {
   return !!value && typeof value === 'object' && 'artefact' in value && 'listing' in value;
 }
 
-const isTraining = (record: RunRecord) => (record.kind ?? 'train') === 'train';
+export const isTraining = (record: RunRecord) => (record.kind ?? 'train') === 'train';
 
 /** Bytes as KB/MB/GB (powers of 1000, as disk sizes are usually quoted). */
 export function formatBytes(bytes: number): string {
@@ -133,6 +138,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     } finally {
       this.polling = false;
     }
+  }
+
+  /** The runs with these ids, in that order; an unknown id is an error. */
+  withIds(ids: readonly string[]): RunItem[] {
+    const items = this.items();
+    return ids.map((id) => {
+      const found = items.find((item) => item.record.id === id);
+      if (!found) throw new Error(`no run ${id} in this workspace`);
+      return found;
+    });
   }
 
   items(): RunItem[] {

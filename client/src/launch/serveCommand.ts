@@ -7,11 +7,7 @@ import * as vscode from 'vscode';
 import { isFinal } from '../../../launch/src/runRecord';
 import { renderServeRecipe } from '../../../launch/src/serveRecipe';
 import { serveRecipeOfRuns } from '../../../launch/src/serveRuns';
-import type { RunItem, RunsTreeProvider } from './runsTree';
-
-function isRunItem(value: unknown): value is RunItem {
-  return !!value && typeof value === 'object' && 'record' in value && 'store' in value;
-}
+import { isRunItem, isTraining, type RunItem, type RunsTreeProvider } from './runsTree';
 
 async function runsToServe(
   tree: RunsTreeProvider,
@@ -20,16 +16,11 @@ async function runsToServe(
 ): Promise<RunItem[] | undefined> {
   if (Array.isArray(selection) && selection.some(isRunItem)) return selection.filter(isRunItem);
   if (isRunItem(argument)) return [argument];
-  const items = tree.items();
   const ids = typeof argument === 'string' ? [argument] : Array.isArray(argument) ? argument : [];
-  if (ids.length && ids.every((id) => typeof id === 'string'))
-    return ids.map((id: string) => {
-      const found = items.find((item) => item.record.id === id);
-      if (!found) throw new Error(`no run ${id} in this workspace`);
-      return found;
-    });
-  const trained = items.filter((item) => !item.record.kind || item.record.kind === 'train');
-  const ended = trained.filter((item) => isFinal(item.record.state));
+  if (ids.length && ids.every((id) => typeof id === 'string')) return tree.withIds(ids as string[]);
+  const ended = tree
+    .items()
+    .filter((item) => isTraining(item.record) && isFinal(item.record.state));
   if (!ended.length) {
     void vscode.window.showInformationMessage('Tunelab: no finished training run to serve yet.');
     return undefined;
