@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { parseYaml } from '../../engine/src/parse';
 import { RunStore, type RunRecord } from '../../launch/src/runRecord';
 import { CLI, ensureBuilt, ROOT } from '../launch/infra';
+import { completedRecord } from '../support/runRecords';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'eval');
 const LORA = path.join(FIXTURES, 'lora.eval.json');
@@ -135,20 +136,12 @@ function record(
   workspace: string,
   extra: Partial<RunRecord> & { createdAt: string },
 ): RunRecord {
-  return {
-    version: 1,
+  return completedRecord({
     id,
     config: path.join(workspace, `${id}.finetune.yaml`),
-    target: 'local',
     runDir: path.join(workspace, 'nowhere'),
-    logPath: '',
-    logOffset: 0,
-    state: 'completed',
-    command: [],
-    secretNames: [],
-    updatedAt: extra.createdAt,
     ...extra,
-  };
+  });
 }
 
 /** A workspace with a lora run evaluated in its own log, and a full run with an eval run. */

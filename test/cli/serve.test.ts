@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import { RunStore, type RunRecord } from '../../launch/src/runRecord';
 import type { ServeRecipe } from '../../launch/src/serveRecipe';
 import { CANARY, ROOT } from '../launch/infra';
+import { completedRecord } from '../support/runRecords';
 
 // A usage error is exit 2 with its message, as main.ts reports it.
 const DRIVER = `import('./cli/src/exportServeCommands.ts').then((m) => {
@@ -46,22 +47,7 @@ function addRun(
 ): RunRecord {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, config);
-  const now = new Date().toISOString();
-  return new RunStore(ws).save({
-    version: 1,
-    id,
-    config: file,
-    target: 'local',
-    runDir: '',
-    logPath: '',
-    logOffset: 0,
-    state: 'completed',
-    command: [],
-    secretNames: [],
-    createdAt: now,
-    updatedAt: now,
-    ...extra,
-  });
+  return new RunStore(ws).save(completedRecord({ id, config: file, ...extra }));
 }
 
 const lora = (base: string, r: number, output: string) =>

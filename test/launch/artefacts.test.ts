@@ -15,6 +15,7 @@ import {
 } from '../../launch/src/artefacts';
 import type { RunRecord } from '../../launch/src/runRecord';
 import { shQuote } from '../../launch/src/shell';
+import { completedRecord } from '../support/runRecords';
 import { BASE_CONFIG, loadInfra, makeProject, remoteShell, type Infra } from './infra';
 
 const { infra, skip } = loadInfra();
@@ -24,9 +25,7 @@ const I = infra as Infra;
 const HOSTILE = "a'; touch pwned; echo '$(touch pwned2)";
 
 function sshRecord(config: string, workdir: string): RunRecord {
-  const now = new Date().toISOString();
-  return {
-    version: 1,
+  return completedRecord({
     id: 'ssh-run',
     config,
     target: 'ssh',
@@ -34,13 +33,7 @@ function sshRecord(config: string, workdir: string): RunRecord {
     runDir: `${workdir}/.tunelab/runs/ssh-run`,
     logPath: `${workdir}/.tunelab/runs/ssh-run/log`,
     workdir,
-    logOffset: 0,
-    state: 'completed',
-    command: [],
-    secretNames: [],
-    createdAt: now,
-    updatedAt: now,
-  };
+  });
 }
 
 const evalEvent = (step: number, loss: number) =>

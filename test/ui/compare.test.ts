@@ -11,8 +11,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { RunStore, type RunRecord } from '../../launch/src/runRecord.ts';
+import { RunStore } from '../../launch/src/runRecord.ts';
 import { codeServerForTest } from '../support/codeServerSkip.ts';
+import { completedRecord } from '../support/runRecords.ts';
 import {
   dismissNotifications,
   repoRoot,
@@ -42,22 +43,16 @@ function workspaceWithRuns(tmp: string): string {
     });
     fs.writeFileSync(logPath, steps.join('\n') + '\n');
     const created = new Date(Date.parse('2026-12-06T10:00:00Z') + index * 3600_000).toISOString();
-    const record: RunRecord = {
-      version: 1,
-      id: `${name}-run`,
-      config,
-      target: 'local',
-      runDir: path.dirname(logPath),
-      logPath,
-      logOffset: 0,
-      state: 'completed',
-      exitCode: 0,
-      command: [],
-      secretNames: [],
-      createdAt: created,
-      updatedAt: created,
-    };
-    store.save(record);
+    store.save(
+      completedRecord({
+        id: `${name}-run`,
+        config,
+        runDir: path.dirname(logPath),
+        logPath,
+        exitCode: 0,
+        createdAt: created,
+      }),
+    );
     fs.copyFileSync(
       path.join(FIXTURES, `${name}.eval.json`),
       path.join(store.dir, `${name}-run.eval.json`),
