@@ -6,10 +6,10 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isRecord, parseYaml, valueAt } from '../../engine/src/parse';
+import { isRecord, valueAt } from '../../engine/src/parse';
 import { loadLaunchSpec } from './launchConfig';
 import { parseEvent } from './logParser';
-import type { RunRecord } from './runRecord';
+import { readRunConfig, type RunRecord } from './runRecord';
 import { remoteJoin, shPath, shQuote } from './shell';
 import { runRemote, type SshConnection } from './sshClient';
 import { commonRoot } from './sync';
@@ -55,7 +55,7 @@ const CHECKPOINT = /^checkpoint-(\d+)$/;
 
 function readConfig(record: RunRecord): unknown {
   try {
-    return parseYaml(fs.readFileSync(record.config, 'utf8')).value;
+    return readRunConfig(record);
   } catch {
     return undefined; // Deleted or unreadable: the recorded output dir still locates the run.
   }

@@ -6,6 +6,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { MAX_CONFIG_BYTES, parseYaml } from '../../engine/src/parse';
 import type { TargetKind } from './launchConfig';
 
 export type RunState =
@@ -289,4 +290,17 @@ export function findWorkspace(start: string): string {
     if (parent === dir) return path.resolve(start);
     dir = parent;
   }
+}
+
+/** The run's config as parsed YAML; throws, naming the run, when it is gone, unreadable or over the engine's size cap. */
+export function readRunConfig(record: RunRecord): unknown {
+  let text: string;
+  try {
+    if (fs.statSync(record.config).size > MAX_CONFIG_BYTES)
+      throw new Error(`larger than ${MAX_CONFIG_BYTES} bytes`);
+    text = fs.readFileSync(record.config, 'utf8');
+  } catch (err) {
+    throw new Error(`run ${record.id}: cannot read ${record.config}: ${(err as Error).message}`);
+  }
+  return parseYaml(text).value;
 }

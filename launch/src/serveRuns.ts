@@ -4,10 +4,8 @@
 // full fine-tune (else that run's newest), and each run's config is read from
 // disk (the recipe needs no launch settings, nor a reachable target).
 
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseYaml } from '../../engine/src/parse';
-import type { RunRecord, RunStore } from './runRecord';
+import { readRunConfig, type RunRecord, type RunStore } from './runRecord';
 import { derivedFrom } from './runnerCommand';
 import {
   buildServeRecipe,
@@ -19,21 +17,6 @@ import {
 
 /** The runs cannot be served as asked (a run of another method, a training run gone). */
 export class ServeRunsError extends Error {}
-
-/** Configs larger than this are not read for a recipe (the engine's own cap is alike). */
-const MAX_CONFIG_BYTES = 1 << 20;
-
-function readConfig(record: RunRecord): unknown {
-  let text: string;
-  try {
-    if (fs.statSync(record.config).size > MAX_CONFIG_BYTES)
-      throw new Error(`${record.config} is larger than ${MAX_CONFIG_BYTES} bytes`);
-    text = fs.readFileSync(record.config, 'utf8');
-  } catch (err) {
-    throw new Error(`run ${record.id}: cannot read ${record.config}: ${(err as Error).message}`);
-  }
-  return parseYaml(text).value;
-}
 
 export function serveRecipeOfRuns(store: RunStore, picked: readonly RunRecord[]): ServeRecipe {
   const records: RunRecord[] = [];
@@ -51,7 +34,7 @@ export function serveRecipeOfRuns(store: RunStore, picked: readonly RunRecord[])
   );
   let all: RunRecord[] | undefined; // the store's records, read once: a full run's exports
   const runs = records.map((record, i) => {
-    const config = readConfig(record);
+    const config = readRunConfig(record);
     const method = (config as { method?: unknown } | undefined)?.method;
     if (method === 'lora' || method === 'qlora') return serveRunOf(record, config, names[i]!);
     if (method === 'full') {
