@@ -77,9 +77,8 @@ def build(variant, model_dir, torch):
         model = peft.prepare_model_for_kbit_training(
             model, use_gradient_checkpointing=True, gradient_checkpointing_kwargs={"use_reentrant": False})
         if variant == "qlora-bf16":
-            for p in model.parameters():
-                if p.dtype == torch.float32:
-                    p.data = p.data.to(torch.bfloat16)
+            from tunelab_runner.model_loading import undo_fp32_upcast
+            undo_fp32_upcast(model, "bfloat16")  # the runner's upcast_to_fp32: false
     else:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()

@@ -474,7 +474,7 @@ def make_config(method: str, packing: bool, model_dir: str, run_dir: str, a) -> 
     setp("export.output_dir", os.path.join(run_dir, "out", "export"))
     # the evaluation after training generates the task's replies: on a random model that
     # never says EOS, 50 × 256 tokens took longer than the 30 training steps (H100, 2026-12-06)
-    if doc.get("evaluation") is not None and not getattr(a, "keep_evaluation", False):
+    if doc.get("evaluation") is not None and not a.keep_evaluation:
         changes.append({"key": "evaluation", "template": "as shipped", "bench": "<removed>"})
         doc.pop("evaluation")
     return doc, changes
@@ -959,7 +959,7 @@ def run_all(a, out: str, stem: str, logs: str, work: str, t_begin: float) -> int
                             + (f"logging_steps {a.logging_steps}; " if a.logging_steps != "template" else "")
                             + ("" if a.keep_saves else "save_strategy no; ")
                             + "output_dir -> temp; export adapter/merge false; "
-                            + ("" if getattr(a, "keep_evaluation", False) else "the evaluation after training removed; ")
+                            + ("" if a.keep_evaluation else "the evaluation after training removed; ")
                             + "everything else as shipped"),
         "runs": [], "notes": [],
     }

@@ -79,7 +79,8 @@ def write_run_config(shape: str, method: str, packing: bool, evaluate: bool, mod
                      a, out_suffix: str = "") -> Tuple[str, List[Dict]]:
     name = run_name(shape, method, packing, evaluate)
     run_dir = os.path.join(work, "runs", name + out_suffix)
-    targs = SimpleNamespace(max_steps=a.max_steps, eval_steps=a.eval_steps, logging_steps="1", keep_saves=False)
+    targs = SimpleNamespace(max_steps=a.max_steps, eval_steps=a.eval_steps, logging_steps="1", keep_saves=False,
+                            keep_evaluation=False)
     doc, changes = tr.make_config(method, packing, model_dir, run_dir, targs)
     training = doc.setdefault("training", {})
 

@@ -128,13 +128,14 @@ def load_model(plan, torch, transformers, tok, new_token_ids):
     return model
 
 
-def undo_fp32_upcast(model, plan) -> None:
+def undo_fp32_upcast(model, dtype_name: str) -> None:
     """prepare_model_for_kbit_training upcasts every non-quantized weight (norms,
     embeddings, lm_head) to fp32; cast them back to the model's dtype, so the
     frozen weights train in the precision a LoRA run uses and autocast stops
-    casting them on every step (measured: 40% of a 1B QLoRA step)."""
+    casting them on every step (measured: 40% of a 1B QLoRA step,
+    bench/qlora_profile.py, which calls this)."""
     import torch
-    dtype = to_torch_dtype(torch, plan["steps"]["model"]["kwargs"].get("dtype", "bfloat16"))
+    dtype = to_torch_dtype(torch, dtype_name)
     if dtype == torch.float32:
         return  # an fp32 model had nothing upcast
     if not isinstance(dtype, torch.dtype):
@@ -162,7 +163,8 @@ def apply_peft(plan, model, new_token_ids):
     if prep is not None:
         model = peft.prepare_model_for_kbit_training(model, **prep["kwargs"])
         if not prep.get("upcast_to_fp32", True):
-            undo_fp32_upcast(model, plan)
+            model_kwargs = plan["steps"]["model"]["kwargs"]
+            undo_fp32_upcast(model, model_kwargs.get("dtype") or model_kwargs.get("torch_dtype") or "bfloat16")
     if plan["steps"].get("kbit_without_cast"):
         prepare_without_cast(model, plan["steps"]["kbit_without_cast"])
     lkw = dict(plan["steps"]["lora"]["kwargs"])
