@@ -11,7 +11,7 @@ import {
   MEASURED_UNCERTAINTY,
   type TrainTimeOptions,
 } from './time';
-import { FITTED_RUNS as MEASURED_RUNS, predictRun, timeRatio } from './timeCalibration';
+import { FITTED_RUNS, predictRun, timeRatio } from './timeCalibration';
 
 const H100 = findGpu('H100-80GB')!;
 const llama1 = findCatalogModel('meta-llama/Llama-3.2-1B')!;
@@ -33,7 +33,7 @@ function seconds(o: PlanOverrides, options: TrainTimeOptions = {}, model = llama
 }
 
 describe('estimateTrainTime: calibration', () => {
-  for (const run of MEASURED_RUNS) {
+  for (const run of FITTED_RUNS) {
     it(`${run.id} (${run.tokensPerSecond} tok/s measured) is within 20%`, () => {
       const ratio = timeRatio(run);
       assert.ok(Math.abs(ratio - 1) <= 0.2, `predicted/measured time ${ratio.toFixed(3)}`);
@@ -41,7 +41,7 @@ describe('estimateTrainTime: calibration', () => {
   }
 
   it('says ±25% on runs like the measured ones', () => {
-    const run = MEASURED_RUNS.find((r) => r.model.endsWith('8B') && r.packing)!;
+    const run = FITTED_RUNS.find((r) => r.model.endsWith('8B') && r.packing)!;
     const t = predictRun(run);
     assert.equal(t.uncertainty, MEASURED_UNCERTAINTY);
     assert.deepEqual(t.extrapolations, []);

@@ -93,7 +93,7 @@ function bench16k(
   run: string,
   [microBatch, gradAccum]: [number, number],
   tokensPerSecond: number,
-  options: { checkpointing?: boolean; liger?: boolean; notFitted?: string } = {},
+  options: Pick<MeasuredRun, 'checkpointing' | 'liger' | 'notFitted'> = {},
 ): MeasuredRun {
   return {
     id: `16k ${model.endsWith('1B') ? '1b' : '8b'} ${method} ${run}`,
