@@ -13,10 +13,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { followRun } from '../../launch/src/follow';
-import { adapterFor, launchRun } from '../../launch/src/launcher';
+import { adapterFor } from '../../launch/src/launcher';
 import { RunStore, type RunRecord } from '../../launch/src/runRecord';
-import { BASE_CONFIG, loadInfra, makeProject, ROOT, tunelab, waitFor, type Infra } from './infra';
+import {
+  BASE_CONFIG,
+  loadInfra,
+  makeProject,
+  ROOT,
+  trainedRun,
+  tunelab,
+  waitFor,
+  type Infra,
+} from './infra';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'eval');
 const LORA_RESULT = path.join(FIXTURES, 'lora.eval.json');
@@ -48,26 +56,6 @@ function expectedResult(file: string, checkpoint: number | null): unknown {
   result.model = { ...result.model, checkpoint };
   result.samples = (result.samples ?? []).slice(0, 5);
   return result;
-}
-
-/** A finished training run to evaluate, started through the real launch path. */
-async function trainedRun(
-  config: string,
-  workspace: string,
-  python: string,
-  sshConfigFile?: string,
-) {
-  const record = await launchRun(config, {
-    workspaceDir: workspace,
-    sshConfigFile,
-    jobArgv: [python, '-c', 'print("trained")'],
-  });
-  const result = await followRun(record, adapterFor(record.target, sshConfigFile), {
-    fromOffset: 0,
-    onLine: () => undefined,
-  });
-  assert.equal(result.state, 'completed');
-  return record;
 }
 
 function evalRecords(workspace: string, trainingId: string): RunRecord[] {
