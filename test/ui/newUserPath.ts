@@ -17,10 +17,13 @@ import {
   applyQuickFix,
   dismissNotifications,
   editorText,
+  findCommand,
   goTo,
   lineOf,
   openProblems,
   openQuickFix,
+  PALETTE_FOCUSED_ROW,
+  PALETTE_INPUT,
   problemRows,
   sleep,
   until,
@@ -52,11 +55,8 @@ export function makeEmptyProject(dir: string): string {
   return dir;
 }
 
-const INPUT = '.quick-input-widget .quick-input-box input';
-const FOCUSED_ROW = '.quick-input-list .monaco-list-row.focused';
-
 async function placeholder(page: Page): Promise<string> {
-  return (await page.locator(INPUT).getAttribute('placeholder')) ?? '';
+  return (await page.locator(PALETTE_INPUT).getAttribute('placeholder')) ?? '';
 }
 
 /**
@@ -68,14 +68,15 @@ async function typeInPick(page: Page, step: string, filter: string, expected: Re
   await until(
     `the "${step}" pick`,
     async () =>
-      (await page.locator(INPUT).isVisible()) && (await placeholder(page)).startsWith(step),
+      (await page.locator(PALETTE_INPUT).isVisible()) && (await placeholder(page)).startsWith(step),
     15_000,
   );
   await page.keyboard.type(filter);
   return until(
     `"${filter}" highlighting ${expected}`,
     async () => {
-      const label = (await page.locator(FOCUSED_ROW).first().getAttribute('aria-label')) ?? '';
+      const label =
+        (await page.locator(PALETTE_FOCUSED_ROW).first().getAttribute('aria-label')) ?? '';
       return expected.test(label) ? label : undefined;
     },
     10_000,
@@ -87,29 +88,7 @@ export async function walkNewUserPath(page: Page, options: PathOptions): Promise
   const log = options.log ?? (() => undefined);
 
   // F1, the command by its name.
-  await until(
-    'the command palette',
-    async () => {
-      await page.keyboard.press('F1');
-      return page.locator(INPUT).isVisible();
-    },
-    10_000,
-    500,
-  );
-  await until(
-    'the command in the palette',
-    async () => {
-      // Typed again until it is found: right after start the palette may list
-      // the commands before the extension's contributions are registered.
-      await page.keyboard.press('Control+A');
-      await page.keyboard.type('>New fine-tuning config');
-      await sleep(300);
-      const focused = (await page.locator(FOCUSED_ROW).first().textContent()) ?? '';
-      return /Tunelab: New fine-tuning config/.test(focused);
-    },
-    20_000,
-    500,
-  );
+  await findCommand(page, 'Tunelab: New fine-tuning config');
   await moment('palette');
   await page.keyboard.press('Enter');
   log('command started');
@@ -128,7 +107,7 @@ export async function walkNewUserPath(page: Page, options: PathOptions): Promise
     'the folder box with "."',
     async () =>
       (await page
-        .locator(INPUT)
+        .locator(PALETTE_INPUT)
         .inputValue()
         .catch(() => '')) === '.',
     10_000,

@@ -49,11 +49,17 @@ export {
   waitForSquiggles,
 } from './diagnosticsView.ts';
 
-const PALETTE_INPUT = '.quick-input-widget .quick-input-box input';
-const PALETTE_FOCUSED_ROW = '.quick-input-list .monaco-list-row.focused';
+export const PALETTE_INPUT = '.quick-input-widget .quick-input-box input';
+export const PALETTE_FOCUSED_ROW = '.quick-input-list .monaco-list-row.focused';
 
 /** Runs a command through the palette: F1, `>title` until it is the focused row, Enter. */
 export async function runCommand(page: Page, title: string): Promise<void> {
+  await findCommand(page, title);
+  await page.keyboard.press('Enter');
+}
+
+/** F1, then `>title` until it is the palette's focused row (not run yet). */
+export async function findCommand(page: Page, title: string): Promise<void> {
   await until(
     'the command palette',
     async () => {
@@ -66,6 +72,8 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await until(
     `"${title}" in the palette`,
     async () => {
+      // Typed again until it is found: right after start the palette may list
+      // the commands before the extension's contributions are registered.
       await page.keyboard.press('Control+A');
       await page.keyboard.type(`>${title}`);
       await sleep(300);
@@ -74,7 +82,6 @@ export async function runCommand(page: Page, title: string): Promise<void> {
     20_000,
     500,
   );
-  await page.keyboard.press('Enter');
 }
 
 /** The webview's inner frame that holds `selector` (`what` names it in the timeout). */
