@@ -52,8 +52,11 @@ async function exercise(session: ChatSession, workspace: string) {
   let seen = 0;
   const stopped = session.send({ messages: ask('long too'), adapter: null }, () => (seen += 1));
   await new Promise((resolve) => setTimeout(resolve, 300));
-  long.stop();
+  // The queued one first: stdin keeps the order, so its stop is read before the
+  // long answer ends and the runner takes it up (srun forwards each write on its
+  // own, so the other order could let it start a token before its stop arrives).
   stopped.stop(); // still queued: answered with no tokens
+  long.stop();
   const [l, q] = await Promise.all([long.done, stopped.done]);
   assert.equal(l.stopped, true);
   assert.ok(l.tokens > 0 && l.tokens < 400, `stopped after ${l.tokens} tokens`);
