@@ -13,7 +13,8 @@
 //
 // The parts live in bench/estimate/: rows.ts (CSV rows), plans.ts (row →
 // config → Plan, model, GPU), naive.ts (rules of thumb, gpu_poor), score.ts,
-// fragmentation.ts (hold-out fit), spotChecks.ts (measured shapes not in the
+// fragmentation.ts (hold-out fit), slackFit.ts (the smallest memory's
+// slack, refitted under the shared truth's bound), spotChecks.ts (measured shapes not in the
 // CSVs), wholeRuns.ts (the templates as whole runs: memory with evaluation,
 // and time), statistics.ts and report.ts.
 
@@ -29,6 +30,7 @@ import {
 import { loadRows } from './estimate/rows';
 import { score } from './estimate/score';
 import { spotChecks } from './estimate/spotChecks';
+import { printSlackFit } from './estimate/slackFit';
 import { printSmallestMemory } from './estimate/smallestMemory';
 import { printWholeRuns } from './estimate/wholeRuns';
 
@@ -51,6 +53,7 @@ function main(): void {
   // Whole runs (evaluation included) and the time model (bench/time.ts alone prints more).
   printWholeRuns();
   printSmallestMemory();
+  printSlackFit(rows);
 }
 
 main();

@@ -42,11 +42,15 @@ function fitFragmentation(rows: Row[]): FragmentationCoefficients {
     const plan = planForRow(row);
     const model = modelForRow(row);
     const measured = Number(row.device_used_gib) * GiB;
-    const base = estimateMemory(plan, model, undefined, { fragmentation: zero }).perGpuBytes;
+    const base = estimateMemory(plan, model, undefined, {
+      fragmentation: zero,
+      floorAtMinimum: false,
+    }).perGpuBytes;
     const feats = FRAG_KEYS.map(
       (k) =>
         estimateMemory(plan, model, undefined, {
           fragmentation: { ...zero, [k]: k === 'base' ? GiB : 1 },
+          floorAtMinimum: false,
         }).perGpuBytes - base,
     );
     const w = 1 / measured;

@@ -131,6 +131,40 @@ export function configOf(run: WholeRun, modelDir: string): { text: string; file:
   return { text: applyTextEdits(text, chainEdits(text, steps)), file };
 }
 
+/** A resolved-or-not whole run's truth interval and its analysis (plan, model, data), for the slack fit. */
+export interface WholeRunTruth {
+  name: string;
+  shape: string;
+  low: number;
+  high: number;
+  resolved: boolean;
+  analysis: ReturnType<typeof analyze>;
+}
+
+/** The whole runs with a bisected smallest memory, each analysed as its config. */
+export function wholeRunTruths(): WholeRunTruth[] {
+  if (!fs.existsSync(RESULTS)) return [];
+  const measured = JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as { runs: WholeRun[] };
+  const dirs = modelDirs();
+  const out: WholeRunTruth[] = [];
+  for (const run of measured.runs) {
+    const b = run.bisect;
+    if (run.skipped || run.status !== 'completed' || !b || b.smallest_cap_gib === null) continue;
+    const { text, file } = configOf(run, dirs[run.shape]!);
+    const context = (run.smi_peak_gib ?? 0) - (run.reserved_peak_bytes ?? 0) / GIB;
+    out.push({
+      name: run.name,
+      shape: run.shape,
+      low: b.largest_failing_gib + context,
+      high: b.smallest_cap_gib + context,
+      resolved: b.verified && b.resolution_gib <= 0.5 + 1e-9,
+      analysis: analyze(text, file),
+    });
+  }
+  fs.rmSync(path.dirname(dirs['1b']!), { recursive: true, force: true });
+  return out;
+}
+
 export function printSmallestMemory(): void {
   if (!fs.existsSync(RESULTS)) {
     console.log(`\nSmallest memory of whole runs: ${path.relative(ROOT, RESULTS)} not found`);

@@ -48,6 +48,11 @@ export interface EstimateOptions {
   /** Slack of the smallest memory (the bench fits its own to check held-out shapes). */
   slack?: SlackCoefficients;
   /**
+   * Keep the per-GPU figure at or above the smallest memory (default true);
+   * the bench turns it off to fit the fragmentation model on its own.
+   */
+  floorAtMinimum?: boolean;
+  /**
    * Evaluation and the data's token lengths (runInputsOf). Without them the
    * run is training only, every row max_length tokens.
    */
@@ -246,8 +251,6 @@ export function estimateMemory(
     peakRunPhase = 'final-evaluation';
     peakParts = final.parts;
   }
-  const perGpuBytes = sum(peakParts);
-
   // --- The smallest memory it completes in: tensors + context + what the
   // allocator cannot give back under pressure (overhead.ts, slackBytes).
   const evalAllocated = evaluation
@@ -261,9 +264,10 @@ export function estimateMemory(
         nccl +
         slackBytes(
           {
-            unpackedLogitsBytes: s.packing ? 0 : 4 * T * layout.vocab,
-            mlpIntermediateBytes: 2 * T * layout.mlpWidthPerToken,
-            fullFineTuning: full,
+            // Liger's fused loss never asks for the whole logits block the slack is lost to
+            varyingLogitsBytes: s.rowsVary && !fused ? 4 * T * layout.vocab : 0,
+            mlpIntermediateBytes: fused ? 0 : 2 * T * layout.mlpWidthPerToken,
+            fullVaryingRows: full && s.rowsVary,
           },
           options.slack,
         ),
@@ -272,6 +276,17 @@ export function estimateMemory(
       (final?.allocated ?? 0) + CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES,
     ),
   );
+
+  // nvidia-smi on a roomy card is never below the smallest memory the run
+  // completes in (a run that reserves R uncapped completes under a cap of R):
+  // where the fragmentation model says less, the allocator's reserve is raised.
+  const reserveShortfall =
+    options.floorAtMinimum === false ? 0 : Math.max(0, minimumBytes - sum(peakParts));
+  if (reserveShortfall > 0)
+    peakParts = { ...peakParts, overhead: peakParts.overhead + reserveShortfall };
+  const perGpuBytes = sum(peakParts);
+  const raised = (phase: RunPhase, bytes: number | undefined) =>
+    bytes === undefined || phase !== peakRunPhase ? bytes : perGpuBytes;
 
   // --- Notes.
   const notes: Record<MemoryPart, string> = {
@@ -335,6 +350,9 @@ export function estimateMemory(
     );
   }
   if (final && peakRunPhase === 'final-evaluation') Object.assign(notes, final.notes);
+  if (reserveShortfall > 0) {
+    notes.overhead += `; + ${formatGiB(reserveShortfall)} to reach the smallest memory the run completes in (nvidia-smi is never below it)`;
+  }
   assumptions.push(...finalEvaluationAssumptions(layout, s, st, coefficients, final, peakRunPhase));
   if (fused) {
     assumptions.push(
@@ -384,9 +402,9 @@ export function estimateMemory(
     peakPhase,
     phases,
     runPhases: {
-      training: trainingBytes,
-      evaluation: evaluationBytes,
-      finalEvaluation: final?.bytes,
+      training: raised('training', trainingBytes)!,
+      evaluation: raised('evaluation', evaluationBytes),
+      finalEvaluation: raised('final-evaluation', final?.bytes),
     },
     peakRunPhase,
     evaluation: s.evaluation && { batch: s.evaluation.batch, tokens: s.evaluation.tokens },

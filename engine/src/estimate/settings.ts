@@ -48,6 +48,12 @@ export interface RunSettings {
   /** Tokens in one micro-batch on one GPU: what the activation peak scales with. */
   tokens: number;
   packing: boolean;
+  /**
+   * Unpacked rows of real data: each micro-batch has its own length (the
+   * allocator keeps a block per shape). False for packed rows and for a plan
+   * estimated without its data (every row max_length).
+   */
+  rowsVary: boolean;
   checkpointing: boolean;
   optimizer: OptimizerKind;
   /** torch AdamW implementation: fused (one kernel, no temporaries) or foreach (one temporary list). */
@@ -347,6 +353,7 @@ export function resolveSettings(plan: Plan, run?: RunInputs): RunSettings {
     microBatch,
     tokens: seqLen * microBatch,
     packing: plan.data.packing,
+    rowsVary: !plan.data.packing && run !== undefined,
     checkpointing: plan.training.gradientCheckpointing,
     optimizer: opt.kind,
     fusedOptimizer: opt.fused,

@@ -24,8 +24,8 @@ for (const method of ['lora', 'full', 'qlora']) {
     const e = report.estimate;
     const allocated = Math.max(...Object.values(e.phases));
     assert.ok(e.minimumBytes > allocated, 'tensors + context + slack');
-    // Not asserted below perGpuBytes: the slack is fitted on 0.5B/1B shapes only
-    // and on the 8B template it lands above the peak (bench/ESTIMATE.md).
+    // nvidia-smi on a roomy card is never below it (memory.ts raises the reserve)
+    assert.ok(e.minimumBytes <= e.perGpuBytes);
     const json = estimateJson(report);
     assert.equal(json.minimum_bytes, e.minimumBytes);
     assert.equal(json.minimum_gib, Math.round((e.minimumBytes / 1024 ** 3) * 100) / 100);
