@@ -53,9 +53,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-import template_runs as tr  # noqa: E402
+from template_run_common import GIB, fmt, gib, say  # noqa: E402,F401  (GIB: whole_runs.GIB, as before)
+from template_run_configs import load_template, make_config, write_config  # noqa: E402
+from template_run_model import ensure_model  # noqa: E402
+from template_run_process import SITECUSTOMIZE, bitsandbytes_reason, measure, nvidia_smi  # noqa: E402
+from template_run_results import save  # noqa: E402
+from tunelab_runner.events import EXIT_OOM  # noqa: E402  (runner/ on sys.path: template_run_common)
 
-GIB = tr.GIB
 CONTEXT_GIB = 0.75   # a CUDA context and cuBLAS workspace: outside the cap, inside the GPU
 
 
@@ -81,7 +85,7 @@ def write_run_config(shape: str, method: str, packing: bool, evaluate: bool, mod
     run_dir = os.path.join(work, "runs", name + out_suffix)
     targs = SimpleNamespace(max_steps=a.max_steps, eval_steps=a.eval_steps, logging_steps="1", keep_saves=False,
                             keep_evaluation=False)
-    doc, changes = tr.make_config(method, packing, model_dir, run_dir, targs)
+    doc, changes = make_config(method, packing, model_dir, run_dir, targs)
     training = doc.setdefault("training", {})
 
     def change(key: str, old: Any, new: Any) -> None:
@@ -98,7 +102,7 @@ def write_run_config(shape: str, method: str, packing: bool, evaluate: bool, mod
     if not packing:
         change("training.train_sampling_strategy", training.get("train_sampling_strategy"), "group_by_length")
         training["train_sampling_strategy"] = "group_by_length"
-    cfg = tr.write_config(doc, os.path.join(work, "configs", name + out_suffix + ".finetune.yaml"))
+    cfg = write_config(doc, os.path.join(work, "configs", name + out_suffix + ".finetune.yaml"))
     return cfg, changes
 
 
@@ -124,18 +128,18 @@ def phase_measure(a, jobs, models, results, out, stem, logs, t_begin) -> None:
         used = time.time() - t_begin
         if a.budget_s and used + 40 > a.budget_s:
             rec["skipped"] = f"budget: {used:.0f}s used of {a.budget_s:.0f}s"
-            tr.say(f"== {name}: skipped ({rec['skipped']})")
+            say(f"== {name}: skipped ({rec['skipped']})")
             continue
-        tr.say(f"\n== {name}")
-        r = tr.measure(name, cfg, os.path.join(a.work, "runs", name, "out"), logs, a)
+        say(f"\n== {name}")
+        r = measure(name, cfg, os.path.join(a.work, "runs", name, "out"), logs, a)
         rec.update(r)
-        tr.say(f"    => {r.get('status')} exit {r['exit_code']} in {r['process_seconds']:.0f}s: tok/s "
-               f"{tr.fmt(r.get('tokens_per_second_whole_training'), ',.0f')}, alloc "
-               f"{tr.fmt(tr.gib(r.get('alloc_peak_training_bytes')), '.2f')} / "
-               f"{tr.fmt(tr.gib(r.get('alloc_peak_whole_bytes')), '.2f')} GiB, reserved "
-               f"{tr.fmt(tr.gib(r.get('reserved_peak_bytes')), '.2f')}, smi {tr.fmt(r.get('smi_peak_gib'), '.2f')}, "
-               f"train {tr.fmt(r.get('train_seconds'), '.1f')} s")
-        tr.save(results, out, stem)
+        say(f"    => {r.get('status')} exit {r['exit_code']} in {r['process_seconds']:.0f}s: tok/s "
+            f"{fmt(r.get('tokens_per_second_whole_training'), ',.0f')}, alloc "
+            f"{fmt(gib(r.get('alloc_peak_training_bytes')), '.2f')} / "
+            f"{fmt(gib(r.get('alloc_peak_whole_bytes')), '.2f')} GiB, reserved "
+            f"{fmt(gib(r.get('reserved_peak_bytes')), '.2f')}, smi {fmt(r.get('smi_peak_gib'), '.2f')}, "
+            f"train {fmt(r.get('train_seconds'), '.1f')} s")
+        save(results, out, stem)
 
 
 # ------------------------------------------------------------------ bisect
@@ -145,8 +149,8 @@ class Search:
 
     def __init__(self, rec: Dict[str, Any], step: float):
         self.rec, self.step = rec, step
-        alloc = tr.gib(rec.get("alloc_peak_whole_bytes"))
-        upper = rec.get("smi_peak_gib") or tr.gib(rec.get("reserved_peak_bytes"))
+        alloc = gib(rec.get("alloc_peak_whole_bytes"))
+        upper = rec.get("smi_peak_gib") or gib(rec.get("reserved_peak_bytes"))
         self.lo = math.floor(alloc / step) * step          # the allocated peak cannot fit under it
         self.hi = math.ceil(((upper or alloc) + 1.0) / step) * step
         self.hi_verified = False
@@ -177,12 +181,12 @@ class Search:
     def record(self, cap: float, r: Dict[str, Any]) -> None:
         ok = r["exit_code"] == 0 and r.get("status") == "completed"
         err = r.get("error") or {}
-        oom = r["exit_code"] == tr.EXIT_OOM or err.get("type") == "oom" or "out of memory" in str(
+        oom = r["exit_code"] == EXIT_OOM or err.get("type") == "oom" or "out of memory" in str(
             err.get("message", "")).lower()
         self.trials.append({"cap_gib": cap, "exit_code": r["exit_code"], "completed": ok, "oom": oom,
                             "process_seconds": r["process_seconds"], "cap_applied": r.get("cap_applied"),
-                            "alloc_peak_whole_gib": tr.gib(r.get("alloc_peak_whole_bytes")),
-                            "reserved_peak_gib": tr.gib(r.get("reserved_peak_bytes")), "error": r.get("error")})
+                            "alloc_peak_whole_gib": gib(r.get("alloc_peak_whole_bytes")),
+                            "reserved_peak_gib": gib(r.get("reserved_peak_bytes")), "error": r.get("error")})
         if not r.get("cap_applied"):
             self.stopped = "the sitecustomize did not set the cap (see the capped run's log)"
         elif ok:
@@ -205,7 +209,7 @@ def phase_bisect(a, models, results, out, stem, logs, t_begin) -> None:
     site_dir = os.path.join(a.work, "sitecustomize-cap")
     os.makedirs(site_dir, exist_ok=True)
     with open(os.path.join(site_dir, "sitecustomize.py"), "w") as fh:
-        fh.write(tr.SITECUSTOMIZE)
+        fh.write(SITECUSTOMIZE)
     searches: Dict[str, Search] = {}
     for rec in results["runs"]:
         if rec.get("skipped") or rec.get("exit_code") != 0 or rec.get("alloc_peak_whole_bytes") is None:
@@ -224,14 +228,14 @@ def phase_bisect(a, models, results, out, stem, logs, t_begin) -> None:
         out_dir = os.path.join(a.work, "runs", f"{name}-cap{cap:g}", "out")
         searches[name].running.add(cap)
         held["gib"] += cap + CONTEXT_GIB
-        fut = pool.submit(tr.measure, name, cfg, out_dir, logs, a, cap, site_dir, True, False)
+        fut = pool.submit(measure, name, cfg, out_dir, logs, a, cap, site_dir, True, False)
         futures[fut] = (name, cap)
-        tr.say(f"  start {name} cap {cap:g} GiB (holding {held['gib']:.1f} GiB, {len(futures)} running)")
+        say(f"  start {name} cap {cap:g} GiB (holding {held['gib']:.1f} GiB, {len(futures)} running)")
 
     try:
         while True:
             if a.budget_s and time.time() - t_begin > a.budget_s - 45:
-                tr.say("budget: no new capped runs")
+                say("budget: no new capped runs")
                 pending = []
             else:
                 pending = [(name, cap) for name, s in searches.items() for cap in s.next_caps(a.width)]
@@ -254,10 +258,10 @@ def phase_bisect(a, models, results, out, stem, logs, t_begin) -> None:
                         s.stopped = f"the capped run could not be measured: {exc!r}"
                         continue
                     s.record(cap, r)
-                    tr.say(f"  {name} cap {cap:g}: {'completed' if s.trials[-1]['completed'] else 'OOM' if s.trials[-1]['oom'] else 'failed'}"
-                           f" -> [{s.lo:g}, {s.hi:g}]{' done' if s.done() else ''}")
+                    say(f"  {name} cap {cap:g}: {'completed' if s.trials[-1]['completed'] else 'OOM' if s.trials[-1]['oom'] else 'failed'}"
+                        f" -> [{s.lo:g}, {s.hi:g}]{' done' if s.done() else ''}")
                     s.rec["bisect"] = s.result()
-                    tr.save(results, out, stem)
+                    save(results, out, stem)
     finally:
         pool.shutdown(wait=True)
     for s in searches.values():
@@ -283,10 +287,10 @@ def render(results: Dict[str, Any]) -> str:
         if b.get("stopped"):
             cap_s += f" ({b['stopped']})"
         lines.append(
-            f"| {r['name']} | {tr.fmt(r.get('tokens_per_second_whole_training'), ',.0f')} | "
-            f"{tr.fmt(tr.gib(r.get('alloc_peak_whole_bytes')), '.2f')} | {tr.fmt(tr.gib(r.get('reserved_peak_bytes')), '.2f')} | "
-            f"{tr.fmt(r.get('smi_peak_gib'), '.2f')} | {cap_s} | {tr.fmt(r.get('train_seconds'), '.1f')} | "
-            f"{'+'.join(tr.fmt(x, '.1f') for x in r.get('eval_seconds') or []) or '—'} | "
+            f"| {r['name']} | {fmt(r.get('tokens_per_second_whole_training'), ',.0f')} | "
+            f"{fmt(gib(r.get('alloc_peak_whole_bytes')), '.2f')} | {fmt(gib(r.get('reserved_peak_bytes')), '.2f')} | "
+            f"{fmt(r.get('smi_peak_gib'), '.2f')} | {cap_s} | {fmt(r.get('train_seconds'), '.1f')} | "
+            f"{'+'.join(fmt(x, '.1f') for x in r.get('eval_seconds') or []) or '—'} | "
             f"{r.get('status') or 'exit ' + str(r.get('exit_code'))} |")
     return "\n".join(lines) + "\n"
 
@@ -321,19 +325,19 @@ def main(argv=None) -> int:
     os.makedirs(a.work, exist_ok=True)
     shapes = [s for s in a.shapes.split(",") if s]
     methods = [m for m in a.methods.split(",") if m]
-    _t, lora_doc = tr.load_template("lora")
+    _t, lora_doc = load_template("lora")
     system_prompt = (lora_doc.get("data") or {}).get("system_prompt") or ""
     # both models at once: two processes, each a GPU context and a tokenizer to train
     built: Dict[str, Tuple[str, Optional[Dict]]] = {}
     threads = [threading.Thread(target=lambda s=s: built.__setitem__(
-        s, tr.ensure_model(a.work, a.vocab_size, system_prompt, False, s))) for s in shapes]
+        s, ensure_model(a.work, a.vocab_size, system_prompt, False, s))) for s in shapes]
     [t.start() for t in threads]
     [t.join() for t in threads]
     models = {s: built[s][0] for s in shapes}
-    a.bnb_reason = tr.bitsandbytes_reason() if "qlora" in methods else None
+    a.bnb_reason = bitsandbytes_reason() if "qlora" in methods else None
     if a.phase == "measure":
         results: Dict[str, Any] = {
-            "script": "runner/bench/whole_runs.py", "argv": sys.argv[1:], "device": tr.nvidia_smi("name"),
+            "script": "runner/bench/whole_runs.py", "argv": sys.argv[1:], "device": nvidia_smi("name"),
             "versions": (built[shapes[0]][1] or {}).get("versions"),
             "models": {s: {k: (built[s][1] or {}).get(k) for k in ("params", "model_type", "train_chat_tokens")}
                        for s in shapes},
@@ -345,23 +349,23 @@ def main(argv=None) -> int:
         results = load_results(a.from_)
         missing = [r for r in results["runs"] if str(r.get("skipped", "")).startswith("budget")]
         for rec in missing:   # runs the measure phase had no time for: measured alone first
-            tr.say(f"\n== {rec['name']} (measure)")
+            say(f"\n== {rec['name']} (measure)")
             for key in [k for k in rec if k not in ("name", "shape", "method", "packing", "evaluate")]:
                 rec.pop(key)
             cfg, changes = write_run_config(rec["shape"], rec["method"], rec["packing"], rec["evaluate"],
                                             models[rec["shape"]], a.work, a)
             shutil.copy(cfg, os.path.join(logs, rec["name"] + ".finetune.yaml"))
             rec.update(config=os.path.basename(cfg), changes=changes, measured_in="bisect phase, alone")
-            rec.update(tr.measure(rec["name"], cfg, os.path.join(a.work, "runs", rec["name"], "out"), logs, a))
-            tr.say(f"    => {rec.get('status')} in {rec['process_seconds']:.0f}s")
+            rec.update(measure(rec["name"], cfg, os.path.join(a.work, "runs", rec["name"], "out"), logs, a))
+            say(f"    => {rec.get('status')} in {rec['process_seconds']:.0f}s")
         results["bisect_settings"] = (f"step {a.step} GiB, up to {a.concurrency} runs at once, caps + "
                                       f"{CONTEXT_GIB} GiB each under {a.gpu_gib} GiB")
         phase_bisect(a, models, results, out, stem, logs, t_begin)
     results["seconds_total"] = round(time.time() - t_begin, 1)
-    tr.save(results, out, stem)
+    save(results, out, stem)
     with open(os.path.join(out, stem + ".md"), "w") as fh:
         fh.write(render(results))
-    tr.say("\n" + render(results))
+    say("\n" + render(results))
     return 0
 
 
