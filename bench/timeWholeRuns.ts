@@ -5,7 +5,7 @@
 //
 // A step's time runs from the previous `step` event, or from the `eval` event
 // when an evaluation came between (the eval's own time is left out, as in
-// template_runs.py summarize(): eval event − previous step = eval_runtime to
+// template_run_results.py summarize(): eval event − previous step = eval_runtime to
 // the millisecond). The first step runs from `start` (on_train_begin: model
 // on the GPU, optimizer built), so it holds the first step's warm-up.
 

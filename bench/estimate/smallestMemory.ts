@@ -23,7 +23,7 @@ const TOKENIZER_DIR = path.join(ROOT, 'runner', 'bench', 'results', 'whole-runs-
 const TEMPLATES = path.join(ROOT, 'templates', 'telecom-support');
 const GIB = 1024 ** 3;
 
-/** The shapes of runner/bench/template_runs.py (SHAPES), as the config.json the runs loaded. */
+/** The shapes of runner/bench/template_run_model.py (SHAPES), as the config.json the runs loaded. */
 const SHAPES: Record<string, Record<string, unknown>> = {
   '1b': {
     architectures: ['LlamaForCausalLM'],

@@ -1,7 +1,7 @@
 """Whole runs on the telecom chat data, each with the smallest memory it completes in.
 
 The truth that `tunelab estimate`'s "fits" is judged against (issue 13). The matrix:
-two model shapes (random-init Llama-3.2-1B and Qwen2.5-0.5B, see template_runs.py) x
+two model shapes (random-init Llama-3.2-1B and Qwen2.5-0.5B, see template_run_model.py) x
 lora/full/qlora x packing on/off x evaluation on/off (qlora with evaluation only):
 20 runs of the shipped telecom templates, each changed as template_runs.py says plus
 
@@ -20,7 +20,7 @@ Two phases, each fitting one 10-minute command:
                     nvidia-smi (whole GPU, sampled every 0.2 s); results saved after each
   --phase bisect    reads the measure results (--from) and finds, for each run, the
                     smallest per-process cap (torch.cuda.set_per_process_memory_fraction,
-                    through the sitecustomize of template_runs.py) it completes in, to
+                    through the sitecustomize of template_run_process.py) it completes in, to
                     --step (0.5 GiB): the allocated peak cannot pass (a floor), caps just
                     above it are tried first, several runs at once on the one GPU (their
                     caps, plus a CUDA context each, stay under --gpu-gib): a cap bounds
