@@ -33,7 +33,7 @@ import {
   fragmentationBytes,
   NCCL_BYTES,
   type SlackCoefficients,
-  slackBytes,
+  smallestMemoryBytes,
   TRAINING_WORKSPACE_BYTES,
 } from './overhead';
 import { resolveSettings } from './settings';
@@ -256,25 +256,19 @@ export function estimateMemory(
   const evalAllocated = evaluation
     ? sum(evaluation.parts) - evaluation.parts.overhead - st.optimizerOutside
     : 0;
-  const minimumBytes = Math.round(
-    Math.max(
-      Math.max(allocated, evalAllocated) +
-        CUDA_CONTEXT_BYTES +
-        TRAINING_WORKSPACE_BYTES +
-        nccl +
-        slackBytes(
-          {
-            // Liger's fused loss never asks for the whole logits block the slack is lost to
-            varyingLogitsBytes: s.rowsVary && !fused ? 4 * T * layout.vocab : 0,
-            mlpIntermediateBytes: fused ? 0 : 2 * T * layout.mlpWidthPerToken,
-            fullVaryingRows: full && s.rowsVary,
-          },
-          options.slack,
-        ),
-      // The runner empties the allocator's cache before evaluating after
-      // training; the slack it then leaves is not measured: tensors and context.
-      (final?.allocated ?? 0) + CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES,
-    ),
+  const minimumBytes = smallestMemoryBytes(
+    {
+      allocated: Math.max(allocated, evalAllocated),
+      ncclBytes: nccl,
+      finalAllocated: final?.allocated ?? 0,
+      slack: {
+        // Liger's fused loss never asks for the whole logits block the slack is lost to
+        varyingLogitsBytes: s.rowsVary && !fused ? 4 * T * layout.vocab : 0,
+        mlpIntermediateBytes: fused ? 0 : 2 * T * layout.mlpWidthPerToken,
+        fullVaryingRows: full && s.rowsVary,
+      },
+    },
+    options.slack,
   );
 
   // nvidia-smi on a roomy card is never below the smallest memory the run

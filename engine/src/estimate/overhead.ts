@@ -151,3 +151,21 @@ export function slackBytes(x: SlackFeatures, c: SlackCoefficients = SLACK): numb
     (x.fullVaryingRows ? c.fullVaryingRows : 0)
   );
 }
+
+/**
+ * Allocated peak + CUDA context and workspaces (+ NCCL) + slack. The runner
+ * empties the allocator's cache before its evaluation after training, whose
+ * slack is not measured: there, tensors and context only.
+ */
+export function smallestMemoryBytes(
+  x: { allocated: number; ncclBytes: number; finalAllocated: number; slack: SlackFeatures },
+  c: SlackCoefficients = SLACK,
+): number {
+  const context = CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES;
+  return Math.round(
+    Math.max(
+      x.allocated + context + x.ncclBytes + slackBytes(x.slack, c),
+      x.finalAllocated + context,
+    ),
+  );
+}
