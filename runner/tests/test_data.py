@@ -5,6 +5,7 @@ import tempfile
 import unittest
 
 from tunelab_runner import data as D
+from tunelab_runner import packing
 from tunelab_runner.events import RunnerError
 
 from .fakes import FakeTokenizer
@@ -112,28 +113,28 @@ class Samples(unittest.TestCase):
 class Packing(unittest.TestCase):
     def test_bfd_fills_rows(self):
         lengths = [7, 5, 4, 3, 3, 2, 1, 1]
-        bins = D.pack_bfd(lengths, 8)
+        bins = packing.pack_bfd(lengths, 8)
         self.assertEqual(sorted(i for b in bins for i in b), list(range(len(lengths))))
         for b in bins:
             self.assertLessEqual(sum(lengths[i] for i in b), 8)
         self.assertEqual(len(bins), 4)  # 26 tokens: ceil(26 / 8) = 4 rows is optimal
-        self.assertEqual(bins, D.pack_bfd(lengths, 8))  # deterministic
+        self.assertEqual(bins, packing.pack_bfd(lengths, 8))  # deterministic
 
     def test_bfd_random_near_optimal(self):
         rng = random.Random(0)
         lengths = [max(1, min(2048, int(rng.lognormvariate(5.8, 0.7)))) for _ in range(2000)]
-        bins = D.pack_bfd(lengths, 2048)
+        bins = packing.pack_bfd(lengths, 2048)
         lower = -(-sum(lengths) // 2048)
         self.assertLessEqual(len(bins), lower * 1.02 + 1)
         with self.assertRaises(ValueError):
-            D.pack_bfd([9], 8)
+            packing.pack_bfd([9], 8)
 
     def test_position_ids_reset(self):
-        self.assertEqual(D.position_ids_for([3, 2], 8), [0, 1, 2, 0, 1, 0, 1, 2])
+        self.assertEqual(packing.position_ids_for([3, 2], 8), [0, 1, 2, 0, 1, 0, 1, 2])
 
     def test_packed_dataset_rows(self):
         samples = [D.Sample([10 + i] * n, [-100] + [10 + i] * (n - 1)) for i, n in enumerate([5, 3, 4, 2])]
-        ds = D.PackedDataset(samples, 8, pad_id=0)
+        ds = packing.PackedDataset(samples, 8, pad_id=0)
         self.assertEqual(len(ds), 2)
         total = 0
         for i in range(len(ds)):
@@ -154,7 +155,7 @@ class Packing(unittest.TestCase):
 
     def test_pad_batch(self):
         items = [{"input_ids": [1, 2, 3], "labels": [-100, 2, 3]}, {"input_ids": [4], "labels": [-100]}]
-        b = D.pad_batch(items, pad_id=0, pad_to_multiple_of=4)
+        b = packing.pad_batch(items, pad_id=0, pad_to_multiple_of=4)
         self.assertEqual(b["input_ids"], [[1, 2, 3, 0], [4, 0, 0, 0]])
         self.assertEqual(b["labels"], [[-100, 2, 3, -100], [-100, -100, -100, -100]])
         self.assertEqual(b["attention_mask"], [[1, 1, 1, 0], [1, 0, 0, 0]])

@@ -1,4 +1,4 @@
-"""Torch collators for the runner's datasets (see data.py)."""
+"""Torch collators for the runner's datasets (see packing.py)."""
 
 from __future__ import annotations
 

@@ -234,7 +234,8 @@ class GpuRuns(unittest.TestCase):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         from tunelab_runner.collate import PackedCollator
-        from tunelab_runner.data import PackedDataset, Sample
+        from tunelab_runner.data import Sample
+        from tunelab_runner.packing import PackedDataset
 
         tok = AutoTokenizer.from_pretrained(self.fx["base"])
         model = AutoModelForCausalLM.from_pretrained(self.fx["base"], dtype=torch.float32,
