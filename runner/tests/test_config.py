@@ -7,6 +7,7 @@ import textwrap
 import unittest
 
 from tunelab_runner import config as C
+from tunelab_runner import run_plan
 from tunelab_runner.events import RunnerError
 
 RUNNER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -52,7 +53,7 @@ class Plan(unittest.TestCase):
         self.tmp.cleanup()
 
     def plan(self, text):
-        return C.build_plan(write(self.d, text))
+        return run_plan.build_plan(write(self.d, text))
 
     def test_lora_plan(self):
         p = self.plan(LORA)
@@ -119,7 +120,7 @@ class Plan(unittest.TestCase):
                          {"use_gradient_checkpointing": True, "gradient_checkpointing_kwargs": {"use_reentrant": False}})
         self.assertEqual(s["data"]["chat_template_kind"], "named")
         self.assertEqual(s["training"]["kwargs"]["output_dir"], os.path.join(self.d, "runs", "a"))
-        self.assertIn("bitsandbytes", [pip for _, pip in C.required_packages(p)])
+        self.assertIn("bitsandbytes", [pip for _, pip in run_plan.required_packages(p)])
         self.assertTrue(s["prepare_model_for_kbit_training"]["upcast_to_fp32"])  # peft's behaviour by default
         # unsharded: peft's call as before, nothing replaces it, no sharded-QLoRA note
         self.assertIsNone(p["sharding"])
@@ -165,7 +166,7 @@ class Plan(unittest.TestCase):
         self.assertFalse(s["export"]["adapter"])
         self.assertTrue(s["export"]["merge"])
         self.assertNotIn("ddp_find_unused_parameters", s["training"]["kwargs"])
-        self.assertNotIn("jinja2", [pip for _, pip in C.required_packages(p)])
+        self.assertNotIn("jinja2", [pip for _, pip in run_plan.required_packages(p)])
 
     def test_errors(self):
         bad = {
@@ -193,7 +194,7 @@ class Plan(unittest.TestCase):
 
     def test_missing_file(self):
         with self.assertRaises(RunnerError):
-            C.build_plan(os.path.join(self.d, "nope.yaml"))
+            run_plan.build_plan(os.path.join(self.d, "nope.yaml"))
 
     def test_jinja_string_template(self):
         p = self.plan("""
@@ -230,7 +231,7 @@ class ShardedQLoRAPlan(unittest.TestCase):
 
     def plan(self, training, prepare="true", launch=""):
         text = SHARDED_QLORA % {"prepare": prepare, "training": training} + launch
-        return C.build_plan(write(self.d, text))
+        return run_plan.build_plan(write(self.d, text))
 
     def assert_sharded(self, p, kind):
         s = p["steps"]

@@ -6,7 +6,7 @@ import tempfile
 import textwrap
 import unittest
 
-from tunelab_runner import config as C
+from tunelab_runner import run_plan
 
 RUNNER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -30,7 +30,7 @@ class EvalDefaults(unittest.TestCase):
         path = os.path.join(self.tmp.name, "a.finetune.yaml")
         with open(path, "w") as fh:
             fh.write(textwrap.dedent(BASE) + "".join(f"  {line}\n" for line in lines))
-        return C.build_plan(path)["steps"]["training"]
+        return run_plan.build_plan(path)["steps"]["training"]
 
     def test_unset_eval_batch_follows_the_training_micro_batch(self):
         t = self.training("per_device_train_batch_size: 2")
@@ -40,7 +40,7 @@ class EvalDefaults(unittest.TestCase):
 
     def test_unset_training_batch_means_hf_training_default_for_both(self):
         t = self.training("learning_rate: 1.0e-4")
-        self.assertEqual(t["kwargs"]["per_device_eval_batch_size"], C.HF_TRAIN_BATCH_DEFAULT)
+        self.assertEqual(t["kwargs"]["per_device_eval_batch_size"], run_plan.HF_TRAIN_BATCH_DEFAULT)
 
     def test_explicit_eval_batch_is_kept(self):
         t = self.training("per_device_train_batch_size: 2", "per_device_eval_batch_size: 16")

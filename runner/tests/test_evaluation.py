@@ -9,7 +9,7 @@ import tempfile
 import textwrap
 import unittest
 
-from tunelab_runner import config as C
+from tunelab_runner import run_plan
 from tunelab_runner import eval_report as R
 from tunelab_runner.events import RunnerError
 
@@ -35,7 +35,7 @@ class EvaluationSection(unittest.TestCase):
         path = os.path.join(self.tmp.name, "a.finetune.yaml")
         with open(path, "w") as fh:
             fh.write(textwrap.dedent(BASE) + textwrap.dedent(section))
-        return C.build_plan(path)
+        return run_plan.build_plan(path)
 
     def error(self, section):
         with self.assertRaises(RunnerError) as ctx:
@@ -117,7 +117,7 @@ class EvaluationSection(unittest.TestCase):
         copy = os.path.join(run_dir, "tunelab-config.yaml")
         with open(original) as src, open(copy, "w") as dst:
             dst.write(src.read())
-        plan = C.build_plan(copy, base_dir=self.tmp.name)
+        plan = run_plan.build_plan(copy, base_dir=self.tmp.name)
         self.assertEqual(plan["steps"]["data"]["eval_file"], os.path.join(self.tmp.name, "data", "e.jsonl"))
 
 

@@ -9,7 +9,7 @@ import textwrap
 import unittest
 from unittest import mock
 
-from tunelab_runner import config as cfg
+from tunelab_runner import run_plan
 from tunelab_runner import doctor
 from tunelab_runner.events import RunnerError
 from tunelab_runner.model_loading import check_packages
@@ -35,7 +35,7 @@ def plan_for(training: str):
             fh.write("method: lora\nmodel:\n  name_or_path: meta-llama/Llama-3.2-1B\n"
                      "lora:\n  r: 16\ndata:\n  train_file: train.jsonl\n  format: text\n"
                      "training:\n" + textwrap.indent(training, "  ") + "\n")
-        return cfg.build_plan(path)
+        return run_plan.build_plan(path)
 
 
 class LigerKernel(unittest.TestCase):
@@ -44,12 +44,12 @@ class LigerKernel(unittest.TestCase):
         kwargs = plan["steps"]["training"]["kwargs"]
         self.assertIs(kwargs["use_liger_kernel"], True)
         self.assertEqual(kwargs["liger_kernel_config"], {"rope": False})
-        self.assertIn(("liger_kernel", "liger-kernel"), cfg.required_packages(plan))
+        self.assertIn(("liger_kernel", "liger-kernel"), run_plan.required_packages(plan))
 
     def test_not_required_when_off(self):
         for training in ("use_liger_kernel: false", "bf16: true"):
             plan = plan_for(training)
-            self.assertNotIn("liger_kernel", [m for m, _ in cfg.required_packages(plan)])
+            self.assertNotIn("liger_kernel", [m for m, _ in run_plan.required_packages(plan)])
 
     def test_missing_package_fails_early(self):
         plan = plan_for("use_liger_kernel: true")

@@ -53,7 +53,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "plan":
-        from .config import build_plan
+        from .run_plan import build_plan
         try:
             plan = build_plan(args.config)
         except RunnerError as err:

@@ -39,7 +39,7 @@ OPTIONAL = {
 }
 
 # Training's optional speed-ups: a run fails early only when its config asks
-# for one that is missing (config.required_packages).
+# for one that is missing (run_plan.required_packages).
 OPTIONAL_TRAINING = {
     "liger-kernel": ("liger_kernel", "training.use_liger_kernel (fused loss, RMSNorm, SwiGLU, RoPE)",
                      "pip install liger-kernel"),

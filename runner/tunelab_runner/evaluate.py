@@ -13,11 +13,11 @@ import os
 import time
 from typing import Any, Dict, Optional
 
-from . import config as cfg
 from . import eval_report as R
 from .eval_config import resolve_evaluation
 from .events import EXIT_OK, EventWriter, RunnerError
 from .metrics import compute as compute_metrics, package_versions
+from .run_plan import build_plan
 
 CONFIG_COPY = "tunelab-config.yaml"
 CONFIG_META = "tunelab-config.json"
@@ -59,11 +59,11 @@ def plan_for(target: str, config: Optional[str]) -> Dict[str, Any]:
         if config is None and os.path.exists(meta_path):
             with open(meta_path, encoding="utf-8") as fh:
                 base_dir = json.load(fh).get("base_dir")
-        plan = cfg.build_plan(path, base_dir=base_dir)
+        plan = build_plan(path, base_dir=base_dir)
         plan["output_dir"] = run_dir
     else:
         path = config or target
-        plan = cfg.build_plan(path)
+        plan = build_plan(path)
     plan["config_path"] = os.path.abspath(path)
     return plan
 

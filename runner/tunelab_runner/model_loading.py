@@ -9,14 +9,14 @@ import importlib
 import importlib.util
 from typing import Any, Dict, List, Optional
 
-from . import config as cfg
 from .distributed import local_rank
 from .events import RunnerError, pip_hint
+from .run_plan import required_packages
 from .templates import JINJA, MARKERS
 
 
 def check_packages(plan: Dict[str, Any]) -> None:
-    missing = [pip for mod, pip in cfg.required_packages(plan) if importlib.util.find_spec(mod) is None]
+    missing = [pip for mod, pip in required_packages(plan) if importlib.util.find_spec(mod) is None]
     if missing:
         # the packages a setting asks for are named by that setting, the rest by the method
         by_setting = {"deepspeed": "training.deepspeed", "liger-kernel": "training.use_liger_kernel"}

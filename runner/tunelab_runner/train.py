@@ -19,7 +19,6 @@ import time
 import traceback
 from typing import Any, Dict
 
-from . import config as cfg
 from .checkpoints import checkpoint_step, find_checkpoint
 from .data import build_datasets, make_messages_renderer
 from .distributed import close_process_group, local_rank, world_size
@@ -27,6 +26,7 @@ from .events import EXIT_NAN_LOSS, EXIT_OK, EventWriter, RunnerError
 from .export import export_outputs
 from .model_loading import add_tokens, build_model, check_packages, count_params, load_tokenizer, \
     unsplit_marker_warning
+from .run_plan import build_plan
 from .run_state import RunState
 from .signals import Interrupted, SignalState, exit_code_for
 from .trainer import build_trainer, build_training_arguments
@@ -40,7 +40,7 @@ def run_train(config_path: str, resume=None, stdout=None) -> int:
     """Runs the config; returns the exit code. `resume`: None, "last", or a checkpoint directory."""
     signals = SignalState()
     try:
-        plan = cfg.build_plan(config_path, local_rank=local_rank())
+        plan = build_plan(config_path, local_rank=local_rank())
     except RunnerError as err:
         # no output_dir known yet: the events go to stdout only
         return _fail(EventWriter(None, stdout=stdout), err)
