@@ -66,19 +66,32 @@ export interface ThroughputConstants {
    * (1B and 8B, with and without checkpointing).
    */
   ligerComputeScale: number;
+  /**
+   * QLoRA after prepare_model_for_kbit_training with its fp32 upcast: GPU
+   * seconds per computed token per unit of layers × hidden width, the casts
+   * autocast makes of the fp32 norms', embeddings' and lm_head's outputs and
+   * weights on every use. Measured, not fitted: the QLoRA profile's step with
+   * the upcast less the same step with those weights back in bf16 (1B, 4 ×
+   * 2048 packed tokens: 0.414 − 0.295 s; bench/results/qlora-profile-1b-h100.md).
+   */
+  kbitUpcastSecondsPerTokenWidth: number;
 }
+
+/** The QLoRA profile's fp32-upcast step less its bf16 step (1B shape, 16 layers × 2048, 4 × 2048 tokens). */
+const UPCAST_PROFILE_SECONDS = 0.414 - 0.295;
 
 /** Fitted by least squares on log(time) over the 46 runs of bench/TIME.md (26 by step time, 20 whole runs). */
 export const FITTED: ThroughputConstants = {
-  matmulEfficiency: 0.465,
-  matmulSizeExponent: 0.1329,
-  adapterSecondsPerTokenWidth: 24.23e-12,
-  variableShapeSecondsPerLayer: 9.312e-3,
-  hostSecondsPerLayer: 8.539e-3,
-  hostSecondsPerAdapter: 1.069e-3,
-  hostSecondsPerQuantizedModule: 0.5145e-3,
+  matmulEfficiency: 0.4649,
+  matmulSizeExponent: 0.275,
+  adapterSecondsPerTokenWidth: 24.21e-12,
+  variableShapeSecondsPerLayer: 9.512e-3,
+  hostSecondsPerLayer: 8.426e-3,
+  hostSecondsPerAdapter: 1.095e-3,
+  hostSecondsPerQuantizedModule: 0.3757e-3,
   firstStepSecondsPerLayer: 36.72e-3,
-  ligerComputeScale: 0.5424,
+  ligerComputeScale: 0.5306,
+  kbitUpcastSecondsPerTokenWidth: UPCAST_PROFILE_SECONDS / (4 * 2048 * 16 * 2048),
 };
 
 /**
@@ -106,6 +119,8 @@ export interface MicroStepShape {
   packed: boolean;
   /** Liger Kernel's fused kernels (`use_liger_kernel`). */
   ligerKernels?: boolean;
+  /** QLoRA's non-quantized weights upcast to fp32 (prepare_model_for_kbit_training's default). */
+  kbitUpcast?: boolean;
   /** Tokens the GPU computes in one micro-step, padding included. */
   paddedTokens: number;
   /** Keys each query attends over: the row length (the masked kernel computes every key of the row). */
@@ -119,6 +134,8 @@ export interface MicroStepTime {
   computeSeconds: number;
   /** GPU seconds of LoRA's adapter path. */
   adapterSeconds: number;
+  /** GPU seconds of the casts QLoRA's fp32-upcast weights cost (0 otherwise). */
+  upcastSeconds: number;
   /** Host seconds spent in peft/bitsandbytes Python per micro-step. */
   hostSeconds: number;
   /** Seconds lost to batches changing shape. */
@@ -178,6 +195,14 @@ export function microStepTime(
   const passes = shape.checkpointing ? 1 : NO_CHECKPOINTING_HOST_SCALE;
   const adapterSeconds =
     passes * shape.paddedTokens * adaptedWidth * constants.adapterSecondsPerTokenWidth * gpuScale;
+  const upcastSeconds = shape.kbitUpcast
+    ? passes *
+      shape.paddedTokens *
+      layout.layers *
+      layout.hidden *
+      constants.kbitUpcastSecondsPerTokenWidth *
+      gpuScale
+    : 0;
   const wrapped = layout.layers * targets.reduce((n, l) => n + l.count, 0);
   const quantized =
     shape.method === 'qlora' ? layout.layers * layout.linears.reduce((n, l) => n + l.count, 0) : 0;
@@ -189,12 +214,13 @@ export function microStepTime(
   const variableShapeSeconds = shape.packed
     ? 0
     : passes * layout.layers * constants.variableShapeSecondsPerLayer;
-  const gpu = computeSeconds + adapterSeconds;
+  const gpu = computeSeconds + adapterSeconds + upcastSeconds;
   const paced = (gpu ** OVERLAP_NORM + hostSeconds ** OVERLAP_NORM) ** (1 / OVERLAP_NORM);
   return {
     flopsPerToken: perToken,
     computeSeconds,
     adapterSeconds,
+    upcastSeconds,
     hostSeconds,
     variableShapeSeconds,
     seconds: paced + variableShapeSeconds,

@@ -69,6 +69,23 @@ describe('estimateTrainTime: behaviour', () => {
       assert.ok(seconds({ method: 'qlora', packing }) > seconds({ method: 'lora', packing }));
   });
 
+  it("QLoRA's fp32 upcast costs what the profile measured; upcast_to_fp32: false saves it", () => {
+    // the profile's shape: 1B, one micro-step of 4 × 2048 packed tokens, checkpointing
+    const step = (kbitUpcast: boolean | undefined, method: 'qlora' | 'lora' = 'qlora') => {
+      const plan = {
+        ...makePlan({ method, maxLength: 2048, microBatch: 4, gradAccum: 1, packing: true }),
+        kbitUpcast,
+      };
+      return estimateTrainTime(plan, llama1, H100, TOKENS, { tokenLengths: SHORT_CHATS }).microStep;
+    };
+    const upcast = step(undefined);
+    const kept = step(false);
+    assert.ok(Math.abs(upcast.upcastSeconds - (0.414 - 0.295)) < 0.002, `${upcast.upcastSeconds}`);
+    assert.equal(kept.upcastSeconds, 0);
+    assert.ok(kept.seconds < upcast.seconds - 0.05, `${kept.seconds} vs ${upcast.seconds}`);
+    assert.equal(step(undefined, 'lora').upcastSeconds, 0);
+  });
+
   it('a bigger model takes longer', () => {
     assert.ok(seconds({ packing: true }, {}, llama8) > 3 * seconds({ packing: true }));
   });

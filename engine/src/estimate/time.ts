@@ -127,6 +127,7 @@ export function estimateTrainTime(
     checkpointing: s.checkpointing,
     packed: s.packing,
     ligerKernels: usesFusedLoss(plan),
+    kbitUpcast: s.method === 'qlora' && plan.prepareKbit && plan.kbitUpcast !== false,
     paddedTokens: padded,
     attentionSpan: span,
   };
@@ -214,6 +215,10 @@ function describeMicroStep(m: MicroStepTime, packed: boolean): string {
   const ms = (x: number) => `${(x * 1000).toFixed(0)} ms`;
   const parts = [`model FLOPs ${ms(m.computeSeconds)}`];
   if (m.adapterSeconds > 0) parts.push(`adapter path ${ms(m.adapterSeconds)}`);
+  if (m.upcastSeconds > 0)
+    parts.push(
+      `casts of the fp32-upcast weights (prepare_model_for_kbit_training) ${ms(m.upcastSeconds)}`,
+    );
   if (m.hostSeconds > 0)
     parts.push(`host (peft/bitsandbytes Python) ${ms(m.hostSeconds)}, overlapping the GPU`);
   if (!packed) parts.push(`changing batch shapes ${ms(m.variableShapeSeconds)}`);
