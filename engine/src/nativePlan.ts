@@ -148,6 +148,7 @@ export function buildNativePlan(value: unknown): Plan {
   };
   const generalDataFile = isRecord(data.general_data) ? str(data.general_data.file) : undefined;
   const merge = bool(exportSection.merge);
+  const exportDtype = oneOf(exportSection.dtype, ['bfloat16', 'float16', 'float32'] as const);
 
   return {
     method,
@@ -212,7 +213,14 @@ export function buildNativePlan(value: unknown): Plan {
     evaluation: isRecord(config.evaluation)
       ? planEvaluation(config.evaluation, str(data.eval_file), generalDataFile)
       : undefined,
-    ...(merge === undefined ? {} : { export: { merge } }),
+    ...(merge === undefined && exportDtype === undefined
+      ? {}
+      : {
+          export: {
+            ...(merge === undefined ? {} : { merge }),
+            ...(exportDtype === undefined ? {} : { dtype: exportDtype }),
+          },
+        }),
     where,
     invalidNumbers,
   };

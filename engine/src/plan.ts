@@ -129,7 +129,11 @@ export interface Plan {
    * `full` (runner/tunelab_runner/config.py). Not resolved here, so a plan
    * whose method changes (convert/method.ts) keeps the default of its method.
    */
-  export?: { merge: boolean };
+  export?: {
+    merge?: boolean;
+    /** `export.dtype` as written; absent: the runner's bfloat16. */
+    dtype?: 'bfloat16' | 'float16' | 'float32';
+  };
   /** Config path of each plan field (dot-joined field name → path), for ranges. */
   where: Record<string, Path>;
   /**

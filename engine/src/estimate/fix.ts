@@ -65,7 +65,9 @@ function optionGroups(plan: Plan, options: FixOptions, before: MemoryEstimate): 
   // with an eval batch the config gives: halving it costs only evaluation
   // speed, so it comes first.
   const evalBatch = options.run?.evalBatch;
-  if (before.peakRunPhase !== 'training' && evalBatch !== undefined && evalBatch > 1) {
+  const evaluationPeak =
+    before.peakRunPhase === 'evaluation' || before.peakRunPhase === 'final-evaluation';
+  if (evaluationPeak && evalBatch !== undefined && evalBatch > 1) {
     const smaller: Option[] = [];
     for (let b = Math.floor(evalBatch / 2); b >= 1; b = b === 1 ? 0 : Math.floor(b / 2)) {
       smaller.push({

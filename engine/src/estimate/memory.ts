@@ -22,6 +22,7 @@ import {
 } from './activations';
 import { layoutOf, loraTargets, paramGroups } from './arch';
 import { evaluationPeak } from './evaluation';
+import { exportPhase } from './exportPhase';
 import { finalEvaluationPhase } from './generation';
 import { finalEvaluationAssumptions, kvCacheNote } from './generationNotes';
 import { fusedLossBytes, usesFusedLoss } from './fusedLoss';
@@ -247,6 +248,11 @@ export function estimateMemory(
     peakRunPhase = 'evaluation';
     peakParts = evaluation.parts;
   }
+  const exported = exportPhase(plan, layout, s, st);
+  if (exported && !exported.onlyIfItFits && exported.bytes > sum(peakParts)) {
+    peakRunPhase = 'export';
+    peakParts = exported.parts;
+  }
   if (final && final.bytes > sum(peakParts)) {
     peakRunPhase = 'final-evaluation';
     peakParts = final.parts;
@@ -344,6 +350,10 @@ export function estimateMemory(
     );
   }
   if (final && peakRunPhase === 'final-evaluation') Object.assign(notes, final.notes);
+  if (exported && peakRunPhase === 'export') {
+    notes.weights = `peak at the export after training: ${exported.words} (training peaks at ${formatGiB(trainingBytes)})`;
+    notes.overhead = `CUDA context and workspaces ${formatGiB(exported.parts.overhead)}`;
+  }
   if (reserveShortfall > 0) {
     notes.overhead += `; + ${formatGiB(reserveShortfall)} to reach the smallest memory the run completes in (nvidia-smi is never below it)`;
   }
@@ -398,9 +408,11 @@ export function estimateMemory(
     runPhases: {
       training: raised('training', trainingBytes)!,
       evaluation: raised('evaluation', evaluationBytes),
+      export: raised('export', exported?.bytes),
       finalEvaluation: raised('final-evaluation', final?.bytes),
     },
     peakRunPhase,
+    export: exported && { words: exported.words, onlyIfItFits: exported.onlyIfItFits },
     evaluation: s.evaluation && { batch: s.evaluation.batch, tokens: s.evaluation.tokens },
     finalEvaluation: final?.summary,
     run: options.run,

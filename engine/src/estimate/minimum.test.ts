@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { analyze } from '../engine';
 import { estimateMemory } from './memory';
 import type { SlackCoefficients } from './overhead';
+import type { RunPhase } from './types';
 
 const TEMPLATES = path.resolve(__dirname, '..', '..', '..', 'templates', 'telecom-support');
 const NO_SLACK: SlackCoefficients = { varyingLogits: 0, mlpIntermediate: 0, fullVaryingRows: 0 };
@@ -81,6 +82,6 @@ describe('smallest memory', () => {
   });
 });
 
-function runPhaseKey(phase: 'training' | 'evaluation' | 'final-evaluation') {
+function runPhaseKey(phase: RunPhase) {
   return phase === 'final-evaluation' ? 'finalEvaluation' : phase;
 }

@@ -30,12 +30,13 @@ export const MEMORY_PARTS: readonly MemoryPart[] = [
 export type PeakPhase = 'backward-start' | 'backward-end' | 'optimizer-step';
 
 /**
- * The phases of a run whose peaks the estimate compares (export is small and
- * left out): training; the Trainer's evaluation between steps (states
- * resident); the runner's evaluation after training (`evaluation.when: end`:
- * task loss, generated replies, forgetting; states freed).
+ * The phases of a run whose peaks the estimate compares: training; the
+ * Trainer's evaluation between steps (states resident); the export after
+ * training (exportPhase.ts); the runner's evaluation after training
+ * (`evaluation.when: end`: task loss, generated replies, forgetting; states
+ * freed).
  */
-export type RunPhase = 'training' | 'evaluation' | 'final-evaluation';
+export type RunPhase = 'training' | 'evaluation' | 'export' | 'final-evaluation';
 
 /** The step of the evaluation after training that sets its peak. */
 export type FinalEvaluationStep = 'task loss' | 'generation' | 'forgetting';
@@ -87,8 +88,11 @@ export interface MemoryEstimate {
   runPhases: {
     training: number;
     evaluation: number | undefined;
+    export: number | undefined;
     finalEvaluation: number | undefined;
   };
+  /** The export after training, when the config merges (or saves a full fine-tune). */
+  export: { words: string; onlyIfItFits: boolean } | undefined;
   /** The run phase that sets `perGpuBytes` (the parts are that phase's). */
   peakRunPhase: RunPhase;
   /** The eval batch per GPU, when the config evaluates. */

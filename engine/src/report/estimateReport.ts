@@ -146,7 +146,9 @@ export function estimateLensTitle(report: EstimateReport): string {
         ? e.finalEvaluation?.step === 'generation'
           ? ' (generation)'
           : ' (eval)'
-        : '';
+        : e.peakRunPhase === 'export'
+          ? ' (export)'
+          : '';
   return `≈ ${formatGiB(e.perGpuBytes)}/GPU${phase}${where} · ${fit}${time}`;
 }
 
@@ -176,6 +178,13 @@ export function phaseSentence(estimate: MemoryEstimate): string | undefined {
       phase: 'evaluation',
       name: `evaluation (${batch})`,
       bytes: runPhases.evaluation,
+    });
+  }
+  if (estimate.export && runPhases.export !== undefined) {
+    phases.push({
+      phase: 'export',
+      name: `export (${estimate.export.words})`,
+      bytes: runPhases.export,
     });
   }
   if (finalEvaluation && runPhases.finalEvaluation !== undefined) {
@@ -321,8 +330,10 @@ export function estimateJson(report: EstimateReport) {
     phases: {
       training: e.runPhases.training,
       evaluation: e.runPhases.evaluation ?? null,
+      export: e.runPhases.export ?? null,
       final_evaluation: e.runPhases.finalEvaluation ?? null,
     },
+    export: e.export ? { what: e.export.words, only_if_it_fits: e.export.onlyIfItFits } : null,
     peak_phase: e.peakRunPhase === 'final-evaluation' ? 'final_evaluation' : e.peakRunPhase,
     tokens_per_micro_batch: e.tokensPerStep,
     token_source: report.tokenSource,
