@@ -22,6 +22,7 @@ import {
 } from './activations';
 import { layoutOf, loraTargets, paramGroups } from './arch';
 import { evaluationPeak } from './evaluation';
+import { settingAssumptions } from './assumptions';
 import { exportPhase } from './exportPhase';
 import { finalEvaluationPhase } from './generation';
 import { finalEvaluationAssumptions, kvCacheNote } from './generationNotes';
@@ -358,37 +359,8 @@ export function estimateMemory(
     notes.overhead += `; + ${formatGiB(reserveShortfall)} to reach the smallest memory the run completes in (nvidia-smi is never below it)`;
   }
   assumptions.push(...finalEvaluationAssumptions(layout, s, st, coefficients, final, peakRunPhase));
-  if (fused) {
-    assumptions.push(
-      "Liger Kernel: only its fused loss is counted; its RMSNorm and SwiGLU save a little more activation memory (not counted: the estimate stays on the safe side); evaluation's loss is not fused",
-    );
-  }
   if (s.seqLenBasis) assumptions.unshift(`row length: ${s.seqLenBasis}`);
-  if (s.prepareKbit) {
-    assumptions.push(
-      'prepare_model_for_kbit_training: embeddings, lm_head and norms in fp32 and fp32 activations in the MLP (stabler, costs memory)',
-    );
-  }
-  if (st.fsdpUpcast) {
-    assumptions.push(
-      'FSDP with bf16 mixed precision keeps fp32 master weights: accelerate upcasts the trainable parameters before sharding, so weights, gradients and AdamW states cost 16 B/param before the split (bf16: false would keep 8 B/param)',
-    );
-  }
-  if (s.parallelism.startsWith('zero')) {
-    assumptions.push(
-      'DeepSpeed ZeRO figures follow its design (not measured here): bf16 params, fp32 master + AdamW states partitioned',
-    );
-  }
-  if (s.attention === 'eager') {
-    assumptions.push(
-      `eager attention keeps ${layout.heads}×${s.seqLen}×${s.seqLen} scores per layer: use sdpa or flash_attention_2`,
-    );
-  }
-  if ((model.numExperts ?? 0) > 0) {
-    assumptions.push(
-      'mixture of experts: activations counted for the top-k routed experts (approximate)',
-    );
-  }
+  assumptions.push(...settingAssumptions(s, st, layout, model, fused !== undefined));
 
   const memoryBytes = gpu?.memoryBytes;
   return {
