@@ -74,11 +74,14 @@ def base_config(model_dir, data, method, packing, batch, accum, steps, out):
 
 
 def apply_changes(cfg, changes):
-    """{"training.gradient_checkpointing": false, ...} onto the config."""
+    """{"training.gradient_checkpointing": false, ...} onto the config; a section
+    written as a switch (`prepare_model_for_kbit_training: true`) takes its mapping form."""
     cfg = copy.deepcopy(cfg)
     for dotted, value in changes.items():
         section, key = dotted.split(".", 1)
-        cfg.setdefault(section, {})[key] = value
+        if not isinstance(cfg.get(section), dict):
+            cfg[section] = {}
+        cfg[section][key] = value
     return cfg
 
 

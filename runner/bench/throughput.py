@@ -15,6 +15,10 @@ Runs (--runs):
   fast      defaults + liger + gradient checkpointing off
   flex      defaults + model.attn_implementation: flex_attention
   compile   defaults + training.torch_compile
+  lean      defaults + liger, twice the rows per micro-batch (half the
+            accumulation), and for QLoRA prepare_model_for_kbit_training with
+            upcast_to_fp32: false (norms, embeddings and lm_head stay bf16: a
+            change of precision, not only of speed): the least memory at speed
   tuned     defaults + the changes `tunelab tune` proposed (--tuned FILE, made by
             bench/tuneThroughput.ts), with its predicted tokens/s and peak
 
@@ -55,25 +59,35 @@ SETTINGS = {
     "1b": {"plain": (9, 4), "packed": (4, 2), "steps": 12},
     "8b": {"plain": (4, 9), "packed": (2, 4), "steps": 10},
 }
-RUNS = ("plain", "runner", "defaults", "liger", "fast", "flex", "compile", "tuned")
+RUNS = ("plain", "runner", "defaults", "liger", "fast", "flex", "compile", "lean", "tuned")
 
 
-def runner_overrides(run: str, tuned: dict | None):
-    """(config changes on top of the defaults, whether it packs) for a runner run."""
+def runner_overrides(run: str, tuned: dict | None, method: str = "lora", packed=(4, 2)):
+    """(config changes on top of the defaults, whether it packs, (rows, accumulation))
+    for a runner run; `packed` is the shape's packed rows per micro-batch and accumulation."""
     if run == "runner":
-        return {}, False
+        return {}, False, None
     changes = {
         "defaults": {},
         "liger": {"training.use_liger_kernel": True},
         "fast": {"training.use_liger_kernel": True, "training.gradient_checkpointing": False},
         "flex": {"model.attn_implementation": "flex_attention"},
         "compile": {"training.torch_compile": True},
+        "lean": {"training.use_liger_kernel": True},
     }.get(run)
+    batch, accum = packed
+    if run == "lean":
+        if accum % 2 == 0:  # the same rows per optimizer step
+            batch, accum = batch * 2, accum // 2
+        if method == "qlora":
+            changes = {**changes, "prepare_model_for_kbit_training.upcast_to_fp32": False}
     if run == "tuned":
         if not tuned:
             raise RuntimeError("no tuned settings for this shape and method (--tuned)")
         changes = tuned["config"]
-    return changes, True
+    if changes is None:
+        raise ValueError(f"unknown run {run!r} (one of {', '.join(RUNS)})")
+    return changes, True, (batch, accum)
 
 
 def mfu(params: int, tokens_per_second: float, recompute: bool) -> float:
@@ -138,8 +152,8 @@ def main():
                         r["batch"] = f"{batch} x {accum} conversations"
                     else:
                         tuned = tuned_all.get(f"{shape}-{method}")
-                        changes, packing = runner_overrides(run, tuned)
-                        batch, accum = s["packed"] if packing else s["plain"]
+                        changes, packing, rows = runner_overrides(run, tuned, method, s["packed"])
+                        batch, accum = rows if packing else s["plain"]
                         r = run_runner(model_dir, data, method, run, packing, batch, accum,
                                        a.steps or s["steps"], a.warmup, changes, work, log)
                         if run == "tuned":

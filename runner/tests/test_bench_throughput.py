@@ -1,0 +1,59 @@
+"""The throughput benchmark's run settings (runner/bench/throughput.py and
+bench_runs.py), on CPU without torch: what each run changes on top of the
+runner's defaults, and that the written config is what the runner's plan reads."""
+
+import os
+import sys
+import unittest
+
+RUNNER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH_DIR = os.path.join(RUNNER_DIR, "bench")
+if BENCH_DIR not in sys.path:
+    sys.path.insert(0, BENCH_DIR)
+
+import bench_runs  # noqa: E402
+import throughput  # noqa: E402
+from tunelab_runner.run_plan import _kbit_steps  # noqa: E402
+
+
+class RunSettings(unittest.TestCase):
+    def test_every_run_keeps_the_rows_per_optimizer_step(self):
+        for shape, s in throughput.SETTINGS.items():
+            rows = s["packed"][0] * s["packed"][1]
+            for run in throughput.RUNS:
+                if run in ("plain", "runner"):
+                    continue
+                tuned = {"config": {}} if run == "tuned" else None
+                for method in ("lora", "qlora"):
+                    _, packing, (batch, accum) = throughput.runner_overrides(run, tuned, method, s["packed"])
+                    self.assertTrue(packing, run)
+                    self.assertEqual(batch * accum, rows, f"{shape} {run} {method}")
+
+    def test_lean_doubles_the_rows_per_micro_batch_and_keeps_qloras_weights_in_bf16(self):
+        lora, _, rows = throughput.runner_overrides("lean", None, "lora", (2, 4))
+        self.assertEqual(rows, (4, 2))
+        self.assertEqual(lora, {"training.use_liger_kernel": True})
+        qlora, _, _ = throughput.runner_overrides("lean", None, "qlora", (2, 4))
+        self.assertIs(qlora["prepare_model_for_kbit_training.upcast_to_fp32"], False)
+        # odd accumulation: the rows stay as they are
+        self.assertEqual(throughput.runner_overrides("lean", None, "lora", (4, 1))[2], (4, 1))
+
+    def test_runner_run_is_unpacked_and_unknown_runs_are_refused(self):
+        self.assertEqual(throughput.runner_overrides("runner", None), ({}, False, None))
+        with self.assertRaises(ValueError):
+            throughput.runner_overrides("nope", None)
+
+    def test_a_switch_section_takes_its_mapping_form_and_the_plan_reads_it(self):
+        cfg = {"prepare_model_for_kbit_training": True, "training": {"gradient_checkpointing": True}}
+        out = bench_runs.apply_changes(cfg, {"prepare_model_for_kbit_training.upcast_to_fp32": False,
+                                             "training.use_liger_kernel": True})
+        self.assertEqual(out["prepare_model_for_kbit_training"], {"upcast_to_fp32": False})
+        self.assertEqual(out["training"], {"gradient_checkpointing": True, "use_liger_kernel": True})
+        self.assertIs(cfg["prepare_model_for_kbit_training"], True, "the input is not changed")
+        step, _ = _kbit_steps(out, out["training"], None, [])
+        self.assertEqual(step["call"], "peft.prepare_model_for_kbit_training")
+        self.assertIs(step["upcast_to_fp32"], False)
+
+
+if __name__ == "__main__":
+    unittest.main()
