@@ -13,6 +13,7 @@ import {
   estimateLensTitle,
   phaseSentence,
 } from '../report/estimateReport';
+import { applyTextEdits } from '../edits';
 import { analyze } from '../engine';
 import { layoutOf, loraTargets } from './arch';
 import { estimateMemory } from './memory';
@@ -129,5 +130,33 @@ describe('export after training', () => {
     assert.equal(json.phases.export, report.estimate.perGpuBytes);
     assert.match(json.export.what, /merged in place.*saved in float32/);
     assert.match(estimateLensTitle(report), /GiB\/GPU \(export\) on 1× H100-80GB/);
+  });
+
+  it('an export that does not fit is fixed by saving in the weights’ own precision', () => {
+    const text = [
+      'method: lora',
+      'model:',
+      '  name_or_path: meta-llama/Llama-3.1-8B',
+      'data:',
+      '  train_file: data/train.jsonl',
+      '  max_length: 512',
+      'training:',
+      '  per_device_train_batch_size: 1',
+      'export:',
+      '  merge: true',
+      '  dtype: float32',
+      'hardware:',
+      '  gpu: RTX4090-24GB',
+      '',
+    ].join('\n');
+    const a = analyze(text, 'x.finetune.yaml');
+    assert.equal(a.estimate?.peakRunPhase, 'export');
+    assert.equal(a.estimate?.fits, false);
+    const finding = a.findings.find((f) => f.code === 'memory-exceeds-gpu');
+    assert.ok(finding?.fixes?.[0], 'a quick fix');
+    assert.match(finding.message, /export\.dtype float32 → bfloat16/);
+    const fixed = applyTextEdits(text, finding.fixes[0].edits);
+    assert.match(fixed, /dtype: bfloat16/);
+    assert.equal(analyze(fixed, 'x.finetune.yaml').estimate?.fits, true);
   });
 });

@@ -78,6 +78,17 @@ function optionGroups(plan: Plan, options: FixOptions, before: MemoryEstimate): 
     }
     groups.push(smaller);
   }
+  // The export converting every weight to a wider dtype sets the peak: saving
+  // in the weights' own precision needs nothing more than training.
+  if (before.peakRunPhase === 'export' && plan.export?.dtype === 'float32') {
+    groups.push([
+      {
+        what: 'export.dtype float32 → bfloat16 (saved as trained, not converted on the GPU)',
+        changes: [{ field: 'export.dtype', value: 'bfloat16' }],
+        apply: (r) => withPlan(r, (p) => ({ ...p, export: { ...p.export, dtype: 'bfloat16' } })),
+      },
+    ]);
+  }
   if (!plan.training.gradientCheckpointing) {
     groups.push([
       {

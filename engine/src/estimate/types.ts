@@ -120,7 +120,9 @@ export interface PlanChange {
     | 'distributed.backend'
     | 'distributed.zeroStage'
     /** `quantization.bnb_4bit_quant_storage`: the dtype ZeRO-3 flattens a QLoRA base's 4-bit weights into. */
-    | 'quantization.quantStorage';
+    | 'quantization.quantStorage'
+    /** `export.dtype`: the precision the export after training saves in. */
+    | 'export.dtype';
   value: boolean | number | string;
 }
 

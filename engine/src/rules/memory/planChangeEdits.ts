@@ -35,6 +35,8 @@ function stepFor(
       return (p) => (native ? setKey(p, ['launch', 'distributed'], 'zero_stage', value) : []);
     case 'quantization.quantStorage':
       return (p) => (native ? setKey(p, ['quantization'], 'bnb_4bit_quant_storage', value) : []);
+    case 'export.dtype':
+      return (p) => (native ? setKey(p, ['export'], 'dtype', value) : []);
   }
 }
 
