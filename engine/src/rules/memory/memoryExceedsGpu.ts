@@ -8,7 +8,7 @@ export const memoryExceedsGpu: Rule = {
   doc: {
     title: 'The run does not fit the GPU',
     why: 'A run that needs more memory than the GPU has dies with CUDA out-of-memory, often after the model has loaded and the first long batch arrives. The estimate counts weights, adapter, gradients, optimizer states, activations, the fp32 logits of the loss, and the CUDA context and allocator fragmentation, as measured on real runs.',
-    fix: 'Apply the cheapest change that fits, in order: gradient checkpointing; a smaller micro-batch with more accumulation (same effective batch); QLoRA instead of LoRA (LoRA instead of full); more GPUs with ZeRO-3.',
+    fix: 'Apply the cheapest change that fits, in order: a smaller eval batch when evaluation sets the peak, `export.dtype: bfloat16` when a float32 export does; gradient checkpointing; a smaller micro-batch with more accumulation (same effective batch); QLoRA instead of LoRA (LoRA instead of full); more GPUs with ZeRO-3.',
     thresholds: 'Estimated peak per GPU above the GPU memory (`hardware.gpu`, or `--gpu`).',
   },
   check(ctx) {
