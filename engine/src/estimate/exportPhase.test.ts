@@ -69,6 +69,7 @@ describe('export after training', () => {
     assert.ok(
       Math.abs(e.runPhases.export! - (2 * (e.paramsTotal - e.paramsTrainable) + CONTEXT)) < 1e6,
     );
+    assert.match(phaseSentence(e)!, /moved to the GPU only if it fits\) would take 15\.\d GiB/);
   });
 
   it('a merge saved in a wider dtype converts the whole model on the GPU: it can set the peak', () => {

@@ -171,7 +171,9 @@ function finalEvaluationWords(f: FinalEvaluationSummary): string {
  */
 export function phaseSentence(estimate: MemoryEstimate): string | undefined {
   const { evaluation, finalEvaluation, runPhases } = estimate;
-  const phases = [{ phase: 'training', name: 'training', bytes: runPhases.training }];
+  const phases: { phase: string; name: string; bytes: number; verb?: string }[] = [
+    { phase: 'training', name: 'training', bytes: runPhases.training },
+  ];
   if (evaluation && runPhases.evaluation !== undefined) {
     const batch = `eval batch of ${evaluation.tokens.toLocaleString('en-US')} tokens per GPU`;
     phases.push({
@@ -185,6 +187,8 @@ export function phaseSentence(estimate: MemoryEstimate): string | undefined {
       phase: 'export',
       name: `export (${estimate.export.words})`,
       bytes: runPhases.export,
+      // QLoRA's merged model: on the GPU only if it fits there, so not a peak the run must fit
+      verb: estimate.export.onlyIfItFits ? 'would take' : undefined,
     });
   }
   if (finalEvaluation && runPhases.finalEvaluation !== undefined) {
@@ -198,7 +202,7 @@ export function phaseSentence(estimate: MemoryEstimate): string | undefined {
   const peak = phases.find((p) => p.phase === estimate.peakRunPhase) ?? phases[0];
   const others = phases
     .filter((p) => p !== peak)
-    .map((p) => `${p.name} peaks at ${formatGiB(p.bytes)}`)
+    .map((p) => `${p.name} ${p.verb ?? 'peaks at'} ${formatGiB(p.bytes)}`)
     .join('; ');
   return peak.phase === 'training'
     ? `peak in training; ${others}`
