@@ -20,7 +20,7 @@ import { type Layout, loraTargets } from './arch';
 import { CUDA_CONTEXT_BYTES, TRAINING_WORKSPACE_BYTES } from './overhead';
 import type { RunSettings } from './settings';
 import type { StateBytes } from './states';
-import type { MemoryPart } from './types';
+import { type MemoryPart, zeroParts } from './types';
 
 export interface ExportPhase {
   /** Device bytes per GPU at the export's peak: tensors + CUDA context. */
@@ -43,16 +43,7 @@ export function exportPhase(
   const dtype = plan.export?.dtype ?? 'bfloat16';
   const dtypeBytes = dtype === 'float32' ? 4 : 2;
   const baseParams = st.paramsTotal - (s.method === 'full' ? 0 : st.paramsTrainable);
-  const parts: Record<MemoryPart, number> = {
-    weights: 0,
-    adapter: 0,
-    gradients: 0,
-    optimizer: 0,
-    activations: 0,
-    kvCache: 0,
-    logits: 0,
-    overhead: CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES,
-  };
+  const parts = { ...zeroParts(), overhead: CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES };
   const done = (words: string, onlyIfItFits = false): ExportPhase => ({
     bytes: Object.values(parts).reduce((a, b) => a + b, 0),
     parts,

@@ -40,7 +40,13 @@ import {
 } from './overhead';
 import { resolveSettings } from './settings';
 import { stateBytes } from './states';
-import type { MemoryEstimate, MemoryPart, PeakPhase, RunPhase } from './types';
+import {
+  type MemoryEstimate,
+  type MemoryPart,
+  type PeakPhase,
+  type RunPhase,
+  zeroParts,
+} from './types';
 
 const GiB = 1024 ** 3;
 
@@ -62,19 +68,6 @@ export interface EstimateOptions {
 }
 
 type Parts = Record<MemoryPart, number>;
-
-function zeroParts(): Parts {
-  return {
-    weights: 0,
-    adapter: 0,
-    gradients: 0,
-    optimizer: 0,
-    activations: 0,
-    kvCache: 0,
-    logits: 0,
-    overhead: 0,
-  };
-}
 
 function roundParts(p: Parts): void {
   for (const k of Object.keys(p) as MemoryPart[]) p[k] = Math.round(p[k]);

@@ -26,6 +26,11 @@ export const MEMORY_PARTS: readonly MemoryPart[] = [
   'overhead',
 ];
 
+/** Every part at 0 bytes, to fill in. */
+export function zeroParts(): Record<MemoryPart, number> {
+  return Object.fromEntries(MEMORY_PARTS.map((p) => [p, 0])) as Record<MemoryPart, number>;
+}
+
 /** When in a training step memory peaks. */
 export type PeakPhase = 'backward-start' | 'backward-end' | 'optimizer-step';
 
