@@ -28,6 +28,26 @@ function withExport(o: PlanOverrides, exp: Plan['export']): Plan {
   return { ...makePlan({ maxLength: 2048, microBatch: 2, ...o }), export: exp };
 }
 
+/** An 8B LoRA config whose merge is saved in float32, on the given GPU. */
+function float32Merge(gpu: string): string {
+  return [
+    'method: lora',
+    'model:',
+    '  name_or_path: meta-llama/Llama-3.1-8B',
+    'data:',
+    '  train_file: data/train.jsonl',
+    '  max_length: 512',
+    'training:',
+    '  per_device_train_batch_size: 1',
+    'export:',
+    '  merge: true',
+    '  dtype: float32',
+    'hardware:',
+    `  gpu: ${gpu}`,
+    '',
+  ].join('\n');
+}
+
 describe('export after training', () => {
   it('LoRA merged in place: the trained model, its optimizer states and one module’s delta', () => {
     const e = estimateMemory(withExport({ method: 'lora' }, { merge: true }), llama8, undefined);
@@ -105,22 +125,7 @@ describe('export after training', () => {
       export: { dtype: 'float32' },
     });
     assert.deepEqual(plan.export, { dtype: 'float32' });
-    const text = [
-      'method: lora',
-      'model:',
-      '  name_or_path: meta-llama/Llama-3.1-8B',
-      'data:',
-      '  train_file: data/train.jsonl',
-      '  max_length: 512',
-      'training:',
-      '  per_device_train_batch_size: 1',
-      'export:',
-      '  merge: true',
-      '  dtype: float32',
-      'hardware:',
-      '  gpu: H100-80GB',
-      '',
-    ].join('\n');
+    const text = float32Merge('H100-80GB');
     const report = buildEstimateReport(analyze(text, 'x.finetune.yaml'))!;
     const json = estimateJson(report) as {
       phases: { export: number };
@@ -134,22 +139,7 @@ describe('export after training', () => {
   });
 
   it('an export that does not fit is fixed by saving in the weights’ own precision', () => {
-    const text = [
-      'method: lora',
-      'model:',
-      '  name_or_path: meta-llama/Llama-3.1-8B',
-      'data:',
-      '  train_file: data/train.jsonl',
-      '  max_length: 512',
-      'training:',
-      '  per_device_train_batch_size: 1',
-      'export:',
-      '  merge: true',
-      '  dtype: float32',
-      'hardware:',
-      '  gpu: RTX4090-24GB',
-      '',
-    ].join('\n');
+    const text = float32Merge('RTX4090-24GB');
     const a = analyze(text, 'x.finetune.yaml');
     assert.equal(a.estimate?.peakRunPhase, 'export');
     assert.equal(a.estimate?.fits, false);
