@@ -154,7 +154,20 @@ export function adaptTemplate(text: string, fileName: string, target: TemplateTa
     valueAt(analysis.parsed?.value, ['training', 'bf16']) === true
   )
     current = applyTextEdits(current, chainEdits(current, fp16Steps(analysis.plan?.method)));
-  return fitToGpu(current, fileName);
+  return mergeAfterTheRun(fitToGpu(current, fileName), fileName);
+}
+
+/**
+ * QLoRA's 16-bit merged model that the GPU cannot take would keep the
+ * evaluation after training on the CPU (`qlora-merge-on-cpu`): the run keeps
+ * its adapter and the merge comes after it.
+ */
+function mergeAfterTheRun(text: string, fileName: string): string {
+  const analysis = analyze(text, fileName);
+  if (!analysis.findings.some((f) => f.code === 'qlora-merge-on-cpu')) return text;
+  const merged = formatGiB(analysis.estimate?.export?.movedBytes ?? 0);
+  const why = `the ${merged} merged model does not fit ${analysis.gpu?.id ?? 'the GPU'}: merging here would keep the evaluation after training on the CPU; merge after the run with \`tunelab export RUN --merge\``;
+  return applyTextEdits(text, chainEdits(text, setWithComment(['export'], 'merge', 'false', why)));
 }
 
 /**

@@ -377,7 +377,11 @@ export function estimateMemory(
       finalEvaluation: raised('final-evaluation', final?.bytes),
     },
     peakRunPhase,
-    export: exported && { words: exported.words, onlyIfItFits: exported.onlyIfItFits },
+    export: exported && {
+      words: exported.words,
+      onlyIfItFits: exported.onlyIfItFits,
+      movedBytes: exported.onlyIfItFits ? exported.parts.weights : 0,
+    },
     evaluation: s.evaluation && { batch: s.evaluation.batch, tokens: s.evaluation.tokens },
     finalEvaluation: final?.summary,
     run: options.run,

@@ -97,7 +97,14 @@ export interface MemoryEstimate {
     finalEvaluation: number | undefined;
   };
   /** The export after training, when the config merges (or saves a full fine-tune). */
-  export: { words: string; onlyIfItFits: boolean } | undefined;
+  export:
+    | {
+        words: string;
+        onlyIfItFits: boolean;
+        /** QLoRA: the merged model's bytes the runner moves to the GPU when they fit (×1.1). */
+        movedBytes: number;
+      }
+    | undefined;
   /** The run phase that sets `perGpuBytes` (the parts are that phase's). */
   peakRunPhase: RunPhase;
   /** The eval batch per GPU, when the config evaluates. */

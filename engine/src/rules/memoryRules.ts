@@ -3,6 +3,7 @@
 
 import { gpuUnknown } from './hardware/gpuUnknown';
 import { numGpusRange } from './hardware/numGpusRange';
+import { qloraMergeOnCpu } from './export/qloraMergeOnCpu';
 import { memoryExceedsGpu } from './memory/memoryExceedsGpu';
 import { memoryTight } from './memory/memoryTight';
 import type { Rule } from './rule';
@@ -12,4 +13,5 @@ export const MEMORY_RULES: readonly Rule[] = [
   numGpusRange,
   memoryExceedsGpu,
   memoryTight,
+  qloraMergeOnCpu,
 ];
