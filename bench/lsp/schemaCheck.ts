@@ -6,8 +6,14 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PublishDiagnosticsParams } from 'vscode-languageserver-protocol/node';
 import { lineIndex, type Input } from './inputs';
-import { SETTINGS_TIMEOUT_MS, type ServerName } from './options';
-import { CLIENT_CAPABILITIES, Session, type ServerSpec } from './session';
+import type { ServerName } from './options';
+import {
+  CLIENT_CAPABILITIES,
+  pulledBeforeOpen,
+  pullError,
+  Session,
+  type ServerSpec,
+} from './session';
 import type { Servers } from './servers';
 
 const shorten = (text: string, max: number): string =>
@@ -51,8 +57,7 @@ export async function schemaCheck(
     });
     session.notify('initialized', {});
     session.notify('workspace/didChangeConfiguration', { settings: spec.didChangeSettings });
-    if (!(await session.waitForPulls(2, SETTINGS_TIMEOUT_MS)))
-      result.errors.push(`settings pulled ${session.pulls.get(spec.section) ?? 0}× (expected 2)`);
+    if (!(await pulledBeforeOpen(session, spec))) result.errors.push(pullError(session, spec));
     for (const [uri, text, into] of [
       [typical.uri, typical.text, result.validDiagnostics],
       [pathToFileURL(badFile).href, lines.join('\n'), result.unknownKeyDiagnostics],

@@ -87,6 +87,7 @@ export function makeServers(dir: string, options: Options): Servers {
         command: [...SERVER_EXEC_ARGV, ...profile, OUR_SERVER, '--stdio'],
         cwd: dir,
         section: 'tunelab',
+        pullsBeforeOpen: 0,
         answer: (section) => (section === 'tunelab' ? settings : null),
         didChangeSettings: { tunelab: settings },
       };
@@ -97,6 +98,7 @@ export function makeServers(dir: string, options: Options): Servers {
       command: [path.join(variant === 'proc' && patched ? patched : YLS_DIR, YLS_BIN), '--stdio'],
       cwd: dir,
       section: 'yaml',
+      pullsBeforeOpen: 2,
       answer: ylsAnswer,
       didChangeSettings: { yaml: ylsSettings() },
     }),

@@ -11,7 +11,13 @@ import {
   type MessageConnection,
   type PublishDiagnosticsParams,
 } from 'vscode-languageserver-protocol/node';
-import { PUBLISH_TIMEOUT_MS, REQUEST_TIMEOUT_MS, type ServerName, type Variant } from './options';
+import {
+  PUBLISH_TIMEOUT_MS,
+  REQUEST_TIMEOUT_MS,
+  SETTINGS_TIMEOUT_MS,
+  type ServerName,
+  type Variant,
+} from './options';
 import { children, sleep, withTimeout } from './processes';
 
 export interface Published {
@@ -28,6 +34,12 @@ export interface ServerSpec {
   cwd: string;
   /** The section whose pulls mark the settings as applied. */
   section: string;
+  /**
+   * Pulls of `section` to wait for before opening the file: yaml-language-server
+   * pulls on `initialized` and on the change (2); ours pulls per document,
+   * scoped to its URI, once it is open (0: checked after the first diagnostics).
+   */
+  pullsBeforeOpen: number;
   answer: (section: string | undefined) => unknown;
   didChangeSettings: unknown;
 }
@@ -215,3 +227,21 @@ export const CLIENT_CAPABILITIES = {
     hover: { contentFormat: ['markdown', 'plaintext'] },
   },
 };
+
+/** Waits for the pulls a server makes before a file is open (none for ours). */
+export function pulledBeforeOpen(session: Session, spec: ServerSpec): Promise<boolean> {
+  return spec.pullsBeforeOpen > 0
+    ? session.waitForPulls(spec.pullsBeforeOpen, SETTINGS_TIMEOUT_MS)
+    : Promise.resolve(true);
+}
+
+/** A server that pulls per document has pulled for the open one. */
+export function pulledForTheDocument(session: Session, spec: ServerSpec): Promise<boolean> {
+  return spec.pullsBeforeOpen === 0
+    ? session.waitForPulls(1, SETTINGS_TIMEOUT_MS)
+    : Promise.resolve(true);
+}
+
+export function pullError(session: Session, spec: ServerSpec): string {
+  return `settings pulled ${session.pulls.get(spec.section) ?? 0}× before the open (expected ${spec.pullsBeforeOpen})`;
+}
