@@ -31,7 +31,7 @@ import { loadRows } from './estimate/rows';
 import { score } from './estimate/score';
 import { spotChecks } from './estimate/spotChecks';
 import { printSlackFit } from './estimate/slackFit';
-import { printSmallestMemory } from './estimate/smallestMemory';
+import { loadWholeRuns, printSmallestMemory } from './estimate/smallestMemory';
 import { printWholeRuns } from './estimate/wholeRuns';
 
 const verbose = process.argv.includes('--verbose');
@@ -52,8 +52,9 @@ function main(): void {
   printRulesOfThumb(scored);
   // Whole runs (evaluation included) and the time model (bench/time.ts alone prints more).
   printWholeRuns();
-  printSmallestMemory();
-  printSlackFit(rows);
+  const wholeRuns = loadWholeRuns(); // each run analysed once, for both
+  printSmallestMemory(wholeRuns);
+  printSlackFit(rows, wholeRuns);
 }
 
 main();

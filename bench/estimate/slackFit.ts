@@ -10,7 +10,7 @@ import { estimateMemory } from '../../engine/src/estimate/memory';
 import { SLACK, type SlackCoefficients } from '../../engine/src/estimate/overhead';
 import { modelForRow, planForRow } from './plans';
 import type { Row } from './rows';
-import { wholeRunTruths } from './smallestMemory';
+import type { WholeRunsMeasured } from './smallestMemory';
 import { GiB, median, pct, worst } from './statistics';
 
 /** The shared truth's measurement and the allocated estimate each carry ≈2%. */
@@ -100,13 +100,13 @@ function summary(label: string, whole: WholePoint[], bound: BoundPoint[], c: num
   );
 }
 
-export function printSlackFit(rows: Row[]): void {
-  const whole: WholePoint[] = wholeRunTruths().map((t) => {
+export function printSlackFit(rows: Row[], measured: WholeRunsMeasured | undefined): void {
+  const whole: WholePoint[] = (measured?.truths ?? []).map((t) => {
     const { plan, model, estimate } = t.analysis;
     const run = estimate?.run;
     return {
-      name: t.name,
-      shape: t.shape,
+      name: t.run.name,
+      shape: t.run.shape,
       low: t.low,
       high: t.high,
       resolved: t.resolved,

@@ -131,33 +131,51 @@ export function configOf(run: WholeRun, modelDir: string): { text: string; file:
   return { text: applyTextEdits(text, chainEdits(text, steps)), file };
 }
 
-/** A resolved-or-not whole run's truth interval and its analysis (plan, model, data), for the slack fit. */
+/**
+ * A measured whole run: its truth interval (largest failing cap, smallest
+ * passing cap], each plus the CUDA context, the failing caps likewise, and its
+ * config analysed once (plan, model, data, estimate) for the table and the slack fit.
+ */
 export interface WholeRunTruth {
-  name: string;
-  shape: string;
+  run: WholeRun;
   low: number;
   high: number;
   resolved: boolean;
+  /** Caps the run failed under, plus the context, GiB. */
+  failing: number[];
   analysis: ReturnType<typeof analyze>;
 }
 
-/** The whole runs with a bisected smallest memory, each analysed as its config. */
-export function wholeRunTruths(): WholeRunTruth[] {
-  if (!fs.existsSync(RESULTS)) return [];
-  const measured = JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as { runs: WholeRun[] };
+export interface WholeRunsMeasured {
+  device: string;
+  truths: WholeRunTruth[];
+  /** Runs without a bisected smallest memory. */
+  unmeasured: string[];
+}
+
+/** The whole runs of whole-runs-h100.json, each analysed as its config; undefined without the file. */
+export function loadWholeRuns(): WholeRunsMeasured | undefined {
+  if (!fs.existsSync(RESULTS)) return undefined;
+  const measured = JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as {
+    device: string;
+    runs: WholeRun[];
+  };
   const dirs = modelDirs();
-  const out: WholeRunTruth[] = [];
+  const out: WholeRunsMeasured = { device: measured.device, truths: [], unmeasured: [] };
   for (const run of measured.runs) {
     const b = run.bisect;
-    if (run.skipped || run.status !== 'completed' || !b || b.smallest_cap_gib === null) continue;
+    if (run.skipped || run.status !== 'completed' || !b || b.smallest_cap_gib === null) {
+      out.unmeasured.push(run.name);
+      continue;
+    }
     const { text, file } = configOf(run, dirs[run.shape]!);
     const context = (run.smi_peak_gib ?? 0) - (run.reserved_peak_bytes ?? 0) / GIB;
-    out.push({
-      name: run.name,
-      shape: run.shape,
+    out.truths.push({
+      run,
       low: b.largest_failing_gib + context,
       high: b.smallest_cap_gib + context,
       resolved: b.verified && b.resolution_gib <= 0.5 + 1e-9,
+      failing: b.trials.filter((t) => t.oom).map((t) => t.cap_gib + context),
       analysis: analyze(text, file),
     });
   }
@@ -165,16 +183,11 @@ export function wholeRunTruths(): WholeRunTruth[] {
   return out;
 }
 
-export function printSmallestMemory(): void {
-  if (!fs.existsSync(RESULTS)) {
+export function printSmallestMemory(measured: WholeRunsMeasured | undefined): void {
+  if (!measured) {
     console.log(`\nSmallest memory of whole runs: ${path.relative(ROOT, RESULTS)} not found`);
     return;
   }
-  const measured = JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as {
-    device: string;
-    runs: WholeRun[];
-  };
-  const dirs = modelDirs();
   console.log(
     `\nWhole runs judged by the smallest memory they complete in, on ${measured.device} (runner/bench/whole_runs.py; truth = smallest passing cap + CUDA context, an interval of 0.5 GiB)`,
   );
@@ -193,14 +206,9 @@ export function printSmallestMemory(): void {
   let failingCaps = 0;
   let failingCapsPredicted = 0;
   let unresolved = 0;
-  for (const run of measured.runs) {
-    const b = run.bisect;
-    if (run.skipped || run.status !== 'completed' || !b || b.smallest_cap_gib === null) {
-      console.log(`${run.name.padEnd(28)} not measured`);
-      continue;
-    }
-    const { text, file } = configOf(run, dirs[run.shape]!);
-    const report = buildEstimateReport(analyze(text, file));
+  for (const name of measured.unmeasured) console.log(`${name.padEnd(28)} not measured`);
+  for (const { run, low, high, resolved, failing, analysis } of measured.truths) {
+    const report = buildEstimateReport(analysis);
     if (!report) {
       console.log(`${run.name.padEnd(28)} no estimate`);
       continue;
@@ -210,14 +218,9 @@ export function printSmallestMemory(): void {
     const allocated = Math.max(...Object.values(report.estimate.phases)) / GIB;
     const allocatedError = allocated / ((run.alloc_peak_whole_bytes ?? NaN) / GIB) - 1;
     if (Number.isFinite(allocatedError)) allocatedErrors.push(Math.abs(allocatedError));
-    const context = (run.smi_peak_gib ?? 0) - (run.reserved_peak_bytes ?? 0) / GIB;
-    const low = b.largest_failing_gib + context;
-    const high = b.smallest_cap_gib + context;
-    const resolved = b.verified && b.resolution_gib <= 0.5 + 1e-9;
     const error = estimate / ((low + high) / 2) - 1;
     if (resolved) memErrors.push(Math.abs(error));
     else unresolved++;
-    const failing = b.trials.filter((t) => t.oom).map((t) => t.cap_gib + context);
     const predicted = failing.filter((cap) => estimate > cap).length;
     failingCaps += failing.length;
     failingCapsPredicted += predicted;
@@ -226,7 +229,9 @@ export function printSmallestMemory(): void {
     if (resolved) minErrors.push(Math.abs(minError));
     const minFailing = failing.filter((cap) => minimum > cap).length;
     minPredicted += minFailing;
-    const oom = ooms.find((o) => o.run === run.name && o.cap_gib === b.largest_failing_gib);
+    const oom = ooms.find(
+      (o) => o.run === run.name && o.cap_gib === run.bisect!.largest_failing_gib,
+    );
     const t = report.trainTime;
     const timeError = t && run.train_seconds ? t.seconds / run.train_seconds - 1 : NaN;
     if (Number.isFinite(timeError)) timeErrors.push(Math.abs(timeError));
@@ -273,7 +278,6 @@ export function printSmallestMemory(): void {
   console.log(
     "  each miss is one of two identical trainings (evaluation on and off: same batches, same tokens per step) measured 16-113% apart: 1b-lora-*-eval were the first packed and the first unpacked run on a fresh machine (first step 3.2-3.6 s, 1.2-1.4 s in the twin), 1b-full-unpacked-eval stalls 2.0 s on one step, 0.5b-full-unpacked-eval is its twin's faster half (per-step times: bench/TIME.md)",
   );
-  fs.rmSync(path.dirname(dirs['1b']!), { recursive: true, force: true });
 }
 
 function pct(x: number): string {
