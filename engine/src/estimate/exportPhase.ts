@@ -15,7 +15,6 @@
 // A dtype wider than the stored weights (export.dtype: float32 of a bf16
 // model) converts the whole model on the GPU: that can exceed training.
 
-import type { Plan } from '../plan';
 import { type Layout, loraTargets } from './arch';
 import { CUDA_CONTEXT_BYTES, TRAINING_WORKSPACE_BYTES } from './overhead';
 import type { RunSettings } from './settings';
@@ -30,32 +29,43 @@ export interface ExportPhase {
   words: string;
   /** QLoRA's merged model: moved to the GPU only when it fits, so never out of memory. */
   onlyIfItFits: boolean;
+  /** QLoRA: the merged model's bytes the runner would move to the GPU (else 0). */
+  movedBytes: number;
+}
+
+/** The runner moves QLoRA's merged model to the GPU when 1.1 × its bytes are free (export.py). */
+const MOVE_MARGIN = 1.1;
+const CONTEXT_BYTES = CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES;
+
+/** Whether the runner keeps a merged model of `movedBytes` on the CPU on a GPU of this memory. */
+export function mergedStaysOnCpu(movedBytes: number, gpuMemoryBytes: number): boolean {
+  return MOVE_MARGIN * movedBytes + CONTEXT_BYTES > gpuMemoryBytes;
 }
 
 export function exportPhase(
-  plan: Plan,
   layout: Layout,
   s: RunSettings,
   st: StateBytes,
 ): ExportPhase | undefined {
   if (s.parallelism === 'fsdp' || s.parallelism === 'zero3') return undefined;
-  if (!(plan.export?.merge ?? s.method === 'full')) return undefined;
-  const dtype = plan.export?.dtype ?? 'bfloat16';
+  if (!s.export.merge) return undefined;
+  const { dtype } = s.export;
   const dtypeBytes = dtype === 'float32' ? 4 : 2;
   const baseParams = st.paramsTotal - (s.method === 'full' ? 0 : st.paramsTrainable);
-  const parts = { ...zeroParts(), overhead: CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES };
-  const done = (words: string, onlyIfItFits = false): ExportPhase => ({
+  const parts = { ...zeroParts(), overhead: CONTEXT_BYTES };
+  const done = (words: string, movedBytes = 0): ExportPhase => ({
     bytes: Object.values(parts).reduce((a, b) => a + b, 0),
     parts,
     words,
-    onlyIfItFits,
+    onlyIfItFits: movedBytes > 0,
+    movedBytes,
   });
 
   if (s.method === 'qlora') {
     parts.weights = dtypeBytes * baseParams;
     return done(
       `the ${dtype} merged model, built on the CPU, moved to the GPU only if it fits`,
-      true,
+      parts.weights,
     );
   }
 

@@ -242,7 +242,7 @@ export function estimateMemory(
     peakRunPhase = 'evaluation';
     peakParts = evaluation.parts;
   }
-  const exported = exportPhase(plan, layout, s, st);
+  const exported = exportPhase(layout, s, st);
   if (exported && !exported.onlyIfItFits && exported.bytes > sum(peakParts)) {
     peakRunPhase = 'export';
     peakParts = exported.parts;
@@ -380,7 +380,7 @@ export function estimateMemory(
     export: exported && {
       words: exported.words,
       onlyIfItFits: exported.onlyIfItFits,
-      movedBytes: exported.onlyIfItFits ? exported.parts.weights : 0,
+      movedBytes: exported.movedBytes,
     },
     evaluation: s.evaluation && { batch: s.evaluation.batch, tokens: s.evaluation.tokens },
     finalEvaluation: final?.summary,

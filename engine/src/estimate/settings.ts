@@ -54,6 +54,11 @@ export interface RunSettings {
    * estimated without its data (every row max_length).
    */
   rowsVary: boolean;
+  /**
+   * The export after training: `export.merge` (the runner's default merges
+   * only `full`) and `export.dtype` (default bfloat16).
+   */
+  export: { merge: boolean; dtype: 'bfloat16' | 'float16' | 'float32' };
   checkpointing: boolean;
   optimizer: OptimizerKind;
   /** torch AdamW implementation: fused (one kernel, no temporaries) or foreach (one temporary list). */
@@ -200,6 +205,14 @@ function trainRowLength(
   };
 }
 
+/** `export:` resolved with the runner's defaults (runner/tunelab_runner/run_plan.py). */
+function exportSettings(plan: Plan, method: Method): RunSettings['export'] {
+  return {
+    merge: plan.export?.merge ?? method === 'full',
+    dtype: plan.export?.dtype ?? 'bfloat16',
+  };
+}
+
 /** The file the forgetting measure reads: `forgetting.file`, else data.general_data.file (the runner's default). */
 function forgettingFile(plan: Plan): string | undefined {
   return plan.evaluation?.forgetting?.file ?? plan.data.generalDataFile;
@@ -266,9 +279,12 @@ function finalEvaluationSettings(
       }
     : undefined;
   const batch = run.evalBatch ?? microBatch;
-  const merges = plan.export?.merge ?? method === 'full';
   const merged =
-    method === 'full' || !merges ? undefined : method === 'lora' ? 'in-place' : 'reloaded';
+    method === 'full' || !exportSettings(plan, method).merge
+      ? undefined
+      : method === 'lora'
+        ? 'in-place'
+        : 'reloaded';
   const general = run.forgetting;
   const forgetting =
     forgettingFile(plan) !== undefined
@@ -354,6 +370,7 @@ export function resolveSettings(plan: Plan, run?: RunInputs): RunSettings {
     tokens: seqLen * microBatch,
     packing: plan.data.packing,
     rowsVary: !plan.data.packing && run !== undefined,
+    export: exportSettings(plan, method),
     checkpointing: plan.training.gradientCheckpointing,
     optimizer: opt.kind,
     fusedOptimizer: opt.fused,

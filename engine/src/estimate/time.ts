@@ -127,7 +127,7 @@ export function estimateTrainTime(
     checkpointing: s.checkpointing,
     packed: s.packing,
     ligerKernels: usesFusedLoss(plan),
-    kbitUpcast: s.method === 'qlora' && plan.prepareKbit && plan.kbitUpcast !== false,
+    kbitUpcast: s.prepareKbit, // QLoRA prepared with the fp32 upcast kept (settings.ts)
     paddedTokens: padded,
     attentionSpan: span,
   };

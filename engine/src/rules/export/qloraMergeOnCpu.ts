@@ -1,8 +1,6 @@
+import { mergedStaysOnCpu } from '../../estimate/exportPhase';
 import { formatGiB } from '../../estimate/index';
 import type { Rule } from '../rule';
-
-/** The runner's margin: it moves the merged model to the GPU when 1.1 × its bytes are free (export.py). */
-const MOVE_MARGIN = 1.1;
 
 export const qloraMergeOnCpu: Rule = {
   code: 'qlora-merge-on-cpu',
@@ -19,11 +17,8 @@ export const qloraMergeOnCpu: Rule = {
   check(ctx) {
     const { estimate, gpu } = ctx;
     const exported = estimate?.export;
-    const onGpu = estimate?.runPhases.export;
-    if (!estimate || !gpu || !exported?.onlyIfItFits || onGpu === undefined) return [];
-    if (!estimate.finalEvaluation) return [];
-    const context = onGpu - exported.movedBytes;
-    if (MOVE_MARGIN * exported.movedBytes + context <= gpu.memoryBytes) return [];
+    if (!estimate?.finalEvaluation || !gpu || !exported?.onlyIfItFits) return [];
+    if (!mergedStaysOnCpu(exported.movedBytes, gpu.memoryBytes)) return [];
     return [
       {
         message: `The merged 16-bit model (${formatGiB(exported.movedBytes)}) does not fit ${gpu.id}'s ${formatGiB(gpu.memoryBytes)} with the runner's margin: it stays on the CPU, and so does the evaluation after training (hours instead of minutes). Keep the adapter for the run (\`export.merge: false\`) and merge afterwards with \`tunelab export RUN --merge\`.`,
