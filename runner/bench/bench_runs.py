@@ -85,7 +85,8 @@ def apply_changes(cfg, changes):
     return cfg
 
 
-def run_runner(model_dir, data, method, name, packing, batch, accum, steps, warmup, changes, work, log):
+def run_runner(model_dir, data, method, name, packing, batch, accum, steps, warmup, changes, work, log,
+               env=None):
     import yaml
     out = os.path.join(work, name + "-out")
     cfg = apply_changes(base_config(model_dir, data, method, packing, batch, accum, steps, out), changes)
@@ -94,7 +95,7 @@ def run_runner(model_dir, data, method, name, packing, batch, accum, steps, warm
         yaml.safe_dump(cfg, fh, sort_keys=False)
     t0 = time.time()
     proc = subprocess.run([sys.executable, "-m", "tunelab_runner", "train", path], cwd=RUNNER_DIR,
-                          capture_output=True, text=True, env=H.runner_env())
+                          capture_output=True, text=True, env={**H.runner_env(), **(env or {})})
     log.write(f"=== {name} {method}\n" + proc.stdout[-4000:] + proc.stderr[-4000:])
     events = H.read_events(os.path.join(out, "events.jsonl")) if os.path.exists(
         os.path.join(out, "events.jsonl")) else []

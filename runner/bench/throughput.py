@@ -14,6 +14,10 @@ Runs (--runs):
             RMSNorm, SwiGLU, RoPE; needs liger-kernel on the path)
   fast      defaults + liger + gradient checkpointing off
   flex      defaults + model.attn_implementation: flex_attention
+  fastflex  fast + flex attention
+  peftcast  fast with peft's own cast of every adapted input to the fp32 adapter
+            dtype (TUNELAB_PEFT_INPUT_CAST=1): the A/B of the runner skipping it
+            under autocast (model_loading.skip_adapter_input_cast_under_autocast)
   compile   defaults + training.torch_compile
   lean      defaults + liger, twice the rows per micro-batch (half the
             accumulation), and for QLoRA prepare_model_for_kbit_training with
@@ -59,7 +63,10 @@ SETTINGS = {
     "1b": {"plain": (9, 4), "packed": (4, 2), "steps": 12},
     "8b": {"plain": (4, 9), "packed": (2, 4), "steps": 10},
 }
-RUNS = ("plain", "runner", "defaults", "liger", "fast", "flex", "compile", "lean", "tuned")
+RUNS = ("plain", "runner", "defaults", "liger", "fast", "flex", "fastflex", "peftcast", "compile", "lean",
+        "tuned")
+# runs that differ from another by the environment only: {run: {variable: value}}
+RUN_ENV = {"peftcast": {"TUNELAB_PEFT_INPUT_CAST": "1"}}
 
 
 def runner_overrides(run: str, tuned: dict | None, method: str = "lora", packed=(4, 2)):
@@ -71,6 +78,9 @@ def runner_overrides(run: str, tuned: dict | None, method: str = "lora", packed=
         "defaults": {},
         "liger": {"training.use_liger_kernel": True},
         "fast": {"training.use_liger_kernel": True, "training.gradient_checkpointing": False},
+        "fastflex": {"training.use_liger_kernel": True, "training.gradient_checkpointing": False,
+                     "model.attn_implementation": "flex_attention"},
+        "peftcast": {"training.use_liger_kernel": True, "training.gradient_checkpointing": False},
         "flex": {"model.attn_implementation": "flex_attention"},
         "compile": {"training.torch_compile": True},
         "lean": {"training.use_liger_kernel": True},
@@ -155,7 +165,8 @@ def main():
                         changes, packing, rows = runner_overrides(run, tuned, method, s["packed"])
                         batch, accum = rows if packing else s["plain"]
                         r = run_runner(model_dir, data, method, run, packing, batch, accum,
-                                       a.steps or s["steps"], a.warmup, changes, work, log)
+                                       a.steps or s["steps"], a.warmup, changes, work, log,
+                                       env=RUN_ENV.get(run))
                         if run == "tuned":
                             r["predicted"] = tuned["predicted"]
                     row.update(r)

@@ -38,6 +38,17 @@ class RunSettings(unittest.TestCase):
         # odd accumulation: the rows stay as they are
         self.assertEqual(throughput.runner_overrides("lean", None, "lora", (4, 1))[2], (4, 1))
 
+    def test_peftcast_is_fast_with_pefts_cast_back_and_fastflex_adds_flex(self):
+        fast, _, rows = throughput.runner_overrides("fast", None, "lora", (2, 4))
+        peftcast, _, cast_rows = throughput.runner_overrides("peftcast", None, "lora", (2, 4))
+        self.assertEqual((peftcast, cast_rows), (fast, rows))
+        self.assertEqual(throughput.RUN_ENV["peftcast"], {"TUNELAB_PEFT_INPUT_CAST": "1"})
+        self.assertNotIn("fast", throughput.RUN_ENV)
+        from tunelab_runner.model_loading import PEFT_INPUT_CAST_ENV
+        self.assertIn(PEFT_INPUT_CAST_ENV, throughput.RUN_ENV["peftcast"])
+        flex, _, _ = throughput.runner_overrides("fastflex", None, "lora", (2, 4))
+        self.assertEqual(flex, {**fast, "model.attn_implementation": "flex_attention"})
+
     def test_runner_run_is_unpacked_and_unknown_runs_are_refused(self):
         self.assertEqual(throughput.runner_overrides("runner", None), ({}, False, None))
         with self.assertRaises(ValueError):

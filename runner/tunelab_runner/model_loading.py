@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 from typing import Any, Dict, List, Optional
 
 from .distributed import local_rank
@@ -175,7 +176,46 @@ def apply_peft(plan, model, new_token_ids):
     except TypeError as exc:
         raise RunnerError("config", f"lora: {exc}", "check the keys of the lora section (peft.LoraConfig)") from exc
     # sharded QLoRA: autocast_adapter_dtype=False (peft >= 0.12) keeps the adapter in the model dtype
-    return peft.get_peft_model(model, lora_config, **plan["steps"]["lora"].get("get_peft_model_kwargs", {}))
+    model = peft.get_peft_model(model, lora_config, **plan["steps"]["lora"].get("get_peft_model_kwargs", {}))
+    skip_adapter_input_cast_under_autocast(model)
+    return model
+
+
+# the benchmark's A/B switch (runner/bench/throughput.py `peftcast` run): peft's own cast back
+PEFT_INPUT_CAST_ENV = "TUNELAB_PEFT_INPUT_CAST"
+
+
+def skip_adapter_input_cast_under_autocast(model) -> int:
+    """peft's LoRA Linear casts its bf16 input to the fp32 adapter's dtype before the
+    dropout, and autocast casts it straight back to bf16 for lora_A's matmul: two passes
+    over every adapted input (the down projection's is 3.5x the hidden size) that change
+    nothing the matmul sees. Under autocast the input now stays as it is, as peft already
+    does for its bitsandbytes layers (`requires_conversion = not torch.is_autocast_enabled()`);
+    outside autocast (a plain fp32 or bf16 forward) peft's cast stays. Measured:
+    runner/README.md, benchmark (the `peftcast` rows). Returns the layers changed."""
+    import os
+
+    if os.environ.get(PEFT_INPUT_CAST_ENV) == "1":
+        return 0
+    changed = 0
+    for module in model.modules():
+        original = getattr(module, "_cast_input_dtype", None)
+        if original is None or not hasattr(module, "cast_input_dtype_enabled"):
+            continue  # not a peft tuner layer
+        module._cast_input_dtype = _cast_unless_autocast(original)
+        changed += 1
+    return changed
+
+
+def _cast_unless_autocast(original):
+    def cast(x, dtype):
+        import torch
+
+        if torch.is_autocast_enabled(x.device.type):
+            return x
+        return original(x, dtype)
+
+    return cast
 
 
 def build_model(plan, torch, transformers, tok, new_token_ids):
