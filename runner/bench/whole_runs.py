@@ -155,6 +155,12 @@ class Search:
         self.hi = math.ceil(((upper or alloc) + 1.0) / step) * step
         self.hi_verified = False
         self.trials: List[Dict[str, Any]] = []
+        earlier = rec.get("bisect") or {}
+        if earlier.get("trials"):   # a bisection resumed (--only): its bounds and trials stand
+            self.trials = list(earlier["trials"])
+            self.lo = max(self.lo, earlier.get("largest_failing_gib") or self.lo)
+            if earlier.get("verified") and earlier.get("smallest_cap_gib") is not None:
+                self.hi, self.hi_verified = min(self.hi, earlier["smallest_cap_gib"]), True
         self.running: set = set()
         self.stopped: Optional[str] = None
 
@@ -215,6 +221,8 @@ def phase_bisect(a, models, results, out, stem, logs, t_begin) -> None:
         if rec.get("skipped") or rec.get("exit_code") != 0 or rec.get("alloc_peak_whole_bytes") is None:
             rec["bisect"] = {"skipped": "no completed uncapped run to start from"}
             continue
+        if a.only and rec["name"] not in a.only:
+            continue   # keeps its earlier bisection
         searches[rec["name"]] = Search(rec, a.step)
     lock = threading.Lock()
     held = {"gib": 0.0}
@@ -314,8 +322,11 @@ def main(argv=None) -> int:
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--width", type=int, default=3, help="caps of one run tried at once")
     ap.add_argument("--gpu-gib", type=float, default=70.0, help="caps + contexts held at once")
+    ap.add_argument("--only", default="", help="bisect: these runs (comma-separated names) only, resuming "
+                    "their earlier bisection; the others keep theirs")
     a = ap.parse_args(argv)
     a.keep_outputs = False
+    a.only = {n for n in a.only.split(",") if n}
     t_begin = time.time()
     out = os.path.abspath(a.out or os.environ.get("OUT") or os.path.join(HERE, "results"))
     stem = f"whole-runs-{a.tag}" if a.phase == "measure" else f"whole-runs-bisect-{a.tag}"
