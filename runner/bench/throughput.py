@@ -15,6 +15,7 @@ Runs (--runs):
   fast      defaults + liger + gradient checkpointing off
   flex      defaults + model.attn_implementation: flex_attention
   fastflex  fast + flex attention
+  fastflex2x fastflex with twice the rows per micro-batch (half the accumulation)
   peftcast  fast with peft's own cast of every adapted input to the fp32 adapter
             dtype (TUNELAB_PEFT_INPUT_CAST=1): the A/B of the runner skipping it
             under autocast (model_loading.skip_adapter_input_cast_under_autocast)
@@ -63,8 +64,8 @@ SETTINGS = {
     "1b": {"plain": (9, 4), "packed": (4, 2), "steps": 12},
     "8b": {"plain": (4, 9), "packed": (2, 4), "steps": 10},
 }
-RUNS = ("plain", "runner", "defaults", "liger", "fast", "flex", "fastflex", "peftcast", "compile", "lean",
-        "tuned")
+RUNS = ("plain", "runner", "defaults", "liger", "fast", "flex", "fastflex", "fastflex2x", "peftcast", "compile",
+        "lean", "tuned")
 # runs that differ from another by the environment only: {run: {variable: value}}
 RUN_ENV = {"peftcast": {"TUNELAB_PEFT_INPUT_CAST": "1"}}
 
@@ -81,12 +82,14 @@ def runner_overrides(run: str, tuned: dict | None, method: str = "lora", packed=
         "fastflex": {"training.use_liger_kernel": True, "training.gradient_checkpointing": False,
                      "model.attn_implementation": "flex_attention"},
         "peftcast": {"training.use_liger_kernel": True, "training.gradient_checkpointing": False},
+        "fastflex2x": {"training.use_liger_kernel": True, "training.gradient_checkpointing": False,
+                       "model.attn_implementation": "flex_attention"},
         "flex": {"model.attn_implementation": "flex_attention"},
         "compile": {"training.torch_compile": True},
         "lean": {"training.use_liger_kernel": True},
     }.get(run)
     batch, accum = packed
-    if run == "lean":
+    if run in ("lean", "fastflex2x"):
         if accum % 2 == 0:  # the same rows per optimizer step
             batch, accum = batch * 2, accum // 2
         if method == "qlora":
