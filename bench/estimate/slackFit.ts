@@ -1,5 +1,5 @@
 // The smallest memory's slack (overhead.ts SLACK) refitted from the data:
-// the 15 resolved whole runs give its value (a 0.5 GiB interval each), and
+// the 20 resolved whole runs give its value (a 0.5 GiB interval each), and
 // the 85 fixed-length rows of the shared truth bound it from above: a run
 // completes in what nvidia-smi showed for it, so its smallest memory cannot
 // exceed that. The fit is a grid search among the coefficients that respect
@@ -15,13 +15,20 @@ import { GiB, median, pct, worst } from './statistics';
 
 /** The shared truth's measurement and the allocated estimate each carry ≈2%. */
 const BOUND_TOLERANCE = 0.02;
-const KEYS = ['varyingLogits', 'mlpIntermediate', 'fullVaryingRows'] as const;
-const ZERO: SlackCoefficients = { varyingLogits: 0, mlpIntermediate: 0, fullVaryingRows: 0 };
-const GRID: Record<(typeof KEYS)[number], number[]> = {
-  varyingLogits: steps(0, 1.2, 0.02),
-  mlpIntermediate: steps(0, 24, 0.5),
-  fullVaryingRows: steps(0, 1.6, 0.05).map((g) => g * GiB),
+const KEYS = ['varyingLogits', 'mlpIntermediate', 'fullVaryingRows', 'accumulatedHole'] as const;
+const ZERO: Required<SlackCoefficients> = {
+  varyingLogits: 0,
+  mlpIntermediate: 0,
+  fullVaryingRows: 0,
+  accumulatedHole: 0,
 };
+// accumulatedHole is 0 on every shared row (none accumulates): only the whole runs set it
+const GRID: number[][] = [
+  steps(0, 1.2, 0.02),
+  steps(0, 24, 0.5),
+  steps(0, 1.6, 0.05).map((g) => g * GiB),
+  steps(0, 1.5, 0.05),
+];
 
 function steps(from: number, to: number, by: number): number[] {
   return Array.from({ length: Math.round((to - from) / by) + 1 }, (_, i) => from + i * by);
@@ -51,7 +58,7 @@ function pointOf(minimum: (slack: SlackCoefficients) => number): Omit<Point, 'na
 
 const value = (p: Point, c: number[]) =>
   p.at0 + p.features.reduce((sum, f, i) => sum + f * (c[i] as number), 0);
-const coefficientsOf = (c: SlackCoefficients) => KEYS.map((k) => c[k]);
+const coefficientsOf = (c: SlackCoefficients) => KEYS.map((k) => c[k] ?? 0);
 const errorOf = (p: WholePoint, c: number[]) => value(p, c) / ((p.low + p.high) / 2) - 1;
 
 /**
@@ -73,20 +80,22 @@ function fit(whole: WholePoint[], bound: BoundPoint[]): number[] | undefined {
     return false;
   };
   let best: { c: number[]; score: number[] } | undefined;
-  for (const a of GRID.varyingLogits)
-    for (const m of GRID.mlpIntermediate)
-      for (const f of GRID.fullVaryingRows) {
-        const c = [a, m, f];
-        const score = scoreOf(c);
-        if (best && !better(score, best.score)) continue;
-        if (bound.some((p) => value(p, c) > p.measured * (1 + BOUND_TOLERANCE))) continue;
-        best = { c, score };
-      }
+  const visit = (c: number[]): void => {
+    if (c.length < GRID.length) {
+      for (const x of GRID[c.length]!) visit([...c, x]);
+      return;
+    }
+    const score = scoreOf(c);
+    if (best && !better(score, best.score)) return;
+    if (bound.some((p) => value(p, c) > p.measured * (1 + BOUND_TOLERANCE))) return;
+    best = { c, score };
+  };
+  visit([]);
   return best?.c;
 }
 
 function describe(c: number[]): string {
-  return `varying-length logits ${c[0]!.toFixed(2)}, MLP intermediate ${c[1]!.toFixed(1)}, full on varying rows ${(c[2]! / GiB).toFixed(2)} GiB`;
+  return `varying-length logits ${c[0]!.toFixed(2)}, MLP intermediate ${c[1]!.toFixed(1)}, full on varying rows ${(c[2]! / GiB).toFixed(2)} GiB, accumulated full's logits hole ${c[3]!.toFixed(2)}`;
 }
 
 function summary(label: string, whole: WholePoint[], bound: BoundPoint[], c: number[]): string {

@@ -12,6 +12,7 @@ function model(id: string) {
 }
 const FIXTURE_H100 = findGpu('H100-80GB')!;
 const GiB = 1024 ** 3;
+const NO_SLACK = { varyingLogits: 0, mlpIntermediate: 0, fullVaryingRows: 0, accumulatedHole: 0 };
 const qwen05 = model('Qwen/Qwen2.5-0.5B');
 const llama1 = model('meta-llama/Llama-3.2-1B');
 const qwen7 = model('Qwen/Qwen2.5-7B');
@@ -253,6 +254,26 @@ describe('estimateMemory', () => {
       undefined,
     );
     assert.ok(many.perGpuBytes > one.perGpuBytes);
+  });
+
+  it('accumulating full fine-tuning on one shape keeps what its gradients leave of a logits block', () => {
+    const minimum = (method: 'full' | 'lora', gradAccum: number, hole: number, liger = false) => {
+      const plan = makePlan({ method, gradAccum, maxLength: 2048, microBatch: 4 });
+      const training = { ...plan.training, useLigerKernel: liger };
+      const slack = { ...NO_SLACK, accumulatedHole: hole };
+      return estimateMemory({ ...plan, training }, qwen05, undefined, { slack }).minimumBytes;
+    };
+    const holeOf = (method: 'full' | 'lora', gradAccum: number, liger = false) =>
+      minimum(method, gradAccum, 1, liger) - minimum(method, gradAccum, 0, liger);
+    // Qwen2.5-0.5B, 8192 tokens: a 4.64 GiB fp32 logits block less 0.92 GiB of bf16 gradients
+    const expected = 4 * 8192 * qwen05.vocabSize - 2 * qwen05.paramsTotal;
+    const hole = holeOf('full', 2);
+    assert.ok(Math.abs(hole - expected) < 0.02 * GiB, `${hole / GiB} GiB`);
+    // zero_grad frees the gradients before the next forward without accumulation
+    assert.equal(holeOf('full', 1), 0);
+    // the adapters' gradients fit smaller cached blocks; the fused loss asks for no logits block
+    assert.equal(holeOf('lora', 2), 0);
+    assert.equal(holeOf('full', 2, true), 0);
   });
 
   it('eager attention costs more than sdpa and grows with the sequence length squared', () => {

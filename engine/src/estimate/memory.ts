@@ -266,6 +266,11 @@ export function estimateMemory(
         varyingLogitsBytes: s.rowsVary && !fused ? 4 * T * layout.vocab : 0,
         mlpIntermediateBytes: fused ? 0 : 2 * T * layout.mlpWidthPerToken,
         fullVaryingRows: full && s.rowsVary,
+        // accumulated gradients pin the freed logits block they were allocated in
+        accumulatedHoleBytes:
+          full && accumulating && !s.rowsVary && !fused
+            ? Math.max(0, 4 * T * layout.vocab - st.gradients)
+            : 0,
       },
     },
     options.slack,

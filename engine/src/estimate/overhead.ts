@@ -116,9 +116,18 @@ export function fragmentationBytes(
  *   fine-tuning's gradients, allocated into blocks backward freed, pin those
  *   segments (a constant, alike on both shapes);
  * - every run: the forward's short-lived MLP intermediates (tokens × MLP
- *   width, bf16) split cached segments the logits would otherwise reuse.
+ *   width, bf16) split cached segments the logits would otherwise reuse;
+ * - full fine-tuning that accumulates over micro-batches of one shape: the
+ *   first micro-batch's backward allocates the gradients into the fp32
+ *   logits blocks the loss has just freed, and they stay alive through the
+ *   next forward, so what they leave of one block (4 B × tokens × vocab −
+ *   gradients) is free but pinned and too small for that forward's logits,
+ *   which take a fresh block beside it (1B: 1.6 GiB, 0.5B: 3.7 GiB; zero
+ *   where the gradients fill the block). Without accumulation zero_grad
+ *   frees them first; varying rows have their own constant above. The
+ *   adapters' few MiB of gradients fit smaller cached blocks: no hole.
  * Liger's fused loss never asks for a whole logits block: no slack then.
- * Fitted on the 15 resolved whole runs under the bound the shared truth sets:
+ * Fitted on the 20 resolved whole runs under the bound the shared truth sets:
  * a run completes in what nvidia-smi showed for it, so on the 85 fixed-length
  * rows the smallest memory may not exceed the measured device memory
  * (bench/estimate/slackFit.ts refits and prints both).
@@ -130,25 +139,34 @@ export interface SlackFeatures {
   mlpIntermediateBytes: number;
   /** Full fine-tuning on rows of varying length. */
   fullVaryingRows: boolean;
+  /**
+   * Full fine-tuning accumulating over fixed-shape micro-batches: one fp32
+   * logits block less the gradients (≥ 0), else 0.
+   */
+  accumulatedHoleBytes: number;
 }
 
 export interface SlackCoefficients {
   varyingLogits: number;
   mlpIntermediate: number;
   fullVaryingRows: number;
+  /** Absent: 0, so a caller that zeroes the other three has no slack at all. */
+  accumulatedHole?: number;
 }
 
 export const SLACK: SlackCoefficients = {
   varyingLogits: 0.48,
   mlpIntermediate: 13,
   fullVaryingRows: 0.85 * GiB,
+  accumulatedHole: 1,
 };
 
 export function slackBytes(x: SlackFeatures, c: SlackCoefficients = SLACK): number {
   return (
     c.varyingLogits * x.varyingLogitsBytes +
     c.mlpIntermediate * x.mlpIntermediateBytes +
-    (x.fullVaryingRows ? c.fullVaryingRows : 0)
+    (x.fullVaryingRows ? c.fullVaryingRows : 0) +
+    (c.accumulatedHole ?? 0) * x.accumulatedHoleBytes
   );
 }
 
