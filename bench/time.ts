@@ -77,10 +77,23 @@ function constantsOf(logs: number[], base: ThroughputConstants = FITTED): Throug
   return c;
 }
 
-/** Sum of squared log(predicted/measured step time) over the runs. */
+/** The target for a calibration run (whole runs of 6 steps are too noisy to hold to it). */
+const TARGET = Math.log(1.195);
+/** Weight of a calibration run's excess over the target: a hinge that keeps every run within it. */
+const HINGE_WEIGHT = 100;
+
+/**
+ * Sum of squared log(predicted/measured step time) over the runs, plus a steep
+ * penalty on a calibration run's log error beyond the 20% target: least squares
+ * while every calibration run is within it, held there when one would cross.
+ */
 function loss(runs: readonly Truth[], logs: number[]): number {
   const c = constantsOf(logs);
-  return runs.reduce((sum, r) => sum + Math.log(stepRatio(r, c)) ** 2, 0);
+  return runs.reduce((sum, r) => {
+    const e = Math.log(stepRatio(r, c));
+    const over = r.kind === 'calibration' ? Math.max(0, Math.abs(e) - TARGET) : 0;
+    return sum + e ** 2 + HINGE_WEIGHT * over ** 2;
+  }, 0);
 }
 
 /** The warm-up per layer: the median over the whole runs of (first step − steady step) / layers. */

@@ -124,5 +124,7 @@ export function predictWholeRun(
     tokenLengths: run.tokenLengths,
     maxSteps: run.plan.training.maxSteps,
     constants,
+    // measured before the runner skipped peft's LoRA input cast under autocast
+    peftInputCast: run.plan.method === 'lora',
   });
 }

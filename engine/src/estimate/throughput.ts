@@ -75,23 +75,57 @@ export interface ThroughputConstants {
    * 2048 packed tokens: 0.414 − 0.295 s; bench/results/qlora-profile-1b-h100.md).
    */
   kbitUpcastSecondsPerTokenWidth: number;
+  /**
+   * peft's cast of every LoRA input to the fp32 adapter's dtype and autocast's
+   * cast straight back, per token per unit of adapted input width (Σ in over
+   * the wrapped modules and layers). The runner skips it under autocast
+   * (model_loading.skip_adapter_input_cast_under_autocast), so a user's run has
+   * none; the runs measured before that, and the plain Trainer script, paid it.
+   * Measured, not fitted: the A/B of the benchmark (8B LoRA, Liger, no
+   * checkpointing, 2 × 2048 packed rows: 9,748 tokens/s with the cast, 11,152
+   * without; runner/bench/results/throughput-h100-8b-rerun.json).
+   */
+  peftInputCastSecondsPerTokenWidth: number;
+  /**
+   * Cost of attention's FLOPs under sdpa with a mask (packed rows' block
+   * diagonal, padded batches: the memory-efficient kernel over every key of the
+   * row) relative to the matmuls' rate; flex attention's block mask runs at
+   * the matmuls' rate over each example's own keys. Measured, not fitted: the
+   * benchmark's 8B LoRA pair (Liger, no checkpointing, 2 × 2048 packed rows:
+   * 11,152 tokens/s with sdpa, 12,079 with flex) is 28 ms per micro-step, which
+   * at the fitted 8B matmul rate (449 TFLOP/s) is sdpa's 13.2 PFLOP of attention
+   * at 1.2× the cost of flex's 3.1 (a span of 486 keys; time.ts flexAttentionSpan).
+   * The 8B QLoRA and 1B LoRA pairs (1.08× each) are predicted within 4%.
+   */
+  denseMaskAttentionScale: number;
 }
 
 /** The QLoRA profile's fp32-upcast step less its bf16 step (1B shape, 16 layers × 2048, 4 × 2048 tokens). */
 const UPCAST_PROFILE_SECONDS = 0.414 - 0.295;
 
+/**
+ * The A/B's seconds per computed token (1/9,748 − 1/11,152 per real token, rows
+ * 99.8% full) over its three passes' worth of casts (no checkpointing: × 0.75)
+ * and Llama-3.1-8B's adapted input width: 32 layers × (6 × 4096 + 14336).
+ */
+const PEFT_CAST_AB_SECONDS_PER_TOKEN = (1 / 9748 - 1 / 11152) * 0.998;
+const PEFT_CAST_AB_INPUT_WIDTH = 32 * (6 * 4096 + 14336);
+
 /** Fitted by least squares on log(time) over the 46 runs of bench/TIME.md (26 by step time, 20 whole runs). */
 export const FITTED: ThroughputConstants = {
-  matmulEfficiency: 0.4649,
-  matmulSizeExponent: 0.275,
-  adapterSecondsPerTokenWidth: 24.21e-12,
-  variableShapeSecondsPerLayer: 9.512e-3,
-  hostSecondsPerLayer: 8.426e-3,
-  hostSecondsPerAdapter: 1.095e-3,
-  hostSecondsPerQuantizedModule: 0.3757e-3,
+  matmulEfficiency: 0.4763,
+  matmulSizeExponent: 0.1351,
+  adapterSecondsPerTokenWidth: 1.813e-11,
+  variableShapeSecondsPerLayer: 0.00986,
+  hostSecondsPerLayer: 0.008116,
+  hostSecondsPerAdapter: 0.001026,
+  hostSecondsPerQuantizedModule: 0.0003555,
   firstStepSecondsPerLayer: 36.72e-3,
-  ligerComputeScale: 0.5306,
+  ligerComputeScale: 0.5281,
   kbitUpcastSecondsPerTokenWidth: UPCAST_PROFILE_SECONDS / (4 * 2048 * 16 * 2048),
+  peftInputCastSecondsPerTokenWidth:
+    PEFT_CAST_AB_SECONDS_PER_TOKEN / (0.75 * PEFT_CAST_AB_INPUT_WIDTH),
+  denseMaskAttentionScale: 1.2,
 };
 
 /**
@@ -121,10 +155,14 @@ export interface MicroStepShape {
   ligerKernels?: boolean;
   /** QLoRA's non-quantized weights upcast to fp32 (prepare_model_for_kbit_training's default). */
   kbitUpcast?: boolean;
+  /** peft casts each LoRA input to fp32 and back (runs measured before the runner skipped it). */
+  peftInputCast?: boolean;
   /** Tokens the GPU computes in one micro-step, padding included. */
   paddedTokens: number;
   /** Keys each query attends over: the row length (the masked kernel computes every key of the row). */
   attentionSpan: number;
+  /** sdpa (or eager) given a mask: the whole span computed by a kernel slower than the matmuls. */
+  denseMaskAttention?: boolean;
 }
 
 export interface MicroStepTime {
@@ -159,10 +197,19 @@ function adapterParams(layout: Layout, shape: MicroStepShape): number {
   return layout.layers * perLayer;
 }
 
+/** Attention's FLOPs per token in one forward: scores and weighted sum, 2 matmuls × 2 FLOPs × span × query width. */
+function attentionForward(layout: Layout, shape: MicroStepShape): number {
+  return 4 * layout.layers * layout.qWidth * shape.attentionSpan;
+}
+
+/** ...over the micro-step: forward, backward (twice the forward's) and the recomputed forward. */
+function attentionFlopsPerToken(layout: Layout, shape: MicroStepShape): number {
+  return attentionForward(layout, shape) * (3 + (shape.checkpointing ? 1 : 0));
+}
+
 /** Model FLOPs per token for the method (frozen bases need input gradients only). */
 export function flopsPerToken(layout: Layout, shape: MicroStepShape): number {
-  // Attention scores and weighted sum: 2 matmuls × 2 FLOPs × span × query width.
-  const attention = 4 * layout.layers * layout.qWidth * shape.attentionSpan;
+  const attention = attentionForward(layout, shape);
   const forward = 2 * matmulParams(layout) + attention;
   let flops =
     shape.method === 'full'
@@ -185,16 +232,33 @@ export function microStepTime(
   );
   const rate = tflops * 1e12 * MEASURED_MATMUL_FRACTION * efficiency;
   const liger = shape.ligerKernels ? constants.ligerComputeScale : 1;
-  const computeSeconds = (liger * perToken * shape.paddedTokens) / rate;
+  // sdpa with a mask (packed rows' block diagonal, padded batches) runs the memory-efficient
+  // kernel over the whole span, slower per FLOP than the matmuls; flex attention's block mask does not
+  const attention = attentionFlopsPerToken(layout, shape);
+  const attentionScale = shape.denseMaskAttention ? constants.denseMaskAttentionScale : 1;
+  const computeSeconds =
+    ((liger * (perToken - attention) + attentionScale * attention) * shape.paddedTokens) / rate;
   // Memory-bound work: scaled by the GPU's compute against the H100's (the catalog has no bandwidth).
   const gpuScale = CALIBRATION_TFLOPS / tflops;
   const targets = shape.lora ? loraTargets(layout, shape.lora.targets) : [];
   let adaptedWidth = 0;
-  for (const l of targets) adaptedWidth += (l.inFeatures + l.outFeatures) * l.activePerToken;
+  let adaptedInputWidth = 0;
+  for (const l of targets) {
+    adaptedWidth += (l.inFeatures + l.outFeatures) * l.activePerToken;
+    adaptedInputWidth += l.inFeatures * l.activePerToken;
+  }
   adaptedWidth *= layout.layers;
+  adaptedInputWidth *= layout.layers;
   const passes = shape.checkpointing ? 1 : NO_CHECKPOINTING_HOST_SCALE;
+  const castPerToken =
+    shape.peftInputCast && shape.method === 'lora'
+      ? adaptedInputWidth * constants.peftInputCastSecondsPerTokenWidth
+      : 0;
   const adapterSeconds =
-    passes * shape.paddedTokens * adaptedWidth * constants.adapterSecondsPerTokenWidth * gpuScale;
+    passes *
+    shape.paddedTokens *
+    (adaptedWidth * constants.adapterSecondsPerTokenWidth + castPerToken) *
+    gpuScale;
   const upcastSeconds = shape.kbitUpcast
     ? passes *
       shape.paddedTokens *

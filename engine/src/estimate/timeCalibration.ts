@@ -34,6 +34,20 @@ export interface MeasuredRun {
   liger?: boolean;
   /** Why the run is shown but neither fitted on nor judged (a timing too short to trust). */
   notFitted?: string;
+  /**
+   * peft cast each LoRA input to fp32 and back: every LoRA run through the
+   * runner before it skipped that cast under autocast, and the plain script.
+   */
+  peftInputCast?: boolean;
+  /** `model.attn_implementation: flex_attention` (default sdpa). */
+  flex?: boolean;
+  /** QLoRA with `prepare_model_for_kbit_training.upcast_to_fp32: false` (default: the upcast kept). */
+  kbitUpcast?: boolean;
+  /**
+   * A whole run judged by its training time (the issue's target) rather than by a
+   * steady step: its optimizer steps and measured seconds, first-step warm-up included.
+   */
+  timed?: { steps: number; trainSeconds: number };
 }
 
 const ISSUE = 'issue 13 (telecom templates, max_steps 30)';
@@ -41,19 +55,26 @@ const TEMPLATE_RUNS = 'runner/bench/results/template-runs-{,unpacked-}h100.json'
 const BENCH_1B = 'runner/bench/results/h100-1b.json';
 const BENCH_8B = 'runner/bench/results/h100-8b.json';
 const BENCH_16K = 'runner/bench/results/throughput-h100.json';
+/** The 8B rows re-run after the runner stopped peft's input cast (and its A/B). */
+const BENCH_16K_RERUN = 'runner/bench/results/throughput-h100-8b-rerun.json';
+/** The six template runs with the final runner and templates (max_steps 12). */
+const TEMPLATE_RUNS_FINAL = 'runner/bench/results/template-runs-final-h100.json';
+/** max_steps of the final template runs. */
+const FINAL_STEPS = 12;
 const LLAMA_1B = 'meta-llama/Llama-3.2-1B';
 
 function telecom(
   method: Method,
   packing: boolean,
   tokensPerSecond: number,
-  rerun = false,
+  rerun: boolean | 'final' = false,
+  trainSeconds?: number,
 ): MeasuredRun {
   // The templates' settings: 4 × 8 (QLoRA 2 × 16); QLoRA with paged 8-bit AdamW.
   const qlora = method === 'qlora';
   return {
-    id: `1b${rerun ? '/8k' : ''} ${method} ${packing ? 'packed' : 'padded'}`,
-    source: rerun ? TEMPLATE_RUNS : ISSUE,
+    id: `1b${rerun === 'final' ? '/final' : rerun ? '/8k' : ''} ${method} ${packing ? 'packed' : 'padded'}`,
+    source: rerun === 'final' ? TEMPLATE_RUNS_FINAL : rerun ? TEMPLATE_RUNS : ISSUE,
     model: LLAMA_1B,
     method,
     microBatch: qlora ? 2 : 4,
@@ -62,6 +83,8 @@ function telecom(
     optimizer: qlora ? 'paged_adamw_8bit' : 'adamw_torch_fused',
     data: rerun ? 'telecom-bpe8k' : 'telecom',
     tokensPerSecond,
+    peftInputCast: method === 'lora' && rerun !== 'final',
+    ...(trainSeconds ? { timed: { steps: FINAL_STEPS, trainSeconds } } : {}),
   };
 }
 
@@ -83,6 +106,7 @@ function bench(
     optimizer: 'adamw_torch_fused',
     data: 'bench-lognormal',
     tokensPerSecond,
+    peftInputCast: true,
   };
 }
 
@@ -93,11 +117,18 @@ function bench16k(
   run: string,
   [microBatch, gradAccum]: [number, number],
   tokensPerSecond: number,
-  options: Pick<MeasuredRun, 'checkpointing' | 'liger' | 'notFitted'> = {},
+  options: Partial<
+    Pick<
+      MeasuredRun,
+      'checkpointing' | 'liger' | 'notFitted' | 'peftInputCast' | 'kbitUpcast' | 'source' | 'flex'
+    >
+  > = {},
 ): MeasuredRun {
   return {
     id: `16k ${model.endsWith('1B') ? '1b' : '8b'} ${method} ${run}`,
     source: BENCH_16K,
+    // the first benchmark session's runner (and the plain script) kept peft's cast
+    peftInputCast: method === 'lora',
     model,
     method,
     microBatch,
@@ -114,6 +145,8 @@ const LLAMA_8B = 'meta-llama/Llama-3.1-8B';
 const NO_CKPT = { checkpointing: false };
 const LIGER = { liger: true };
 const LIGER_NO_CKPT = { checkpointing: false, liger: true };
+const RERUN = { source: BENCH_16K_RERUN, peftInputCast: false };
+const LIGER_NO_CKPT_FLEX = { ...LIGER_NO_CKPT, flex: true };
 
 export const MEASURED_RUNS: readonly MeasuredRun[] = [
   telecom('lora', false, 4940),
@@ -134,12 +167,13 @@ export const MEASURED_RUNS: readonly MeasuredRun[] = [
   bench('meta-llama/Llama-3.1-8B', 'plain', 4, false, 1617),
   bench('meta-llama/Llama-3.1-8B', 'runner', 4, false, 1639),
   bench('meta-llama/Llama-3.1-8B', 'packed', 2, true, 5717),
-  // throughput.py with 16k tokens per optimizer step (flex attention, not modelled, left out)
+  // throughput.py with 16k tokens per optimizer step
   bench16k(LLAMA_1B, 'lora', 'plain', [9, 4], 8431),
   bench16k(LLAMA_1B, 'lora', 'defaults', [4, 2], 24174),
   bench16k(LLAMA_1B, 'lora', 'no-ckpt', [4, 2], 33018, NO_CKPT),
   bench16k(LLAMA_1B, 'lora', 'liger', [4, 2], 30239, LIGER),
   bench16k(LLAMA_1B, 'lora', 'liger no-ckpt', [4, 2], 41904, LIGER_NO_CKPT),
+  bench16k(LLAMA_1B, 'lora', 'flex', [4, 2], 25977, { flex: true }),
   bench16k(LLAMA_8B, 'lora', 'plain', [4, 9], 2583, {
     notFitted:
       'timed over 2 optimizer steps (18 padded micro-batches of 4 random chats) to save device time',
@@ -149,6 +183,40 @@ export const MEASURED_RUNS: readonly MeasuredRun[] = [
   bench16k(LLAMA_8B, 'lora', 'liger no-ckpt', [2, 4], 9788, LIGER_NO_CKPT),
   bench16k(LLAMA_8B, 'qlora', 'defaults', [2, 4], 4738),
   bench16k(LLAMA_8B, 'qlora', 'liger no-ckpt', [2, 4], 6815, LIGER_NO_CKPT),
+  // The 8B rows re-run with peft's input cast skipped (the runner now), and its A/B
+  bench16k(LLAMA_8B, 'lora', 'defaults/bf16-in', [2, 4], 6727, RERUN),
+  bench16k(LLAMA_8B, 'lora', 'liger no-ckpt/bf16-in', [2, 4], 11152, {
+    ...RERUN,
+    ...LIGER_NO_CKPT,
+  }),
+  bench16k(LLAMA_8B, 'lora', 'liger no-ckpt/peft-cast', [2, 4], 9748, {
+    ...LIGER_NO_CKPT,
+    source: BENCH_16K_RERUN,
+  }),
+  bench16k(LLAMA_8B, 'lora', 'lean', [4, 2], 8537, { ...RERUN, ...LIGER }),
+  bench16k(LLAMA_8B, 'qlora', 'liger no-ckpt/2', [2, 4], 6797, { ...RERUN, ...LIGER_NO_CKPT }),
+  bench16k(LLAMA_8B, 'qlora', 'lean', [4, 2], 8090, { ...RERUN, ...LIGER, kbitUpcast: false }),
+  bench16k(LLAMA_8B, 'lora', 'liger no-ckpt flex', [2, 4], 12079, {
+    ...RERUN,
+    ...LIGER_NO_CKPT_FLEX,
+  }),
+  bench16k(LLAMA_8B, 'lora', 'liger no-ckpt flex', [4, 2], 13649, {
+    ...RERUN,
+    ...LIGER_NO_CKPT_FLEX,
+  }),
+  bench16k(LLAMA_8B, 'qlora', 'liger no-ckpt flex', [2, 4], 7322, {
+    ...RERUN,
+    ...LIGER_NO_CKPT_FLEX,
+  }),
+  // The six templates with the final runner and templates (template_runs.py, max_steps 12),
+  // judged by training seconds (warm-up included): tokens/s = tokens trained over those
+  // seconds, not the median of steps > 3, which 8 random padded steps leave 30% off the mean
+  telecom('lora', true, 24824, 'final', 29.9),
+  telecom('lora', false, 3741, 'final', 36.76),
+  telecom('full', true, 32354, 'final', 23.24),
+  telecom('full', false, 5482, 'final', 23.84),
+  telecom('qlora', true, 14772, 'final', 50.24),
+  telecom('qlora', false, 1924, 'final', 71.48),
 ];
 
 /** The runs the constants are fitted on and the estimate is judged by. */
@@ -185,7 +253,7 @@ function telecomLengths(meanTokens: number): number[] {
   return estimated.map((n) => (n * meanTokens) / mean);
 }
 
-/** The estimate of a measured run: 30 steps, as the runs were timed over. */
+/** The estimate of a measured run: 30 steps, as the runs were timed over (a timed whole run: its steps). */
 export function predictRun(run: MeasuredRun, constants?: ThroughputConstants): TrainTimeDetail {
   const model = findCatalogModel(run.model);
   const gpu = findGpu('H100-80GB');
@@ -201,17 +269,23 @@ export function predictRun(run: MeasuredRun, constants?: ThroughputConstants): T
     packing: run.packing,
     targets: 'all-linear',
     r: 16,
+    attention: run.flex ? 'flex_attention' : undefined,
   });
   const lengths = runLengths(run.data);
   const tokensPerEpoch = lengths.reduce((a, b) => a + b, 0);
+  if (run.kbitUpcast === false) plan.kbitUpcast = false;
   return estimateTrainTime(withFusedLoss(plan, run.liger === true), model, gpu, tokensPerEpoch, {
     tokenLengths: lengths,
-    maxSteps: 30,
+    maxSteps: run.timed?.steps ?? 30,
     constants,
+    peftInputCast: run.peftInputCast === true,
   });
 }
 
-/** Predicted over measured time for the same tokens (tokens/s measured over predicted). */
+/** Predicted over measured time for the same tokens (tokens/s measured over predicted; a timed
+ * whole run: its training seconds, warm-up included). */
 export function timeRatio(run: MeasuredRun, constants?: ThroughputConstants): number {
-  return run.tokensPerSecond / predictRun(run, constants).tokensPerSecond;
+  const predicted = predictRun(run, constants);
+  if (run.timed) return predicted.seconds / run.timed.trainSeconds;
+  return run.tokensPerSecond / predicted.tokensPerSecond;
 }
