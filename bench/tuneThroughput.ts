@@ -17,19 +17,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyzeFileWithHub } from '../cli/src/analyzeFile';
 import { tuneOutcome } from '../cli/src/tuneCommand';
+import { TUNE_KEYS } from '../engine/src/report/tune';
 
 const ROOT = path.resolve(__dirname, '..');
 const BENCH = path.join(ROOT, 'runner', 'bench');
 const TOKENIZER = path.join(BENCH, 'inputs', 'throughput-tokenizer');
 const OUT = path.join(BENCH, 'inputs', 'tuned.json');
 
-/** The config key each tune field writes. */
-const KEYS: Record<string, string> = {
-  'training.microBatch': 'training.per_device_train_batch_size',
-  'training.gradAccum': 'training.gradient_accumulation_steps',
-  'training.gradientCheckpointing': 'training.gradient_checkpointing',
-  'training.useLigerKernel': 'training.use_liger_kernel',
-  'data.maxLength': 'data.max_length',
+/** The dotted config key each tune field writes (the benchmark's `section.key` changes). */
+const configKey = (field: string) => {
+  const pair = (TUNE_KEYS as Record<string, [string, string] | undefined>)[field];
+  return pair ? pair.join('.') : field;
 };
 
 function python(args: string[]): string {
@@ -94,13 +92,13 @@ async function main(): Promise<void> {
       const report = JSON.parse(outcome.stdout) as {
         before: unknown;
         after: unknown;
-        changes: { field: string; to: number | boolean }[];
+        changes: { field: string; to: number | boolean | string }[];
         steps: { explanation: string }[];
       };
       tuned[`${shape}-${method}`] = {
         gpu,
         tokenSource: tokenizer ? 'the benchmark tokenizer' : 'chars per token (no tokenizer yet)',
-        config: Object.fromEntries(report.changes.map((c) => [KEYS[c.field] ?? c.field, c.to])),
+        config: Object.fromEntries(report.changes.map((c) => [configKey(c.field), c.to])),
         predicted: report.after,
         before: report.before,
         explanations: report.steps.map((s) => s.explanation),

@@ -157,7 +157,12 @@ export function buildNativePlan(value: unknown): Plan {
       revision: str(model.revision),
       dtype: oneOf(model.dtype, ['bfloat16', 'float16', 'float32', 'auto'] as const) ?? 'auto',
       attnImplementation:
-        oneOf(model.attn_implementation, ['sdpa', 'flash_attention_2', 'eager'] as const) ?? 'sdpa',
+        oneOf(model.attn_implementation, [
+          'sdpa',
+          'flash_attention_2',
+          'eager',
+          'flex_attention',
+        ] as const) ?? 'sdpa',
     },
     quantization: Object.keys(quantization).length ? planQuantization(quantization) : undefined,
     prepareKbit:

@@ -71,7 +71,8 @@ export interface Plan {
     /** Hub revision (branch, tag or commit); undefined means main. */
     revision?: string;
     dtype: 'bfloat16' | 'float16' | 'float32' | 'auto';
-    attnImplementation: 'sdpa' | 'flash_attention_2' | 'eager';
+    /** flex_attention: PyTorch's FlexAttention (a block mask for packed rows; memory as sdpa's). */
+    attnImplementation: 'sdpa' | 'flash_attention_2' | 'eager' | 'flex_attention';
   };
   quantization: PlanQuantization | undefined;
   prepareKbit: boolean;

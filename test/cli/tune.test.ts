@@ -46,10 +46,11 @@ test('prints each change with tokens/s and memory, writes with --write, then has
   assert.equal(after, wrote.written);
   assert.match(after, /gradient_checkpointing: false # recompute activations/);
   assert.match(after, /use_liger_kernel: true/);
+  assert.match(after, /attn_implementation: flex_attention/);
   // Minimal edits: only the changed values' lines are new (one added for use_liger_kernel).
   const before = new Set(original.split('\n'));
   const changed = after.split('\n').filter((l) => !before.has(l));
-  assert.ok(changed.length >= 1 && changed.length <= 4, changed.join('\n'));
+  assert.ok(changed.length >= 1 && changed.length <= 5, changed.join('\n'));
   assert.equal(after.split('\n').length - original.split('\n').length, 1);
 
   const again = tune(file);
@@ -62,7 +63,10 @@ test('--gpu and --format json: the figures and changes as data', () => {
   assert.equal(out.exitCode, 0, out.stderr);
   const json = JSON.parse(out.stdout);
   assert.equal(json.gpu, 'T4-16GB');
-  assert.deepEqual(json.changes, [{ field: 'training.useLigerKernel', from: false, to: true }]);
+  assert.deepEqual(json.changes, [
+    { field: 'training.useLigerKernel', from: false, to: true },
+    { field: 'model.attnImplementation', from: 'sdpa', to: 'flex_attention' },
+  ]);
   assert.ok(json.after.peakBytes <= json.limitBytes);
   assert.equal(json.written, false);
 });

@@ -14,6 +14,8 @@ function analysed(name: string, gpu: string) {
   return analyze(fs.readFileSync(file, 'utf8'), file, { gpu });
 }
 
+const FLEX = { field: 'model.attnImplementation', from: 'sdpa', to: 'flex_attention' };
+
 function effectiveBatch(t: NonNullable<ReturnType<typeof tuneAnalysis>>) {
   return t.plan.training.microBatch * t.plan.training.gradAccum;
 }
@@ -56,16 +58,38 @@ describe('fastest that fits (telecom templates)', () => {
     assert.equal(tuneAnalysis(analysed('lora.finetune.yaml', 'RTX4090-24GB')), undefined);
   });
 
-  it("QLoRA on its own RTX 4090: Liger's kernels are the one change; without them, none", () => {
+  it("QLoRA on its own RTX 4090: Liger's kernels and flex attention; without Liger, flex alone", () => {
     const a = analysed('qlora.finetune.yaml', 'RTX4090-24GB');
     const t = tuneAnalysis(a);
     assert.ok(t);
-    assert.deepEqual(t.changes, [{ field: 'training.useLigerKernel', from: false, to: true }]);
+    assert.deepEqual(t.changes, [
+      { field: 'training.useLigerKernel', from: false, to: true },
+      FLEX,
+    ]);
     assert.ok(t.after.tokensPerSecond > t.before.tokensPerSecond * 1.1);
     const without = tuneAnalysis(a, { fusedLossAllowed: false });
     assert.ok(without);
-    assert.deepEqual(without.changes, []);
-    assert.deepEqual(without.edits, []);
+    assert.deepEqual(without.changes, [FLEX]);
+    assert.match(
+      applyTextEdits(a.parsed!.text, without.edits),
+      /attn_implementation: flex_attention/,
+    );
+  });
+
+  it('flex attention only replaces sdpa on packed rows', () => {
+    const file = path.join(TEMPLATES, 'qlora.finetune.yaml');
+    const text = fs.readFileSync(file, 'utf8');
+    assert.match(text, /packing: true/);
+    for (const edited of [
+      text.replace(/packing: true/, 'packing: false'),
+      text.replace(/(\n\s*)attn_implementation: sdpa/, '$1attn_implementation: eager'),
+    ]) {
+      assert.notEqual(edited, text);
+      const t = tuneAnalysis(analyze(edited, file, { gpu: 'RTX4090-24GB' }), {
+        fusedLossAllowed: false,
+      });
+      assert.ok(!t?.changes.some((c) => c.field === 'model.attnImplementation'));
+    }
   });
 
   it('QLoRA on a T4: the fused loss makes it fit with one change; without it, the micro-batch', () => {
@@ -75,7 +99,7 @@ describe('fastest that fits (telecom templates)', () => {
     assert.ok(t);
     assert.deepEqual(
       t.changes.map((c) => c.field),
-      ['training.useLigerKernel'],
+      ['training.useLigerKernel', 'model.attnImplementation'],
     );
     assert.ok(t.after.peakBytes <= Math.floor(16 * 1024 ** 3 * TUNE_MEMORY_FRACTION) + 1e9);
     assert.match(t.steps[0].explanation, /pip install liger-kernel/);
@@ -101,8 +125,9 @@ describe('fastest that fits (telecom templates)', () => {
     const without = tuneAnalysis(a, { fusedLossAllowed: false });
     assert.ok(without);
     assert.deepEqual(without.changes, [
+      FLEX,
       { field: 'training.gradientCheckpointing', from: true, to: false },
     ]);
-    assert.equal(without.steps.length, 1);
+    assert.equal(without.steps.length, 2);
   });
 });

@@ -1,7 +1,7 @@
 // "Fastest that fits" for an analysed config: the search's inputs gathered
 // from the analysis, and its changes written back as minimal edits (the value
 // at fault only, comments kept). Native configs only: the keys it writes
-// (use_liger_kernel, max_length) have no common spelling in the other tools.
+// (use_liger_kernel, max_length, attn_implementation) have no common spelling in the other tools.
 // The editor's code action and `tunelab tune` share it.
 
 import { chainEdits, setKey } from '../edits';
@@ -25,11 +25,13 @@ function configUsesLiger(analysis: Analysis): boolean {
   return value?.training?.use_liger_kernel === true;
 }
 
-const KEYS: Record<TuneChange['field'], [string, string]> = {
+/** The config section and key each change writes. */
+export const TUNE_KEYS: Record<TuneChange['field'], [string, string]> = {
   'training.microBatch': ['training', 'per_device_train_batch_size'],
   'training.gradAccum': ['training', 'gradient_accumulation_steps'],
   'training.gradientCheckpointing': ['training', 'gradient_checkpointing'],
   'training.useLigerKernel': ['training', 'use_liger_kernel'],
+  'model.attnImplementation': ['model', 'attn_implementation'],
   'data.maxLength': ['data', 'max_length'],
 };
 
@@ -37,7 +39,7 @@ export function tuneEdits(parsed: ParsedYaml, changes: readonly TuneChange[]): T
   return chainEdits(
     parsed.text,
     changes.map((c) => (p: ParsedYaml) => {
-      const [section, key] = KEYS[c.field];
+      const [section, key] = TUNE_KEYS[c.field];
       return setKey(p, [section], key, String(c.to));
     }),
   );
