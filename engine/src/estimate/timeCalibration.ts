@@ -57,6 +57,8 @@ const BENCH_8B = 'runner/bench/results/h100-8b.json';
 const BENCH_16K = 'runner/bench/results/throughput-h100.json';
 /** The 8B rows re-run after the runner stopped peft's input cast (and its A/B). */
 const BENCH_16K_RERUN = 'runner/bench/results/throughput-h100-8b-rerun.json';
+/** The configs `tunelab tune` proposed, measured after it predicted them (held out). */
+const BENCH_TUNED = 'runner/bench/results/throughput-h100-tuned-rerun.json';
 /** The six template runs with the final runner and templates (max_steps 12). */
 const TEMPLATE_RUNS_FINAL = 'runner/bench/results/template-runs-final-h100.json';
 /** max_steps of the final template runs. */
@@ -147,6 +149,11 @@ const LIGER = { liger: true };
 const LIGER_NO_CKPT = { checkpointing: false, liger: true };
 const RERUN = { source: BENCH_16K_RERUN, peftInputCast: false };
 const LIGER_NO_CKPT_FLEX = { ...LIGER_NO_CKPT, flex: true };
+const TUNED = {
+  source: BENCH_TUNED,
+  peftInputCast: false,
+  notFitted: "tune's prediction, measured after it was made",
+};
 
 export const MEASURED_RUNS: readonly MeasuredRun[] = [
   telecom('lora', false, 4940),
@@ -208,6 +215,12 @@ export const MEASURED_RUNS: readonly MeasuredRun[] = [
     ...RERUN,
     ...LIGER_NO_CKPT_FLEX,
   }),
+  // What `tunelab tune` proposed (Liger, flex attention, no recomputation; 1B also 8 × 1 rows),
+  // measured after the prediction: shown against it, not fitted on
+  bench16k(LLAMA_1B, 'lora', 'tuned', [8, 1], 60864, { ...TUNED, ...LIGER_NO_CKPT_FLEX }),
+  bench16k(LLAMA_1B, 'qlora', 'tuned', [8, 1], 34430, { ...TUNED, ...LIGER_NO_CKPT_FLEX }),
+  bench16k(LLAMA_8B, 'lora', 'tuned', [2, 4], 11397, { ...TUNED, ...LIGER_NO_CKPT_FLEX }),
+  bench16k(LLAMA_8B, 'qlora', 'tuned', [2, 4], 7044, { ...TUNED, ...LIGER_NO_CKPT_FLEX }),
   // The six templates with the final runner and templates (template_runs.py, max_steps 12),
   // judged by training seconds (warm-up included): tokens/s = tokens trained over those
   // seconds, not the median of steps > 3, which 8 random padded steps leave 30% off the mean
