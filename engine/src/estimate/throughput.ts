@@ -111,7 +111,7 @@ const UPCAST_PROFILE_SECONDS = 0.414 - 0.295;
 const PEFT_CAST_AB_SECONDS_PER_TOKEN = (1 / 9748 - 1 / 11152) * 0.998;
 const PEFT_CAST_AB_INPUT_WIDTH = 32 * (6 * 4096 + 14336);
 
-/** Fitted by least squares on log(time) over the 46 runs of bench/TIME.md (26 by step time, 20 whole runs). */
+/** Fitted by least squares on log(time) over the 62 runs of bench/TIME.md (42 by step time, 20 whole runs), with a hinge at the 20% target. */
 export const FITTED: ThroughputConstants = {
   matmulEfficiency: 0.4763,
   matmulSizeExponent: 0.1351,

@@ -184,7 +184,7 @@ export function estimateTrainTime(
     extrapolations.push('QLoRA measured on 1B and 8B models only');
   const uncertainty = extrapolations.length ? EXTRAPOLATED_UNCERTAINTY : MEASURED_UNCERTAINTY;
   assumptions.push(
-    `±${Math.round(uncertainty * 100)}%${extrapolations.length ? ` (${extrapolations.join('; ')})` : ': fitted on 46 runs measured on an H100'}`,
+    `±${Math.round(uncertainty * 100)}%${extrapolations.length ? ` (${extrapolations.join('; ')})` : ': fitted on 62 runs measured on an H100'}`,
   );
 
   const flopsPerToken = micro.flopsPerToken;
