@@ -7,6 +7,20 @@
 // sdpa/flash save q, k, v and the output (k/v not repeated for GQA); a peft
 // LoRA branch saves its dropout mask (1 byte) and the 16-bit copy of its input
 // that autocast makes from the fp32 cast peft applies for its fp32 adapter.
+//
+// Liger Kernel (`training.use_liger_kernel`; liger_kernel/ops/rms_norm.py,
+// swiglu.py, rope.py at linkedin/Liger-Kernel ead96b6) replaces three of
+// those ops with fused autograd functions that save less:
+// - LigerRMSNormFunction saves its input X as it comes (the residual stream's
+//   dtype) and one fp32 rstd per row; it keeps no fp32 upcast, and its
+//   backward rebuilds the normalized tensor from X and rstd, so a trained
+//   norm weight costs nothing more;
+// - LigerSiLUMulFunction saves only its two inputs (gate and up outputs), not
+//   silu(gate); its backward writes the gate/up gradients over them in place,
+//   so only the product's gradient is a fresh temporary;
+// - LigerRopeFunction rotates q and k in place and saves cos/sin: the same as
+//   HF's rotation, whose q·cos and rotate_half(q)·sin save only cos and sin.
+// Measured (runner/bench/results/throughput-h100*.json, bench/estimate/ligerPeaks.ts).
 
 import type { Layout, LinearShape } from './arch';
 import type { RunSettings } from './settings';
@@ -32,6 +46,27 @@ export function dtypeFlow(s: RunSettings): DtypeFlow {
   return { residual, normOut, compute, mlp };
 }
 
+/** Kernels that change what a layer keeps (memory.ts reads them from the plan). */
+export interface LayerKernels {
+  /** Liger Kernel's fused RMSNorm and SwiGLU (`training.use_liger_kernel`). */
+  liger?: boolean;
+  /**
+   * Packed rows (position_ids reset per sample) through sdpa: transformers
+   * builds a block-diagonal bool mask, so sdpa takes the masked kernel; it
+   * repeats k/v to all heads (GQA is native only without a mask) and converts
+   * the bool mask to an additive one in the compute dtype, both saved by every
+   * layer. flex_attention (native GQA, block mask) and flash (varlen) do not.
+   */
+  sdpaPackedMask?: boolean;
+}
+
+/** Liger's gated-MLP kernel applies to dense MLPs; MoE experts keep the HF count. */
+function ligerMlp(layout: Layout, kernels: LayerKernels): boolean {
+  return (
+    kernels.liger === true && !layout.linears.some((l) => l.name === 'gate' && l.outFeatures > 1)
+  );
+}
+
 export interface LayerActivations {
   /** Saved bytes per token per layer, by block (for notes). */
   norms: number;
@@ -49,6 +84,7 @@ export function layerSavedPerToken(
   layout: Layout,
   s: RunSettings,
   loraModules: LinearShape[],
+  kernels: LayerKernels = {},
 ): LayerActivations {
   const f = dtypeFlow(s);
   const full = s.method === 'full';
@@ -57,8 +93,11 @@ export function layerSavedPerToken(
   const a = f.compute;
 
   // Each norm saves its fp32 input; a trained norm weight also needs the
-  // normalized tensor it multiplies.
-  const norms = layout.normsPerLayer * (4 * h + (full ? f.normOut * h : 0));
+  // normalized tensor it multiplies. Liger's RMSNorm saves its input as is and
+  // an fp32 rstd per token, trained weight or not.
+  const norms = kernels.liger
+    ? layout.normsPerLayer * (f.residual * h + 4)
+    : layout.normsPerLayer * (4 * h + (full ? f.normOut * h : 0));
 
   // Inputs of trained q/k/v and gate/up. When the norm output already has the
   // compute dtype the consumers share one tensor; otherwise autocast makes one
@@ -80,13 +119,19 @@ export function layerSavedPerToken(
     const scores = (4 + a + (layout.logitSoftcap ? a : 0)) * layout.heads * s.seqLen;
     attention += 2 * a * (layout.qWidth - layout.kvWidth) + scores;
   }
+  if (kernels.sdpaPackedMask && s.attention === 'sdpa') {
+    // k/v repeated to all heads, and the mask as a compute-dtype bias: one
+    // [rows, 1, S, S] per layer, S entries per token.
+    attention += 2 * a * (layout.qWidth - layout.kvWidth) + a * s.seqLen;
+  }
   if (layout.qkNorm) {
     attention += (4 + (full ? a : 0)) * (layout.qWidth + layout.kvWidth);
   }
 
-  // SiLU(gate) * up: gate, silu output and up are saved; a trained down_proj
-  // saves the product as well.
-  let mlp = sharedInput(layout.fused ? 1 : 2) + 3 * f.mlp * I + (full ? a * I : 0);
+  // SiLU(gate) * up: gate, silu output and up are saved (Liger's SwiGLU: gate
+  // and up only); a trained down_proj saves the product as well.
+  const mlpSaved = ligerMlp(layout, kernels) ? 2 : 3;
+  let mlp = sharedInput(layout.fused ? 1 : 2) + mlpSaved * f.mlp * I + (full ? a * I : 0);
   const experts = layout.linears.find((l) => l.name === 'gate' && l.outFeatures > 1);
   if (experts) {
     const topK = layout.linears.find((l) => l.count > 1)?.activePerToken ?? 2;
@@ -122,11 +167,17 @@ export function checkpointPerToken(layout: Layout, s: RunSettings): number {
 
 /**
  * Gradients alive inside one layer's backward per token: the residual
- * gradient and the gate/up/product gradients of the MLP.
+ * gradient and the gate/up/product gradients of the MLP (Liger's SwiGLU
+ * writes the gate/up gradients over its saved inputs: the product's only).
  */
-export function layerBackwardTempPerToken(layout: Layout, s: RunSettings): number {
+export function layerBackwardTempPerToken(
+  layout: Layout,
+  s: RunSettings,
+  kernels: LayerKernels = {},
+): number {
   const f = dtypeFlow(s);
-  return 3 * f.mlp * layout.mlpWidthPerToken + 2 * f.residual * layout.hidden;
+  const mlpGrads = ligerMlp(layout, kernels) ? 1 : 3;
+  return mlpGrads * f.mlp * layout.mlpWidthPerToken + 2 * f.residual * layout.hidden;
 }
 
 /**
