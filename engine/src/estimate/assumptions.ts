@@ -17,7 +17,7 @@ export function settingAssumptions(
   const out: string[] = [];
   if (fused) {
     out.push(
-      "Liger Kernel: only its fused loss is counted; its RMSNorm and SwiGLU save a little more activation memory (not counted: the estimate stays on the safe side); evaluation's loss is not fused",
+      "Liger Kernel: its fused loss keeps a chunk of logits, its RMSNorm and SwiGLU save less per layer (activations.ts); evaluation's loss is not fused",
     );
   }
   if (s.prepareKbit) {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze } from '../engine';
 import { runInputsOfAnalysis } from '../report/proposal';
-import { fusedLossChunkRows, usesFusedLoss, withFusedLoss } from './fusedLoss';
+import { fusedLossBytes, fusedLossChunkRows, usesFusedLoss, withFusedLoss } from './fusedLoss';
 import { estimateMemory } from './memory';
 
 const GiB = 1024 ** 3;
@@ -48,8 +48,12 @@ describe('Liger fused linear cross-entropy', () => {
     // 12 B × 128256 × (4 × 2048) tokens = 11.7 GiB, the figure issue 16 quotes.
     assert.ok(Math.abs(plain.bytes.logits / GiB - 11.7) < 0.1, `${plain.bytes.logits / GiB}`);
     assert.equal(plain.peakRunPhase, 'training');
-    // 256 rows × 128256 × 2 B (62.6 MiB) + grad_input 8192 × 4096 × 2 B (64 MiB) + fp32 loss.
-    const expected = 256 * 128256 * 2 + 8192 * 4096 * 2 + 4 * 8192;
+    // 256 rows × 128256 × 2 B (62.6 MiB) + grad_input 8192 × 4096 × 2 B (64 MiB) + fp32 loss;
+    // once the chunk is freed the last layer's backward temporaries (Liger's SwiGLU: the
+    // product's gradient, + two residual gradients: 45056 B × 8192 = 352 MiB) outweigh it.
+    const chunk = 256 * 128256 * 2;
+    const layerBackward = (14336 * 2 + 2 * 2 * 4096) * 8192;
+    const expected = Math.max(chunk, layerBackward) + 8192 * 4096 * 2 + 4 * 8192;
     assert.ok(plain.runPhases.training - fused.runPhases.training > 10 * GiB);
     // The run's peak moves to the evaluation after training, whose loss Liger does not fuse:
     // export.merge: true, so the forgetting measure loads the base beside the merged model.
@@ -77,6 +81,29 @@ describe('Liger fused linear cross-entropy', () => {
     const T = trainingOnly.tokensPerStep;
     const rows = fusedLossChunkRows(T, 128256, 4096);
     const lmHeadCast = 2 * 128256 * 4096; // the frozen fp32 lm_head's bf16 cast
-    assert.equal(trainingOnly.bytes.logits, rows * 128256 * 2 + T * 4096 * 4 + 4 * T + lmHeadCast);
+    // the last layer's backward (fp32 MLP and residual: (4 × 14336 + 2 × 4 × 4096) B per token)
+    // outweighs the chunk once it is freed
+    const layerBackward = (4 * 14336 + 2 * 4 * 4096) * T;
+    assert.equal(
+      trainingOnly.bytes.logits,
+      Math.max(rows * 128256 * 2, layerBackward) + T * 4096 * 4 + 4 * T + lmHeadCast,
+    );
+  });
+});
+
+describe("Liger fused loss: the layers' backward after the chunk", () => {
+  it('the bigger of the chunk and the last layer backward is alive with grad_input', () => {
+    // 8B, 8192 tokens: chunk 256 × 128256 bf16 = 62.6 MiB
+    const small = fusedLossBytes(8192, 128256, 4096, 2, 2, 0, 1024);
+    assert.equal(small.total, small.chunk + small.gradInput);
+    assert.equal(small.loss, small.total);
+    const big = fusedLossBytes(8192, 128256, 4096, 2, 2, 0, 2 * GiB);
+    assert.equal(big.total, 2 * GiB + big.gradInput);
+    assert.equal(big.loss, big.chunk + big.gradInput, "the loss's own tensors exclude the layer");
+    assert.equal(
+      fusedLossBytes(8192, 128256, 4096, 2, 2, 0).total,
+      small.total,
+      'default: no layer',
+    );
   });
 });

@@ -8,6 +8,14 @@
 // dtype) during the forward; backward only rescales it. Evaluation is not
 // fused: Liger's forward skips the logits only while training
 // (`skip_logits = self.training and labels is not None`).
+//
+// Its chunk is freed before the layers' backward, which then starts with every
+// saved activation (or checkpoint) and grad_input still alive: the last
+// layer's backward temporaries, and with checkpointing its recomputed
+// activations, take the chunk's place at the start of backward and outweigh
+// it as soon as they are bigger (measured: the Liger + checkpointing runs of
+// runner/bench/results/throughput-h100*.json peak 0.7-1.5 GiB above the
+// checkpoints + chunk, by the recomputed layer).
 
 import type { Plan } from '../plan';
 
@@ -33,10 +41,15 @@ export interface FusedLossBytes {
   chunkRows: number;
   /** One chunk's logits (their gradient is written over them). */
   chunk: number;
+  /** The last layer's backward working set, alive after the chunk is freed. */
+  layerBackward: number;
   /** grad_input kept from the loss forward to its backward, and the fp32 per-token loss. */
   gradInput: number;
   /** lm_head's gradient, accumulated in the forward when lm_head trains. */
   gradWeight: number;
+  /** The loss's own tensors: chunk, grad_input and grad_weight (what the allocator's reserve follows). */
+  loss: number;
+  /** Alive at the start of backward: the bigger of the chunk and the layer's backward, + the rest. */
   total: number;
 }
 
@@ -47,10 +60,14 @@ export function fusedLossBytes(
   matmulBytes: number,
   inputBytes: number,
   lmHeadGradBytes: number,
+  layerBackwardBytes = 0,
 ): FusedLossBytes {
   const chunkRows = fusedLossChunkRows(tokens, vocab, hidden);
   const chunk = chunkRows * vocab * matmulBytes;
   const gradInput = tokens * hidden * inputBytes + 4 * tokens;
   const gradWeight = lmHeadGradBytes;
-  return { chunkRows, chunk, gradInput, gradWeight, total: chunk + gradInput + gradWeight };
+  const layerBackward = layerBackwardBytes;
+  const total = Math.max(chunk, layerBackward) + gradInput + gradWeight;
+  const loss = chunk + gradInput + gradWeight;
+  return { chunkRows, chunk, layerBackward, gradInput, gradWeight, loss, total };
 }

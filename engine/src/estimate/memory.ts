@@ -100,13 +100,19 @@ export function estimateMemory(
   const assumptions = [...s.assumed];
 
   // --- Activations and logits.
-  const layer = layerSavedPerToken(layout, s, loraModules);
+  // Liger's kernels and packed rows' sdpa mask change what a layer keeps (activations.ts).
+  const kernels = {
+    liger: usesFusedLoss(plan),
+    sdpaPackedMask: s.packing && plan.model.attnImplementation !== 'flex_attention',
+  };
+  const layer = layerSavedPerToken(layout, s, loraModules, kernels);
   const lmHeadTrained = full || (s.lora?.modulesToSave.some((m) => m.endsWith('lm_head')) ?? false);
   const head = headSavedPerToken(layout, s, lmHeadTrained);
   const actsStart = s.checkpointing
     ? (L * checkpointPerToken(layout, s) + head) * T
     : (L * layer.total + head) * T;
-  const actsEnd = (layer.total + layerBackwardTempPerToken(layout, s)) * T;
+  const layerTemps = layerBackwardTempPerToken(layout, s, kernels) * T;
+  const actsEnd = layer.total * T + layerTemps;
   // Liger's fused loss keeps a chunk of logits instead of all of them (fusedLoss.ts).
   const fused = usesFusedLoss(plan)
     ? fusedLossBytes(
@@ -118,6 +124,7 @@ export function estimateMemory(
         lmHeadTrained
           ? (s.weightBytes === 4 || s.autocast ? 4 : 2) * layout.vocab * layout.hidden
           : 0,
+        s.checkpointing ? actsEnd : layerTemps,
       )
     : undefined;
   const logits = fused ? fused.total : logitsPerToken(layout) * T;
@@ -191,8 +198,9 @@ export function estimateMemory(
     : Math.max(0, st.optimizerStepTemp - Math.max(0, freedByBackward - st.gradients));
   const frag = fragmentationBytes(
     {
-      logitsBytes: logits,
-      recomputeBytes: s.checkpointing ? layer.total * T : 0,
+      // Under the fused loss the recomputed layer is the peak itself, not a reserve above it.
+      logitsBytes: fused ? fused.loss : logits,
+      recomputeBytes: s.checkpointing && !fused ? layer.total * T : 0,
       backwardGradBytes: full ? st.gradients : 0,
       fp32CheckpointGradBytes:
         full && s.checkpointing && s.autocast && s.weightBytes === 4 && !s.quant ? st.gradients : 0,
@@ -321,6 +329,9 @@ export function estimateMemory(
   notes.logits =
     fused && peakPhase === 'backward-start'
       ? `Liger fused linear cross-entropy (training.use_liger_kernel): one chunk of ${fused.chunkRows} × ${layout.vocab} logits (${formatGiB(fused.chunk)}) instead of all ${T} tokens' fp32 logits (${formatGiB(logitsPerToken(layout) * T)}), + the hidden states' gradient (${formatGiB(fused.gradInput)})` +
+        (fused.layerBackward > fused.chunk
+          ? `; the chunk freed, the last layer's backward${s.checkpointing ? ' (recomputed)' : ''} takes ${formatGiB(fused.layerBackward)}`
+          : '') +
         (fused.gradWeight > 0 ? `, + lm_head's gradient (${formatGiB(fused.gradWeight)})` : '') +
         (lmHeadCast > 0 ? `, + ${formatGiB(lmHeadCast)} bf16 copy of the fp32 lm_head` : '')
       : peakPhase === 'backward-start'
