@@ -20,6 +20,7 @@
 
 import { FRAGMENTATION } from '../engine/src/estimate/overhead';
 import { printHoldOut } from './estimate/fragmentation';
+import { printLigerPeaks } from './estimate/ligerPeaks';
 import {
   printErrorSummaries,
   printOomVerdicts,
@@ -55,6 +56,7 @@ function main(): void {
   const wholeRuns = loadWholeRuns(); // each run analysed once, for both
   printSmallestMemory(wholeRuns);
   printSlackFit(rows, wholeRuns);
+  printLigerPeaks();
 }
 
 main();
