@@ -14,7 +14,8 @@
 // The parts live in bench/estimate/: rows.ts (CSV rows), plans.ts (row →
 // config → Plan, model, GPU), naive.ts (rules of thumb, gpu_poor), score.ts,
 // fragmentation.ts (hold-out fit), slackFit.ts (the smallest memory's
-// slack, refitted under the shared truth's bound), spotChecks.ts (measured shapes not in the
+// slack, refitted under the shared truth's bound), reserveQuanta.ts (the
+// rows missed by more than 8%: allocated vs reserve, against their siblings), spotChecks.ts (measured shapes not in the
 // CSVs), wholeRuns.ts (the templates as whole runs: memory with evaluation,
 // and time), statistics.ts and report.ts.
 
@@ -29,6 +30,7 @@ import {
   printRulesOfThumb,
 } from './estimate/report';
 import { loadRows } from './estimate/rows';
+import { printReserveQuanta } from './estimate/reserveQuanta';
 import { score } from './estimate/score';
 import { spotChecks } from './estimate/spotChecks';
 import { printSlackFit } from './estimate/slackFit';
@@ -46,6 +48,7 @@ function main(): void {
   printPlanCheck(rows);
   printRowTable(scored, showAllocated);
   printErrorSummaries(scored, files);
+  printReserveQuanta(scored);
   printOomVerdicts(rows);
   // Hold-out: fit the fragmentation constants on two models, score the others.
   printHoldOut(rows, files, verbose);
