@@ -72,8 +72,9 @@ describe("Liger Kernel's per-layer activations", () => {
 describe("packed rows through sdpa: the block-diagonal mask's cost", () => {
   it('repeats k/v to all heads and saves a compute-dtype bias per layer', () => {
     const { layout, s, lora } = layerOf({ method: 'lora', packing: true });
-    const plain = layerSavedPerToken(layout, s, lora);
-    const masked = layerSavedPerToken(layout, s, lora, { sdpaPackedMask: true });
+    const unpacked = layerOf({ method: 'lora', packing: false });
+    const plain = layerSavedPerToken(layout, unpacked.s, lora);
+    const masked = layerSavedPerToken(layout, s, lora);
     assert.equal(
       masked.attention - plain.attention,
       2 * 2 * (layout.qWidth - layout.kvWidth) + 2 * s.seqLen,
@@ -82,9 +83,10 @@ describe("packed rows through sdpa: the block-diagonal mask's cost", () => {
 
   it('eager attention already counts its repeat: no double count', () => {
     const { layout, s, lora } = layerOf({ method: 'lora', packing: true, attention: 'eager' });
+    const unpacked = layerOf({ method: 'lora', packing: false, attention: 'eager' });
     assert.deepEqual(
-      layerSavedPerToken(layout, s, lora, { sdpaPackedMask: true }),
       layerSavedPerToken(layout, s, lora),
+      layerSavedPerToken(layout, unpacked.s, lora),
     );
   });
 

@@ -50,14 +50,6 @@ export function dtypeFlow(s: RunSettings): DtypeFlow {
 export interface LayerKernels {
   /** Liger Kernel's fused RMSNorm and SwiGLU (`training.use_liger_kernel`). */
   liger?: boolean;
-  /**
-   * Packed rows (position_ids reset per sample) through sdpa: transformers
-   * builds a block-diagonal bool mask, so sdpa takes the masked kernel; it
-   * repeats k/v to all heads (GQA is native only without a mask) and converts
-   * the bool mask to an additive one in the compute dtype, both saved by every
-   * layer. flex_attention (native GQA, block mask) and flash (varlen) do not.
-   */
-  sdpaPackedMask?: boolean;
 }
 
 /** Liger's gated-MLP kernel applies to dense MLPs; MoE experts keep the HF count. */
@@ -119,9 +111,13 @@ export function layerSavedPerToken(
     const scores = (4 + a + (layout.logitSoftcap ? a : 0)) * layout.heads * s.seqLen;
     attention += 2 * a * (layout.qWidth - layout.kvWidth) + scores;
   }
-  if (kernels.sdpaPackedMask && s.attention === 'sdpa') {
-    // k/v repeated to all heads, and the mask as a compute-dtype bias: one
-    // [rows, 1, S, S] per layer, S entries per token.
+  if (s.packing && s.attention === 'sdpa') {
+    // Packed rows (position_ids reset per sample) through sdpa: transformers
+    // builds a block-diagonal bool mask, so sdpa takes the masked kernel; it
+    // repeats k/v to all heads (GQA is native only without a mask) and converts
+    // the mask to an additive one in the compute dtype, both saved by every
+    // layer: one [rows, 1, S, S] per layer, S entries per token. flex (native
+    // GQA, block mask) and flash (varlen) do not.
     attention += 2 * a * (layout.qWidth - layout.kvWidth) + a * s.seqLen;
   }
   if (layout.qkNorm) {

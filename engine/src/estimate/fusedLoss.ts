@@ -66,8 +66,15 @@ export function fusedLossBytes(
   const chunk = chunkRows * vocab * matmulBytes;
   const gradInput = tokens * hidden * inputBytes + 4 * tokens;
   const gradWeight = lmHeadGradBytes;
-  const layerBackward = layerBackwardBytes;
-  const total = Math.max(chunk, layerBackward) + gradInput + gradWeight;
+  const total = Math.max(chunk, layerBackwardBytes) + gradInput + gradWeight;
   const loss = chunk + gradInput + gradWeight;
-  return { chunkRows, chunk, layerBackward, gradInput, gradWeight, loss, total };
+  return {
+    chunkRows,
+    chunk,
+    layerBackward: layerBackwardBytes,
+    gradInput,
+    gradWeight,
+    loss,
+    total,
+  };
 }

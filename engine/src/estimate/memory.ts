@@ -100,11 +100,8 @@ export function estimateMemory(
   const assumptions = [...s.assumed];
 
   // --- Activations and logits.
-  // Liger's kernels and packed rows' sdpa mask change what a layer keeps (activations.ts).
-  const kernels = {
-    liger: usesFusedLoss(plan),
-    sdpaPackedMask: s.packing && plan.model.attnImplementation !== 'flex_attention',
-  };
+  // Liger's kernels change what a layer keeps (activations.ts).
+  const kernels = { liger: usesFusedLoss(plan) };
   const layer = layerSavedPerToken(layout, s, loraModules, kernels);
   const lmHeadTrained = full || (s.lora?.modulesToSave.some((m) => m.endsWith('lm_head')) ?? false);
   const head = headSavedPerToken(layout, s, lmHeadTrained);

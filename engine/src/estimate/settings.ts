@@ -65,7 +65,8 @@ export interface RunSettings {
   fusedOptimizer: boolean;
   /** bitsandbytes paged optimizer: states in CUDA managed memory, outside PyTorch's allocator. */
   pagedOptimizer: boolean;
-  attention: 'sdpa' | 'flash' | 'eager';
+  /** flex: PyTorch's FlexAttention (block mask; memory otherwise as sdpa's). */
+  attention: 'sdpa' | 'flash' | 'eager' | 'flex';
   numGpus: number;
   parallelism: Parallelism;
   /** The evaluation forward passes, when the config evaluates. */
@@ -375,7 +376,14 @@ export function resolveSettings(plan: Plan, run?: RunInputs): RunSettings {
     optimizer: opt.kind,
     fusedOptimizer: opt.fused,
     pagedOptimizer: opt.paged,
-    attention: attn === 'flash_attention_2' ? 'flash' : attn === 'eager' ? 'eager' : 'sdpa',
+    attention:
+      attn === 'flash_attention_2'
+        ? 'flash'
+        : attn === 'eager'
+          ? 'eager'
+          : attn === 'flex_attention'
+            ? 'flex'
+            : 'sdpa',
     numGpus,
     parallelism,
     evaluation: evaluationSettings(plan, run, maxLength, microBatch),

@@ -59,7 +59,7 @@ export interface MicroStepShape {
   paddedTokens: number;
   /** Keys each query attends over: the row length (the masked kernel computes every key of the row). */
   attentionSpan: number;
-  /** sdpa (or eager) given a mask: the whole span computed by a kernel slower than the matmuls. */
+  /** sdpa (or eager) given packed rows' dense mask: the whole span, by a kernel slower than the matmuls. */
   denseMaskAttention?: boolean;
 }
 
@@ -130,8 +130,8 @@ export function microStepTime(
   );
   const rate = tflops * 1e12 * MEASURED_MATMUL_FRACTION * efficiency;
   const liger = shape.ligerKernels ? constants.ligerComputeScale : 1;
-  // sdpa with a mask (packed rows' block diagonal, padded batches) runs the memory-efficient
-  // kernel over the whole span, slower per FLOP than the matmuls; flex attention's block mask does not
+  // sdpa with packed rows' dense block-diagonal mask runs the memory-efficient kernel over
+  // the whole span, slower per FLOP than the matmuls; flex attention's block mask does not
   const attention = attentionFlopsPerToken(layout, shape);
   const attentionScale = shape.denseMaskAttention ? constants.denseMaskAttentionScale : 1;
   const computeSeconds =

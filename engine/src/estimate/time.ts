@@ -100,7 +100,7 @@ export function estimateTrainTime(
   if (s.packing) {
     padded = s.microBatch * s.seqLen;
     real = padded * PACKING_EFFICIENCY;
-    const flex = plan.model.attnImplementation === 'flex_attention';
+    const flex = s.attention === 'flex';
     span = flex ? flexAttentionSpan(lengths, s.seqLen) : s.seqLen;
     assumptions.push(
       `packed: ${s.microBatch} × ${s.seqLen}-token rows per micro-step, one shape, no padding`,
@@ -138,8 +138,7 @@ export function estimateTrainTime(
     paddedTokens: padded,
     attentionSpan: span,
     // packed rows' block-diagonal mask under sdpa (padded batches: measured with the shape costs)
-    denseMaskAttention:
-      s.packing && s.attention !== 'flash' && plan.model.attnImplementation !== 'flex_attention',
+    denseMaskAttention: s.packing && (s.attention === 'sdpa' || s.attention === 'eager'),
   };
   const tflops = gpu?.tflopsBf16 || DEFAULT_TFLOPS;
   if (!gpu?.tflopsBf16) assumptions.push(`no GPU given: assumed ${DEFAULT_TFLOPS} TFLOP/s (H100)`);
