@@ -47,16 +47,16 @@ class SkipCast(unittest.TestCase):
     def test_under_autocast_the_input_keeps_its_dtype(self):
         with mock.patch.dict(os.environ, {}, clear=False):
             os.environ.pop(model_loading.PEFT_INPUT_CAST_ENV, None)
-            self.assertEqual(model_loading.skip_adapter_input_cast_under_autocast(self.model), 1)
+            with mock.patch.dict(sys.modules, {"torch": fake_torch(True)}):
+                self.assertEqual(model_loading.skip_adapter_input_cast_under_autocast(self.model), 1)
         x = FakeTensor("bfloat16")
-        with mock.patch.dict(sys.modules, {"torch": fake_torch(True)}):
-            self.assertIs(self.layer._cast_input_dtype(x, "float32"), x)
+        self.assertIs(self.layer._cast_input_dtype(x, "float32"), x)
 
     def test_without_autocast_peft_casts_as_before(self):
         os.environ.pop(model_loading.PEFT_INPUT_CAST_ENV, None)
-        model_loading.skip_adapter_input_cast_under_autocast(self.model)
         with mock.patch.dict(sys.modules, {"torch": fake_torch(False)}):
-            out = self.layer._cast_input_dtype(FakeTensor("bfloat16"), "float32")
+            model_loading.skip_adapter_input_cast_under_autocast(self.model)
+        out = self.layer._cast_input_dtype(FakeTensor("bfloat16"), "float32")
         self.assertEqual(out.dtype, "float32")
 
     def test_the_benchmark_switch_keeps_pefts_cast(self):

@@ -193,25 +193,22 @@ def skip_adapter_input_cast_under_autocast(model) -> int:
     does for its bitsandbytes layers (`requires_conversion = not torch.is_autocast_enabled()`);
     outside autocast (a plain fp32 or bf16 forward) peft's cast stays. Measured:
     runner/README.md, benchmark (the `peftcast` rows). Returns the layers changed."""
-    import os
-
     if os.environ.get(PEFT_INPUT_CAST_ENV) == "1":
         return 0
-    changed = 0
-    for module in model.modules():
-        original = getattr(module, "_cast_input_dtype", None)
-        if original is None or not hasattr(module, "cast_input_dtype_enabled"):
-            continue  # not a peft tuner layer
-        module._cast_input_dtype = _cast_unless_autocast(original)
-        changed += 1
-    return changed
+    layers = [m for m in model.modules()
+              if getattr(m, "_cast_input_dtype", None) is not None and hasattr(m, "cast_input_dtype_enabled")]
+    if not layers:
+        return 0  # no peft tuner layer
+    import torch  # loaded with the model; looked up once here, not on every forward
+
+    for module in layers:
+        module._cast_input_dtype = _cast_unless_autocast(module._cast_input_dtype, torch.is_autocast_enabled)
+    return len(layers)
 
 
-def _cast_unless_autocast(original):
+def _cast_unless_autocast(original, autocast_enabled):
     def cast(x, dtype):
-        import torch
-
-        if torch.is_autocast_enabled(x.device.type):
+        if autocast_enabled(x.device.type):
             return x
         return original(x, dtype)
 
