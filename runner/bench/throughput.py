@@ -75,25 +75,25 @@ def runner_overrides(run: str, tuned: dict | None, method: str = "lora", packed=
     for a runner run; `packed` is the shape's packed rows per micro-batch and accumulation."""
     if run == "runner":
         return {}, False, None
+    liger = {"training.use_liger_kernel": True}
+    flex = {"model.attn_implementation": "flex_attention"}
+    fast = {**liger, "training.gradient_checkpointing": False}
     changes = {
         "defaults": {},
-        "liger": {"training.use_liger_kernel": True},
-        "fast": {"training.use_liger_kernel": True, "training.gradient_checkpointing": False},
-        "fastflex": {"training.use_liger_kernel": True, "training.gradient_checkpointing": False,
-                     "model.attn_implementation": "flex_attention"},
-        "peftcast": {"training.use_liger_kernel": True, "training.gradient_checkpointing": False},
-        "fastflex2x": {"training.use_liger_kernel": True, "training.gradient_checkpointing": False,
-                       "model.attn_implementation": "flex_attention"},
-        "flex": {"model.attn_implementation": "flex_attention"},
+        "liger": liger,
+        "fast": fast,
+        "fastflex": {**fast, **flex},
+        "peftcast": fast,   # differs by RUN_ENV only
+        "fastflex2x": {**fast, **flex},
+        "flex": flex,
         "compile": {"training.torch_compile": True},
-        "lean": {"training.use_liger_kernel": True},
+        "lean": liger,
     }.get(run)
     batch, accum = packed
-    if run in ("lean", "fastflex2x"):
-        if accum % 2 == 0:  # the same rows per optimizer step
-            batch, accum = batch * 2, accum // 2
-        if method == "qlora":
-            changes = {**changes, "prepare_model_for_kbit_training.upcast_to_fp32": False}
+    if run in ("lean", "fastflex2x") and accum % 2 == 0:  # the same rows per optimizer step
+        batch, accum = batch * 2, accum // 2
+    if run == "lean" and method == "qlora":
+        changes = {**changes, "prepare_model_for_kbit_training.upcast_to_fp32": False}
     if run == "tuned":
         if not tuned:
             raise RuntimeError("no tuned settings for this shape and method (--tuned)")

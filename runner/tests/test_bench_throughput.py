@@ -48,6 +48,9 @@ class RunSettings(unittest.TestCase):
         self.assertIn(PEFT_INPUT_CAST_ENV, throughput.RUN_ENV["peftcast"])
         flex, _, _ = throughput.runner_overrides("fastflex", None, "lora", (2, 4))
         self.assertEqual(flex, {**fast, "model.attn_implementation": "flex_attention"})
+        # twice the rows; QLoRA keeps peft's upcast (only `lean` turns it off)
+        wide, _, wide_rows = throughput.runner_overrides("fastflex2x", None, "qlora", (2, 4))
+        self.assertEqual((wide, wide_rows), (flex, (4, 2)))
 
     def test_runner_run_is_unpacked_and_unknown_runs_are_refused(self):
         self.assertEqual(throughput.runner_overrides("runner", None), ({}, False, None))
