@@ -17,11 +17,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { withFusedLoss } from '../../engine/src/estimate/fusedLoss';
 import { estimateMemory } from '../../engine/src/estimate/memory';
+import { CUDA_CONTEXT_BYTES, TRAINING_WORKSPACE_BYTES } from '../../engine/src/estimate/overhead';
 import { makePlan } from '../../engine/src/estimate/plan-defaults';
 import { findGpu } from '../../engine/src/hardware/gpus';
 import { findCatalogModel } from '../../engine/src/models/catalog';
 import type { Method } from '../../engine/src/plan';
-import { GiB } from './statistics';
+import { GiB, median } from './statistics';
 
 const RESULTS = path.resolve(__dirname, '../../runner/bench/results');
 const FILES = [
@@ -49,8 +50,8 @@ interface BenchRow {
   };
 }
 
-/** CUDA context + workspaces outside max_memory_reserved (overhead.ts, 0.514 + 0.234 GiB). */
-const OUTSIDE_RESERVED_GIB = 0.749;
+/** CUDA context + workspaces outside max_memory_reserved (overhead.ts). */
+const OUTSIDE_RESERVED_GIB = (CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES) / GiB;
 
 export interface LigerPeak {
   id: string;
@@ -69,9 +70,9 @@ export interface LigerPeak {
 function kbitUpcast(row: BenchRow): boolean {
   const prep = row.config?.prepare_model_for_kbit_training;
   // runner_overrides writes `prepare_model_for_kbit_training.upcast_to_fp32: false`
-  // for QLoRA lean / fastflex2x; the config kept in the results omits the section.
+  // for QLoRA lean; the config kept in the results omits the section.
   if (typeof prep === 'object' && prep.upcast_to_fp32 === false) return false;
-  return !(row.method === 'qlora' && (row.run === 'lean' || row.run === 'fastflex2x'));
+  return !(row.method === 'qlora' && row.run === 'lean');
 }
 
 export function ligerPeaks(): LigerPeak[] {
@@ -164,14 +165,14 @@ export function printLigerPeaks(): void {
     );
   }
   const liger = rows.filter((r) => r.liger);
-  const errs = liger.map((r) => Math.abs(r.perGpu / r.reserved - 1)).sort((x, y) => x - y);
+  const errs = liger.map((r) => Math.abs(r.perGpu / r.reserved - 1));
   const under = liger.filter((r) => r.perGpu < r.allocated * 0.98).map((r) => r.id);
   const allocUnder = liger
     .filter((r) => !r.peftCast && r.allocatedEstimate < r.allocated * 0.98)
     .map((r) => r.id);
   console.log(
-    `Liger rows: ${liger.length}, per-GPU vs reserved median ${((errs[Math.floor(errs.length / 2)] ?? 0) * 100).toFixed(1)}%, ` +
-      `worst ${((errs.at(-1) ?? 0) * 100).toFixed(1)}%; per-GPU more than 2% below the allocated peak: ` +
+    `Liger rows: ${liger.length}, per-GPU vs reserved median ${(median(errs) * 100).toFixed(1)}%, ` +
+      `worst ${(Math.max(0, ...errs) * 100).toFixed(1)}%; per-GPU more than 2% below the allocated peak: ` +
       (under.length ? under.join(', ') : 'none') +
       `; estimated allocated more than 2% below it (runs without peft's cast): ${allocUnder.length ? allocUnder.join(', ') : 'none'}`,
   );
