@@ -55,8 +55,8 @@ function main(): void {
   spotChecks();
   printRulesOfThumb(scored);
   // Whole runs (evaluation included) and the time model (bench/time.ts alone prints more).
-  printWholeRuns();
-  const wholeRuns = loadWholeRuns(); // each run analysed once, for both
+  const wholeRuns = loadWholeRuns(); // each run read and analysed once, for all three
+  printWholeRuns(wholeRuns);
   printSmallestMemory(wholeRuns);
   printSlackFit(rows, wholeRuns);
   printLigerPeaks();

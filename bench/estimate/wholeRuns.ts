@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { setKey, applyTextEdits, chainEdits } from '../../engine/src/edits';
 import { analyze } from '../../engine/src/engine';
 import { buildEstimateReport } from '../../engine/src/report/estimateReport';
+import type { WholeRunsMeasured } from './smallestMemory';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS_DIR = path.join(ROOT, 'runner', 'bench', 'results');
@@ -26,8 +27,6 @@ const RUN_SETS = [
     files: ['template-runs-final-h100.json'],
   },
 ];
-/** The bisected smallest memory of the same templates as whole runs (whole_runs.py, 1B with evaluation). */
-const WHOLE_RUNS = path.join(RESULTS_DIR, 'whole-runs-h100.json');
 const TEMPLATES = path.join(ROOT, 'templates', 'telecom-support');
 const GIB = 1024 ** 3;
 
@@ -62,30 +61,15 @@ function configOf(run: MeasuredRun, model: string): { text: string; file: string
   return { text: applyTextEdits(text, chainEdits(text, steps)), file };
 }
 
-/** name → smallest passing cap + the run's CUDA context (nvidia-smi − reserved), GiB. */
-function smallestOfWholeRuns(): Map<string, number> {
+/** name → smallest passing cap + the run's CUDA context, GiB (the whole runs' bisected truth). */
+function smallestOfWholeRuns(measured: WholeRunsMeasured | undefined): Map<string, number> {
   const out = new Map<string, number>();
-  if (!fs.existsSync(WHOLE_RUNS)) return out;
-  const runs = (
-    JSON.parse(fs.readFileSync(WHOLE_RUNS, 'utf8')) as {
-      runs: {
-        name: string;
-        smi_peak_gib?: number;
-        reserved_peak_bytes?: number;
-        bisect?: { smallest_cap_gib: number | null; verified: boolean };
-      }[];
-    }
-  ).runs;
-  for (const r of runs) {
-    const cap = r.bisect?.verified ? r.bisect.smallest_cap_gib : null;
-    if (cap === null || cap === undefined || r.smi_peak_gib === undefined) continue;
-    out.set(r.name, cap + r.smi_peak_gib - (r.reserved_peak_bytes ?? 0) / GIB);
-  }
+  for (const t of measured?.truths ?? []) if (t.run.bisect?.verified) out.set(t.run.name, t.high);
   return out;
 }
 
-export function printWholeRuns(): void {
-  const smallest = smallestOfWholeRuns();
+export function printWholeRuns(wholeRuns: WholeRunsMeasured | undefined): void {
+  const smallest = smallestOfWholeRuns(wholeRuns);
   for (const set of RUN_SETS) {
     const files = set.files.map((f) => path.join(RESULTS_DIR, f)).filter((f) => fs.existsSync(f));
     if (!files.length) {
