@@ -19,7 +19,11 @@ Runs (--runs):
   peftcast  fast with peft's own cast of every adapted input to the fp32 adapter
             dtype (TUNELAB_PEFT_INPUT_CAST=1): the A/B of the runner skipping it
             under autocast (model_loading.skip_adapter_input_cast_under_autocast)
-  compile   defaults + training.torch_compile
+  compile   defaults + training.torch_compile (the runner compiles each decoder layer
+            in place: tunelab_runner/compile_layers.py)
+  fastcompile fastflex + training.torch_compile: Liger's kernels inside the compiled layers
+  compileloss fastflex + training.torch_compile with Liger's fused loss only (its
+            RMSNorm, SwiGLU and RoPE off: the compiler fuses those layers' elementwise work)
   lean      defaults + liger, twice the rows per micro-batch (half the
             accumulation), and for QLoRA prepare_model_for_kbit_training with
             upcast_to_fp32: false (norms, embeddings and lm_head stay bf16: a
@@ -65,9 +69,15 @@ SETTINGS = {
     "8b": {"plain": (4, 9), "packed": (2, 4), "steps": 10},
 }
 RUNS = ("plain", "runner", "defaults", "liger", "fast", "flex", "fastflex", "fastflex2x", "peftcast", "compile",
-        "lean", "tuned")
+        "fastcompile", "compileloss", "lean", "tuned")
+# the compiler's recompilations and graph breaks reach the bench log
+COMPILE_LOGS = {"TORCH_LOGS": "recompiles,graph_breaks"}
 # runs that differ from another by the environment only: {run: {variable: value}}
-RUN_ENV = {"peftcast": {"TUNELAB_PEFT_INPUT_CAST": "1"}}
+RUN_ENV = {"peftcast": {"TUNELAB_PEFT_INPUT_CAST": "1"}, "compile": COMPILE_LOGS,
+           "fastcompile": COMPILE_LOGS, "compileloss": COMPILE_LOGS}
+# Liger with its fused linear cross-entropy only
+LIGER_LOSS_ONLY = {"rms_norm": False, "swiglu": False, "rope": False, "cross_entropy": False,
+                   "fused_linear_cross_entropy": True}
 
 
 def runner_overrides(run: str, tuned: dict | None, method: str = "lora", packed=(4, 2)):
@@ -87,6 +97,9 @@ def runner_overrides(run: str, tuned: dict | None, method: str = "lora", packed=
         "fastflex2x": {**fast, **flex},
         "flex": flex,
         "compile": {"training.torch_compile": True},
+        "fastcompile": {**fast, **flex, "training.torch_compile": True},
+        "compileloss": {**fast, **flex, "training.torch_compile": True,
+                        "training.liger_kernel_config": LIGER_LOSS_ONLY},
         "lean": liger,
     }.get(run)
     batch, accum = packed

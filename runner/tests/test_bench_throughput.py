@@ -52,6 +52,17 @@ class RunSettings(unittest.TestCase):
         wide, _, wide_rows = throughput.runner_overrides("fastflex2x", None, "qlora", (2, 4))
         self.assertEqual((wide, wide_rows), (flex, (4, 2)))
 
+    def test_compile_runs_are_fastflex_compiled_and_log_the_compiler(self):
+        flex, _, rows = throughput.runner_overrides("fastflex", None, "lora", (2, 4))
+        compiled, _, compiled_rows = throughput.runner_overrides("fastcompile", None, "lora", (2, 4))
+        self.assertEqual((compiled, compiled_rows), ({**flex, "training.torch_compile": True}, rows))
+        loss_only, _, _ = throughput.runner_overrides("compileloss", None, "lora", (2, 4))
+        self.assertEqual(loss_only["training.liger_kernel_config"],
+                         {"rms_norm": False, "swiglu": False, "rope": False, "cross_entropy": False,
+                          "fused_linear_cross_entropy": True})
+        for run in ("compile", "fastcompile", "compileloss"):
+            self.assertIn("recompiles", throughput.RUN_ENV[run]["TORCH_LOGS"])
+
     def test_runner_run_is_unpacked_and_unknown_runs_are_refused(self):
         self.assertEqual(throughput.runner_overrides("runner", None), ({}, False, None))
         with self.assertRaises(ValueError):

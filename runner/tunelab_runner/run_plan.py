@@ -117,6 +117,27 @@ def _evaluation_defaults(kwargs: dict, default) -> Dict[str, str]:
     return notes
 
 
+def _compile_step(training: dict, shards: Optional[dict]) -> Optional[dict]:
+    """`torch_compile: true` compiles each decoder layer in place (compile_layers.py
+    says why) instead of Trainer's whole-model compile, which is then turned off.
+    Sharded runs keep Trainer's compile: FSDP and DeepSpeed wrap the layers themselves."""
+    kwargs = training["kwargs"]
+    # as TrainingArguments: a backend or mode alone turns compile on
+    wanted = kwargs.get("torch_compile") or kwargs.get("torch_compile_backend") or kwargs.get("torch_compile_mode")
+    if not wanted or shards:
+        return None
+    kwargs["torch_compile"] = False
+    compile_kwargs = {"backend": kwargs.pop("torch_compile_backend", None) or "inductor"}
+    mode = kwargs.pop("torch_compile_mode", None)
+    if mode:
+        compile_kwargs["mode"] = mode
+    training["notes"]["torch_compile"] = (
+        "compiled by the runner, one decoder layer at a time (steps.compile); Trainer's whole-model "
+        "compile is off")
+    return {"call": "nn.Module.compile", "on": "each layer of the repeated decoder block",
+            "kwargs": compile_kwargs}
+
+
 def gradient_checkpointing_reentrant(training_kwargs: dict) -> bool:
     gc_kwargs = training_kwargs.get("gradient_checkpointing_kwargs") or {}
     return bool(gc_kwargs.get("use_reentrant", False))
@@ -205,6 +226,8 @@ def build_plan(config_path: str, local_rank: int = 0, base_dir: Optional[str] = 
         "enable_input_require_grads": bool(tkw.get("gradient_checkpointing"))
         and method in ("lora", "qlora") and gradient_checkpointing_reentrant(tkw),
     }
+
+    steps["compile"] = _compile_step(training, shards)
 
     data = dict(DATA_DEFAULTS)
     data.update(doc["data"])

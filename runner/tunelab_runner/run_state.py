@@ -16,6 +16,7 @@ class RunState:
         self.signals = signals
         self.params: Dict[str, int] = {}
         self.data_stats: Dict[str, Any] = {}
+        self.compiled_layers = 0  # decoder layers compiled for training (compile_layers.py)
         self.resumed_from: Optional[Dict[str, Any]] = None
         self.train_started: Optional[float] = None
         self.step_at_start = 0

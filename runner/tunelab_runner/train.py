@@ -29,6 +29,7 @@ from .model_loading import add_tokens, build_model, check_packages, count_params
 from .run_plan import build_plan
 from .run_state import RunState
 from .signals import Interrupted, SignalState, exit_code_for
+from .compile_layers import compile_layers, uncompile_layers
 from .trainer import build_trainer, build_training_arguments
 
 OOM_HINT = ("lower training.per_device_train_batch_size (raise gradient_accumulation_steps to keep the "
@@ -111,6 +112,8 @@ def _prepare(run: RunState, torch, transformers):
     run.params = count_params(run.model)
 
     trainer = build_trainer(run, torch, transformers, training_args, train_ds, eval_ds)
+    # after the Trainer: Liger patches the layers there, and compiling traces them at the first step
+    run.compiled_layers = compile_layers(run.model, plan["steps"].get("compile"))
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     return trainer, training_args, eval_ds
@@ -119,6 +122,7 @@ def _prepare(run: RunState, torch, transformers):
 def _finish(run: RunState, trainer, result, training_args, eval_ds, torch, transformers) -> int:
     """After trainer.train(): the interrupted or NaN outcome, else final eval, metrics and export."""
     writer, signals = run.writer, run.signals
+    uncompile_layers(run.model)  # evaluation, generation and export run eager
     if signals.signum is not None:
         code = exit_code_for(signals.signum)
         writer.emit("end", status="interrupted", signal=signal.Signals(signals.signum).name,
