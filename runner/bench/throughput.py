@@ -24,6 +24,7 @@ Runs (--runs):
   fastcompile fastflex + training.torch_compile: Liger's kernels inside the compiled layers
   compileloss fastflex + training.torch_compile with Liger's fused loss only (its
             RMSNorm, SwiGLU and RoPE off: the compiler fuses those layers' elementwise work)
+  leancompile lean + flex attention + training.torch_compile (checkpointed layers compiled)
   lean      defaults + liger, twice the rows per micro-batch (half the
             accumulation), and for QLoRA prepare_model_for_kbit_training with
             upcast_to_fp32: false (norms, embeddings and lm_head stay bf16: a
@@ -69,12 +70,12 @@ SETTINGS = {
     "8b": {"plain": (4, 9), "packed": (2, 4), "steps": 10},
 }
 RUNS = ("plain", "runner", "defaults", "liger", "fast", "flex", "fastflex", "fastflex2x", "peftcast", "compile",
-        "fastcompile", "compileloss", "lean", "tuned")
+        "fastcompile", "compileloss", "lean", "leancompile", "tuned")
 # the compiler's recompilations and graph breaks reach the bench log
 COMPILE_LOGS = {"TORCH_LOGS": "recompiles,graph_breaks"}
 # runs that differ from another by the environment only: {run: {variable: value}}
 RUN_ENV = {"peftcast": {"TUNELAB_PEFT_INPUT_CAST": "1"}, "compile": COMPILE_LOGS,
-           "fastcompile": COMPILE_LOGS, "compileloss": COMPILE_LOGS}
+           "fastcompile": COMPILE_LOGS, "compileloss": COMPILE_LOGS, "leancompile": COMPILE_LOGS}
 # Liger with its fused linear cross-entropy only
 LIGER_LOSS_ONLY = {"rms_norm": False, "swiglu": False, "rope": False, "cross_entropy": False,
                    "fused_linear_cross_entropy": True}
@@ -101,11 +102,12 @@ def runner_overrides(run: str, tuned: dict | None, method: str = "lora", packed=
         "compileloss": {**fast, **flex, "training.torch_compile": True,
                         "training.liger_kernel_config": LIGER_LOSS_ONLY},
         "lean": liger,
+        "leancompile": {**liger, **flex, "training.torch_compile": True},
     }.get(run)
     batch, accum = packed
-    if run in ("lean", "fastflex2x") and accum % 2 == 0:  # the same rows per optimizer step
+    if run in ("lean", "leancompile", "fastflex2x") and accum % 2 == 0:  # the same rows per optimizer step
         batch, accum = batch * 2, accum // 2
-    if run == "lean" and method == "qlora":
+    if run in ("lean", "leancompile") and method == "qlora":
         changes = {**changes, "prepare_model_for_kbit_training.upcast_to_fp32": False}
     if run == "tuned":
         if not tuned:

@@ -60,7 +60,12 @@ class RunSettings(unittest.TestCase):
         self.assertEqual(loss_only["training.liger_kernel_config"],
                          {"rms_norm": False, "swiglu": False, "rope": False, "cross_entropy": False,
                           "fused_linear_cross_entropy": True})
-        for run in ("compile", "fastcompile", "compileloss"):
+        lean, _, lean_rows = throughput.runner_overrides("lean", None, "qlora", (2, 4))
+        lean_compiled, _, rows_compiled = throughput.runner_overrides("leancompile", None, "qlora", (2, 4))
+        self.assertEqual((lean_compiled, rows_compiled),
+                         ({**lean, "model.attn_implementation": "flex_attention", "training.torch_compile": True},
+                          lean_rows))
+        for run in ("compile", "fastcompile", "compileloss", "leancompile"):
             self.assertIn("recompiles", throughput.RUN_ENV[run]["TORCH_LOGS"])
 
     def test_runner_run_is_unpacked_and_unknown_runs_are_refused(self):
