@@ -115,7 +115,8 @@ def run_runner(model_dir, data, method, name, packing, batch, accum, steps, warm
             "recompute": bool(t.get("gradient_checkpointing")),
             "batch": f"{t['per_device_train_batch_size']} x {t['gradient_accumulation_steps']} "
                      + (f"rows of {cfg['data']['max_length']}" if packing else "conversations"),
-            "config": {k: v for k, v in cfg.items() if k in ("model", "training", "data")}}
+            "config": {k: v for k, v in cfg.items()
+                       if k in ("model", "training", "data", "prepare_model_for_kbit_training")}}
 
 
 if __name__ == "__main__":

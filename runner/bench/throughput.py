@@ -25,6 +25,10 @@ Runs (--runs):
   compileloss fastflex + training.torch_compile with Liger's fused loss only (its
             RMSNorm, SwiGLU and RoPE off: the compiler fuses those layers' elementwise work)
   leancompile lean + flex attention + training.torch_compile (checkpointed layers compiled)
+  compilelean lean's rows and checkpointing, flex, compiled layers, Liger's fused loss only;
+            QLoRA with upcast_to_fp32: false
+  compileone compileloss with one row per micro-batch (eight accumulated), QLoRA with
+            upcast_to_fp32: false: the least memory without recomputation
   lean      defaults + liger, twice the rows per micro-batch (half the
             accumulation), and for QLoRA prepare_model_for_kbit_training with
             upcast_to_fp32: false (norms, embeddings and lm_head stay bf16: a
@@ -70,12 +74,13 @@ SETTINGS = {
     "8b": {"plain": (4, 9), "packed": (2, 4), "steps": 10},
 }
 RUNS = ("plain", "runner", "defaults", "liger", "fast", "flex", "fastflex", "fastflex2x", "peftcast", "compile",
-        "fastcompile", "compileloss", "lean", "leancompile", "tuned")
+        "fastcompile", "compileloss", "lean", "leancompile", "compilelean", "compileone", "tuned")
 # the compiler's recompilations and graph breaks reach the bench log
 COMPILE_LOGS = {"TORCH_LOGS": "recompiles,graph_breaks"}
 # runs that differ from another by the environment only: {run: {variable: value}}
 RUN_ENV = {"peftcast": {"TUNELAB_PEFT_INPUT_CAST": "1"}, "compile": COMPILE_LOGS,
-           "fastcompile": COMPILE_LOGS, "compileloss": COMPILE_LOGS, "leancompile": COMPILE_LOGS}
+           "fastcompile": COMPILE_LOGS, "compileloss": COMPILE_LOGS, "leancompile": COMPILE_LOGS,
+           "compilelean": COMPILE_LOGS, "compileone": COMPILE_LOGS}
 # Liger with its fused linear cross-entropy only
 LIGER_LOSS_ONLY = {"rms_norm": False, "swiglu": False, "rope": False, "cross_entropy": False,
                    "fused_linear_cross_entropy": True}
@@ -89,6 +94,7 @@ def runner_overrides(run: str, tuned: dict | None, method: str = "lora", packed=
     liger = {"training.use_liger_kernel": True}
     flex = {"model.attn_implementation": "flex_attention"}
     fast = {**liger, "training.gradient_checkpointing": False}
+    compiled_loss = {**fast, **flex, "training.torch_compile": True, "training.liger_kernel_config": LIGER_LOSS_ONLY}
     changes = {
         "defaults": {},
         "liger": liger,
@@ -99,15 +105,18 @@ def runner_overrides(run: str, tuned: dict | None, method: str = "lora", packed=
         "flex": flex,
         "compile": {"training.torch_compile": True},
         "fastcompile": {**fast, **flex, "training.torch_compile": True},
-        "compileloss": {**fast, **flex, "training.torch_compile": True,
-                        "training.liger_kernel_config": LIGER_LOSS_ONLY},
+        "compileloss": compiled_loss,
         "lean": liger,
         "leancompile": {**liger, **flex, "training.torch_compile": True},
+        "compilelean": {**compiled_loss, "training.gradient_checkpointing": True},
+        "compileone": compiled_loss,
     }.get(run)
     batch, accum = packed
-    if run in ("lean", "leancompile", "fastflex2x") and accum % 2 == 0:  # the same rows per optimizer step
+    if run in ("lean", "leancompile", "compilelean", "fastflex2x") and accum % 2 == 0:  # the same rows per step
         batch, accum = batch * 2, accum // 2
-    if run in ("lean", "leancompile") and method == "qlora":
+    if run == "compileone":
+        batch, accum = 1, batch * accum
+    if run in ("lean", "leancompile", "compilelean", "compileone") and method == "qlora":
         changes = {**changes, "prepare_model_for_kbit_training.upcast_to_fp32": False}
     if run == "tuned":
         if not tuned:

@@ -68,6 +68,19 @@ class RunSettings(unittest.TestCase):
         for run in ("compile", "fastcompile", "compileloss", "leancompile"):
             self.assertIn("recompiles", throughput.RUN_ENV[run]["TORCH_LOGS"])
 
+    def test_compilelean_and_compileone_are_the_configs_measured(self):
+        # the 8B rows of results/throughput-h100-compile.json ran these changes from --tuned files
+        loss_only = {"training.use_liger_kernel": True, "training.liger_kernel_config": throughput.LIGER_LOSS_ONLY,
+                     "model.attn_implementation": "flex_attention", "training.torch_compile": True}
+        one, _, one_rows = throughput.runner_overrides("compileone", None, "qlora", (2, 4))
+        self.assertEqual(one, {**loss_only, "training.gradient_checkpointing": False,
+                               "prepare_model_for_kbit_training.upcast_to_fp32": False})
+        self.assertEqual(one_rows, (1, 8))
+        lean, _, lean_rows = throughput.runner_overrides("compilelean", None, "lora", (2, 4))
+        self.assertEqual((lean, lean_rows), ({**loss_only, "training.gradient_checkpointing": True}, (4, 2)))
+        qlean, _, _ = throughput.runner_overrides("compilelean", None, "qlora", (2, 4))
+        self.assertIs(qlean["prepare_model_for_kbit_training.upcast_to_fp32"], False)
+
     def test_runner_run_is_unpacked_and_unknown_runs_are_refused(self):
         self.assertEqual(throughput.runner_overrides("runner", None), ({}, False, None))
         with self.assertRaises(ValueError):
