@@ -181,6 +181,8 @@ function main(): void {
       `  ${k.padEnd(32)} ${FITTED[k].toPrecision(4).padStart(10)} ${refit[k].toPrecision(4).padStart(10)}`,
     );
 
+  printCompileScales();
+
   if (process.argv.includes('--no-loo')) return;
   console.log(
     `\nleave-one-out: fitted on the other ${truths.length - 1} runs, error on the one left out (calibration runs: step time; whole runs: training seconds, warm-up included)`,
@@ -202,6 +204,46 @@ function main(): void {
       `  ${label}: |error| median ${(100 * median(loo)).toFixed(1)}%, worst ${(100 * sorted[loo.length - 1]!).toFixed(1)}%, ${loo.filter((e) => e <= 0.2).length} of ${loo.length} within 20%`,
     );
   }
+}
+
+/** The compiled row each compile scale is solved on (timeCalibration.ts, "sets a compile scale"). */
+const COMPILE_SCALE_ROWS: [keyof ThroughputConstants, string][] = [
+  ['compiledAdapterScale', '16k 8b lora compiled'],
+  ['compiledHostScale', '16k 8b qlora compiled one row'],
+  ['compiledUpcastScale', '16k 1b qlora compiled'],
+];
+
+/**
+ * Each compile scale solved so its row's prediction equals the measurement (bisection
+ * on [0, 2], the three in turn until they settle), with the fitted constants as shipped.
+ */
+export function solveCompileScales(base: ThroughputConstants = FITTED): ThroughputConstants {
+  let c = { ...base };
+  for (let round = 0; round < 8; round++) {
+    for (const [key, id] of COMPILE_SCALE_ROWS) {
+      const run = MEASURED_RUNS.find((r) => r.id === id);
+      if (!run) throw new Error(`no measured run ${id}`);
+      let lo = 0;
+      let hi = 2;
+      for (let i = 0; i < 50; i++) {
+        const mid = (lo + hi) / 2;
+        // a larger scale is slower: measured over predicted tokens/s rises
+        if (timeRatio(run, { ...c, [key]: mid }) > 1) hi = mid;
+        else lo = mid;
+      }
+      c = { ...c, [key]: (lo + hi) / 2 };
+    }
+  }
+  return c;
+}
+
+function printCompileScales(): void {
+  const solved = solveCompileScales();
+  console.log('\ncompile scales: shipped vs solved on their rows');
+  for (const [key, id] of COMPILE_SCALE_ROWS)
+    console.log(
+      `  ${key.padEnd(32)} ${FITTED[key].toPrecision(4).padStart(10)} ${solved[key].toPrecision(4).padStart(10)}  (${id})`,
+    );
 }
 
 function printWholeRuns(runs: readonly WholeRunTime[]): void {

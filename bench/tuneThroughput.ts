@@ -17,18 +17,29 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyzeFileWithHub } from '../cli/src/analyzeFile';
 import { tuneOutcome } from '../cli/src/tuneCommand';
-import { TUNE_KEYS } from '../engine/src/report/tune';
+import type { TuneChange } from '../engine/src/estimate/fastest';
+import { tuneWrites } from '../engine/src/report/tune';
 
 const ROOT = path.resolve(__dirname, '..');
 const BENCH = path.join(ROOT, 'runner', 'bench');
 const TOKENIZER = path.join(BENCH, 'inputs', 'throughput-tokenizer');
 const OUT = path.join(BENCH, 'inputs', 'tuned.json');
 
-/** The dotted config key each tune field writes (the benchmark's `section.key` changes). */
-const configKey = (field: string) => {
-  const pair = (TUNE_KEYS as Record<string, [string, string] | undefined>)[field];
-  return pair ? pair.join('.') : field;
-};
+/**
+ * The benchmark's `section.key` changes for tune's changes: a key of a
+ * sub-mapping (liger_kernel_config) becomes that mapping's value.
+ */
+function benchChanges(changes: TuneChange[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const w of changes.flatMap(tuneWrites)) {
+    if (w.section.length === 1) out[`${w.section[0]}.${w.key}`] = w.value;
+    else {
+      const dotted = w.section.join('.');
+      out[dotted] = { ...(out[dotted] as Record<string, unknown> | undefined), [w.key]: w.value };
+    }
+  }
+  return out;
+}
 
 function python(args: string[]): string {
   const r = spawnSync('python3', args, { cwd: ROOT, encoding: 'utf8' });
@@ -92,13 +103,13 @@ async function main(): Promise<void> {
       const report = JSON.parse(outcome.stdout) as {
         before: unknown;
         after: unknown;
-        changes: { field: string; to: number | boolean | string }[];
+        changes: TuneChange[];
         steps: { explanation: string }[];
       };
       tuned[`${shape}-${method}`] = {
         gpu,
         tokenSource: tokenizer ? 'the benchmark tokenizer' : 'chars per token (no tokenizer yet)',
-        config: Object.fromEntries(report.changes.map((c) => [configKey(c.field), c.to])),
+        config: benchChanges(report.changes),
         predicted: report.after,
         before: report.before,
         explanations: report.steps.map((s) => s.explanation),

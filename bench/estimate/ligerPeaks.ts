@@ -29,6 +29,7 @@ const FILES = [
   'throughput-h100.json',
   'throughput-h100-8b-rerun.json',
   'throughput-h100-tuned-rerun.json',
+  'throughput-h100-compile.json',
 ];
 
 interface BenchRow {
@@ -45,6 +46,8 @@ interface BenchRow {
       gradient_accumulation_steps?: number;
       gradient_checkpointing?: boolean;
       use_liger_kernel?: boolean;
+      liger_kernel_config?: { rms_norm?: boolean; swiglu?: boolean };
+      torch_compile?: boolean;
     };
     prepare_model_for_kbit_training?: boolean | { upcast_to_fp32?: boolean };
   };
@@ -107,11 +110,14 @@ export function ligerPeaks(): LigerPeak[] {
           row.config?.model?.attn_implementation === 'flex_attention' ? 'flex_attention' : 'sdpa',
       });
       if (!kbitUpcast(row)) plan.kbitUpcast = false;
+      if (t.torch_compile === true) plan.training.torchCompile = true;
+      const lkc = t.liger_kernel_config;
+      if (lkc) plan.training.ligerKernelConfig = { rmsNorm: lkc.rms_norm, swiglu: lkc.swiglu };
       const est = estimateMemory(withFusedLoss(plan, liger), model, gpu);
       const b = t.per_device_train_batch_size ?? 1;
       const a = t.gradient_accumulation_steps ?? 1;
       out.push({
-        id: `${file.replace(/^throughput-h100-?|\.json$/g, '') || 'first'} ${row.shape} ${row.method} ${row.run} (${b}×${a})`,
+        id: `${file.replace(/^throughput-h100-?|\.json$/g, '') || 'first'} ${row.shape} ${row.method} ${row.run} (${b}×${a})${t.torch_compile ? ' compiled' : ''}`,
         liger,
         checkpointing,
         peftCast:

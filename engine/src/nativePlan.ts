@@ -200,6 +200,8 @@ export function buildNativePlan(value: unknown): Plan {
       // -1 (transformers' default) or absent: the epochs decide.
       maxSteps: positive(numFor('training.maxSteps', training.max_steps)),
       ...(bool(training.use_liger_kernel) === true ? { useLigerKernel: true } : {}),
+      ...ligerConfigOf(training.liger_kernel_config),
+      ...(compileOf(training) ? { torchCompile: true } : {}),
       ...samplingOf(training),
     },
     hardware: {
@@ -358,4 +360,28 @@ function samplingOf(training: Record<string, unknown>): {
   return bool(training.group_by_length) === true
     ? { trainSamplingStrategy: 'group_by_length' }
     : {};
+}
+
+/** `liger_kernel_config`'s switches the estimate reads (Liger's own keys). */
+function ligerConfigOf(config: unknown): {
+  ligerKernelConfig?: Plan['training']['ligerKernelConfig'];
+} {
+  if (!isRecord(config)) return {};
+  const out: NonNullable<Plan['training']['ligerKernelConfig']> = {};
+  const rmsNorm = bool(config.rms_norm);
+  const swiglu = bool(config.swiglu);
+  const fused = bool(config.fused_linear_cross_entropy);
+  if (rmsNorm !== undefined) out.rmsNorm = rmsNorm;
+  if (swiglu !== undefined) out.swiglu = swiglu;
+  if (fused !== undefined) out.fusedLinearCrossEntropy = fused;
+  return Object.keys(out).length ? { ligerKernelConfig: out } : {};
+}
+
+/** As TrainingArguments: a compile backend or mode alone turns torch_compile on. */
+function compileOf(training: Record<string, unknown>): boolean {
+  return (
+    bool(training.torch_compile) === true ||
+    typeof training.torch_compile_backend === 'string' ||
+    typeof training.torch_compile_mode === 'string'
+  );
 }

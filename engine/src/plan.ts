@@ -107,6 +107,16 @@ export interface Plan {
     /** `training.use_liger_kernel`: the fused linear cross-entropy keeps no full logits (fusedLoss.ts). */
     useLigerKernel?: boolean;
     /**
+     * `training.liger_kernel_config`: Liger's kernels turned on or off one by one
+     * (absent keys keep Liger's default, on).
+     */
+    ligerKernelConfig?: { rmsNorm?: boolean; swiglu?: boolean; fusedLinearCrossEntropy?: boolean };
+    /**
+     * `training.torch_compile` (or a compile backend or mode, which turn it on):
+     * the runner compiles each decoder layer (runner/tunelab_runner/compile_layers.py).
+     */
+    torchCompile?: boolean;
+    /**
      * `training.train_sampling_strategy` (transformers ≥ 5.2), or `group_by_length`
      * for the older `group_by_length: true`. Absent: random (the default). It
      * changes the padding of unpacked batches (time estimate), not the peak.

@@ -47,11 +47,13 @@ test('prints each change with tokens/s and memory, writes with --write, then has
   assert.match(after, /gradient_checkpointing: false # recompute activations/);
   assert.match(after, /use_liger_kernel: true/);
   assert.match(after, /attn_implementation: flex_attention/);
-  // Minimal edits: only the changed values' lines are new (one added for use_liger_kernel).
+  assert.match(after, /torch_compile: true\n\s+liger_kernel_config:\n\s+rms_norm: false/);
+  // Minimal edits: only the changed values' lines are new (six added: use_liger_kernel,
+  // torch_compile, liger_kernel_config and its three keys).
   const before = new Set(original.split('\n'));
   const changed = after.split('\n').filter((l) => !before.has(l));
-  assert.ok(changed.length >= 1 && changed.length <= 5, changed.join('\n'));
-  assert.equal(after.split('\n').length - original.split('\n').length, 1);
+  assert.ok(changed.length >= 1 && changed.length <= 10, changed.join('\n'));
+  assert.equal(after.split('\n').length - original.split('\n').length, 6);
 
   const again = tune(file);
   assert.match(again.stdout, /already the fastest that fits/);
@@ -65,6 +67,8 @@ test('--gpu and --format json: the figures and changes as data', () => {
   assert.equal(json.gpu, 'T4-16GB');
   assert.deepEqual(json.changes, [
     { field: 'training.useLigerKernel', from: false, to: true },
+    { field: 'training.torchCompile', from: false, to: true },
+    { field: 'training.ligerLayerKernels', from: true, to: false },
     { field: 'model.attnImplementation', from: 'sdpa', to: 'flex_attention' },
   ]);
   assert.ok(json.after.peakBytes <= json.limitBytes);

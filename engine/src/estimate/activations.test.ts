@@ -24,7 +24,7 @@ describe("Liger Kernel's per-layer activations", () => {
   it('RMSNorm keeps its 16-bit input + an fp32 rstd; SwiGLU keeps gate and up only', () => {
     const { layout, s, lora } = layerOf({ method: 'lora' });
     const hf = layerSavedPerToken(layout, s, lora);
-    const liger = layerSavedPerToken(layout, s, lora, { liger: true });
+    const liger = layerSavedPerToken(layout, s, lora, { fusedNormAndMlp: true });
     const h = layout.hidden;
     const I = layout.mlpWidthPerToken;
     assert.equal(hf.norms, 2 * 4 * h);
@@ -39,7 +39,7 @@ describe("Liger Kernel's per-layer activations", () => {
   it('prepared QLoRA (fp32 residual): the norm saves the same fp32 input, the MLP one fp32 tensor less', () => {
     const { layout, s, lora } = layerOf({ method: 'qlora' });
     const hf = layerSavedPerToken(layout, s, lora);
-    const liger = layerSavedPerToken(layout, s, lora, { liger: true });
+    const liger = layerSavedPerToken(layout, s, lora, { fusedNormAndMlp: true });
     assert.equal(liger.norms, hf.norms + 2 * 4, 'input kept as is (fp32) + rstd');
     assert.equal(hf.mlp - liger.mlp, 4 * layout.mlpWidthPerToken);
   });
@@ -47,7 +47,7 @@ describe("Liger Kernel's per-layer activations", () => {
   it('full fine-tuning: a trained norm weight costs nothing more under Liger', () => {
     const { layout, s } = layerOf({ method: 'full' });
     const hf = layerSavedPerToken(layout, s, []);
-    const liger = layerSavedPerToken(layout, s, [], { liger: true });
+    const liger = layerSavedPerToken(layout, s, [], { fusedNormAndMlp: true });
     assert.equal(hf.norms, 2 * (4 + 2) * layout.hidden);
     assert.equal(liger.norms, 2 * (2 * layout.hidden + 4));
   });
@@ -55,7 +55,7 @@ describe("Liger Kernel's per-layer activations", () => {
   it("SwiGLU's backward leaves only the product's gradient as a temporary", () => {
     const { layout, s } = layerOf({ method: 'lora' });
     const hf = layerBackwardTempPerToken(layout, s);
-    const liger = layerBackwardTempPerToken(layout, s, { liger: true });
+    const liger = layerBackwardTempPerToken(layout, s, { fusedNormAndMlp: true });
     assert.equal(hf - liger, 2 * 2 * layout.mlpWidthPerToken);
   });
 
@@ -63,7 +63,7 @@ describe("Liger Kernel's per-layer activations", () => {
     const { layout, s, lora } = layerOf({ method: 'lora' });
     assert.deepEqual(layerSavedPerToken(layout, s, lora, {}), layerSavedPerToken(layout, s, lora));
     assert.deepEqual(
-      layerSavedPerToken(layout, s, lora, { liger: false }),
+      layerSavedPerToken(layout, s, lora, { fusedNormAndMlp: false }),
       layerSavedPerToken(layout, s, lora),
     );
   });

@@ -48,14 +48,18 @@ export function dtypeFlow(s: RunSettings): DtypeFlow {
 
 /** Kernels that change what a layer keeps (memory.ts reads them from the plan). */
 export interface LayerKernels {
-  /** Liger Kernel's fused RMSNorm and SwiGLU (`training.use_liger_kernel`). */
-  liger?: boolean;
+  /**
+   * Fused RMSNorm and SwiGLU: Liger Kernel's (`training.use_liger_kernel`), or the
+   * compiled layers', which keep the same (fusedLoss.ts fusedLayerKernels).
+   */
+  fusedNormAndMlp?: boolean;
 }
 
 /** Liger's gated-MLP kernel applies to dense MLPs; MoE experts keep the HF count. */
 function ligerMlp(layout: Layout, kernels: LayerKernels): boolean {
   return (
-    kernels.liger === true && !layout.linears.some((l) => l.name === 'gate' && l.outFeatures > 1)
+    kernels.fusedNormAndMlp === true &&
+    !layout.linears.some((l) => l.name === 'gate' && l.outFeatures > 1)
   );
 }
 
@@ -87,7 +91,7 @@ export function layerSavedPerToken(
   // Each norm saves its fp32 input; a trained norm weight also needs the
   // normalized tensor it multiplies. Liger's RMSNorm saves its input as is and
   // an fp32 rstd per token, trained weight or not.
-  const norms = kernels.liger
+  const norms = kernels.fusedNormAndMlp
     ? layout.normsPerLayer * (f.residual * h + 4)
     : layout.normsPerLayer * (4 * h + (full ? f.normOut * h : 0));
 

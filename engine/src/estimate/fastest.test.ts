@@ -15,6 +15,11 @@ function analysed(name: string, gpu: string) {
 }
 
 const FLEX = { field: 'model.attnImplementation', from: 'sdpa', to: 'flex_attention' };
+const LIGER = { field: 'training.useLigerKernel', from: false, to: true };
+const COMPILED = [
+  { field: 'training.torchCompile', from: false, to: true },
+  { field: 'training.ligerLayerKernels', from: true, to: false },
+];
 
 function effectiveBatch(t: NonNullable<ReturnType<typeof tuneAnalysis>>) {
   return t.plan.training.microBatch * t.plan.training.gradAccum;
@@ -58,16 +63,17 @@ describe('fastest that fits (telecom templates)', () => {
     assert.equal(tuneAnalysis(analysed('lora.finetune.yaml', 'RTX4090-24GB')), undefined);
   });
 
-  it("QLoRA on its own RTX 4090: Liger's kernels and flex attention; without Liger, flex alone", () => {
+  it("QLoRA on its own RTX 4090: Liger's loss, compiled layers and flex attention; without Liger, compiled and flex", () => {
     const a = analysed('qlora.finetune.yaml', 'RTX4090-24GB');
     const t = tuneAnalysis(a);
     assert.ok(t);
-    assert.deepEqual(t.changes, [
-      { field: 'training.useLigerKernel', from: false, to: true },
-      FLEX,
-    ]);
+    assert.deepEqual(t.changes, [LIGER, ...COMPILED, FLEX]);
     assert.ok(t.after.tokensPerSecond > t.before.tokensPerSecond * 1.1);
-    const without = tuneAnalysis(a, { fusedLossAllowed: false });
+    const eager = tuneAnalysis(a, { compileAllowed: false });
+    assert.ok(eager);
+    assert.deepEqual(eager.changes, [LIGER, FLEX]);
+    assert.ok(t.after.tokensPerSecond > eager.after.tokensPerSecond * 1.1, 'compiling pays');
+    const without = tuneAnalysis(a, { fusedLossAllowed: false, compileAllowed: false });
     assert.ok(without);
     assert.deepEqual(without.changes, [FLEX]);
     assert.match(
@@ -99,12 +105,17 @@ describe('fastest that fits (telecom templates)', () => {
     assert.ok(t);
     assert.deepEqual(
       t.changes.map((c) => c.field),
-      ['training.useLigerKernel', 'model.attnImplementation'],
+      [
+        'training.useLigerKernel',
+        'training.torchCompile',
+        'training.ligerLayerKernels',
+        'model.attnImplementation',
+      ],
     );
     assert.ok(t.after.peakBytes <= Math.floor(16 * 1024 ** 3 * TUNE_MEMORY_FRACTION) + 1e9);
     assert.match(t.steps[0].explanation, /pip install liger-kernel/);
     assert.match(applyTextEdits(a.parsed!.text, t.edits), /use_liger_kernel: true/);
-    const without = tuneAnalysis(a, { fusedLossAllowed: false });
+    const without = tuneAnalysis(a, { fusedLossAllowed: false, compileAllowed: false });
     assert.ok(without);
     assert.ok(!without.changes.some((c) => c.field === 'training.useLigerKernel'));
     assert.ok(without.changes.length > 1, 'more to change without the fused loss');
@@ -129,5 +140,28 @@ describe('fastest that fits (telecom templates)', () => {
       { field: 'training.gradientCheckpointing', from: true, to: false },
     ]);
     assert.equal(without.steps.length, 2);
+    // compiled layers were measured with LoRA and QLoRA only
+    assert.ok(!fields.includes('training.torchCompile'), fields.join());
+  });
+
+  it("compiled layers: written with Liger's layer kernels off, and the written config estimates the same", () => {
+    const a = analysed('lora.finetune.yaml', 'H100-80GB');
+    const t = tuneAnalysis(a);
+    assert.ok(t);
+    assert.deepEqual(t.changes.slice(0, 3), [LIGER, ...COMPILED]);
+    assert.equal(t.plan.training.torchCompile, true);
+    assert.deepEqual(t.plan.training.ligerKernelConfig, { rmsNorm: false, swiglu: false });
+    const text = applyTextEdits(a.parsed!.text, t.edits);
+    assert.match(text, /torch_compile: true/);
+    assert.match(
+      text,
+      /liger_kernel_config:\n\s+rms_norm: false\n\s+swiglu: false\n\s+rope: false/,
+    );
+    const again = analyze(text, path.join(TEMPLATES, 'lora.finetune.yaml'), { gpu: 'H100-80GB' });
+    assert.equal(again.plan?.training.torchCompile, true);
+    assert.equal(again.estimate?.perGpuBytes, t.after.peakBytes);
+    assert.equal(tuneAnalysis(again)?.changes.length ?? 0, 0, 'nothing left to change');
+    const step = t.steps.find((s) => s.changes.some((c) => c.field === 'training.torchCompile'));
+    assert.match(step!.explanation, /compiled decoder layers .* tokens\/s → .* tokens\/s/);
   });
 });

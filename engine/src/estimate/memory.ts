@@ -26,7 +26,7 @@ import { settingAssumptions } from './assumptions';
 import { exportPhase } from './exportPhase';
 import { finalEvaluationPhase } from './generation';
 import { finalEvaluationAssumptions, kvCacheNote } from './generationNotes';
-import { fusedLossBytes, usesFusedLoss } from './fusedLoss';
+import { fusedLayerKernels, fusedLossBytes, usesFusedLoss } from './fusedLoss';
 import type { RunInputs } from './inputs';
 import {
   CUDA_CONTEXT_BYTES,
@@ -100,8 +100,8 @@ export function estimateMemory(
   const assumptions = [...s.assumed];
 
   // --- Activations and logits.
-  // Liger's kernels change what a layer keeps (activations.ts).
-  const kernels = { liger: usesFusedLoss(plan) };
+  // Liger's kernels, or compiled layers, change what a layer keeps (activations.ts).
+  const kernels = { fusedNormAndMlp: fusedLayerKernels(plan) };
   const layer = layerSavedPerToken(layout, s, loraModules, kernels);
   const lmHeadTrained = full || (s.lora?.modulesToSave.some((m) => m.endsWith('lm_head')) ?? false);
   const head = headSavedPerToken(layout, s, lmHeadTrained);

@@ -49,8 +49,10 @@ export interface MicroStepShape {
   lora: { r: number; targets: 'all-linear' | string[] } | undefined;
   checkpointing: boolean;
   packed: boolean;
-  /** Liger Kernel's fused kernels (`use_liger_kernel`). */
+  /** Liger Kernel's fused kernels (`use_liger_kernel`), or compiled layers that fuse the same work. */
   ligerKernels?: boolean;
+  /** The runner's compiled decoder layers (`torch_compile`). */
+  compiledLayers?: boolean;
   /** QLoRA's non-quantized weights upcast to fp32 (prepare_model_for_kbit_training's default). */
   kbitUpcast?: boolean;
   /** peft casts each LoRA input to fp32 and back (runs measured before the runner skipped it). */
@@ -152,13 +154,16 @@ export function microStepTime(
     shape.peftInputCast && shape.method === 'lora'
       ? adaptedInputWidth * constants.peftInputCastSecondsPerTokenWidth
       : 0;
+  const compiled = shape.compiledLayers === true;
   const adapterSeconds =
+    (compiled ? constants.compiledAdapterScale : 1) *
     passes *
     shape.paddedTokens *
     (adaptedWidth * constants.adapterSecondsPerTokenWidth + castPerToken) *
     gpuScale;
   const upcastSeconds = shape.kbitUpcast
-    ? passes *
+    ? (compiled ? constants.compiledUpcastScale : 1) *
+      passes *
       shape.paddedTokens *
       layout.layers *
       layout.hidden *
@@ -169,6 +174,7 @@ export function microStepTime(
   const quantized =
     shape.method === 'qlora' ? layout.layers * layout.linears.reduce((n, l) => n + l.count, 0) : 0;
   const hostSeconds =
+    (compiled ? constants.compiledHostScale : 1) *
     passes *
     (layout.layers * constants.hostSecondsPerLayer +
       wrapped * constants.hostSecondsPerAdapter +

@@ -84,6 +84,24 @@ export interface ThroughputConstants {
    * The 8B QLoRA and 1B LoRA pairs (1.08× each) are predicted within 4%.
    */
   denseMaskAttentionScale: number;
+  /**
+   * Compiled decoder layers (`training.torch_compile`; the runner compiles each
+   * layer in place): the compiler fuses LoRA's dropout, scale and add with their
+   * neighbours and launches a few kernels per layer instead of each op. Three
+   * measured scales, each from the one row of
+   * runner/bench/results/throughput-h100-compile.json that shows it (the other
+   * compiled rows check them; bench/TIME.md):
+   * - the adapter path's GPU seconds: 8B LoRA, 2 × 2048 rows, no recomputation,
+   *   14,008 tokens/s compiled against 11,574 eager (Liger, flex) in one call;
+   */
+  compiledAdapterScale: number;
+  /**
+   * - the host's seconds: 8B QLoRA at one row per micro-step (11,116 tokens/s),
+   *   the only compiled row the host paces;
+   */
+  compiledHostScale: number;
+  /** - QLoRA's fp32-upcast casts: 1B QLoRA with the upcast kept (46,144 tokens/s). */
+  compiledUpcastScale: number;
 }
 
 /** The QLoRA profile's fp32-upcast step less its bf16 step (1B shape, 16 layers × 2048, 4 × 2048 tokens). */
@@ -96,6 +114,13 @@ const UPCAST_PROFILE_SECONDS = 0.414 - 0.295;
  */
 const PEFT_CAST_AB_SECONDS_PER_TOKEN = (1 / 9748 - 1 / 11152) * 0.998;
 const PEFT_CAST_AB_INPUT_WIDTH = 32 * (6 * 4096 + 14336);
+
+/** Solved from their rows by bench/time.ts --compile-scales (with the fitted constants above them). */
+const COMPILED_SCALES = {
+  compiledAdapterScale: 0.8662,
+  compiledHostScale: 0.411,
+  compiledUpcastScale: 0.5332,
+};
 
 /** Fitted by least squares on log(time) over the 62 runs of bench/TIME.md (42 by step time, 20 whole runs), with a hinge at the 20% target. */
 export const FITTED: ThroughputConstants = {
@@ -112,4 +137,5 @@ export const FITTED: ThroughputConstants = {
   peftInputCastSecondsPerTokenWidth:
     PEFT_CAST_AB_SECONDS_PER_TOKEN / (0.75 * PEFT_CAST_AB_INPUT_WIDTH),
   denseMaskAttentionScale: 1.2,
+  ...COMPILED_SCALES,
 };

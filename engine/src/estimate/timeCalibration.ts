@@ -10,7 +10,7 @@ import { summarizeDataFile } from '../data/inspect';
 import { findGpu } from '../hardware/gpus';
 import { findCatalogModel } from '../models/catalog';
 import type { Method } from '../plan';
-import { withFusedLoss } from './fusedLoss';
+import { withCompiledLayers, withFusedLoss } from './fusedLoss';
 import { makePlan } from './plan-defaults';
 import { chatLikeLengths } from './throughput';
 import { estimateTrainTime, type TrainTimeDetail } from './time';
@@ -41,6 +41,11 @@ export interface MeasuredRun {
   peftInputCast?: boolean;
   /** `model.attn_implementation: flex_attention` (default sdpa). */
   flex?: boolean;
+  /**
+   * `training.torch_compile` (the runner's compiled layers); `'liger-loss'` with
+   * Liger's fused loss only (its layer kernels off), `'liger-all'` with them on.
+   */
+  compiled?: 'liger-loss' | 'liger-all';
   /** QLoRA with `prepare_model_for_kbit_training.upcast_to_fp32: false` (default: the upcast kept). */
   kbitUpcast?: boolean;
   /**
@@ -122,7 +127,14 @@ function bench16k(
   options: Partial<
     Pick<
       MeasuredRun,
-      'checkpointing' | 'liger' | 'notFitted' | 'peftInputCast' | 'kbitUpcast' | 'source' | 'flex'
+      | 'checkpointing'
+      | 'liger'
+      | 'notFitted'
+      | 'peftInputCast'
+      | 'kbitUpcast'
+      | 'source'
+      | 'flex'
+      | 'compiled'
     >
   > = {},
 ): MeasuredRun {
@@ -154,6 +166,23 @@ const TUNED = {
   peftInputCast: false,
   notFitted: "tune's prediction, measured after it was made",
 };
+
+const BENCH_COMPILE = 'runner/bench/results/throughput-h100-compile.json';
+/** Eager rows of the compile call: its A/B baselines, shown beside the compiled rows. */
+const COMPILE_CALL = {
+  source: BENCH_COMPILE,
+  peftInputCast: false,
+  notFitted: 'the eager baseline of the compiled rows, same call',
+};
+const COMPILED = {
+  source: BENCH_COMPILE,
+  peftInputCast: false,
+  liger: true,
+  flex: true,
+  compiled: 'liger-loss' as const,
+};
+const SETS_SCALE = { notFitted: 'sets a compile scale (throughputConstants.ts)' };
+const CHECKS_SCALES = { notFitted: 'checks the compile scales (not fitted)' };
 
 export const MEASURED_RUNS: readonly MeasuredRun[] = [
   telecom('lora', false, 4940),
@@ -221,6 +250,54 @@ export const MEASURED_RUNS: readonly MeasuredRun[] = [
   bench16k(LLAMA_1B, 'qlora', 'tuned', [8, 1], 34430, { ...TUNED, ...LIGER_NO_CKPT_FLEX }),
   bench16k(LLAMA_8B, 'lora', 'tuned', [2, 4], 11397, { ...TUNED, ...LIGER_NO_CKPT_FLEX }),
   bench16k(LLAMA_8B, 'qlora', 'tuned', [2, 4], 7044, { ...TUNED, ...LIGER_NO_CKPT_FLEX }),
+  // Compiled layers (flex attention, Liger's fused loss only unless 'liger-all';
+  // runner/bench/results/throughput-h100-compile.json). Three rows set the compile
+  // scales (throughputConstants.ts); the others check them. Neither kind is fitted.
+  bench16k(LLAMA_8B, 'lora', 'fastflex/compile-call', [2, 4], 11574, {
+    ...COMPILE_CALL,
+    ...LIGER_NO_CKPT_FLEX,
+  }),
+  bench16k(LLAMA_8B, 'lora', 'compiled', [2, 4], 14008, { ...COMPILED, ...SETS_SCALE, ...NO_CKPT }),
+  bench16k(LLAMA_8B, 'lora', 'compiled, all of Liger', [2, 4], 12802, {
+    ...COMPILED,
+    ...CHECKS_SCALES,
+    ...NO_CKPT,
+    compiled: 'liger-all',
+  }),
+  bench16k(LLAMA_8B, 'lora', 'lean/compile-call', [4, 2], 8524, { ...COMPILE_CALL, ...LIGER }),
+  bench16k(LLAMA_8B, 'lora', 'compiled lean', [4, 2], 10390, { ...COMPILED, ...CHECKS_SCALES }),
+  bench16k(LLAMA_8B, 'lora', 'compiled lean, all of Liger', [4, 2], 9579, {
+    ...COMPILED,
+    ...CHECKS_SCALES,
+    compiled: 'liger-all',
+  }),
+  bench16k(LLAMA_8B, 'qlora', 'compiled lean', [4, 2], 10063, {
+    ...COMPILED,
+    ...CHECKS_SCALES,
+    kbitUpcast: false,
+  }),
+  bench16k(LLAMA_8B, 'qlora', 'compiled lean, all of Liger', [4, 2], 8996, {
+    ...COMPILED,
+    ...CHECKS_SCALES,
+    kbitUpcast: false,
+    compiled: 'liger-all',
+  }),
+  bench16k(LLAMA_8B, 'qlora', 'compiled one row', [1, 8], 11116, {
+    ...COMPILED,
+    ...SETS_SCALE,
+    ...NO_CKPT,
+    kbitUpcast: false,
+  }),
+  bench16k(LLAMA_1B, 'lora', 'compiled', [4, 2], 66890, {
+    ...COMPILED,
+    ...CHECKS_SCALES,
+    ...NO_CKPT,
+  }),
+  bench16k(LLAMA_1B, 'qlora', 'compiled', [4, 2], 46144, {
+    ...COMPILED,
+    ...SETS_SCALE,
+    ...NO_CKPT,
+  }),
   // The six templates with the final runner and templates (template_runs.py, max_steps 12),
   // judged by training seconds (warm-up included): tokens/s = tokens trained over those
   // seconds, not the median of steps > 3, which 8 random padded steps leave 30% off the mean
@@ -287,7 +364,10 @@ export function predictRun(run: MeasuredRun, constants?: ThroughputConstants): T
   const lengths = runLengths(run.data);
   const tokensPerEpoch = lengths.reduce((a, b) => a + b, 0);
   if (run.kbitUpcast === false) plan.kbitUpcast = false;
-  return estimateTrainTime(withFusedLoss(plan, run.liger === true), model, gpu, tokensPerEpoch, {
+  let timed = withFusedLoss(plan, run.liger === true);
+  if (run.compiled === 'liger-loss') timed = withCompiledLayers(timed, true);
+  if (run.compiled === 'liger-all') timed.training.torchCompile = true;
+  return estimateTrainTime(timed, model, gpu, tokensPerEpoch, {
     tokenLengths: lengths,
     maxSteps: run.timed?.steps ?? 30,
     constants,

@@ -1,12 +1,18 @@
 // "Fastest that fits" for an analysed config: the search's inputs gathered
 // from the analysis, and its changes written back as minimal edits (the value
 // at fault only, comments kept). Native configs only: the keys it writes
-// (use_liger_kernel, max_length, attn_implementation) have no common spelling in the other tools.
+// (use_liger_kernel, liger_kernel_config, torch_compile, max_length, attn_implementation) have no
+// common spelling in the other tools.
 // The editor's code action and `tunelab tune` share it.
 
 import { chainEdits, setKey } from '../edits';
 import type { Analysis } from '../engine';
-import { fastestThatFits, type TuneChange, type TuneResult } from '../estimate/fastest';
+import {
+  fastestThatFits,
+  type TuneChange,
+  type TuneField,
+  type TuneResult,
+} from '../estimate/fastest';
 import { withFusedLoss } from '../estimate/fusedLoss';
 import type { GpuSpec } from '../hardware/types';
 import type { ParsedYaml } from '../parse';
@@ -26,22 +32,47 @@ function configUsesLiger(analysis: Analysis): boolean {
 }
 
 /** The config section and key each change writes. */
-export const TUNE_KEYS: Record<TuneChange['field'], [string, string]> = {
+export const TUNE_KEYS: Record<
+  Exclude<TuneField, 'training.ligerLayerKernels'>,
+  [string, string]
+> = {
   'training.microBatch': ['training', 'per_device_train_batch_size'],
   'training.gradAccum': ['training', 'gradient_accumulation_steps'],
   'training.gradientCheckpointing': ['training', 'gradient_checkpointing'],
   'training.useLigerKernel': ['training', 'use_liger_kernel'],
+  'training.torchCompile': ['training', 'torch_compile'],
   'model.attnImplementation': ['model', 'attn_implementation'],
   'data.maxLength': ['data', 'max_length'],
 };
 
+/** Liger's layer kernels, switched in its own liger_kernel_config (its fused loss stays on). */
+const LIGER_LAYER_KERNELS = ['rms_norm', 'swiglu', 'rope'];
+
+export interface TuneWrite {
+  /** The mapping the key lives in: [section] or [section, sub-mapping]. */
+  section: string[];
+  key: string;
+  value: number | boolean | string;
+}
+
+/** The keys and values a change writes into the config. */
+export function tuneWrites(c: TuneChange): TuneWrite[] {
+  if (c.field === 'training.ligerLayerKernels')
+    return LIGER_LAYER_KERNELS.map((key) => ({
+      section: ['training', 'liger_kernel_config'],
+      key,
+      value: c.to,
+    }));
+  const [section, key] = TUNE_KEYS[c.field];
+  return [{ section: [section], key, value: c.to }];
+}
+
 export function tuneEdits(parsed: ParsedYaml, changes: readonly TuneChange[]): TextEdit[] {
   return chainEdits(
     parsed.text,
-    changes.map((c) => (p: ParsedYaml) => {
-      const [section, key] = TUNE_KEYS[c.field];
-      return setKey(p, [section], key, String(c.to));
-    }),
+    changes.flatMap((c) =>
+      tuneWrites(c).map((w) => (p: ParsedYaml) => setKey(p, w.section, w.key, String(w.value))),
+    ),
   );
 }
 
@@ -52,7 +83,7 @@ export function tuneEdits(parsed: ParsedYaml, changes: readonly TuneChange[]): T
  */
 export function tuneAnalysis(
   analysis: Analysis,
-  options: { gpu?: GpuSpec; fusedLossAllowed?: boolean } = {},
+  options: { gpu?: GpuSpec; fusedLossAllowed?: boolean; compileAllowed?: boolean } = {},
 ): TuneProposal | undefined {
   const { plan, model, parsed } = analysis;
   const gpu = options.gpu ?? analysis.gpu;
@@ -65,6 +96,7 @@ export function tuneAnalysis(
     run: runInputsOfAnalysis(analysis),
     tokenLengths: analysis.data?.train?.tokenLengths,
     fusedLossAllowed: options.fusedLossAllowed,
+    compileAllowed: options.compileAllowed,
   });
   if (!result) return undefined;
   const edits = tuneEdits(parsed, result.changes);
