@@ -30,6 +30,7 @@ const FILES = [
   'throughput-h100-8b-rerun.json',
   'throughput-h100-tuned-rerun.json',
   'throughput-h100-compile.json',
+  'throughput-h100-tuned-compile.json',
 ];
 
 interface BenchRow {

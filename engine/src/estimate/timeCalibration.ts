@@ -298,6 +298,13 @@ export const MEASURED_RUNS: readonly MeasuredRun[] = [
     ...SETS_SCALE,
     ...NO_CKPT,
   }),
+  // tune's proposal for 8B QLoRA once it searched compiled layers (its prediction made first)
+  bench16k(LLAMA_8B, 'qlora', 'tuned compiled', [2, 4], 9580, {
+    ...COMPILED,
+    ...NO_CKPT,
+    ...TUNED,
+    source: 'runner/bench/results/throughput-h100-tuned-compile.json',
+  }),
   // The six templates with the final runner and templates (template_runs.py, max_steps 12),
   // judged by training seconds (warm-up included): tokens/s = tokens trained over those
   // seconds, not the median of steps > 3, which 8 random padded steps leave 30% off the mean
