@@ -21,6 +21,7 @@ import { qloraQuantType } from './qlora/qloraQuantType';
 import { qloraShardedQuantStorage } from './qlora/qloraShardedQuantStorage';
 import type { Rule } from './rule';
 import { checkpointStorage } from './training/checkpointStorage';
+import { compileLigerLayerKernels } from './training/compileLigerLayerKernels';
 import { effectiveBatchSize } from './training/effectiveBatchSize';
 import { fsdpFp32Master } from './training/fsdpFp32Master';
 import { learningRateMethod } from './training/learningRateMethod';
@@ -51,5 +52,6 @@ export const METHOD_RULES: readonly Rule[] = [
   qloraDeviceMapDistributed,
   qloraShardedQuantStorage,
   checkpointStorage,
+  compileLigerLayerKernels,
   modelUnknown,
 ];
