@@ -80,6 +80,7 @@ describe('compiled layers (training.torch_compile)', () => {
     const compiled = withCompiledLayers(liger, true);
     assert.ok(gib(lossOnly) > gib(liger) + 1, 'eager norms and MLP keep more');
     assert.equal(gib(compiled), gib(liger));
+    assert.match(estimateMemory(compiled, llama8, H100).notes.activations, /compiled layers/);
     // measured, runner/bench/results/throughput-h100-compile.json: 42.4 GiB reserved compiled
     assert.ok(Math.abs(gib(compiled) / 42.4 - 1) < 0.03, `${gib(compiled).toFixed(2)} GiB`);
   });

@@ -26,7 +26,7 @@ import { settingAssumptions } from './assumptions';
 import { exportPhase } from './exportPhase';
 import { finalEvaluationPhase } from './generation';
 import { finalEvaluationAssumptions, kvCacheNote } from './generationNotes';
-import { fusedLayerKernels, fusedLossBytes, usesFusedLoss } from './fusedLoss';
+import { compiledLayers, fusedLayerKernels, fusedLossBytes, usesFusedLoss } from './fusedLoss';
 import type { RunInputs } from './inputs';
 import {
   CUDA_CONTEXT_BYTES,
@@ -323,6 +323,10 @@ export function estimateMemory(
   } else {
     notes.activations = `one layer being ${s.checkpointing ? 'recomputed and ' : ''}backpropagated (${perLayerKiB} KiB per token), ${tokensDesc}`;
   }
+  if (kernels.fusedNormAndMlp)
+    notes.activations += compiledLayers(plan)
+      ? '; compiled layers: norms and MLP keep what fused kernels keep'
+      : "; Liger's fused RMSNorm and SwiGLU";
   notes.logits =
     fused && peakPhase === 'backward-start'
       ? `Liger fused linear cross-entropy (training.use_liger_kernel): one chunk of ${fused.chunkRows} × ${layout.vocab} logits (${formatGiB(fused.chunk)}) instead of all ${T} tokens' fp32 logits (${formatGiB(logitsPerToken(layout) * T)}), + the hidden states' gradient (${formatGiB(fused.gradInput)})` +
