@@ -3,28 +3,13 @@ to the runner (each decoder layer in place), keeps Trainer's compile for sharded
 runs, and compile_layers compiles the largest block of same-class layers and
 nothing else; uncompile_layers takes the layers back to eager. CPU, fake torch."""
 
-import os
 import sys
-import tempfile
-import textwrap
 import types
 import unittest
 from unittest import mock
 
+from tests.test_liger import plan_for
 from tunelab_runner import compile_layers as C
-from tunelab_runner import run_plan
-
-
-def plan_for(training: str, extra: str = ""):
-    with tempfile.TemporaryDirectory() as d:
-        with open(os.path.join(d, "train.jsonl"), "w") as fh:
-            fh.write('{"text": "hello"}\n')
-        path = os.path.join(d, "run.finetune.yaml")
-        with open(path, "w") as fh:
-            fh.write("method: lora\nmodel:\n  name_or_path: meta-llama/Llama-3.2-1B\n"
-                     "lora:\n  r: 16\ndata:\n  train_file: train.jsonl\n  format: text\n"
-                     "training:\n" + textwrap.indent(training, "  ") + "\n" + extra)
-        return run_plan.build_plan(path)
 
 
 class Plan(unittest.TestCase):
