@@ -8,8 +8,11 @@ import types
 import unittest
 from unittest import mock
 
-from tests.test_liger import plan_for
+from tests.test_liger import find_spec_without, plan_for
 from tunelab_runner import compile_layers as C
+from tunelab_runner import doctor, run_plan
+from tunelab_runner.events import RunnerError
+from tunelab_runner.model_loading import check_packages
 
 
 class Plan(unittest.TestCase):
@@ -26,6 +29,19 @@ class Plan(unittest.TestCase):
         self.assertNotIn("torch_compile_backend", kwargs)
         self.assertEqual(plan["steps"]["compile"]["kwargs"],
                          {"backend": "aot_eager", "mode": "max-autotune-no-cudagraphs"})
+
+    def test_the_inductor_backend_needs_triton_and_the_run_stops_early_without_it(self):
+        plan = plan_for("torch_compile: true")
+        self.assertIn(("triton", "triton"), run_plan.required_packages(plan))
+        with mock.patch("importlib.util.find_spec", find_spec_without("triton")):
+            with self.assertRaises(RunnerError) as ctx:
+                check_packages(plan)
+        self.assertIn("training.torch_compile", str(ctx.exception))
+        self.assertEqual(ctx.exception.extra["packages"], ["triton"])
+        other = plan_for("torch_compile_backend: aot_eager")
+        self.assertNotIn(("triton", "triton"), run_plan.required_packages(other))
+        report = doctor.optional_packages(lambda name: None, doctor.OPTIONAL_TRAINING)
+        self.assertEqual(report["triton"]["install"], "pip install triton")
 
     def test_off_by_default(self):
         for training in ("bf16: true", "torch_compile: false"):

@@ -43,6 +43,8 @@ OPTIONAL = {
 OPTIONAL_TRAINING = {
     "liger-kernel": ("liger_kernel", "training.use_liger_kernel (fused loss, RMSNorm, SwiGLU, RoPE)",
                      "pip install liger-kernel"),
+    "triton": ("triton", "training.torch_compile (the inductor backend compiles the layers with Triton)",
+               "pip install triton"),
 }
 
 NEEDS = {

@@ -20,7 +20,8 @@ def check_packages(plan: Dict[str, Any]) -> None:
     missing = [pip for mod, pip in required_packages(plan) if importlib.util.find_spec(mod) is None]
     if missing:
         # the packages a setting asks for are named by that setting, the rest by the method
-        by_setting = {"deepspeed": "training.deepspeed", "liger-kernel": "training.use_liger_kernel"}
+        by_setting = {"deepspeed": "training.deepspeed", "liger-kernel": "training.use_liger_kernel",
+                      "triton": "training.torch_compile"}
         why = ", ".join(sorted({by_setting.get(p, f"method {plan['method']}") for p in missing}))
         raise RunnerError("missing_package", f"{', '.join(missing)} not installed (needed for {why})",
                           pip_hint(*missing), packages=missing)

@@ -304,6 +304,10 @@ def required_packages(plan: Dict[str, Any]) -> List[Tuple[str, str]]:
     # the install command.
     if plan["steps"]["training"]["kwargs"].get("use_liger_kernel"):
         pkgs.append(("liger_kernel", "liger-kernel"))
+    # torch ships Triton with its CUDA wheels on Linux; a build without it fails at the first step
+    compiled = plan["steps"].get("compile")
+    if compiled and compiled["kwargs"].get("backend") == "inductor":
+        pkgs.append(("triton", "triton"))
     if plan["steps"]["data"]["format"] == "messages" and plan["steps"]["data"]["chat_template_kind"] != "named":
         pkgs.append(("jinja2", "jinja2"))
     return pkgs
