@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { applyTextEdits } from '../edits';
 import { analyze } from '../engine';
-import { tuneAnalysis } from '../report/tune';
+import { tuneAnalysis, tuneEdits } from '../report/tune';
 import { TUNE_MEMORY_FRACTION } from './fastest';
 
 const TEMPLATES = path.resolve(__dirname, '..', '..', '..', 'templates', 'telecom-support');
@@ -161,6 +161,26 @@ describe('fastest that fits (telecom templates)', () => {
     assert.equal(again.plan?.training.torchCompile, true);
     assert.equal(again.estimate?.perGpuBytes, t.after.peakBytes);
     assert.equal(tuneAnalysis(again)?.changes.length ?? 0, 0, 'nothing left to change');
+    // a config already compiled, without Liger: Liger comes with its layer kernels off
+    const compiledOnly = applyTextEdits(
+      a.parsed!.text,
+      tuneEdits(a.parsed!, [{ field: 'training.torchCompile', from: false, to: true }]),
+    );
+    const c = analyze(compiledOnly, path.join(TEMPLATES, 'lora.finetune.yaml'), {
+      gpu: 'H100-80GB',
+    });
+    const tc = tuneAnalysis(c);
+    assert.ok(tc);
+    assert.deepEqual(tc.changes.slice(0, 2), [LIGER, COMPILED[1]]);
+    assert.deepEqual(tc.plan.training.ligerKernelConfig, { rmsNorm: false, swiglu: false });
+    const written = analyze(
+      applyTextEdits(compiledOnly, tc.edits),
+      path.join(TEMPLATES, 'lora.finetune.yaml'),
+      {
+        gpu: 'H100-80GB',
+      },
+    );
+    assert.equal(written.estimate?.perGpuBytes, tc.after.peakBytes);
     const step = t.steps.find((s) => s.changes.some((c) => c.field === 'training.torchCompile'));
     assert.match(step!.explanation, /compiled decoder layers .* tokens\/s → .* tokens\/s/);
   });

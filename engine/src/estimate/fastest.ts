@@ -118,6 +118,10 @@ function planOf(base: Plan, c: Candidate): Plan {
     },
   };
   const fused = withFusedLoss(plan, c.fused);
+  // Liger with compiled layers: its layer kernels go off (changesBetween writes that),
+  // unless the config already had both, as written
+  const asWritten = usesFusedLoss(base) && compiledLayers(base);
+  if (c.compiled && c.fused && !asWritten) return withCompiledLayers(fused, true);
   return c.compiled === compiledLayers(base) ? fused : withCompiledLayers(fused, c.compiled);
 }
 
