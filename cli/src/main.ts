@@ -23,9 +23,10 @@ commands:
         check fine-tuning configs; exit 0 clean, 1 errors found, 2 usage error or unreadable file
   estimate [--format text|json] [--gpu ID] [--num-gpus N] [--offline] FILE
         peak GPU memory per GPU of the run, with its parts, and the training time
-  tune [--gpu ID] [--write] [--format text|json] [--offline] FILE
+  tune [--gpu ID] [--write] [--format text|json] [--no-liger] [--no-compile] [--offline] FILE
         the fastest settings that still fit the GPU (5% kept free), each change with its
-        predicted tokens/s and peak; --write rewrites the config with minimal edits
+        predicted tokens/s and peak; --write rewrites the config with minimal edits;
+        --no-liger / --no-compile leave Liger Kernel / compiled layers out (a host without them)
   rules [--format text|json]
         list every diagnostic code with its severity and documentation
 ${LAUNCH_USAGE}${EVAL_USAGE}${CHAT_USAGE}${EXPORT_SERVE_USAGE}  convert FILE [--to native|axolotl|trl] [--out FILE] [--force] [--format text|json]
@@ -45,7 +46,7 @@ async function tuneCli(argv: string[]): Promise<number> {
   const { options, operands } = parseCommandLine(
     'tune',
     argv,
-    ['format', 'gpu', 'write', 'offline'],
+    ['format', 'gpu', 'write', 'offline', 'no-liger', 'no-compile'],
     { name: 'FILE', min: 1, max: 1 },
   );
   return tuneCommand(operands[0]!, {
@@ -53,6 +54,8 @@ async function tuneCli(argv: string[]): Promise<number> {
     gpu: options.gpu,
     write: options.write ?? false,
     offline: options.offline,
+    liger: !options['no-liger'],
+    compile: !options['no-compile'],
   });
 }
 

@@ -55,6 +55,8 @@ const OPTIONS = {
   follow: flag('f'),
   'from-start': flag(),
   'no-wait': flag(),
+  'no-liger': flag(),
+  'no-compile': flag(),
   checkpoint: valued(checkpointOption),
 } satisfies Record<string, OptionSpec<unknown>>;
 

@@ -1,4 +1,4 @@
-// `tunelab tune CONFIG [--gpu ID] [--write] [--format text|json]`: the
+// `tunelab tune CONFIG [--gpu ID] [--write] [--format text|json] [--no-liger] [--no-compile]`: the
 // fastest settings that fit the GPU (engine/src/report/tune.ts), printed as
 // one line per change with its predicted tokens/s and memory; --write
 // rewrites the config in place with minimal edits (comments and layout kept).
@@ -15,6 +15,10 @@ export interface TuneOptions {
   gpu?: string;
   write: boolean;
   offline?: boolean;
+  /** Whether Liger Kernel may be proposed (--no-liger: not installed on the GPU host). Default true. */
+  liger?: boolean;
+  /** Whether compiled layers may be proposed (--no-compile: no Triton there). Default true. */
+  compile?: boolean;
 }
 
 export interface TuneOutcome {
@@ -94,7 +98,10 @@ export function tuneOutcome(
       `${file}: ${named ? `unknown GPU ${JSON.stringify(named)}` : 'no GPU: give hardware.gpu or --gpu'}`,
     );
   }
-  const t = tuneAnalysis(analysis);
+  const t = tuneAnalysis(analysis, {
+    fusedLossAllowed: options.liger !== false,
+    compileAllowed: options.compile !== false,
+  });
   if (!t) {
     return fail(
       1,

@@ -75,6 +75,19 @@ test('--gpu and --format json: the figures and changes as data', () => {
   assert.equal(json.written, false);
 });
 
+test('--no-liger and --no-compile leave Liger Kernel and compiled layers out', () => {
+  const file = path.join(copyTemplates(), 'qlora.finetune.yaml');
+  const all = JSON.parse(tune(file, { gpu: 'T4-16GB', format: 'json' }).stdout);
+  const fields = (json: { changes: { field: string }[] }) => json.changes.map((c) => c.field);
+  assert.ok(fields(all).includes('training.torchCompile'));
+  const eager = JSON.parse(tune(file, { gpu: 'T4-16GB', format: 'json', compile: false }).stdout);
+  assert.deepEqual(fields(eager), ['training.useLigerKernel', 'model.attnImplementation']);
+  const neither = tune(file, { gpu: 'T4-16GB', format: 'json', compile: false, liger: false });
+  assert.equal(neither.exitCode, 0, neither.stderr);
+  const plain = fields(JSON.parse(neither.stdout));
+  assert.ok(!plain.includes('training.useLigerKernel') && !plain.includes('training.torchCompile'));
+});
+
 test('nothing fits: exit 1 and why; an unknown GPU: exit 1', () => {
   const dir = copyTemplates();
   const none = tune(path.join(dir, 'lora.finetune.yaml'), { gpu: 'T4-16GB' });
