@@ -20,6 +20,7 @@ import traceback
 from typing import Any, Dict
 
 from .checkpoints import checkpoint_step, find_checkpoint
+from .compile_layers import compile_layers, uncompile_layers
 from .data import build_datasets, make_messages_renderer
 from .distributed import close_process_group, local_rank, world_size
 from .events import EXIT_NAN_LOSS, EXIT_OK, EventWriter, RunnerError
@@ -29,7 +30,6 @@ from .model_loading import add_tokens, build_model, check_packages, count_params
 from .run_plan import build_plan
 from .run_state import RunState
 from .signals import Interrupted, SignalState, exit_code_for
-from .compile_layers import compile_layers, uncompile_layers
 from .trainer import build_trainer, build_training_arguments
 
 OOM_HINT = ("lower training.per_device_train_batch_size (raise gradient_accumulation_steps to keep the "

@@ -83,7 +83,8 @@ def make_events_callback(transformers, torch, writer: EventWriter, run: RunState
             run.train_started = self.last_t
             run.step_at_start = state.global_step
             writer.emit("start", method=run.plan["method"], config=run.plan["config"], plan=run.plan,
-                        params=run.params, compiled_layers=run.compiled_layers, estimated_steps=state.max_steps, global_step=state.global_step,
+                        params=run.params, compiled_layers=run.compiled_layers,
+                        estimated_steps=state.max_steps, global_step=state.global_step,
                         num_train_epochs=args.num_train_epochs, data=run.data_stats,
                         world_size=args.world_size, resumed_from=run.resumed_from,
                         effective_batch=args.per_device_train_batch_size * args.gradient_accumulation_steps

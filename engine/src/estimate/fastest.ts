@@ -118,11 +118,11 @@ function planOf(base: Plan, c: Candidate): Plan {
     },
   };
   const fused = withFusedLoss(plan, c.fused);
-  // Liger with compiled layers: its layer kernels go off (changesBetween writes that),
-  // unless the config already had both, as written
-  const asWritten = usesFusedLoss(base) && compiledLayers(base);
-  if (c.compiled && c.fused && !asWritten) return withCompiledLayers(fused, true);
-  return c.compiled === compiledLayers(base) ? fused : withCompiledLayers(fused, c.compiled);
+  // Compiling with Liger turns its layer kernels off (changesBetween writes that); a config
+  // with both already (the search then keeps both) stays as written
+  return usesFusedLoss(base) && compiledLayers(base)
+    ? fused
+    : withCompiledLayers(fused, c.compiled);
 }
 
 function evaluate(inputs: TuneInputs, plan: Plan): TunePoint {

@@ -9,6 +9,9 @@
 // fused: Liger's forward skips the logits only while training
 // (`skip_logits = self.training and labels is not None`).
 //
+// Also what the plan says is fused besides: Liger's layer kernels and the
+// runner's compiled layers (`torch_compile`).
+//
 // Its chunk is freed before the layers' backward, which then starts with every
 // saved activation (or checkpoint) and grad_input still alive: the last
 // layer's backward temporaries, and with checkpointing its recomputed
@@ -49,6 +52,9 @@ export function fusedLayerKernels(plan: Plan): boolean {
     plan.training.useLigerKernel === true && config?.rmsNorm !== false && config?.swiglu !== false
   );
 }
+
+/** The `liger_kernel_config` keys of Liger's layer kernels (its fused loss is another key). */
+export const LIGER_LAYER_KERNEL_KEYS = ['rms_norm', 'swiglu', 'rope'] as const;
 
 /**
  * Compiled layers on or off. With Liger on, compiling turns Liger's layer

@@ -49,7 +49,7 @@ export interface MicroStepShape {
   lora: { r: number; targets: 'all-linear' | string[] } | undefined;
   checkpointing: boolean;
   packed: boolean;
-  /** Liger Kernel's fused kernels (`use_liger_kernel`), or compiled layers that fuse the same work. */
+  /** Liger Kernel's fused kernels (`use_liger_kernel`); compiled layers have their own scales. */
   ligerKernels?: boolean;
   /** The runner's compiled decoder layers (`torch_compile`). */
   compiledLayers?: boolean;

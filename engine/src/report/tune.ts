@@ -13,7 +13,7 @@ import {
   type TuneField,
   type TuneResult,
 } from '../estimate/fastest';
-import { withFusedLoss } from '../estimate/fusedLoss';
+import { LIGER_LAYER_KERNEL_KEYS } from '../estimate/fusedLoss';
 import type { GpuSpec } from '../hardware/types';
 import type { ParsedYaml } from '../parse';
 import type { TextEdit } from '../types';
@@ -23,12 +23,6 @@ export interface TuneProposal extends TuneResult {
   edits: TextEdit[];
   /** The whole-run peak of the edited config, re-analysed (what the estimate shows once applied). */
   checkedPeakBytes: number | undefined;
-}
-
-/** `training.use_liger_kernel: true` as written in the config (the plan carries it once nativePlan reads it). */
-function configUsesLiger(analysis: Analysis): boolean {
-  const value = analysis.parsed?.value as { training?: { use_liger_kernel?: unknown } } | undefined;
-  return value?.training?.use_liger_kernel === true;
 }
 
 /** The config section and key each change writes. */
@@ -45,9 +39,6 @@ export const TUNE_KEYS: Record<
   'data.maxLength': ['data', 'max_length'],
 };
 
-/** Liger's layer kernels, switched in its own liger_kernel_config (its fused loss stays on). */
-const LIGER_LAYER_KERNELS = ['rms_norm', 'swiglu', 'rope'];
-
 export interface TuneWrite {
   /** The mapping the key lives in: [section] or [section, sub-mapping]. */
   section: string[];
@@ -58,7 +49,7 @@ export interface TuneWrite {
 /** The keys and values a change writes into the config. */
 export function tuneWrites(c: TuneChange): TuneWrite[] {
   if (c.field === 'training.ligerLayerKernels')
-    return LIGER_LAYER_KERNELS.map((key) => ({
+    return LIGER_LAYER_KERNEL_KEYS.map((key) => ({
       section: ['training', 'liger_kernel_config'],
       key,
       value: c.to,
@@ -90,7 +81,7 @@ export function tuneAnalysis(
   if (analysis.dialect !== 'native' || !plan || !model || !gpu || !parsed || !analysis.estimate)
     return undefined;
   const result = fastestThatFits({
-    plan: withFusedLoss(plan, configUsesLiger(analysis)),
+    plan,
     model,
     gpu,
     run: runInputsOfAnalysis(analysis),
@@ -100,8 +91,7 @@ export function tuneAnalysis(
   });
   if (!result) return undefined;
   const edits = tuneEdits(parsed, result.changes);
-  // Cross-check on the written text when the estimate can see every change
-  // (the fused loss only once the plan reads use_liger_kernel).
+  // Cross-check on the written text: the figure the estimate shows once applied.
   const checked = edits.length > 0 ? estimateAfterEdits(analysis, edits) : analysis.estimate;
   return { ...result, edits, checkedPeakBytes: checked?.perGpuBytes };
 }

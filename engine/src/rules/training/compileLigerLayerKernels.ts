@@ -1,10 +1,8 @@
 import { chainEdits, setKey } from '../../edits';
+import { LIGER_LAYER_KERNEL_KEYS } from '../../estimate/fusedLoss';
 import type { ParsedYaml } from '../../parse';
 import type { Rule } from '../rule';
 import { reportRange } from '../method/shared';
-
-/** Liger's layer kernels, switched off in its own liger_kernel_config (its fused loss stays). */
-const LAYER_KERNELS = ['rms_norm', 'swiglu', 'rope'];
 
 export const compileLigerLayerKernels: Rule = {
   code: 'compile-liger-layer-kernels',
@@ -28,7 +26,7 @@ export const compileLigerLayerKernels: Rule = {
     const at = ['training', key];
     const edits = chainEdits(
       ctx.parsed.text,
-      LAYER_KERNELS.map(
+      LIGER_LAYER_KERNEL_KEYS.map(
         (key) => (p: ParsedYaml) => setKey(p, ['training', 'liger_kernel_config'], key, 'false'),
       ),
     );
