@@ -58,6 +58,7 @@ from template_run_configs import load_template, make_config, write_config  # noq
 from template_run_model import ensure_model  # noqa: E402
 from template_run_process import SITECUSTOMIZE, bitsandbytes_reason, measure, nvidia_smi  # noqa: E402
 from template_run_results import save  # noqa: E402
+from tunelab_runner.allocator import allocator_setting  # noqa: E402
 from tunelab_runner.events import EXIT_OOM  # noqa: E402  (runner/ on sys.path: template_run_common)
 
 CONTEXT_GIB = 0.75   # a CUDA context and cuBLAS workspace: outside the cap, inside the GPU
@@ -281,7 +282,8 @@ def phase_bisect(a, models, results, out, stem, logs, t_begin) -> None:
 def render(results: Dict[str, Any]) -> str:
     lines = ["# Whole runs on the telecom chat data: smallest memory, peaks, time", "",
              f"Device: {results.get('device') or '?'}; {json.dumps(results.get('versions') or {})}.",
-             f"Settings: {results.get('settings')}.", "",
+             f"Settings: {results.get('settings')}.",
+             f"Allocator: {(results.get('allocator') or {}).get('value', 'PyTorch default (not recorded)')}.", "",
              "| run | tok/s | alloc peak GiB | reserved GiB | nvidia-smi GiB | smallest cap GiB | train s | "
              "eval s | status |", "|---|---|---|---|---|---|---|---|---|"]
     for r in results.get("runs", []):
@@ -372,6 +374,8 @@ def main(argv=None) -> int:
         results["bisect_settings"] = (f"step {a.step} GiB, up to {a.concurrency} runs at once, caps + "
                                       f"{CONTEXT_GIB} GiB each under {a.gpu_gib} GiB")
         phase_bisect(a, models, results, out, stem, logs, t_begin)
+    # what the runs' allocator was: the runner's default (allocator.py) unless this environment set one
+    results["allocator"] = allocator_setting()
     results["seconds_total"] = round(time.time() - t_begin, 1)
     save(results, out, stem)
     with open(os.path.join(out, stem + ".md"), "w") as fh:

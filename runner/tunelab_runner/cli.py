@@ -51,6 +51,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_plan.add_argument("config")
     sub.add_parser("doctor", help="print a JSON report of this host")
     args = parser.parse_args(argv)
+    if args.command in ("train", "evaluate", "export", "chat"):
+        from .allocator import apply_allocator_default
+        apply_allocator_default()   # before torch touches CUDA (allocator.py says why)
 
     if args.command == "plan":
         from .run_plan import build_plan

@@ -10,6 +10,7 @@ import os
 import signal
 import time
 
+from .allocator import allocator_in_use
 from .events import EventWriter, RunnerError
 from .run_state import RunState
 
@@ -84,6 +85,7 @@ def make_events_callback(transformers, torch, writer: EventWriter, run: RunState
             run.step_at_start = state.global_step
             writer.emit("start", method=run.plan["method"], config=run.plan["config"], plan=run.plan,
                         params=run.params, compiled_layers=run.compiled_layers,
+                        allocator=allocator_in_use(),
                         estimated_steps=state.max_steps, global_step=state.global_step,
                         num_train_epochs=args.num_train_epochs, data=run.data_stats,
                         world_size=args.world_size, resumed_from=run.resumed_from,
