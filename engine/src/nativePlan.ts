@@ -135,6 +135,7 @@ export function buildNativePlan(value: unknown): Plan {
     'hardware.numGpus': ['hardware', 'num_gpus'],
     'hardware.pricePerHour': ['hardware', 'price_per_hour'],
     'distributed.backend': ['launch', 'distributed', 'backend'],
+    cudaAllocator: ['launch', 'env'],
     'export.merge': ['export', 'merge'],
     evaluation: ['evaluation'],
     'evaluation.when': ['evaluation', 'when'],
@@ -217,6 +218,7 @@ export function buildNativePlan(value: unknown): Plan {
         ? (Number(distributed.zero_stage) as 0 | 1 | 2 | 3)
         : undefined,
     },
+    ...allocatorOf(launch.env),
     evaluation: isRecord(config.evaluation)
       ? planEvaluation(config.evaluation, str(data.eval_file), generalDataFile)
       : undefined,
@@ -378,6 +380,29 @@ function ligerConfigOf(config: unknown): {
 }
 
 /** As TrainingArguments: a compile backend or mode alone turns torch_compile on. */
+/** The allocator variables PyTorch reads, in its order (runner/tunelab_runner/allocator.py). */
+export const ALLOCATOR_ENV_KEYS = ['PYTORCH_CUDA_ALLOC_CONF', 'PYTORCH_ALLOC_CONF'] as const;
+
+/** Whether an allocator setting (`key:value,...`) turns expandable segments on. */
+export function expandableSegmentsIn(setting: string): boolean {
+  for (const option of setting.split(',')) {
+    const [key, value] = option.split(':').map((x) => x.trim());
+    if (key === 'expandable_segments') return value?.toLowerCase() === 'true';
+  }
+  return false;
+}
+
+/** `launch.env`'s allocator setting; absent: the runner's default (expandable segments). */
+function allocatorOf(env: unknown): Pick<Plan, 'cudaAllocator'> {
+  if (!isRecord(env)) return {};
+  for (const key of ALLOCATOR_ENV_KEYS) {
+    const setting = env[key];
+    if (typeof setting === 'string' && setting.trim() !== '')
+      return { cudaAllocator: { expandableSegments: expandableSegmentsIn(setting), setting } };
+  }
+  return {};
+}
+
 function compileOf(training: Record<string, unknown>): boolean {
   return (
     bool(training.torch_compile) === true ||

@@ -133,6 +133,13 @@ export interface Plan {
     pricePerHour?: number;
   };
   distributed: { backend: DistributedBackend; zeroStage?: 0 | 1 | 2 | 3 };
+  /**
+   * PyTorch's CUDA allocator on the run's host. The runner turns expandable
+   * segments on unless the environment sets PYTORCH_CUDA_ALLOC_CONF (or
+   * PYTORCH_ALLOC_CONF); `launch.env` is where a config sets it
+   * (runner/tunelab_runner/allocator.py). Absent: the runner's default, on.
+   */
+  cudaAllocator?: { expandableSegments: boolean; setting?: string };
   /** The `evaluation:` section; undefined when the config has none (nothing is evaluated). */
   evaluation?: PlanEvaluation;
   /**

@@ -37,11 +37,11 @@ describe('cheapestFix', () => {
   });
 
   it('halves the micro-batch when checkpointing is already on', () => {
-    const plan = makePlan({ method: 'lora', microBatch: 16, checkpointing: true });
+    const plan = makePlan({ method: 'lora', microBatch: 32, checkpointing: true });
     const fix = cheapestFix(plan, llama8, FIXTURE_H100);
     assert.ok(fix);
     assert.deepEqual(fix.changes, [
-      { field: 'training.microBatch', value: 8 },
+      { field: 'training.microBatch', value: 16 },
       { field: 'training.gradAccum', value: 2 },
     ]);
     assert.equal(fix.estimate.fits, true);

@@ -46,7 +46,14 @@ function evaluating(
   section: Record<string, unknown>,
   data: Partial<Plan['data']> = {},
 ): Plan {
-  const plan = makePlan({ maxLength: 2048, packing: true, checkpointing: true, ...overrides });
+  // PyTorch's default allocator: the phases compared here were sized with its reserve
+  const plan = makePlan({
+    maxLength: 2048,
+    packing: true,
+    checkpointing: true,
+    expandableSegments: false,
+    ...overrides,
+  });
   const withData = { ...plan.data, evalFile: 'data/eval.jsonl', ...data };
   return {
     ...plan,
@@ -228,7 +235,12 @@ describe('evaluation after training in every view of the estimate', () => {
     'lora.finetune.yaml',
   );
   /** The template with an eval batch and max_new_tokens, and eval_strategy as given. */
-  function analysed(evalBatch: string, maxNewTokens: string, evalStrategy = 'steps') {
+  function analysed(
+    evalBatch: string,
+    maxNewTokens: string,
+    evalStrategy = 'steps',
+    allocator?: string,
+  ) {
     const base = fs.readFileSync(FILE, 'utf8');
     const text = applyTextEdits(
       base,
@@ -236,6 +248,12 @@ describe('evaluation after training in every view of the estimate', () => {
         (p) => setKey(p, ['training'], 'per_device_eval_batch_size', evalBatch),
         (p) => setKey(p, ['training'], 'eval_strategy', evalStrategy),
         (p) => setKey(p, ['evaluation', 'generation'], 'max_new_tokens', maxNewTokens),
+        ...(allocator
+          ? [
+              (p: Parameters<typeof setKey>[0]) =>
+                setKey(p, ['launch', 'env'], 'PYTORCH_CUDA_ALLOC_CONF', allocator),
+            ]
+          : []),
       ]),
     );
     assert.ok(text.includes(`max_new_tokens: ${maxNewTokens}`));
@@ -278,8 +296,17 @@ describe('evaluation after training in every view of the estimate', () => {
     );
   });
 
-  it('the template as shipped peaks in training; the views name the evaluation after training beside it', () => {
-    const report = analysed('4', '256');
+  it('as shipped (expandable segments) the template peaks at the forgetting measure after training', () => {
+    const e = analysed('4', '256').estimate;
+    // export.merge: true and data/general.jsonl read: the base loaded beside the merged model,
+    // above training once no cached logits block sits over training's tensors.
+    assert.equal(e.peakRunPhase, 'final-evaluation');
+    assert.equal(e.finalEvaluation?.step, 'forgetting');
+    assert.equal(e.perGpuBytes, e.runPhases.finalEvaluation);
+  });
+
+  it("with PyTorch's default allocator the template peaks in training; the views name the evaluation after training beside it", () => {
+    const report = analysed('4', '256', 'steps', 'expandable_segments:False');
     const e = report.estimate;
     assert.equal(e.peakRunPhase, 'training');
     // export.merge: true and data/general.jsonl read: the base loaded beside the merged model.

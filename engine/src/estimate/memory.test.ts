@@ -195,7 +195,7 @@ describe('estimateMemory', () => {
   it('measured 7B/8B QLoRA at 2048 tokens with checkpointing is 14-16 GiB, not 10-12', () => {
     for (const model of [qwen7, llama8]) {
       const est = estimateMemory(
-        makePlan({ method: 'qlora', optimizer: 'paged_adamw_8bit' }),
+        makePlan({ method: 'qlora', optimizer: 'paged_adamw_8bit', expandableSegments: false }),
         model,
         undefined,
       );
@@ -258,7 +258,13 @@ describe('estimateMemory', () => {
 
   it('accumulating full fine-tuning on one shape keeps what its gradients leave of a logits block', () => {
     const minimum = (method: 'full' | 'lora', gradAccum: number, hole: number, liger = false) => {
-      const plan = makePlan({ method, gradAccum, maxLength: 2048, microBatch: 4 });
+      const plan = makePlan({
+        method,
+        gradAccum,
+        maxLength: 2048,
+        microBatch: 4,
+        expandableSegments: false,
+      });
       const training = { ...plan.training, useLigerKernel: liger };
       const slack = { ...NO_SLACK, accumulatedHole: hole };
       return estimateMemory({ ...plan, training }, qwen05, undefined, { slack }).minimumBytes;
@@ -298,6 +304,7 @@ describe('estimateMemory', () => {
         maxLength: 2048,
         microBatch: 4,
         checkpointing,
+        expandableSegments: false,
       });
       return estimateMemory(plan, llama1, FIXTURE_H100).bytes.overhead;
     };
@@ -317,6 +324,7 @@ describe('estimateMemory', () => {
           gradAccum,
           optimizer,
           checkpointing: true,
+          expandableSegments: false,
         }),
         llama1,
         FIXTURE_H100,

@@ -30,11 +30,13 @@ import { compiledLayers, fusedLayerKernels, fusedLossBytes, usesFusedLoss } from
 import type { RunInputs } from './inputs';
 import {
   CUDA_CONTEXT_BYTES,
+  expandableSlackBytes,
   FRAGMENTATION,
   type FragmentationCoefficients,
   fragmentationBytes,
   NCCL_BYTES,
   type SlackCoefficients,
+  slackOnly,
   smallestMemoryBytes,
   TRAINING_WORKSPACE_BYTES,
 } from './overhead';
@@ -182,7 +184,14 @@ export function estimateMemory(
   // --- Overhead outside the tensors.
   const sharded = s.parallelism === 'fsdp' || s.parallelism === 'zero3';
   const gradsPart = st.gradients + st.gradientBuckets;
-  const coefficients = options.fragmentation ?? FRAGMENTATION;
+  // Expandable segments (the runner's default) strand no freed blocks: a small slack
+  // replaces the default allocator's reserve model in every phase (overhead.ts).
+  const expandableSlack =
+    (plan.cudaAllocator?.expandableSegments ?? true) ? expandableSlackBytes(s.rowsVary) : undefined;
+  const coefficients =
+    expandableSlack === undefined
+      ? (options.fragmentation ?? FRAGMENTATION)
+      : slackOnly(expandableSlack);
   const nccl = s.numGpus > 1 ? NCCL_BYTES : 0;
   const shardedStateBytes = sharded ? persistent + st.gradients : 0;
   // foreach temporaries without accumulation: the gradients took the blocks
@@ -193,23 +202,27 @@ export function estimateMemory(
   const freshTemps = accumulating
     ? 0
     : Math.max(0, st.optimizerStepTemp - Math.max(0, freedByBackward - st.gradients));
-  const frag = fragmentationBytes(
-    {
-      // Under the fused loss the recomputed layer is the peak itself, not a reserve above it.
-      logitsBytes: fused ? fused.loss : logits,
-      recomputeBytes: s.checkpointing && !fused ? layer.total * T : 0,
-      backwardGradBytes: full ? st.gradients : 0,
-      fp32CheckpointGradBytes:
-        full && s.checkpointing && s.autocast && s.weightBytes === 4 && !s.quant ? st.gradients : 0,
-      shardedStateBytes,
-      streamSplitBytes:
-        sharded && peakPhase !== 'backward-start'
-          ? Math.max(0, phases['backward-start'] - (allocated - gradsPart))
-          : 0,
-      stepFreshBytes: Math.max(0, phases['optimizer-step'] + freshTemps - allocated),
-    },
-    coefficients,
-  );
+  const frag =
+    expandableSlack ??
+    fragmentationBytes(
+      {
+        // Under the fused loss the recomputed layer is the peak itself, not a reserve above it.
+        logitsBytes: fused ? fused.loss : logits,
+        recomputeBytes: s.checkpointing && !fused ? layer.total * T : 0,
+        backwardGradBytes: full ? st.gradients : 0,
+        fp32CheckpointGradBytes:
+          full && s.checkpointing && s.autocast && s.weightBytes === 4 && !s.quant
+            ? st.gradients
+            : 0,
+        shardedStateBytes,
+        streamSplitBytes:
+          sharded && peakPhase !== 'backward-start'
+            ? Math.max(0, phases['backward-start'] - (allocated - gradsPart))
+            : 0,
+        stepFreshBytes: Math.max(0, phases['optimizer-step'] + freshTemps - allocated),
+      },
+      coefficients,
+    );
   parts.overhead = CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES + nccl + frag;
   parts.optimizer += st.optimizerOutside;
   roundParts(parts);
@@ -220,18 +233,20 @@ export function estimateMemory(
   let evaluationBytes: number | undefined;
   let evalFrag = 0;
   if (evaluation) {
-    evalFrag = fragmentationBytes(
-      {
-        logitsBytes: evaluation.logitsBytes,
-        recomputeBytes: 0,
-        backwardGradBytes: 0,
-        fp32CheckpointGradBytes: 0,
-        shardedStateBytes,
-        streamSplitBytes: 0,
-        stepFreshBytes: 0,
-      },
-      coefficients,
-    );
+    evalFrag =
+      expandableSlack ??
+      fragmentationBytes(
+        {
+          logitsBytes: evaluation.logitsBytes,
+          recomputeBytes: 0,
+          backwardGradBytes: 0,
+          fp32CheckpointGradBytes: 0,
+          shardedStateBytes,
+          streamSplitBytes: 0,
+          stepFreshBytes: 0,
+        },
+        coefficients,
+      );
     evaluation.parts.overhead = CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES + nccl + evalFrag;
     evaluation.parts.optimizer += st.optimizerOutside;
     roundParts(evaluation.parts);
@@ -266,6 +281,7 @@ export function estimateMemory(
       allocated: Math.max(allocated, evalAllocated),
       ncclBytes: nccl,
       finalAllocated: final?.allocated ?? 0,
+      expandableSlack,
       slack: {
         // Liger's fused loss never asks for the whole logits block the slack is lost to
         varyingLogitsBytes: s.rowsVary && !fused ? 4 * T * layout.vocab : 0,
@@ -365,6 +381,11 @@ export function estimateMemory(
     notes.weights = `peak at the export after training: ${exported.words} (training peaks at ${formatGiB(trainingBytes)})`;
     notes.overhead = `CUDA context and workspaces ${formatGiB(exported.parts.overhead)}`;
   }
+  if (expandableSlack !== undefined)
+    notes.overhead = notes.overhead.replace(
+      'allocator reserve over allocation',
+      'allocator slack with expandable segments (the runner sets PYTORCH_CUDA_ALLOC_CONF)',
+    );
   if (reserveShortfall > 0) {
     notes.overhead += `; + ${formatGiB(reserveShortfall)} to reach the smallest memory the run completes in (nvidia-smi is never below it)`;
   }

@@ -8,7 +8,12 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze } from '../engine';
 import { estimateMemory } from './memory';
-import type { SlackCoefficients } from './overhead';
+import {
+  CUDA_CONTEXT_BYTES,
+  EXPANDABLE_SLACK,
+  type SlackCoefficients,
+  TRAINING_WORKSPACE_BYTES,
+} from './overhead';
 import type { RunPhase } from './types';
 
 const TEMPLATES = path.resolve(__dirname, '..', '..', '..', 'templates', 'telecom-support');
@@ -27,6 +32,8 @@ function loraRun(packing: boolean, liger = false) {
     data: { ...a.plan!.data, packing },
     training: { ...a.plan!.training, useLigerKernel: liger },
     evaluation: undefined,
+    // the slack below is the default allocator's; expandable segments have their own
+    cudaAllocator: { expandableSegments: false },
   };
   return { plan, model: a.model!, run: a.estimate!.run };
 }
@@ -79,6 +86,38 @@ describe('smallest memory', () => {
     const shipped = estimateMemory(r.plan, r.model, undefined, { run: r.run });
     assert.ok(shipped.minimumBytes < shipped.perGpuBytes);
     assert.doesNotMatch(shipped.notes.overhead, /smallest memory/);
+  });
+});
+
+describe("smallest memory with expandable segments (the runner's default)", () => {
+  const file = path.join(TEMPLATES, 'lora.finetune.yaml');
+  const text = fs.readFileSync(file, 'utf8');
+  const estimateOf = (config: string) => analyze(config, file, { gpu: 'H100-80GB' }).estimate!;
+  const withEnv = (setting: string) =>
+    text.replace(/^launch:\n/m, `launch:\n  env: { PYTORCH_CUDA_ALLOC_CONF: "${setting}" }\n`);
+
+  it('is the per-GPU figure: tensors, context and a small slack, no stranded blocks', () => {
+    const e = estimateOf(text);
+    assert.equal(e.perGpuBytes, e.minimumBytes);
+    assert.equal(
+      e.bytes.overhead,
+      Math.round(CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES + EXPANDABLE_SLACK.fixedRows),
+    );
+    assert.match(e.notes.overhead, /expandable segments/);
+  });
+
+  it("launch.env choosing another setting brings back the default allocator's reserve", () => {
+    const expandable = estimateOf(text);
+    const cached = estimateOf(withEnv('max_split_size_mb:512'));
+    assert.ok(
+      cached.perGpuBytes > expandable.perGpuBytes + 1024 ** 3,
+      'the reserve of a cached logits block',
+    );
+    assert.ok(cached.minimumBytes < cached.perGpuBytes);
+    assert.equal(
+      estimateOf(withEnv('expandable_segments:True')).perGpuBytes,
+      expandable.perGpuBytes,
+    );
   });
 });
 

@@ -171,19 +171,59 @@ export function slackBytes(x: SlackFeatures, c: SlackCoefficients = SLACK): numb
 }
 
 /**
+ * What the allocator holds above the tensors with expandable segments
+ * (`PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True`, the runner's default):
+ * it maps pages into one growing segment and unmaps free ones under pressure,
+ * so no freed block is stranded and a run completes within a fraction of a GiB
+ * of its allocated peak. Rows of varying length still leave partly used pages
+ * between tensors of the changing shapes. Set from 20 whole runs
+ * (runner/bench/results/whole-runs-h100-expandable.json, npm run bench:estimate):
+ * packed runs completed under caps 0.09-0.43 GiB above their allocated peak, unpacked
+ * ones 0.30-0.76, and two unpacked full runs failed 0.10 and 0.26 GiB above it.
+ */
+export const EXPANDABLE_SLACK = { fixedRows: 0.05 * GiB, varyingRows: 0.25 * GiB };
+
+export function expandableSlackBytes(
+  rowsVary: boolean,
+  c: typeof EXPANDABLE_SLACK = EXPANDABLE_SLACK,
+): number {
+  return rowsVary ? c.varyingRows : c.fixedRows;
+}
+
+/** Coefficients that give a constant reserve: expandable segments' slack in every phase. */
+export function slackOnly(bytes: number): FragmentationCoefficients {
+  return {
+    base: bytes,
+    logits: 0,
+    recompute: 0,
+    backwardGrads: 0,
+    fp32CheckpointGrads: 0,
+    sharded: 0,
+  };
+}
+
+/**
  * Allocated peak + CUDA context and workspaces (+ NCCL) + slack. The runner
  * empties the allocator's cache before its evaluation after training, whose
- * slack is not measured: there, tensors and context only.
+ * slack is not measured: there, tensors and context only (and expandable
+ * segments' slack, which is every phase's).
  */
 export function smallestMemoryBytes(
-  x: { allocated: number; ncclBytes: number; finalAllocated: number; slack: SlackFeatures },
+  x: {
+    allocated: number;
+    ncclBytes: number;
+    finalAllocated: number;
+    slack: SlackFeatures;
+    /** With expandable segments: their slack, in place of the default allocator's. */
+    expandableSlack?: number;
+  },
   c: SlackCoefficients = SLACK,
 ): number {
   const context = CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES;
   return Math.round(
     Math.max(
-      x.allocated + context + x.ncclBytes + slackBytes(x.slack, c),
-      x.finalAllocated + context,
+      x.allocated + context + x.ncclBytes + (x.expandableSlack ?? slackBytes(x.slack, c)),
+      x.finalAllocated + context + (x.expandableSlack ?? 0),
     ),
   );
 }

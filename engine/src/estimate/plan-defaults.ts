@@ -27,6 +27,8 @@ export interface PlanOverrides {
   zeroStage?: 0 | 1 | 2 | 3;
   packing?: boolean;
   epochs?: number;
+  /** false: PyTorch's default allocator (the measured plain-script runs); absent: the runner's expandable segments. */
+  expandableSegments?: boolean;
 }
 
 export function makePlan(o: PlanOverrides = {}): Plan {
@@ -85,6 +87,9 @@ export function makePlan(o: PlanOverrides = {}): Plan {
       backend: o.backend ?? ((o.numGpus ?? 1) > 1 ? 'ddp' : 'none'),
       ...(o.zeroStage !== undefined ? { zeroStage: o.zeroStage } : {}),
     },
+    ...(o.expandableSegments === undefined
+      ? {}
+      : { cudaAllocator: { expandableSegments: o.expandableSegments } }),
     where: {},
   };
 }
