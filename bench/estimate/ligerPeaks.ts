@@ -109,6 +109,8 @@ export function ligerPeaks(): LigerPeak[] {
         dropout: 0.05,
         attention:
           row.config?.model?.attn_implementation === 'flex_attention' ? 'flex_attention' : 'sdpa',
+        // these runs predate the runner's expandable segments: PyTorch's default allocator
+        expandableSegments: false,
       });
       if (!kbitUpcast(row)) plan.kbitUpcast = false;
       if (t.torch_compile === true) plan.training.torchCompile = true;

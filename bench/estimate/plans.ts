@@ -65,9 +65,11 @@ export function rowToYaml(row: Row): string {
     `  gpu: ${numGpus > 1 || row.__file.includes('multigpu') ? 'H200-141GB' : 'H100-80GB'}`,
     `  num_gpus: ${numGpus}`,
   );
+  // the rows were measured with PyTorch's default allocator, not the runner's expandable segments
+  lines.push('launch:', `  env: { PYTORCH_CUDA_ALLOC_CONF: "${DEFAULT_ALLOCATOR}" }`);
   if (numGpus > 1) {
     const backend = row.parallelism.startsWith('fsdp') ? 'fsdp' : 'ddp';
-    lines.push('launch:', `  distributed: { backend: ${backend}, num_processes: ${numGpus} }`);
+    lines.push(`  distributed: { backend: ${backend}, num_processes: ${numGpus} }`);
   }
   return lines.join('\n') + '\n';
 }
@@ -82,10 +84,13 @@ export function planForRow(row: Row): Plan {
   return buildNativePlan(YAML.parse(rowToYaml(row)));
 }
 
+/** What measured runs that predate the runner's expandable segments are estimated with. */
+export const DEFAULT_ALLOCATOR = 'expandable_segments:False';
+
 export function planFromRow(row: Row): Plan {
   const method = row.method as 'full' | 'lora' | 'qlora';
   const numGpus = Number(row.num_gpus || 1);
-  return makePlan({
+  const plan = makePlan({
     method,
     model: row.model_id,
     dtype: row.weights_dtype === 'fp32_amp_bf16' ? 'float32' : 'bfloat16',
@@ -107,6 +112,7 @@ export function planFromRow(row: Row): Plan {
     numGpus,
     backend: numGpus > 1 ? (row.parallelism.startsWith('fsdp') ? 'fsdp' : 'ddp') : 'none',
   });
+  return { ...plan, cudaAllocator: { expandableSegments: false, setting: DEFAULT_ALLOCATOR } };
 }
 
 export function modelForRow(row: Row): ModelArchitecture {

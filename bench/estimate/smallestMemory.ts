@@ -13,12 +13,30 @@ import * as path from 'node:path';
 import { applyTextEdits, chainEdits, removeKey, setKey, yamlScalar } from '../../engine/src/edits';
 import { analyze } from '../../engine/src/engine';
 import { buildEstimateReport } from '../../engine/src/report/estimateReport';
+import { DEFAULT_ALLOCATOR } from './plans';
 import { median } from './statistics';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const RESULTS = path.join(ROOT, 'runner', 'bench', 'results', 'whole-runs-h100.json');
-/** PyTorch's OOM messages of the failing caps, parsed: the request that failed and the free-but-split reserve. */
-const OOMS = path.join(ROOT, 'runner', 'bench', 'results', 'whole-runs-h100-ooms.json');
+const RESULTS_DIR = path.join(ROOT, 'runner', 'bench', 'results');
+
+/** The sets of whole runs: the same 20 configs under each allocator the runner has used. */
+export const WHOLE_RUN_SETS = {
+  /** The runner's default since it sets PYTORCH_CUDA_ALLOC_CONF itself (allocator.py). */
+  expandable: {
+    file: 'whole-runs-h100-expandable.json',
+    label: "expandable segments, the runner's allocator (final runner and templates)",
+    allocator: undefined,
+  },
+  /** Before that: PyTorch's default allocator, estimated as such through launch.env. */
+  cached: {
+    file: 'whole-runs-h100.json',
+    label: "PyTorch's default allocator (the runner before expandable segments)",
+    allocator: DEFAULT_ALLOCATOR,
+    /** PyTorch's OOM messages of the failing caps, parsed: the request that failed and the free-but-split reserve. */
+    ooms: 'whole-runs-h100-ooms.json',
+  },
+} as const;
+export type WholeRunSet = (typeof WHOLE_RUN_SETS)[keyof typeof WHOLE_RUN_SETS];
 const TOKENIZER_DIR = path.join(ROOT, 'runner', 'bench', 'results', 'whole-runs-tokenizer');
 const TEMPLATES = path.join(ROOT, 'templates', 'telecom-support');
 const GIB = 1024 ** 3;
@@ -111,12 +129,19 @@ export function modelDirs(): Record<string, string> {
 }
 
 /** The template with the run's recorded changes (data paths mapped back into this checkout). */
-export function configOf(run: WholeRun, modelDir: string): { text: string; file: string } {
+export function configOf(
+  run: WholeRun,
+  modelDir: string,
+  allocator?: string,
+): { text: string; file: string } {
   const file = path.join(TEMPLATES, `${run.method}.finetune.yaml`);
   const text = fs.readFileSync(file, 'utf8');
   const steps: Parameters<typeof chainEdits>[1] = [
     (p) => setKey(p, ['hardware'], 'gpu', 'H100-80GB'),
   ];
+  // the allocator the run had, where it was not the runner's own default
+  if (allocator)
+    steps.push((p) => setKey(p, ['launch', 'env'], 'PYTORCH_CUDA_ALLOC_CONF', allocator));
   for (const { key, bench } of run.changes) {
     const keys = key.split('.');
     const leaf = keys.pop()!;
@@ -147,28 +172,32 @@ export interface WholeRunTruth {
 }
 
 export interface WholeRunsMeasured {
+  set: WholeRunSet;
   device: string;
   truths: WholeRunTruth[];
   /** Runs without a bisected smallest memory. */
   unmeasured: string[];
 }
 
-/** The whole runs of whole-runs-h100.json, each analysed as its config; undefined without the file. */
-export function loadWholeRuns(): WholeRunsMeasured | undefined {
-  if (!fs.existsSync(RESULTS)) return undefined;
-  const measured = JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as {
+/** The whole runs of one set, each analysed as its config; undefined without the file. */
+export function loadWholeRuns(
+  set: WholeRunSet = WHOLE_RUN_SETS.expandable,
+): WholeRunsMeasured | undefined {
+  const results = path.join(RESULTS_DIR, set.file);
+  if (!fs.existsSync(results)) return undefined;
+  const measured = JSON.parse(fs.readFileSync(results, 'utf8')) as {
     device: string;
     runs: WholeRun[];
   };
   const dirs = modelDirs();
-  const out: WholeRunsMeasured = { device: measured.device, truths: [], unmeasured: [] };
+  const out: WholeRunsMeasured = { set, device: measured.device, truths: [], unmeasured: [] };
   for (const run of measured.runs) {
     const b = run.bisect;
     if (run.skipped || run.status !== 'completed' || !b || b.smallest_cap_gib === null) {
       out.unmeasured.push(run.name);
       continue;
     }
-    const { text, file } = configOf(run, dirs[run.shape]!);
+    const { text, file } = configOf(run, dirs[run.shape]!, set.allocator);
     const context = (run.smi_peak_gib ?? 0) - (run.reserved_peak_bytes ?? 0) / GIB;
     out.truths.push({
       run,
@@ -185,18 +214,20 @@ export function loadWholeRuns(): WholeRunsMeasured | undefined {
 
 export function printSmallestMemory(measured: WholeRunsMeasured | undefined): void {
   if (!measured) {
-    console.log(`\nSmallest memory of whole runs: ${path.relative(ROOT, RESULTS)} not found`);
+    console.log('\nSmallest memory of whole runs: no results file');
     return;
   }
   console.log(
-    `\nWhole runs judged by the smallest memory they complete in, on ${measured.device} (runner/bench/whole_runs.py; truth = smallest passing cap + CUDA context, an interval of 0.5 GiB)`,
+    `\nWhole runs judged by the smallest memory they complete in, ${measured.set.label}, on ${measured.device} (runner/bench/results/${measured.set.file}; truth = smallest passing cap + CUDA context, an interval of 0.5 GiB)`,
   );
   console.log(
     'run                          truth GiB        estimate  error   fails at   predicted  train s  estimate s  error  allocated: measured / estimated  smallest  error  predicted  OOM: tried / free GiB',
   );
-  const ooms = fs.existsSync(OOMS)
-    ? (JSON.parse(fs.readFileSync(OOMS, 'utf8')) as { ooms: Oom[] }).ooms
-    : [];
+  const oomsFile = 'ooms' in measured.set ? path.join(RESULTS_DIR, measured.set.ooms) : undefined;
+  const ooms =
+    oomsFile && fs.existsSync(oomsFile)
+      ? (JSON.parse(fs.readFileSync(oomsFile, 'utf8')) as { ooms: Oom[] }).ooms
+      : [];
   const minErrors: number[] = [];
   let minPredicted = 0;
   const memErrors: number[] = [];
@@ -265,15 +296,26 @@ export function printSmallestMemory(measured: WholeRunsMeasured | undefined): vo
   console.log(
     `smallest memory (minimum_bytes: allocated + context + allocator slack, overhead.ts SLACK): median |error| ${pct(median(minErrors))}, worst ${pct(Math.max(...minErrors))} over ${minErrors.length} resolved runs, ${minErrors.filter((e) => e > 0.08).length} above 8%; failing caps predicted not to fit: ${minPredicted} of ${failingCaps}`,
   );
-  console.log(
-    '  the failing request is the fp32 logits block in every OOM; "free" is reserved but split, given back only where a segment is wholly free',
-  );
+  if (ooms.length)
+    console.log(
+      '  the failing request is the fp32 logits block in every OOM; "free" is reserved but split, given back only where a segment is wholly free',
+    );
   console.log(
     `allocated peak (tensors only): median |error| ${pct(median(allocatedErrors))}, worst ${pct(Math.max(...allocatedErrors))} over ${allocatedErrors.length} runs; what the smallest memory adds above it (allocator slack and the CUDA context) is where the estimate misses`,
   );
   console.log(
     `time: median |error| ${pct(median(timeErrors))}, worst ${pct(Math.max(...timeErrors))}, ${timeErrors.filter((e) => e > 0.2).length} of ${timeErrors.length} above 20% (6 steps each: a short run, the first step's warm-up weighs; the LoRA runs paid peft's input cast, which the estimate of today's runner leaves out and npm run bench:time counts)${timeMisses.length ? `: ${timeMisses.join(', ')}` : ''}`,
   );
+  // Twins: evaluation on and off train the same batches, so their training times should match.
+  const seconds = new Map(measured.truths.map((t) => [t.run.name, t.run.train_seconds ?? NaN]));
+  const twinGaps = [...seconds]
+    .filter(([name]) => name.endsWith('-eval') && seconds.has(name.replace(/-eval$/, '-noeval')))
+    .map(([name, s]) => Math.abs(s / seconds.get(name.replace(/-eval$/, '-noeval'))! - 1));
+  if (twinGaps.length)
+    console.log(
+      `  twins (evaluation on and off: the same batches, the same tokens per step) measured ${pct(median(twinGaps))} apart in the median, up to ${pct(Math.max(...twinGaps))}: six steps time the machine as much as the run`,
+    );
+  if (!('ooms' in measured.set)) return;
   // Per-step times of the event logs: why those miss (bench/TIME.md).
   console.log(
     "  each miss is one of two identical trainings (evaluation on and off: same batches, same tokens per step) measured 16-113% apart: 1b-lora-*-eval were the first packed and the first unpacked run on a fresh machine (first step 3.2-3.6 s, 1.2-1.4 s in the twin), 1b-full-unpacked-eval stalls 2.0 s on one step, 0.5b-full-unpacked-eval is its twin's faster half (per-step times: bench/TIME.md)",

@@ -199,7 +199,12 @@ export function spotChecks(): void {
   const allocErrs: number[] = [];
   for (const c of SPOT_CHECKS) {
     const model = SPOT_SHAPES[c.shape]!;
-    const est = estimateMemory(makePlan(c.plan), model, undefined);
+    // measured before the runner's expandable segments: PyTorch's default allocator
+    const est = estimateMemory(
+      makePlan({ ...c.plan, expandableSegments: false }),
+      model,
+      undefined,
+    );
     const dev = est.perGpuBytes / GiB;
     const measured = c.reserved + 0.749;
     const alloc = est.phases[est.peakPhase] / GiB;

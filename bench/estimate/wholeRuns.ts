@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { setKey, applyTextEdits, chainEdits } from '../../engine/src/edits';
 import { analyze } from '../../engine/src/engine';
 import { buildEstimateReport } from '../../engine/src/report/estimateReport';
+import { DEFAULT_ALLOCATOR } from './plans';
 import type { WholeRunsMeasured } from './smallestMemory';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -18,13 +19,21 @@ const RESULTS_DIR = path.join(ROOT, 'runner', 'bench', 'results');
 const RUN_SETS = [
   {
     label:
-      "first re-runs (max_steps 15, packed and unpacked in two calls; LoRA paid peft's input cast, which the estimate no longer counts)",
+      "first re-runs (max_steps 15, packed and unpacked in two calls; LoRA paid peft's input cast, which the estimate no longer counts; PyTorch's default allocator)",
     files: ['template-runs-h100.json', 'template-runs-unpacked-h100.json'],
+    allocator: DEFAULT_ALLOCATOR,
   },
   {
     label:
-      'final runner and templates (max_steps 12, one call; peft input cast skipped, eval batch = micro-batch)',
+      "runner and templates before expandable segments (max_steps 12, one call; peft input cast skipped, eval batch = micro-batch; PyTorch's default allocator)",
     files: ['template-runs-final-h100.json'],
+    allocator: DEFAULT_ALLOCATOR,
+  },
+  {
+    label:
+      "final runner and templates (max_steps 12, one call; the runner's expandable segments; qlora unpacked not run: the call's budget)",
+    files: ['template-runs-h100-expandable.json'],
+    allocator: undefined,
   },
 ];
 const TEMPLATES = path.join(ROOT, 'templates', 'telecom-support');
@@ -44,7 +53,11 @@ interface MeasuredRun {
 }
 
 /** The template as the run had it, with the catalog's model of the same shape. */
-function configOf(run: MeasuredRun, model: string): { text: string; file: string } {
+function configOf(
+  run: MeasuredRun,
+  model: string,
+  allocator: string | undefined,
+): { text: string; file: string } {
   const file = path.join(TEMPLATES, `${run.method}.finetune.yaml`);
   const text = fs.readFileSync(file, 'utf8');
   const benchValue = (key: string) => run.changes.find((c) => c.key === key)?.bench;
@@ -53,6 +66,8 @@ function configOf(run: MeasuredRun, model: string): { text: string; file: string
     (p) => setKey(p, ['hardware'], 'gpu', 'H100-80GB'),
     (p) => setKey(p, ['data'], 'packing', String(run.packing)),
   ];
+  if (allocator)
+    steps.push((p) => setKey(p, ['launch', 'env'], 'PYTORCH_CUDA_ALLOC_CONF', allocator));
   for (const key of ['training.max_steps', 'training.eval_steps']) {
     const value = benchValue(key);
     if (typeof value === 'number')
@@ -68,9 +83,13 @@ function smallestOfWholeRuns(measured: WholeRunsMeasured | undefined): Map<strin
   return out;
 }
 
-export function printWholeRuns(wholeRuns: WholeRunsMeasured | undefined): void {
-  const smallest = smallestOfWholeRuns(wholeRuns);
+export function printWholeRuns(
+  expandableRuns: WholeRunsMeasured | undefined,
+  cachedRuns: WholeRunsMeasured | undefined,
+): void {
   for (const set of RUN_SETS) {
+    // the smallest memory of the same template under the same allocator
+    const smallest = smallestOfWholeRuns(set.allocator ? cachedRuns : expandableRuns);
     const files = set.files.map((f) => path.join(RESULTS_DIR, f)).filter((f) => fs.existsSync(f));
     if (!files.length) {
       console.log(`\nWhole runs (${set.label}): no results in ${path.relative(ROOT, RESULTS_DIR)}`);
@@ -84,10 +103,11 @@ export function printWholeRuns(wholeRuns: WholeRunsMeasured | undefined): void {
       loaded[0]!.device,
       loaded.flatMap((l) => l.runs),
       smallest,
+      set.allocator,
     );
   }
   console.log(
-    'Unpacked runs reserve far more than they allocate (a cached block per batch shape while memory is free), so nvidia-smi on a roomy card is not what they need: "smallest" is the memory the same template completes in as a whole run (bisected cap + CUDA context, whole-runs-h100.json), and the next table judges the estimate by it over all 20 whole runs.',
+    'Unpacked runs reserve far more than they allocate (a cached block per batch shape while memory is free), so nvidia-smi on a roomy card is not what they need: "smallest" is the memory the same template completes in as a whole run (bisected cap + CUDA context, whole-runs-h100[-expandable].json, the same allocator), and the next tables judge the estimate by it over all 20 whole runs under each allocator.',
   );
 }
 
@@ -96,6 +116,7 @@ function printSet(
   device: string,
   runs: readonly MeasuredRun[],
   smallest: Map<string, number>,
+  allocator: string | undefined,
 ): void {
   console.log(
     `\nWhole runs of the telecom templates on ${device}, ${label} (random-init Llama-3.2-1B shape, estimated as meta-llama/Llama-3.2-1B; runner/bench/template_runs.py)`,
@@ -104,7 +125,7 @@ function printSet(
     'template  packing    tok/s  nvidia-smi  reserved  alloc  smallest  estimate (phase)  vs smallest   train s  estimate s       error',
   );
   for (const run of runs.filter((r) => r.status === 'completed')) {
-    const { text, file } = configOf(run, 'meta-llama/Llama-3.2-1B');
+    const { text, file } = configOf(run, 'meta-llama/Llama-3.2-1B', allocator);
     const report = buildEstimateReport(analyze(text, file));
     if (!report) {
       console.log(`${run.method.padEnd(9)} no estimate`);
