@@ -406,6 +406,7 @@ export function estimateMemory(
     notes,
     perGpuBytes,
     minimumBytes,
+    expandableSegments: expandableSlack !== undefined,
     peakPhase,
     phases,
     runPhases: {

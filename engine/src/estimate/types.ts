@@ -82,6 +82,12 @@ export interface MemoryEstimate {
    * pressure). Below perGpuBytes, which models nvidia-smi on a roomy card.
    */
   minimumBytes: number;
+  /**
+   * Whether the run's allocator uses expandable segments (the runner's default,
+   * plan.cudaAllocator): then the per-GPU figure is what the run needs, and
+   * nvidia-smi on a larger card can show more, the pages the allocator keeps.
+   */
+  expandableSegments: boolean;
   /** When in a training step its peak falls. */
   peakPhase: PeakPhase;
   /** Allocated bytes (PyTorch tensors only) at each phase of a step. */

@@ -261,7 +261,7 @@ export function estimateMarkdown(report: EstimateReport, detailed = false): stri
           (part) =>
             `| ${partLabel(part)} | ${formatGiB(e.bytes[part])} | ${e.notes[part].replace(/\|/g, '\\|')} |`,
         ),
-        `| **peak** | **${formatGiB(e.perGpuBytes)}** | as nvidia-smi shows it, ${peakLine} |`,
+        `| **peak** | **${formatGiB(e.perGpuBytes)}** | ${e.expandableSegments ? EXPANDABLE_WHY : 'as nvidia-smi shows it'}, ${peakLine} |`,
         `| smallest | ${formatGiB(e.minimumBytes)} | ${MINIMUM_WHY} |`,
       ]
     : [
@@ -305,6 +305,8 @@ function formatCount(n: number): string {
 }
 
 /** Why the smallest memory is below the peak: a capped process still completes. */
+const EXPANDABLE_WHY =
+  'what the run needs with expandable segments (the runner sets them; nvidia-smi on a larger card can show more, pages the allocator keeps while nothing else asks)';
 const MINIMUM_WHY =
   'completes in ≥ this per GPU (the allocator gives back its cache under pressure)';
 
