@@ -13,6 +13,8 @@ training:
   gradient_checkpointing: true
 hardware:
   gpu: ${gpu}
+launch:
+  env: { PYTORCH_CUDA_ALLOC_CONF: "expandable_segments:False" } # as the measured run had it
 `;
 
 function fraction(gpu: string): number {
