@@ -114,6 +114,15 @@ class Doctor(unittest.TestCase):
         self.assertIn("methods", rep)
         self.assertEqual(rep["torch"]["installed"], HAVE_TORCH)
         self.assertIsNotNone(rep["packages"]["PyYAML"])
+        # the doctor reports the allocator a run would use, and sets nothing itself
+        self.assertIn(rep["allocator"]["source"], ("runner default", "environment"))
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTORCH_CUDA_ALLOC_CONF", "PYTORCH_ALLOC_CONF")}
+        env["PYTORCH_ALLOC_CONF"] = "expandable_segments:False"
+        out = subprocess.run([sys.executable, "-m", "tunelab_runner", "doctor"], cwd=RUNNER_DIR,
+                             capture_output=True, text=True, timeout=120, env=env)
+        chosen = json.loads(out.stdout)["allocator"]
+        self.assertEqual((chosen["variable"], chosen["source"], chosen["expandable_segments"]),
+                         ("PYTORCH_ALLOC_CONF", "environment", False))
 
 
 @unittest.skipIf(HAVE_TORCH, "torch is installed here: the missing-package path is tested on GPU machines with qlora")

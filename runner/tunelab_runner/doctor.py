@@ -12,6 +12,8 @@ import subprocess
 import sys
 from typing import Any, Callable, Dict, List, Optional
 
+from .allocator import allocator_setting
+
 # distribution name -> import name
 PACKAGES = {
     "torch": "torch",
@@ -169,6 +171,8 @@ def report(find_spec: Callable[[str], Any] = importlib.util.find_spec,
             gpus = smi_info["gpus"]
             out["gpus_source"] = "nvidia-smi"
     out["gpus"] = gpus
+    # what a training run here would use (allocator.py): the runner's default unless this environment set one
+    out["allocator"] = allocator_setting()
     out["cuda_version"] = out["torch"].get("cuda") if isinstance(out["torch"], dict) else None
     methods: Dict[str, Any] = {}
     for method, needs in NEEDS.items():
