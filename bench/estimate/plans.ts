@@ -3,6 +3,7 @@
 // GPU the row was measured on.
 
 import YAML from 'yaml';
+import { type chainEdits, setKey } from '../../engine/src/edits';
 import { findGpu } from '../../engine/src/hardware/gpus';
 import type { GpuSpec } from '../../engine/src/hardware/types';
 import { findCatalogModel } from '../../engine/src/models/catalog';
@@ -86,6 +87,13 @@ export function planForRow(row: Row): Plan {
 
 /** What measured runs that predate the runner's expandable segments are estimated with. */
 export const DEFAULT_ALLOCATOR = 'expandable_segments:False';
+
+/** The config edit that gives a measured run the allocator it had (none: the runner's own). */
+export function allocatorEdits(allocator: string | undefined): Parameters<typeof chainEdits>[1] {
+  return allocator
+    ? [(p) => setKey(p, ['launch', 'env'], 'PYTORCH_CUDA_ALLOC_CONF', allocator)]
+    : [];
+}
 
 export function planFromRow(row: Row): Plan {
   const method = row.method as 'full' | 'lora' | 'qlora';

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { applyTextEdits, chainEdits, removeKey, setKey, yamlScalar } from '../../engine/src/edits';
 import { analyze } from '../../engine/src/engine';
 import { buildEstimateReport } from '../../engine/src/report/estimateReport';
-import { DEFAULT_ALLOCATOR } from './plans';
+import { allocatorEdits, DEFAULT_ALLOCATOR } from './plans';
 import { median } from './statistics';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -37,7 +37,7 @@ export const WHOLE_RUN_SETS = {
   },
 } as const;
 export type WholeRunSet = (typeof WHOLE_RUN_SETS)[keyof typeof WHOLE_RUN_SETS];
-const TOKENIZER_DIR = path.join(ROOT, 'runner', 'bench', 'results', 'whole-runs-tokenizer');
+const TOKENIZER_DIR = path.join(RESULTS_DIR, 'whole-runs-tokenizer');
 const TEMPLATES = path.join(ROOT, 'templates', 'telecom-support');
 const GIB = 1024 ** 3;
 
@@ -138,10 +138,8 @@ export function configOf(
   const text = fs.readFileSync(file, 'utf8');
   const steps: Parameters<typeof chainEdits>[1] = [
     (p) => setKey(p, ['hardware'], 'gpu', 'H100-80GB'),
+    ...allocatorEdits(allocator),
   ];
-  // the allocator the run had, where it was not the runner's own default
-  if (allocator)
-    steps.push((p) => setKey(p, ['launch', 'env'], 'PYTORCH_CUDA_ALLOC_CONF', allocator));
   for (const { key, bench } of run.changes) {
     const keys = key.split('.');
     const leaf = keys.pop()!;

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { setKey, applyTextEdits, chainEdits } from '../../engine/src/edits';
 import { analyze } from '../../engine/src/engine';
 import { buildEstimateReport } from '../../engine/src/report/estimateReport';
-import { DEFAULT_ALLOCATOR } from './plans';
+import { allocatorEdits, DEFAULT_ALLOCATOR } from './plans';
 import type { WholeRunsMeasured } from './smallestMemory';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -65,9 +65,8 @@ function configOf(
     (p) => setKey(p, ['model'], 'name_or_path', model),
     (p) => setKey(p, ['hardware'], 'gpu', 'H100-80GB'),
     (p) => setKey(p, ['data'], 'packing', String(run.packing)),
+    ...allocatorEdits(allocator),
   ];
-  if (allocator)
-    steps.push((p) => setKey(p, ['launch', 'env'], 'PYTORCH_CUDA_ALLOC_CONF', allocator));
   for (const key of ['training.max_steps', 'training.eval_steps']) {
     const value = benchValue(key);
     if (typeof value === 'number')

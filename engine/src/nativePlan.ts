@@ -379,7 +379,6 @@ function ligerConfigOf(config: unknown): {
   return Object.keys(out).length ? { ligerKernelConfig: out } : {};
 }
 
-/** As TrainingArguments: a compile backend or mode alone turns torch_compile on. */
 /** The allocator variables PyTorch reads, in its order (runner/tunelab_runner/allocator.py). */
 export const ALLOCATOR_ENV_KEYS = ['PYTORCH_CUDA_ALLOC_CONF', 'PYTORCH_ALLOC_CONF'] as const;
 
@@ -403,6 +402,7 @@ function allocatorOf(env: unknown): Pick<Plan, 'cudaAllocator'> {
   return {};
 }
 
+/** As TrainingArguments: a compile backend or mode alone turns torch_compile on. */
 function compileOf(training: Record<string, unknown>): boolean {
   return (
     bool(training.torch_compile) === true ||

@@ -34,6 +34,7 @@ import {
   FRAGMENTATION,
   type FragmentationCoefficients,
   fragmentationBytes,
+  RESERVE_WORDS,
   TRAINING_WORKSPACE_BYTES,
 } from './overhead';
 import type { FinalEvaluationSettings, RunSettings } from './settings';
@@ -375,7 +376,7 @@ export function finalEvaluationPhase(
       ...peak.notes,
       weights: `${peak.notes.weights ?? st.notes.weights}; peak at evaluation after training (${peak.summary.step}) (training peaks at ${fmt(trainingBytes)})`,
       overhead:
-        `CUDA context and workspaces ${fmt(CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES)}, allocator reserve over allocation ≈ ${fmt(overhead.reserve)}` +
+        `CUDA context and workspaces ${fmt(CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES)}, ${RESERVE_WORDS} ≈ ${fmt(overhead.reserve)}` +
         (peak.summary.step === 'generation'
           ? ' (the cache grows by torch.cat each step: its reserve beyond that is not measured)'
           : ''),

@@ -30,11 +30,13 @@ import { compiledLayers, fusedLayerKernels, fusedLossBytes, usesFusedLoss } from
 import type { RunInputs } from './inputs';
 import {
   CUDA_CONTEXT_BYTES,
+  EXPANDABLE_RESERVE_WORDS,
   expandableSlackBytes,
   FRAGMENTATION,
   type FragmentationCoefficients,
   fragmentationBytes,
   NCCL_BYTES,
+  RESERVE_WORDS,
   type SlackCoefficients,
   slackOnly,
   smallestMemoryBytes,
@@ -185,7 +187,8 @@ export function estimateMemory(
   const sharded = s.parallelism === 'fsdp' || s.parallelism === 'zero3';
   const gradsPart = st.gradients + st.gradientBuckets;
   // Expandable segments (the runner's default) strand no freed blocks: a small slack
-  // replaces the default allocator's reserve model in every phase (overhead.ts).
+  // replaces the default allocator's reserve model in every phase (overhead.ts); the
+  // slack-only coefficients give it to evaluation and the evaluation after training.
   const expandableSlack =
     (plan.cudaAllocator?.expandableSegments ?? true) ? expandableSlackBytes(s.rowsVary) : undefined;
   const coefficients =
@@ -202,6 +205,7 @@ export function estimateMemory(
   const freshTemps = accumulating
     ? 0
     : Math.max(0, st.optimizerStepTemp - Math.max(0, freedByBackward - st.gradients));
+  // training's reserve model also adds stream-split and fresh-temporary terms: none here
   const frag =
     expandableSlack ??
     fragmentationBytes(
@@ -233,20 +237,18 @@ export function estimateMemory(
   let evaluationBytes: number | undefined;
   let evalFrag = 0;
   if (evaluation) {
-    evalFrag =
-      expandableSlack ??
-      fragmentationBytes(
-        {
-          logitsBytes: evaluation.logitsBytes,
-          recomputeBytes: 0,
-          backwardGradBytes: 0,
-          fp32CheckpointGradBytes: 0,
-          shardedStateBytes,
-          streamSplitBytes: 0,
-          stepFreshBytes: 0,
-        },
-        coefficients,
-      );
+    evalFrag = fragmentationBytes(
+      {
+        logitsBytes: evaluation.logitsBytes,
+        recomputeBytes: 0,
+        backwardGradBytes: 0,
+        fp32CheckpointGradBytes: 0,
+        shardedStateBytes,
+        streamSplitBytes: 0,
+        stepFreshBytes: 0,
+      },
+      coefficients,
+    );
     evaluation.parts.overhead = CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES + nccl + evalFrag;
     evaluation.parts.optimizer += st.optimizerOutside;
     roundParts(evaluation.parts);
@@ -358,7 +360,7 @@ export function estimateMemory(
   notes.overhead =
     `CUDA context and workspaces ${formatGiB(CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES)}` +
     (nccl > 0 ? `, NCCL ${formatGiB(nccl)}` : '') +
-    `, allocator reserve over allocation ≈ ${formatGiB(frag)}`;
+    `, ${RESERVE_WORDS} ≈ ${formatGiB(frag)}`;
   if (peakPhase !== 'backward-start') {
     const label = peakPhase === 'optimizer-step' ? 'the optimizer step' : 'the end of backward';
     notes.weights += `; peak at ${label}`;
@@ -370,7 +372,7 @@ export function estimateMemory(
     notes.overhead =
       `CUDA context and workspaces ${formatGiB(CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES)}` +
       (nccl > 0 ? `, NCCL ${formatGiB(nccl)}` : '') +
-      `, allocator reserve over allocation ≈ ${formatGiB(evalFrag)}`;
+      `, ${RESERVE_WORDS} ≈ ${formatGiB(evalFrag)}`;
   } else if (evaluation && evaluationBytes !== undefined && s.evaluation) {
     assumptions.push(
       `evaluation peaks at ${formatGiB(evaluationBytes)} (eval batch ${s.evaluation.batch} × ${s.evaluation.seqLen} tokens, forward only): below ${peakRunPhase === 'training' ? 'training' : 'the evaluation after training'}`,
@@ -382,10 +384,7 @@ export function estimateMemory(
     notes.overhead = `CUDA context and workspaces ${formatGiB(exported.parts.overhead)}`;
   }
   if (expandableSlack !== undefined)
-    notes.overhead = notes.overhead.replace(
-      'allocator reserve over allocation',
-      'allocator slack with expandable segments (the runner sets PYTORCH_CUDA_ALLOC_CONF)',
-    );
+    notes.overhead = notes.overhead.replace(RESERVE_WORDS, EXPANDABLE_RESERVE_WORDS);
   if (reserveShortfall > 0) {
     notes.overhead += `; + ${formatGiB(reserveShortfall)} to reach the smallest memory the run completes in (nvidia-smi is never below it)`;
   }

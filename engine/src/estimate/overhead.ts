@@ -190,6 +190,11 @@ export function expandableSlackBytes(
   return rowsVary ? c.varyingRows : c.fixedRows;
 }
 
+/** How each phase's overhead note names the reserve (memory.ts renames it for expandable segments). */
+export const RESERVE_WORDS = 'allocator reserve over allocation';
+export const EXPANDABLE_RESERVE_WORDS =
+  'allocator slack with expandable segments (the runner sets PYTORCH_CUDA_ALLOC_CONF)';
+
 /** Coefficients that give a constant reserve: expandable segments' slack in every phase. */
 export function slackOnly(bytes: number): FragmentationCoefficients {
   return {
