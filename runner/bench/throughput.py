@@ -78,9 +78,8 @@ RUNS = ("plain", "runner", "defaults", "liger", "fast", "flex", "fastflex", "fas
 # the compiler's recompilations and graph breaks reach the bench log
 COMPILE_LOGS = {"TORCH_LOGS": "recompiles,graph_breaks"}
 # runs that differ from another by the environment only: {run: {variable: value}}
-RUN_ENV = {"peftcast": {"TUNELAB_PEFT_INPUT_CAST": "1"}, "compile": COMPILE_LOGS,
-           "fastcompile": COMPILE_LOGS, "compileloss": COMPILE_LOGS, "leancompile": COMPILE_LOGS,
-           "compilelean": COMPILE_LOGS, "compileone": COMPILE_LOGS}
+RUN_ENV = {"peftcast": {"TUNELAB_PEFT_INPUT_CAST": "1"},
+           **{run: COMPILE_LOGS for run in RUNS if "compile" in run}}
 # Liger with its fused linear cross-entropy only
 LIGER_LOSS_ONLY = {"rms_norm": False, "swiglu": False, "rope": False, "cross_entropy": False,
                    "fused_linear_cross_entropy": True}
