@@ -23,7 +23,13 @@ import {
   type MeasuredRun,
 } from '../engine/src/estimate/timeCalibration';
 import { median } from './estimate/statistics';
-import { loadWholeRunTimes, predictWholeRun, type WholeRunTime } from './timeWholeRuns';
+import {
+  loadWholeRunTimes,
+  predictWholeRun,
+  printTimedRuns,
+  TIMED_RUN_SETS,
+  type WholeRunTime,
+} from './timeWholeRuns';
 
 const KEYS: (keyof ThroughputConstants)[] = [
   'matmulEfficiency',
@@ -165,8 +171,9 @@ function main(): void {
     `\n|error| median ${(100 * sorted[Math.floor(sorted.length / 2)]!).toFixed(1)}%, worst ${(100 * sorted[sorted.length - 1]!).toFixed(1)}%; the previous estimate was up to ${previousWorst.toFixed(1)}× too fast`,
   );
 
-  const whole = loadWholeRunTimes();
-  printWholeRuns(whole);
+  const whole = loadWholeRunTimes(TIMED_RUN_SETS.fitted);
+  printTimedRuns(TIMED_RUN_SETS.fitted, whole);
+  printTimedRuns(TIMED_RUN_SETS.heldOut, loadWholeRunTimes(TIMED_RUN_SETS.heldOut));
   const truths: Truth[] = [
     ...FITTED_RUNS.map((run) => ({ kind: 'calibration' as const, run })),
     ...whole.map((run) => ({ kind: 'whole' as const, run })),
@@ -244,28 +251,6 @@ function printCompileScales(): void {
     console.log(
       `  ${key.padEnd(32)} ${FITTED[key].toPrecision(4).padStart(10)} ${solved[key].toPrecision(4).padStart(10)}  (${id})`,
     );
-}
-
-function printWholeRuns(runs: readonly WholeRunTime[]): void {
-  console.log(
-    `\nWhole runs (runner/bench/whole_runs.py, 6 steps of 2 micro-batches; events in whole-runs-h100-events/)`,
-  );
-  console.log(
-    'run                        steady step s meas/est  warm-up s meas/est  train s meas/est   error',
-  );
-  const errors: number[] = [];
-  for (const run of runs) {
-    const p = predictWholeRun(run);
-    const ratio = p.seconds / run.trainSeconds;
-    errors.push(Math.abs(ratio - 1));
-    console.log(
-      `${run.name.padEnd(26)} ${`${run.steadySeconds.toFixed(3)}/${p.secondsPerStep.toFixed(3)}`.padStart(24)} ${`${run.warmupSeconds.toFixed(2)}/${p.warmupSeconds.toFixed(2)}`.padStart(19)} ${`${run.trainSeconds.toFixed(1)}/${p.seconds.toFixed(1)}`.padStart(16)} ${pct(ratio).padStart(7)}`,
-    );
-  }
-  const sorted = [...errors].sort((a, b) => a - b);
-  console.log(
-    `|error| median ${(100 * median(errors)).toFixed(1)}%, worst ${(100 * sorted[sorted.length - 1]!).toFixed(1)}%, ${errors.filter((e) => e > 0.2).length} of ${errors.length} above 20%`,
-  );
 }
 
 main();

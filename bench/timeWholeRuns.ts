@@ -1,7 +1,9 @@
-// The 20 whole runs of runner/bench/whole_runs.py as truth for the time model:
+// The whole runs of runner/bench/whole_runs.py as truth for the time model:
 // each run's config (the template with its recorded changes), analysed by the
 // engine as a user's would be, and its per-step times read from its event log.
-// Used by bench/time.ts (fit, leave-one-out) and bench/estimate/smallestMemory.ts.
+// Two sets (TIMED_RUN_SETS): the 6-step runs the constants are fitted on, and
+// the 24-step runs of the final runner, held out. Used by bench/time.ts (fit,
+// leave-one-out) and bench/estimate.ts (the held-out table).
 //
 // A step's time runs from the previous `step` event, or from the `eval` event
 // when an evaluation came between (the eval's own time is left out, as in
@@ -18,12 +20,40 @@ import type { GpuSpec } from '../engine/src/hardware/types';
 import type { ModelArchitecture } from '../engine/src/models/types';
 import type { Plan } from '../engine/src/plan';
 import { buildEstimateReport } from '../engine/src/report/estimateReport';
+import { DEFAULT_ALLOCATOR } from './estimate/plans';
 import { configOf, modelDirs } from './estimate/smallestMemory';
 import { median } from './estimate/statistics';
 
-const ROOT = path.resolve(__dirname, '..');
-const RESULTS = path.join(ROOT, 'runner', 'bench', 'results', 'whole-runs-h100.json');
-const EVENTS = path.join(ROOT, 'runner', 'bench', 'results', 'whole-runs-h100-events');
+const RESULTS_DIR = path.resolve(__dirname, '..', 'runner', 'bench', 'results');
+
+/** A set of timed whole runs: its results file, its event logs, and what its runner did. */
+export interface TimedRunSet {
+  results: string;
+  events: string;
+  label: string;
+  /** The runs paid peft's LoRA input cast under autocast (the runner before it skipped it). */
+  peftInputCast: boolean;
+  /** launch.env's allocator of the runs, when not the runner's own (expandable segments). */
+  allocator?: string;
+}
+
+export const TIMED_RUN_SETS = {
+  /** 6 steps, PyTorch's default allocator, peft's cast: the set the constants are fitted on. */
+  fitted: {
+    results: 'whole-runs-h100.json',
+    events: 'whole-runs-h100-events',
+    label: '6 steps of 2 micro-batches, the runner before expandable segments; fitted on',
+    peftInputCast: true,
+    allocator: DEFAULT_ALLOCATOR,
+  },
+  /** 24 steps, the final runner (expandable segments, no cast): held out of every fit. */
+  heldOut: {
+    results: 'whole-runs-h100-steps24.json',
+    events: 'whole-runs-h100-steps24-events',
+    label: '24 steps of 2 micro-batches, the final runner and templates; held out (not fitted on)',
+    peftInputCast: false,
+  },
+} as const satisfies Record<string, TimedRunSet>;
 
 export interface WholeRunTime {
   name: string;
@@ -44,6 +74,7 @@ export interface WholeRunTime {
   gpu: GpuSpec | undefined;
   tokensPerEpoch: number;
   tokenLengths: readonly number[] | undefined;
+  peftInputCast: boolean;
 }
 
 interface Event {
@@ -70,19 +101,22 @@ export function stepSecondsOf(events: readonly Event[]): number[] {
   return seconds;
 }
 
-let cache: WholeRunTime[] | undefined;
+const cache = new Map<TimedRunSet, WholeRunTime[]>();
 
-/** The measured whole runs with their analysed configs (empty when the results are absent). */
-export function loadWholeRunTimes(): WholeRunTime[] {
-  if (cache) return cache;
-  cache = [];
-  if (!fs.existsSync(RESULTS)) return cache;
-  const measured = JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as {
+/** The measured whole runs of one set with their analysed configs (empty when the results are absent). */
+export function loadWholeRunTimes(set: TimedRunSet = TIMED_RUN_SETS.fitted): WholeRunTime[] {
+  const cached = cache.get(set);
+  if (cached) return cached;
+  const runs: WholeRunTime[] = [];
+  cache.set(set, runs);
+  const results = path.join(RESULTS_DIR, set.results);
+  if (!fs.existsSync(results)) return runs;
+  const measured = JSON.parse(fs.readFileSync(results, 'utf8')) as {
     runs: Parameters<typeof configOf>[0][];
   };
   const dirs = modelDirs();
   for (const run of measured.runs) {
-    const log = path.join(EVENTS, `${run.name}.events.jsonl`);
+    const log = path.join(RESULTS_DIR, set.events, `${run.name}.events.jsonl`);
     if (run.status !== 'completed' || !run.train_seconds || !fs.existsSync(log)) continue;
     const events = fs
       .readFileSync(log, 'utf8')
@@ -91,12 +125,12 @@ export function loadWholeRunTimes(): WholeRunTime[] {
       .map((l) => JSON.parse(l) as Event);
     const stepSeconds = stepSecondsOf(events);
     if (stepSeconds.length < 2) continue;
-    const { text, file } = configOf(run, dirs[run.shape]!);
+    const { text, file } = configOf(run, dirs[run.shape]!, set.allocator);
     const analysis = analyze(text, file);
     const report = buildEstimateReport(analysis);
     if (!report || !analysis.plan || !analysis.model) continue;
     const steadySeconds = median(stepSeconds.slice(1));
-    cache.push({
+    runs.push({
       name: run.name,
       layers: analysis.model.numLayers,
       stepSeconds,
@@ -109,10 +143,11 @@ export function loadWholeRunTimes(): WholeRunTime[] {
       gpu: analysis.gpu,
       tokensPerEpoch: report.tokensPerEpoch,
       tokenLengths: analysis.data?.train?.tokenLengths,
+      peftInputCast: set.peftInputCast && analysis.plan.method === 'lora',
     });
   }
   fs.rmSync(path.dirname(dirs['1b']!), { recursive: true, force: true });
-  return cache;
+  return runs;
 }
 
 /** The engine's estimate of a whole run, as estimateReport.ts computes it, with other constants. */
@@ -124,7 +159,35 @@ export function predictWholeRun(
     tokenLengths: run.tokenLengths,
     maxSteps: run.plan.training.maxSteps,
     constants,
-    // measured before the runner skipped peft's LoRA input cast under autocast
-    peftInputCast: run.plan.method === 'lora',
+    peftInputCast: run.peftInputCast,
   });
+}
+
+const ratioPct = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`;
+
+/** Steady step, warm-up and training seconds of each run, measured and estimated. */
+export function printTimedRuns(set: TimedRunSet, runs: readonly WholeRunTime[]): void {
+  console.log(
+    `\nWhole runs (runner/bench/whole_runs.py, ${set.label}; runner/bench/results/${set.results}, events in ${set.events}/)`,
+  );
+  if (!runs.length) {
+    console.log('  no results file');
+    return;
+  }
+  console.log(
+    'run                        steps  steady step s meas/est  warm-up s meas/est  train s meas/est   error',
+  );
+  const errors: number[] = [];
+  for (const run of runs) {
+    const p = predictWholeRun(run);
+    const ratio = p.seconds / run.trainSeconds;
+    errors.push(Math.abs(ratio - 1));
+    console.log(
+      `${run.name.padEnd(26)} ${String(run.stepSeconds.length).padStart(5)} ${`${run.steadySeconds.toFixed(3)}/${p.secondsPerStep.toFixed(3)}`.padStart(24)} ${`${run.warmupSeconds.toFixed(2)}/${p.warmupSeconds.toFixed(2)}`.padStart(19)} ${`${run.trainSeconds.toFixed(1)}/${p.seconds.toFixed(1)}`.padStart(16)} ${ratioPct(ratio).padStart(7)}`,
+    );
+  }
+  const sorted = [...errors].sort((a, b) => a - b);
+  console.log(
+    `|error| median ${(100 * median(errors)).toFixed(1)}%, worst ${(100 * sorted[sorted.length - 1]!).toFixed(1)}%, ${errors.filter((e) => e > 0.2).length} of ${errors.length} above 20%`,
+  );
 }
