@@ -68,7 +68,8 @@ def run_name(shape: str, method: str, packing: bool, evaluate: bool) -> str:
     return f"{shape}-{method}-{'packed' if packing else 'unpacked'}-{'eval' if evaluate else 'noeval'}"
 
 
-def matrix(shapes: List[str], methods: List[str]) -> List[Tuple[str, str, bool, bool]]:
+def matrix(shapes: List[str], methods: List[str], names: Optional[set] = None) -> List[Tuple[str, str, bool, bool]]:
+    """The runs in their recorded order; `names`, when given, keeps only those (--runs)."""
     out = []
     for shape in shapes:
         for method in methods:
@@ -76,6 +77,8 @@ def matrix(shapes: List[str], methods: List[str]) -> List[Tuple[str, str, bool, 
                 for evaluate in (True, False):
                     if method == "qlora" and not evaluate:
                         continue   # 20 runs in all; qlora's evaluation-off twin adds nothing new
+                    if names and run_name(shape, method, packing, evaluate) not in names:
+                        continue
                     out.append((shape, method, packing, evaluate))
     return out
 
@@ -324,6 +327,8 @@ def main(argv=None) -> int:
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--width", type=int, default=3, help="caps of one run tried at once")
     ap.add_argument("--gpu-gib", type=float, default=70.0, help="caps + contexts held at once")
+    ap.add_argument("--runs", default="", help="measure: these runs (comma-separated names) only, e.g. one of "
+                    "each pair of evaluation twins when only the time is wanted (their training is the same)")
     ap.add_argument("--only", default="", help="bisect: these runs (comma-separated names) only, resuming "
                     "their earlier bisection; the others keep theirs")
     a = ap.parse_args(argv)
@@ -357,7 +362,12 @@ def main(argv=None) -> int:
             "settings": f"max_steps {a.max_steps}, eval_steps {a.eval_steps}, gradient_accumulation_steps "
                         f"{a.accum}, logging_steps 1, save_strategy no, export off; unpacked runs group_by_length",
             "runs": []}
-        phase_measure(a, matrix(shapes, methods), models, results, out, stem, logs, t_begin)
+        names = {n for n in a.runs.split(",") if n}
+        jobs = matrix(shapes, methods, names)
+        unknown = names - {run_name(*j) for j in matrix(shapes, methods)}
+        if unknown:
+            ap.error(f"--runs: no such run: {', '.join(sorted(unknown))}")
+        phase_measure(a, jobs, models, results, out, stem, logs, t_begin)
     else:
         results = load_results(a.from_)
         missing = [r for r in results["runs"] if str(r.get("skipped", "")).startswith("budget")]

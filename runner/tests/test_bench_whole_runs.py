@@ -136,6 +136,12 @@ class RecordedWholeRuns(unittest.TestCase):
         jobs = whole_runs.matrix(["1b", "0.5b"], ["lora", "full", "qlora"])
         self.assertEqual([whole_runs.run_name(*j) for j in jobs], [r["name"] for r in self.runs])
 
+    def test_matrix_keeps_only_the_named_runs_in_order(self):
+        names = {"0.5b-qlora-unpacked-eval", "1b-full-packed-noeval", "1b-lora-unpacked-noeval"}
+        jobs = whole_runs.matrix(["1b", "0.5b"], ["lora", "full", "qlora"], names)
+        self.assertEqual([whole_runs.run_name(*j) for j in jobs],
+                         ["1b-lora-unpacked-noeval", "1b-full-packed-noeval", "0.5b-qlora-unpacked-eval"])
+
 
 class Summarize(unittest.TestCase):
     """summarize() on a small event log made here."""
