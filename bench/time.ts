@@ -12,6 +12,8 @@
 // out (leave-one-out), so the fit is seen not to be memorised. Print only: no
 // timing, no assertions.
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { findCatalogModel } from '../engine/src/models/catalog';
 import { layoutOf } from '../engine/src/estimate/arch';
 import { FITTED, flopsPerToken, type ThroughputConstants } from '../engine/src/estimate/throughput';
@@ -75,6 +77,7 @@ function previousTokensPerSecond(run: MeasuredRun): number {
 }
 
 const pct = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`;
+const RESULTS_DIR = path.resolve(__dirname, '..', 'runner', 'bench', 'results');
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
 
 function constantsOf(logs: number[], base: ThroughputConstants = FITTED): ThroughputConstants {
@@ -189,6 +192,7 @@ function main(): void {
     );
 
   printCompileScales();
+  printAllocatorAB();
 
   if (process.argv.includes('--no-loo')) return;
   console.log(
@@ -211,6 +215,39 @@ function main(): void {
       `  ${label}: |error| median ${(100 * median(loo)).toFixed(1)}%, worst ${(100 * sorted[loo.length - 1]!).toFixed(1)}%, ${loo.filter((e) => e <= 0.2).length} of ${loo.length} within 20%`,
     );
   }
+}
+
+/**
+ * The runner's allocator and speed: the packed QLoRA template run four times in one call,
+ * alternating PyTorch's default allocator and expandable segments (the runner's default).
+ */
+function printAllocatorAB(): void {
+  const file = path.join(RESULTS_DIR, 'template-runs-h100-allocator-ab.json');
+  if (!fs.existsSync(file)) return;
+  const ab = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    device: string;
+    runs: { order: number; allocator_env: string; tokens_per_second_median: number }[];
+  };
+  console.log(
+    `\nAllocator A/B (runner/bench/results/template-runs-h100-allocator-ab.json, ${ab.device}): packed QLoRA template, 12 steps, in this order`,
+  );
+  const bySetting = new Map<string, number[]>();
+  for (const run of ab.runs) {
+    console.log(
+      `  ${String(run.order).padStart(2)}  ${run.allocator_env.padEnd(50)} ${num(run.tokens_per_second_median).padStart(7)} tok/s`,
+    );
+    bySetting.set(run.allocator_env, [
+      ...(bySetting.get(run.allocator_env) ?? []),
+      run.tokens_per_second_median,
+    ]);
+  }
+  const [cached, expandable] = [...bySetting.values()].map(
+    (v) => v.reduce((a, b) => a + b, 0) / v.length,
+  );
+  const spread = Math.max(...[...bySetting.values()].map((v) => Math.max(...v) / Math.min(...v)));
+  console.log(
+    `  expandable segments against the default allocator: ${pct(expandable! / cached!)} in the mean; identical runs differ by up to ${pct(spread)}`,
+  );
 }
 
 /** The compiled row each compile scale is solved on (timeCalibration.ts, "sets a compile scale"). */

@@ -29,7 +29,8 @@ const RESULTS_DIR = path.resolve(__dirname, '..', 'runner', 'bench', 'results');
 /** A set of timed whole runs: its results file, its event logs, and what its runner did. */
 export interface TimedRunSet {
   results: string;
-  events: string;
+  /** The per-run event logs; without them, each run's summary figures (summarize() on the device). */
+  events?: string;
   label: string;
   /** The runs paid peft's LoRA input cast under autocast (the runner before it skipped it). */
   peftInputCast: boolean;
@@ -49,7 +50,6 @@ export const TIMED_RUN_SETS = {
   /** 24 steps, the final runner (expandable segments, no cast): held out of every fit. */
   heldOut: {
     results: 'whole-runs-h100-steps24.json',
-    events: 'whole-runs-h100-steps24-events',
     label: '24 steps of 2 micro-batches, the final runner and templates; held out (not fitted on)',
     peftInputCast: false,
   },
@@ -59,16 +59,14 @@ export interface WholeRunTime {
   name: string;
   /** Layers of the model (the warm-up is per layer). */
   layers: number;
-  /** Seconds of each optimizer step, from the events (evaluations left out). */
-  stepSeconds: number[];
-  /** Median of steps 2..n: the steady step the step model predicts. */
+  /** Optimizer steps of the run. */
+  steps: number;
+  /** Median of steps 2..n (their mean without event logs): the steady step the step model predicts. */
   steadySeconds: number;
   /** First step less the steady step: the one-time warm-up. */
   warmupSeconds: number;
   /** train_seconds of the results file (start to last step, less in-training evaluations). */
   trainSeconds: number;
-  /** The sum of stepSeconds: train_seconds recomputed from the events. */
-  eventSeconds: number;
   plan: Plan;
   model: ModelArchitecture;
   gpu: GpuSpec | undefined;
@@ -101,6 +99,49 @@ export function stepSecondsOf(events: readonly Event[]): number[] {
   return seconds;
 }
 
+type Timing = Pick<WholeRunTime, 'steps' | 'steadySeconds' | 'warmupSeconds'>;
+
+/** Steady step and warm-up from a run's event log (undefined without one, or under two steps). */
+function timingOfEvents(name: string, events: string): Timing | undefined {
+  const log = path.join(RESULTS_DIR, events, `${name}.events.jsonl`);
+  if (!fs.existsSync(log)) return undefined;
+  const stepSeconds = stepSecondsOf(
+    fs
+      .readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as Event),
+  );
+  if (stepSeconds.length < 2) return undefined;
+  const steadySeconds = median(stepSeconds.slice(1));
+  return {
+    steps: stepSeconds.length,
+    steadySeconds,
+    warmupSeconds: stepSeconds[0]! - steadySeconds,
+  };
+}
+
+/**
+ * The same from a run's summary (template_run_results.py summarize()): steps 2..n take
+ * first_to_last_step_seconds less the evaluations between them, the first step the rest
+ * of train_seconds.
+ */
+function timingOfSummary(run: TimedRun): Timing | undefined {
+  const { steps, first_to_last_step_seconds: span, eval_in_training_seconds: evals } = run;
+  if (!steps || steps < 2 || span === undefined || run.train_seconds === undefined)
+    return undefined;
+  const later = span - (evals ?? 0);
+  const steadySeconds = later / (steps - 1);
+  return { steps, steadySeconds, warmupSeconds: run.train_seconds - later - steadySeconds };
+}
+
+/** A run of a results file, with the summary figures the timing reads. */
+type TimedRun = Parameters<typeof configOf>[0] & {
+  steps?: number;
+  first_to_last_step_seconds?: number;
+  eval_in_training_seconds?: number;
+};
+
 const cache = new Map<TimedRunSet, WholeRunTime[]>();
 
 /** The measured whole runs of one set with their analysed configs (empty when the results are absent). */
@@ -112,32 +153,22 @@ export function loadWholeRunTimes(set: TimedRunSet = TIMED_RUN_SETS.fitted): Who
   const results = path.join(RESULTS_DIR, set.results);
   if (!fs.existsSync(results)) return runs;
   const measured = JSON.parse(fs.readFileSync(results, 'utf8')) as {
-    runs: Parameters<typeof configOf>[0][];
+    runs: TimedRun[];
   };
   const dirs = modelDirs();
   for (const run of measured.runs) {
-    const log = path.join(RESULTS_DIR, set.events, `${run.name}.events.jsonl`);
-    if (run.status !== 'completed' || !run.train_seconds || !fs.existsSync(log)) continue;
-    const events = fs
-      .readFileSync(log, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as Event);
-    const stepSeconds = stepSecondsOf(events);
-    if (stepSeconds.length < 2) continue;
+    if (run.status !== 'completed' || !run.train_seconds) continue;
+    const timing = set.events ? timingOfEvents(run.name, set.events) : timingOfSummary(run);
+    if (!timing) continue;
     const { text, file } = configOf(run, dirs[run.shape]!, set.allocator);
     const analysis = analyze(text, file);
     const report = buildEstimateReport(analysis);
     if (!report || !analysis.plan || !analysis.model) continue;
-    const steadySeconds = median(stepSeconds.slice(1));
     runs.push({
       name: run.name,
       layers: analysis.model.numLayers,
-      stepSeconds,
-      steadySeconds,
-      warmupSeconds: stepSeconds[0]! - steadySeconds,
+      ...timing,
       trainSeconds: run.train_seconds,
-      eventSeconds: stepSeconds.reduce((a, b) => a + b, 0),
       plan: analysis.plan,
       model: analysis.model,
       gpu: analysis.gpu,
@@ -168,7 +199,7 @@ const ratioPct = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 10
 /** Steady step, warm-up and training seconds of each run, measured and estimated. */
 export function printTimedRuns(set: TimedRunSet, runs: readonly WholeRunTime[]): void {
   console.log(
-    `\nWhole runs (runner/bench/whole_runs.py, ${set.label}; runner/bench/results/${set.results}, events in ${set.events}/)`,
+    `\nWhole runs (runner/bench/whole_runs.py, ${set.label}; runner/bench/results/${set.results}, ${set.events ? `events in ${set.events}/` : 'timing from its summary figures'})`,
   );
   if (!runs.length) {
     console.log('  no results file');
@@ -183,7 +214,7 @@ export function printTimedRuns(set: TimedRunSet, runs: readonly WholeRunTime[]):
     const ratio = p.seconds / run.trainSeconds;
     errors.push(Math.abs(ratio - 1));
     console.log(
-      `${run.name.padEnd(26)} ${String(run.stepSeconds.length).padStart(5)} ${`${run.steadySeconds.toFixed(3)}/${p.secondsPerStep.toFixed(3)}`.padStart(24)} ${`${run.warmupSeconds.toFixed(2)}/${p.warmupSeconds.toFixed(2)}`.padStart(19)} ${`${run.trainSeconds.toFixed(1)}/${p.seconds.toFixed(1)}`.padStart(16)} ${ratioPct(ratio).padStart(7)}`,
+      `${run.name.padEnd(26)} ${String(run.steps).padStart(5)} ${`${run.steadySeconds.toFixed(3)}/${p.secondsPerStep.toFixed(3)}`.padStart(24)} ${`${run.warmupSeconds.toFixed(2)}/${p.warmupSeconds.toFixed(2)}`.padStart(19)} ${`${run.trainSeconds.toFixed(1)}/${p.seconds.toFixed(1)}`.padStart(16)} ${ratioPct(ratio).padStart(7)}`,
     );
   }
   const sorted = [...errors].sort((a, b) => a - b);

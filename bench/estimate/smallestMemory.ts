@@ -302,7 +302,7 @@ export function printSmallestMemory(measured: WholeRunsMeasured | undefined): vo
     `allocated peak (tensors only): median |error| ${pct(median(allocatedErrors))}, worst ${pct(Math.max(...allocatedErrors))} over ${allocatedErrors.length} runs; what the smallest memory adds above it (allocator slack and the CUDA context) is where the estimate misses`,
   );
   console.log(
-    `time: median |error| ${pct(median(timeErrors))}, worst ${pct(Math.max(...timeErrors))}, ${timeErrors.filter((e) => e > 0.2).length} of ${timeErrors.length} above 20% (6 steps each: a short run, the first step's warm-up weighs; the LoRA runs paid peft's input cast, which the estimate of today's runner leaves out and npm run bench:time counts)${timeMisses.length ? `: ${timeMisses.join(', ')}` : ''}`,
+    `time: median |error| ${pct(median(timeErrors))}, worst ${pct(Math.max(...timeErrors))}, ${timeErrors.filter((e) => e > 0.2).length} of ${timeErrors.length} above 20% (6 steps each: a short run, the first step's warm-up weighs; ${'ooms' in measured.set ? "the LoRA runs paid peft's input cast, which the estimate of today's runner leaves out and npm run bench:time counts" : 'each training timed again over 24 steps in the held-out table below'})${timeMisses.length ? `: ${timeMisses.join(', ')}` : ''}`,
   );
   // Twins: evaluation on and off train the same batches, so their training times should match.
   const seconds = new Map(measured.truths.map((t) => [t.run.name, t.run.train_seconds ?? NaN]));

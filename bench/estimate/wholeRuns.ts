@@ -31,8 +31,11 @@ const RUN_SETS = [
   },
   {
     label:
-      "final runner and templates (max_steps 12, one call; the runner's expandable segments; qlora unpacked not run: the call's budget)",
-    files: ['template-runs-h100-expandable.json'],
+      "final runner and templates (max_steps 12; the runner's expandable segments; qlora unpacked in a later session, the first call's budget ran out)",
+    files: [
+      'template-runs-h100-expandable.json',
+      'template-runs-h100-expandable-qlora-unpacked.json',
+    ],
     allocator: undefined,
   },
 ];

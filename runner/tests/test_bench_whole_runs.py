@@ -136,6 +136,24 @@ class RecordedWholeRuns(unittest.TestCase):
         jobs = whole_runs.matrix(["1b", "0.5b"], ["lora", "full", "qlora"])
         self.assertEqual([whole_runs.run_name(*j) for j in jobs], [r["name"] for r in self.runs])
 
+    def test_timed_runs_are_one_of_each_training_and_their_report_is_render(self):
+        # whole-runs-h100-steps24.json: the time truth held out of the fit (bench/timeWholeRuns.ts)
+        timed = load_json(os.path.join(RESULTS_DIR, "whole-runs-h100-steps24.json"))
+        names = [r["name"] for r in timed["runs"]]
+        trainings = {n.rsplit("-", 1)[0] for n in (r["name"] for r in self.runs)}
+        self.assertEqual(sorted(n.rsplit("-", 1)[0] for n in names), sorted(trainings))
+        self.assertEqual(names, [whole_runs.run_name(*j) for j in whole_runs.matrix(["1b", "0.5b"],
+                                                                                    ["lora", "full", "qlora"],
+                                                                                    set(names))])
+        for rec in timed["runs"]:
+            with self.subTest(run=rec["name"]):
+                self.assertEqual((rec["status"], rec["steps"]), ("completed", 24))
+                # the timing the bench derives: the first step and 23 later ones fill train_seconds
+                later = rec["first_to_last_step_seconds"] - rec["eval_in_training_seconds"]
+                self.assertGreater(rec["train_seconds"], later)
+        self.assertEqual(whole_runs.render(timed),
+                         read_text(os.path.join(RESULTS_DIR, "whole-runs-h100-steps24.md")))
+
     def test_matrix_keeps_only_the_named_runs_in_order(self):
         names = {"0.5b-qlora-unpacked-eval", "1b-full-packed-noeval", "1b-lora-unpacked-noeval"}
         jobs = whole_runs.matrix(["1b", "0.5b"], ["lora", "full", "qlora"], names)
