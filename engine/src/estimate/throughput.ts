@@ -177,7 +177,11 @@ export function microStepTime(
     (compiled ? constants.compiledHostScale : 1) *
     passes *
     (layout.layers * constants.hostSecondsPerLayer +
-      wrapped * constants.hostSecondsPerAdapter +
+      wrapped *
+        (constants.hostSecondsPerAdapter +
+          (shape.peftInputCast && shape.method === 'lora'
+            ? constants.peftInputCastHostSecondsPerAdapter
+            : 0)) +
       quantized * constants.hostSecondsPerQuantizedModule);
   const variableShapeSeconds = shape.packed
     ? 0
