@@ -26,7 +26,7 @@ import {
   timeRatio,
   type MeasuredRun,
 } from '../engine/src/estimate/timeCalibration';
-import { median } from './estimate/statistics';
+import { median, ratioPct as pct } from './estimate/statistics';
 import {
   loadWholeRunTimes,
   predictWholeRun,
@@ -79,7 +79,6 @@ function previousTokensPerSecond(run: MeasuredRun): number {
   return (989e12 * utilization) / perToken;
 }
 
-const pct = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`;
 const RESULTS_DIR = path.resolve(__dirname, '..', 'runner', 'bench', 'results');
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -244,12 +243,13 @@ function printAllocatorAB(): void {
       run.tokens_per_second_median,
     ]);
   }
-  const [cached, expandable] = [...bySetting.values()].map(
-    (v) => v.reduce((a, b) => a + b, 0) / v.length,
-  );
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const settings = [...bySetting.keys()];
+  const cached = mean(bySetting.get(settings.find((k) => k.endsWith(':False'))!)!);
+  const expandable = mean(bySetting.get(settings.find((k) => k.endsWith(':True'))!)!);
   const spread = Math.max(...[...bySetting.values()].map((v) => Math.max(...v) / Math.min(...v)));
   console.log(
-    `  expandable segments against the default allocator: ${pct(expandable! / cached!)} in the mean; identical runs differ by up to ${pct(spread)}`,
+    `  expandable segments against the default allocator: ${pct(expandable / cached)} in the mean; identical runs differ by up to ${pct(spread)}`,
   );
 }
 

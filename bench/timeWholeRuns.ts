@@ -22,7 +22,7 @@ import type { Plan } from '../engine/src/plan';
 import { buildEstimateReport } from '../engine/src/report/estimateReport';
 import { DEFAULT_ALLOCATOR } from './estimate/plans';
 import { configOf, modelDirs } from './estimate/smallestMemory';
-import { median } from './estimate/statistics';
+import { median, ratioPct, worst } from './estimate/statistics';
 
 const RESULTS_DIR = path.resolve(__dirname, '..', 'runner', 'bench', 'results');
 
@@ -194,8 +194,6 @@ export function predictWholeRun(
   });
 }
 
-const ratioPct = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`;
-
 /** Steady step, warm-up and training seconds of each run, measured and estimated. */
 export function printTimedRuns(set: TimedRunSet, runs: readonly WholeRunTime[]): void {
   console.log(
@@ -217,8 +215,7 @@ export function printTimedRuns(set: TimedRunSet, runs: readonly WholeRunTime[]):
       `${run.name.padEnd(26)} ${String(run.steps).padStart(5)} ${`${run.steadySeconds.toFixed(3)}/${p.secondsPerStep.toFixed(3)}`.padStart(24)} ${`${run.warmupSeconds.toFixed(2)}/${p.warmupSeconds.toFixed(2)}`.padStart(19)} ${`${run.trainSeconds.toFixed(1)}/${p.seconds.toFixed(1)}`.padStart(16)} ${ratioPct(ratio).padStart(7)}`,
     );
   }
-  const sorted = [...errors].sort((a, b) => a - b);
   console.log(
-    `|error| median ${(100 * median(errors)).toFixed(1)}%, worst ${(100 * sorted[sorted.length - 1]!).toFixed(1)}%, ${errors.filter((e) => e > 0.2).length} of ${errors.length} above 20%`,
+    `|error| median ${(100 * median(errors)).toFixed(1)}%, worst ${(100 * worst(errors)).toFixed(1)}%, ${errors.filter((e) => e > 0.2).length} of ${errors.length} above 20%`,
   );
 }

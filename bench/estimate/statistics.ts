@@ -12,3 +12,6 @@ export function worst(xs: number[]): number {
   return xs.length ? Math.max(...xs) : NaN;
 }
 export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+/** A predicted/measured ratio as a signed error: 1.05 → +5.0%. */
+export const ratioPct = (ratio: number) =>
+  `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`;

@@ -343,6 +343,11 @@ def main(argv=None) -> int:
     os.makedirs(a.work, exist_ok=True)
     shapes = [s for s in a.shapes.split(",") if s]
     methods = [m for m in a.methods.split(",") if m]
+    names = {n for n in a.runs.split(",") if n}
+    unknown = names - {run_name(*j) for j in matrix(shapes, methods)}
+    if unknown:   # before the models are built: a typo costs nothing
+        ap.error(f"--runs: no such run: {', '.join(sorted(unknown))}")
+    jobs = matrix(shapes, methods, names)
     _t, lora_doc = load_template("lora")
     system_prompt = (lora_doc.get("data") or {}).get("system_prompt") or ""
     # both models at once: two processes, each a GPU context and a tokenizer to train
@@ -362,11 +367,6 @@ def main(argv=None) -> int:
             "settings": f"max_steps {a.max_steps}, eval_steps {a.eval_steps}, gradient_accumulation_steps "
                         f"{a.accum}, logging_steps 1, save_strategy no, export off; unpacked runs group_by_length",
             "runs": []}
-        names = {n for n in a.runs.split(",") if n}
-        jobs = matrix(shapes, methods, names)
-        unknown = names - {run_name(*j) for j in matrix(shapes, methods)}
-        if unknown:
-            ap.error(f"--runs: no such run: {', '.join(sorted(unknown))}")
         phase_measure(a, jobs, models, results, out, stem, logs, t_begin)
     else:
         results = load_results(a.from_)

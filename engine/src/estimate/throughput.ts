@@ -150,10 +150,11 @@ export function microStepTime(
   adaptedWidth *= layout.layers;
   adaptedInputWidth *= layout.layers;
   const passes = shape.checkpointing ? 1 : NO_CHECKPOINTING_HOST_SCALE;
-  const castPerToken =
-    shape.peftInputCast && shape.method === 'lora'
-      ? adaptedInputWidth * constants.peftInputCastSecondsPerTokenWidth
-      : 0;
+  // peft's LoRA input cast (runs measured before the runner skipped it): GPU time per token, host time per adapter
+  const peftCast = shape.peftInputCast === true && shape.method === 'lora';
+  const castPerToken = peftCast
+    ? adaptedInputWidth * constants.peftInputCastSecondsPerTokenWidth
+    : 0;
   const compiled = shape.compiledLayers === true;
   const adapterSeconds =
     (compiled ? constants.compiledAdapterScale : 1) *
@@ -179,9 +180,7 @@ export function microStepTime(
     (layout.layers * constants.hostSecondsPerLayer +
       wrapped *
         (constants.hostSecondsPerAdapter +
-          (shape.peftInputCast && shape.method === 'lora'
-            ? constants.peftInputCastHostSecondsPerAdapter
-            : 0)) +
+          (peftCast ? constants.peftInputCastHostSecondsPerAdapter : 0)) +
       quantized * constants.hostSecondsPerQuantizedModule);
   const variableShapeSeconds = shape.packed
     ? 0
