@@ -36,7 +36,7 @@ import { spotChecks } from './estimate/spotChecks';
 import { printSlackFit } from './estimate/slackFit';
 import { loadWholeRuns, printSmallestMemory, WHOLE_RUN_SETS } from './estimate/smallestMemory';
 import { printWholeRuns } from './estimate/wholeRuns';
-import { loadWholeRunTimes, printTimedRuns, TIMED_RUN_SETS } from './timeWholeRuns';
+import { printTimedRuns, TIMED_RUN_SETS } from './timeWholeRuns';
 
 const verbose = process.argv.includes('--verbose');
 const showAllocated = process.argv.includes('--allocated');
@@ -63,7 +63,7 @@ function main(): void {
   printWholeRuns(wholeRuns, cachedRuns);
   printSmallestMemory(wholeRuns);
   // time over 24 steps, the same configs through the final runner: held out of the time fit
-  printTimedRuns(TIMED_RUN_SETS.heldOut, loadWholeRunTimes(TIMED_RUN_SETS.heldOut));
+  printTimedRuns(TIMED_RUN_SETS.heldOut);
   printSmallestMemory(cachedRuns);
   printSlackFit(rows, cachedRuns);
   printLigerPeaks();

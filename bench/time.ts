@@ -177,8 +177,8 @@ function main(): void {
   );
 
   const whole = loadWholeRunTimes(TIMED_RUN_SETS.fitted);
-  printTimedRuns(TIMED_RUN_SETS.fitted, whole);
-  printTimedRuns(TIMED_RUN_SETS.heldOut, loadWholeRunTimes(TIMED_RUN_SETS.heldOut));
+  printTimedRuns(TIMED_RUN_SETS.fitted);
+  printTimedRuns(TIMED_RUN_SETS.heldOut);
   const truths: Truth[] = [
     ...FITTED_RUNS.map((run) => ({ kind: 'calibration' as const, run })),
     ...whole.map((run) => ({ kind: 'whole' as const, run })),

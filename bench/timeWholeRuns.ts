@@ -26,11 +26,17 @@ import { median, ratioPct, worst } from './estimate/statistics';
 
 const RESULTS_DIR = path.resolve(__dirname, '..', 'runner', 'bench', 'results');
 
-/** A set of timed whole runs: its results file, its event logs, and what its runner did. */
-export interface TimedRunSet {
+/** One measuring call's results file and, where they came back, its per-run event logs. */
+export interface TimedRunFile {
   results: string;
   /** The per-run event logs; without them, each run's summary figures (summarize() on the device). */
   events?: string;
+}
+
+/** A set of timed whole runs: its results files, and what its runner did. */
+export interface TimedRunSet {
+  /** In the order measured: a run measured again in a later file supersedes its earlier measurement. */
+  files: readonly TimedRunFile[];
   label: string;
   /** The runs paid peft's LoRA input cast under autocast (the runner before it skipped it). */
   peftInputCast: boolean;
@@ -41,15 +47,20 @@ export interface TimedRunSet {
 export const TIMED_RUN_SETS = {
   /** 6 steps, PyTorch's default allocator, peft's cast: the set the constants are fitted on. */
   fitted: {
-    results: 'whole-runs-h100.json',
-    events: 'whole-runs-h100-events',
+    files: [{ results: 'whole-runs-h100.json', events: 'whole-runs-h100-events' }],
     label: '6 steps of 2 micro-batches, the runner before expandable segments; fitted on',
     peftInputCast: true,
     allocator: DEFAULT_ALLOCATOR,
   },
   /** 24 steps, the final runner (expandable segments, no cast): held out of every fit. */
   heldOut: {
-    results: 'whole-runs-h100-steps24.json',
+    files: [
+      { results: 'whole-runs-h100-steps24.json' },
+      {
+        results: 'whole-runs-h100-steps24-eval.json',
+        events: 'whole-runs-h100-steps24-eval-events',
+      },
+    ],
     label: '24 steps of 2 micro-batches, the final runner and templates; held out (not fitted on)',
     peftInputCast: false,
   },
@@ -57,6 +68,8 @@ export const TIMED_RUN_SETS = {
 
 export interface WholeRunTime {
   name: string;
+  /** The results file it was measured in. */
+  source: string;
   /** Layers of the model (the warm-up is per layer). */
   layers: number;
   /** Optimizer steps of the run. */
@@ -142,43 +155,71 @@ type TimedRun = Parameters<typeof configOf>[0] & {
   eval_in_training_seconds?: number;
 };
 
-const cache = new Map<TimedRunSet, WholeRunTime[]>();
+/** The runs of a set: the latest measurement of each, and the measurements it superseded. */
+export interface TimedRuns {
+  runs: WholeRunTime[];
+  superseded: WholeRunTime[];
+}
+
+const cache = new Map<TimedRunSet, TimedRuns>();
 
 /** The measured whole runs of one set with their analysed configs (empty when the results are absent). */
-export function loadWholeRunTimes(set: TimedRunSet = TIMED_RUN_SETS.fitted): WholeRunTime[] {
+export function loadTimedRuns(set: TimedRunSet = TIMED_RUN_SETS.fitted): TimedRuns {
   const cached = cache.get(set);
   if (cached) return cached;
-  const runs: WholeRunTime[] = [];
-  cache.set(set, runs);
-  const results = path.join(RESULTS_DIR, set.results);
-  if (!fs.existsSync(results)) return runs;
-  const measured = JSON.parse(fs.readFileSync(results, 'utf8')) as {
-    runs: TimedRun[];
-  };
+  const latest = new Map<string, WholeRunTime>();
+  const superseded: WholeRunTime[] = [];
   const dirs = modelDirs();
-  for (const run of measured.runs) {
-    if (run.status !== 'completed' || !run.train_seconds) continue;
-    const timing = set.events ? timingOfEvents(run.name, set.events) : timingOfSummary(run);
-    if (!timing) continue;
-    const { text, file } = configOf(run, dirs[run.shape]!, set.allocator);
-    const analysis = analyze(text, file);
-    const report = buildEstimateReport(analysis);
-    if (!report || !analysis.plan || !analysis.model) continue;
-    runs.push({
-      name: run.name,
-      layers: analysis.model.numLayers,
-      ...timing,
-      trainSeconds: run.train_seconds,
-      plan: analysis.plan,
-      model: analysis.model,
-      gpu: analysis.gpu,
-      tokensPerEpoch: report.tokensPerEpoch,
-      tokenLengths: analysis.data?.train?.tokenLengths,
-      peftInputCast: set.peftInputCast && analysis.plan.method === 'lora',
-    });
+  for (const file of set.files) {
+    const results = path.join(RESULTS_DIR, file.results);
+    if (!fs.existsSync(results)) continue;
+    const measured = JSON.parse(fs.readFileSync(results, 'utf8')) as { runs: TimedRun[] };
+    for (const run of measured.runs) {
+      const timed = timedRun(set, file, run, dirs);
+      if (!timed) continue;
+      const earlier = latest.get(run.name);
+      if (earlier) superseded.push(earlier);
+      latest.delete(run.name); // re-inserted: the table keeps the order measured
+      latest.set(run.name, timed);
+    }
   }
   fs.rmSync(path.dirname(dirs['1b']!), { recursive: true, force: true });
-  return runs;
+  const loaded = { runs: [...latest.values()], superseded };
+  cache.set(set, loaded);
+  return loaded;
+}
+
+/** The latest measurement of each run of a set (the fit and leave-one-out read these). */
+export function loadWholeRunTimes(set: TimedRunSet = TIMED_RUN_SETS.fitted): WholeRunTime[] {
+  return loadTimedRuns(set).runs;
+}
+
+function timedRun(
+  set: TimedRunSet,
+  file: TimedRunFile,
+  run: TimedRun,
+  dirs: ReturnType<typeof modelDirs>,
+): WholeRunTime | undefined {
+  if (run.status !== 'completed' || !run.train_seconds) return undefined;
+  const timing = file.events ? timingOfEvents(run.name, file.events) : timingOfSummary(run);
+  if (!timing) return undefined;
+  const { text, file: configFile } = configOf(run, dirs[run.shape]!, set.allocator);
+  const analysis = analyze(text, configFile);
+  const report = buildEstimateReport(analysis);
+  if (!report || !analysis.plan || !analysis.model) return undefined;
+  return {
+    name: run.name,
+    source: file.results,
+    layers: analysis.model.numLayers,
+    ...timing,
+    trainSeconds: run.train_seconds,
+    plan: analysis.plan,
+    model: analysis.model,
+    gpu: analysis.gpu,
+    tokensPerEpoch: report.tokensPerEpoch,
+    tokenLengths: analysis.data?.train?.tokenLengths,
+    peftInputCast: set.peftInputCast && analysis.plan.method === 'lora',
+  };
 }
 
 /** The engine's estimate of a whole run, as estimateReport.ts computes it, with other constants. */
@@ -195,27 +236,38 @@ export function predictWholeRun(
 }
 
 /** Steady step, warm-up and training seconds of each run, measured and estimated. */
-export function printTimedRuns(set: TimedRunSet, runs: readonly WholeRunTime[]): void {
+export function printTimedRuns(set: TimedRunSet, timed: TimedRuns = loadTimedRuns(set)): void {
+  const sources = set.files
+    .map(
+      (f) =>
+        `${f.results} (${f.events ? `events in ${f.events}/` : 'timing from its summary figures'})`,
+    )
+    .join(', ');
   console.log(
-    `\nWhole runs (runner/bench/whole_runs.py, ${set.label}; runner/bench/results/${set.results}, ${set.events ? `events in ${set.events}/` : 'timing from its summary figures'})`,
+    `\nWhole runs (runner/bench/whole_runs.py, ${set.label}; runner/bench/results/: ${sources})`,
   );
-  if (!runs.length) {
+  if (!timed.runs.length) {
     console.log('  no results file');
     return;
   }
   console.log(
     'run                        steps  steady step s meas/est  warm-up s meas/est  train s meas/est   error',
   );
-  const errors: number[] = [];
-  for (const run of runs) {
-    const p = predictWholeRun(run);
-    const ratio = p.seconds / run.trainSeconds;
-    errors.push(Math.abs(ratio - 1));
-    console.log(
-      `${run.name.padEnd(26)} ${String(run.steps).padStart(5)} ${`${run.steadySeconds.toFixed(3)}/${p.secondsPerStep.toFixed(3)}`.padStart(24)} ${`${run.warmupSeconds.toFixed(2)}/${p.warmupSeconds.toFixed(2)}`.padStart(19)} ${`${run.trainSeconds.toFixed(1)}/${p.seconds.toFixed(1)}`.padStart(16)} ${ratioPct(ratio).padStart(7)}`,
-    );
-  }
+  const errors = timed.runs.map((run) => printTimedRun(run));
   console.log(
     `|error| median ${(100 * median(errors)).toFixed(1)}%, worst ${(100 * worst(errors)).toFixed(1)}%, ${errors.filter((e) => e > 0.2).length} of ${errors.length} above 20%`,
   );
+  if (!timed.superseded.length) return;
+  console.log('Measured again later (the rows above); the earlier measurement, not counted:');
+  for (const run of timed.superseded) printTimedRun(run, ` (${run.source})`);
+}
+
+/** One row of the table; its |error|. */
+function printTimedRun(run: WholeRunTime, suffix = ''): number {
+  const p = predictWholeRun(run);
+  const ratio = p.seconds / run.trainSeconds;
+  console.log(
+    `${run.name.padEnd(26)} ${String(run.steps).padStart(5)} ${`${run.steadySeconds.toFixed(3)}/${p.secondsPerStep.toFixed(3)}`.padStart(24)} ${`${run.warmupSeconds.toFixed(2)}/${p.warmupSeconds.toFixed(2)}`.padStart(19)} ${`${run.trainSeconds.toFixed(1)}/${p.seconds.toFixed(1)}`.padStart(16)} ${ratioPct(ratio).padStart(7)}${suffix}`,
+  );
+  return Math.abs(ratio - 1);
 }
