@@ -1,5 +1,5 @@
-"""Read an allocation history (torch.cuda.memory._dump_snapshot, as truth_rows.py
---snapshot writes it) and say where the caching allocator's reserve came from:
+"""Read an allocation history (torch.cuda.memory._dump_snapshot, or the compact
+gzipped one truth_rows.py --snapshot writes) and say where the caching allocator's reserve came from:
 every new segment with the request that asked for it and the cached memory that
 was free at that moment (in total, and its largest free block), and the state at
 the peak of reserved memory.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import gzip
 import pickle
 import sys
 from typing import Dict, List, Tuple
@@ -30,18 +31,14 @@ class Memory:
         self.reserved = 0
         self.allocated = 0
 
-    def segment_of(self, addr: int) -> int:
-        starts = sorted(self.segments)
-        i = bisect.bisect_right(starts, addr) - 1
-        return starts[i] if i >= 0 and addr < starts[i] + self.segments[starts[i]] else -1
-
     def free_blocks(self) -> List[int]:
         """Sizes of the free ranges inside the segments (what the allocator has cached)."""
-        by_segment: Dict[int, List[Tuple[int, int]]] = {s: [] for s in self.segments}
+        starts = sorted(self.segments)
+        by_segment: Dict[int, List[Tuple[int, int]]] = {s: [] for s in starts}
         for addr, size in self.blocks.items():
-            seg = self.segment_of(addr)
-            if seg >= 0:
-                by_segment[seg].append((addr, size))
+            i = bisect.bisect_right(starts, addr) - 1
+            if i >= 0 and addr < starts[i] + self.segments[starts[i]]:
+                by_segment[starts[i]].append((addr, size))
         free = []
         for seg, size in self.segments.items():
             cursor = seg
@@ -109,7 +106,7 @@ def main(argv=None) -> int:
     ap.add_argument("snapshot")
     ap.add_argument("--min-mib", type=float, default=64, help="list new segments of at least this size")
     a = ap.parse_args(argv)
-    with open(a.snapshot, "rb") as fh:
+    with (gzip.open if a.snapshot.endswith(".gz") else open)(a.snapshot, "rb") as fh:
         snapshot = pickle.load(fh)
     print("\n".join(analyse(snapshot, a.min_mib)))
     return 0

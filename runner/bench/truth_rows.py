@@ -16,8 +16,10 @@ which request took a fresh segment.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
+import pickle
 import subprocess
 import sys
 import time
@@ -67,6 +69,20 @@ def build_model(row, work, torch):
                                                bnb_4bit_compute_dtype=torch.bfloat16))
 
 
+def compact_snapshot(snapshot, frames_from=16 * 2**20):
+    """The trace without most stacks (a step records ~10^5 events): action, address and size
+    of each, the Python frames only of requests of at least frames_from bytes."""
+    def frames(e):
+        py = [f for f in e.get("frames") or [] if str(f.get("filename", "")).endswith(".py")]
+        return [{"name": f["name"], "filename": f["filename"], "line": f["line"]} for f in py[:6]]
+    trace = [{"action": e["action"], "addr": e["addr"], "size": e["size"],
+              "frames": frames(e) if e["action"] == "alloc" and e["size"] >= frames_from else []}
+             for e in snapshot["device_traces"][0]]
+    segments = [{k: s[k] for k in ("address", "total_size", "allocated_size") if k in s}
+                for s in snapshot.get("segments") or []]
+    return {"device_traces": [trace], "segments": segments}
+
+
 def one_row(name, seed, work, snapshot):
     """Runs in the child: 4 optimizer steps of the row, then its peaks as JSON on stdout."""
     import torch
@@ -75,7 +91,7 @@ def one_row(name, seed, work, snapshot):
     row = ROWS[name]
     ckpt_kwargs = {"use_reentrant": False}
     if snapshot:  # from before the model: every segment of the run is in the trace
-        torch.cuda.memory._record_memory_history(max_entries=1_000_000)
+        torch.cuda.memory._record_memory_history(max_entries=1_000_000, context="alloc", stacks="python")
     model = build_model(row, work, torch)
     if row["method"] == "qlora" and row.get("prepare"):
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=row["ckpt"],
@@ -106,10 +122,13 @@ def one_row(name, seed, work, snapshot):
               "peak_reserved_gib": round(torch.cuda.max_memory_reserved() / GIB, 3),
               "segments": torch.cuda.memory_stats().get("segment.all.peak", None)}
     if snapshot:
-        path = os.path.join(snapshot, f"{name}.snapshot.pickle")
-        torch.cuda.memory._dump_snapshot(path)
+        path = os.path.join(snapshot, f"{name}.snapshot.pickle.gz")
+        compact = compact_snapshot(torch.cuda.memory._snapshot())
         torch.cuda.memory._record_memory_history(enabled=None)
+        with gzip.open(path, "wb") as fh:
+            pickle.dump(compact, fh)
         result["snapshot"] = os.path.basename(path)
+        result["trace_events"] = len(compact["device_traces"][0])
     print("TRUTH_ROW " + json.dumps(result), flush=True)
 
 

@@ -94,5 +94,23 @@ class TraceReader(unittest.TestCase):
         self.assertFalse(any("new segment" in l for l in lines))
 
 
+class CompactSnapshot(unittest.TestCase):
+    def test_keeps_every_event_and_the_python_frames_of_large_requests_only(self):
+        frames = [{"name": "forward", "filename": "/x/modeling.py", "line": 3},
+                  {"name": "cudaMalloc", "filename": "??", "line": 0}]
+        snapshot = {"device_traces": [[
+            {"action": "alloc", "addr": 1, "size": 32 * MIB, "frames": frames, "stream": 0},
+            {"action": "alloc", "addr": 2, "size": MIB, "frames": frames, "stream": 0},
+            {"action": "free_completed", "addr": 1, "size": 32 * MIB, "frames": frames, "stream": 0}]],
+            "segments": [{"address": 0, "total_size": 64 * MIB, "allocated_size": MIB, "blocks": [1, 2]}]}
+        compact = truth_rows.compact_snapshot(snapshot)
+        trace = compact["device_traces"][0]
+        self.assertEqual([e["action"] for e in trace], ["alloc", "alloc", "free_completed"])
+        self.assertEqual(trace[0]["frames"], [{"name": "forward", "filename": "/x/modeling.py", "line": 3}])
+        self.assertEqual(trace[1]["frames"], [])
+        self.assertEqual(trace[2]["frames"], [])
+        self.assertEqual(compact["segments"], [{"address": 0, "total_size": 64 * MIB, "allocated_size": MIB}])
+
+
 if __name__ == "__main__":
     unittest.main()
