@@ -14,7 +14,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyze } from '../engine/src/engine';
-import { estimateTrainTime, type TrainTimeDetail } from '../engine/src/estimate/time';
+import {
+  estimateTrainTime,
+  MEASURED_UNCERTAINTY,
+  type TrainTimeDetail,
+} from '../engine/src/estimate/time';
 import type { ThroughputConstants } from '../engine/src/estimate/throughput';
 import type { GpuSpec } from '../engine/src/hardware/types';
 import type { ModelArchitecture } from '../engine/src/models/types';
@@ -255,7 +259,7 @@ export function printTimedRuns(set: TimedRunSet, timed: TimedRuns = loadTimedRun
   );
   const errors = timed.runs.map((run) => printTimedRun(run));
   console.log(
-    `|error| median ${(100 * median(errors)).toFixed(1)}%, worst ${(100 * worst(errors)).toFixed(1)}%, ${errors.filter((e) => e > 0.2).length} of ${errors.length} above 20%`,
+    `|error| median ${(100 * median(errors)).toFixed(1)}%, worst ${(100 * worst(errors)).toFixed(1)}%, ${errors.filter((e) => e > 0.2).length} of ${errors.length} above 20%; inside the ±${Math.round(100 * MEASURED_UNCERTAINTY)}% the estimate shows: ${errors.filter((e) => e <= MEASURED_UNCERTAINTY).length} of ${errors.length}`,
   );
   if (!timed.superseded.length) return;
   console.log('Measured again later (the rows above); the earlier measurement, not counted:');
