@@ -242,9 +242,10 @@ export function predictWholeRun(
 /** Steady step, warm-up and training seconds of each run, measured and estimated. */
 export function printTimedRuns(set: TimedRunSet, timed: TimedRuns = loadTimedRuns(set)): void {
   const sources = set.files
-    .map(
-      (f) =>
-        `${f.results} (${f.events ? `events in ${f.events}/` : 'timing from its summary figures'})`,
+    .map((f) =>
+      !fs.existsSync(path.join(RESULTS_DIR, f.results))
+        ? `${f.results} (not measured yet)`
+        : `${f.results} (${f.events ? `events in ${f.events}/` : 'timing from its summary figures'})`,
     )
     .join(', ');
   console.log(
