@@ -26,6 +26,7 @@ import {
   timeRatio,
   type MeasuredRun,
 } from '../engine/src/estimate/timeCalibration';
+import { RESULTS_DIR } from './estimate/smallestMemory';
 import { median, ratioPct as pct } from './estimate/statistics';
 import {
   loadWholeRunTimes,
@@ -79,7 +80,6 @@ function previousTokensPerSecond(run: MeasuredRun): number {
   return (989e12 * utilization) / perToken;
 }
 
-const RESULTS_DIR = path.resolve(__dirname, '..', 'runner', 'bench', 'results');
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
 
 function constantsOf(logs: number[], base: ThroughputConstants = FITTED): ThroughputConstants {

@@ -25,10 +25,8 @@ import type { ModelArchitecture } from '../engine/src/models/types';
 import type { Plan } from '../engine/src/plan';
 import { buildEstimateReport } from '../engine/src/report/estimateReport';
 import { DEFAULT_ALLOCATOR } from './estimate/plans';
-import { configOf, modelDirs } from './estimate/smallestMemory';
+import { configOf, modelDirs, RESULTS_DIR } from './estimate/smallestMemory';
 import { median, ratioPct, worst } from './estimate/statistics';
-
-const RESULTS_DIR = path.resolve(__dirname, '..', 'runner', 'bench', 'results');
 
 /** One measuring call's results file and, where they came back, its per-run event logs. */
 export interface TimedRunFile {
@@ -163,6 +161,8 @@ type TimedRun = Parameters<typeof configOf>[0] & {
 export interface TimedRuns {
   runs: WholeRunTime[];
   superseded: WholeRunTime[];
+  /** Results files of the set not measured yet. */
+  unmeasured: string[];
 }
 
 const cache = new Map<TimedRunSet, TimedRuns>();
@@ -173,10 +173,14 @@ export function loadTimedRuns(set: TimedRunSet = TIMED_RUN_SETS.fitted): TimedRu
   if (cached) return cached;
   const latest = new Map<string, WholeRunTime>();
   const superseded: WholeRunTime[] = [];
+  const unmeasured: string[] = [];
   const dirs = modelDirs();
   for (const file of set.files) {
     const results = path.join(RESULTS_DIR, file.results);
-    if (!fs.existsSync(results)) continue;
+    if (!fs.existsSync(results)) {
+      unmeasured.push(file.results);
+      continue;
+    }
     const measured = JSON.parse(fs.readFileSync(results, 'utf8')) as { runs: TimedRun[] };
     for (const run of measured.runs) {
       const timed = timedRun(set, file, run, dirs);
@@ -188,7 +192,7 @@ export function loadTimedRuns(set: TimedRunSet = TIMED_RUN_SETS.fitted): TimedRu
     }
   }
   fs.rmSync(path.dirname(dirs['1b']!), { recursive: true, force: true });
-  const loaded = { runs: [...latest.values()], superseded };
+  const loaded = { runs: [...latest.values()], superseded, unmeasured };
   cache.set(set, loaded);
   return loaded;
 }
@@ -243,7 +247,7 @@ export function predictWholeRun(
 export function printTimedRuns(set: TimedRunSet, timed: TimedRuns = loadTimedRuns(set)): void {
   const sources = set.files
     .map((f) =>
-      !fs.existsSync(path.join(RESULTS_DIR, f.results))
+      timed.unmeasured.includes(f.results)
         ? `${f.results} (not measured yet)`
         : `${f.results} (${f.events ? `events in ${f.events}/` : 'timing from its summary figures'})`,
     )

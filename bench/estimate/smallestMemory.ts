@@ -17,7 +17,8 @@ import { allocatorEdits, DEFAULT_ALLOCATOR } from './plans';
 import { median } from './statistics';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const RESULTS_DIR = path.join(ROOT, 'runner', 'bench', 'results');
+/** The GPU machine's measured results (runner/bench/results). */
+export const RESULTS_DIR = path.join(ROOT, 'runner', 'bench', 'results');
 
 /** The sets of whole runs: the same 20 configs under each allocator the runner has used. */
 export const WHOLE_RUN_SETS = {

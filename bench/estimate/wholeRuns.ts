@@ -11,10 +11,9 @@ import { setKey, applyTextEdits, chainEdits } from '../../engine/src/edits';
 import { analyze } from '../../engine/src/engine';
 import { buildEstimateReport } from '../../engine/src/report/estimateReport';
 import { allocatorEdits, DEFAULT_ALLOCATOR } from './plans';
-import type { WholeRunsMeasured } from './smallestMemory';
+import { RESULTS_DIR, type WholeRunsMeasured } from './smallestMemory';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const RESULTS_DIR = path.join(ROOT, 'runner', 'bench', 'results');
 /** Each set of template runs: its files (packed, unpacked) and what set them apart. */
 const RUN_SETS = [
   {

@@ -53,7 +53,7 @@ class Memory:
     def apply(self, e) -> None:
         action, addr, size = e["action"], e["addr"], e["size"]
         if action in ("segment_alloc", "segment_map"):
-            self.segments[addr] = self.segments.get(addr, 0) + size if action == "segment_map" else size
+            self.segments[addr] = size  # expandable segments: each mapped range counts as one
             self.reserved += size
         elif action in ("segment_free", "segment_unmap"):
             self.segments.pop(addr, None)
