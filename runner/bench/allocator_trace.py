@@ -1,8 +1,11 @@
 """Read an allocation history (torch.cuda.memory._dump_snapshot, or the compact
 gzipped one truth_rows.py --snapshot writes) and say where the caching allocator's reserve came from:
 every new segment with the request that asked for it and the cached memory that
-was free at that moment (in total, and its largest free block), and the state at
-the peak of reserved memory.
+was free at that moment (in total, and its largest free block); where enough was
+cached but not in one piece, the live blocks splitting each segment that could
+have held the request (with the Python frames of their allocation, none for a
+block allocated from C++ such as a cuBLAS workspace); and the state at the peak
+of reserved memory.
 
   python runner/bench/allocator_trace.py SNAPSHOT.pickle [--min-mib 64]
 
@@ -28,6 +31,7 @@ class Memory:
     def __init__(self) -> None:
         self.segments: Dict[int, int] = {}  # addr -> size
         self.blocks: Dict[int, int] = {}  # addr -> size, allocated
+        self.origin: Dict[int, Tuple[int, dict]] = {}  # addr -> (event index, alloc event)
         self.reserved = 0
         self.allocated = 0
 
@@ -50,7 +54,12 @@ class Memory:
                 free.append(seg + size - cursor)
         return free
 
-    def apply(self, e) -> None:
+    def blocks_in(self, seg: int) -> List[Tuple[int, int]]:
+        """(addr, size) of the live blocks inside the segment starting at seg."""
+        end = seg + self.segments[seg]
+        return sorted((a, n) for a, n in self.blocks.items() if seg <= a < end)
+
+    def apply(self, e, index: int = -1) -> None:
         action, addr, size = e["action"], e["addr"], e["size"]
         if action in ("segment_alloc", "segment_map"):
             self.segments[addr] = size  # expandable segments: each mapped range counts as one
@@ -60,15 +69,29 @@ class Memory:
             self.reserved -= size
         elif action == "alloc":
             self.blocks[addr] = size
+            self.origin[addr] = (index, e)
             self.allocated += size
         elif action == "free_completed":
             if self.blocks.pop(addr, None) is not None:
+                self.origin.pop(addr, None)
                 self.allocated -= size
 
 
 def frame_line(e, depth: int = 4) -> str:
     frames = [f for f in e.get("frames") or [] if f.get("filename", "").endswith(".py")]
     return " < ".join(f"{f['name']} ({f['filename'].rsplit('/', 1)[-1]}:{f['line']})" for f in frames[:depth])
+
+
+def why_split(memory: Memory, need: int) -> List[str]:
+    """Enough was cached but not in one piece: the live blocks that split each segment
+    big enough to have held the request (what to blame for the fresh segment)."""
+    out = []
+    for seg in sorted(s for s, n in memory.segments.items() if n >= need):
+        for addr, size in memory.blocks_in(seg):
+            index, e = memory.origin.get(addr, (-1, {}))
+            out.append(f"             in the {memory.segments[seg] / MIB:.0f} MiB segment: a live {size / MIB:.1f} MiB "
+                       f"block from #{index} {frame_line(e)}")
+    return out
 
 
 def analyse(snapshot, min_mib: float) -> List[str]:
@@ -79,17 +102,19 @@ def analyse(snapshot, min_mib: float) -> List[str]:
     pending = None
     for i, e in enumerate(trace):
         if pending is not None and e["action"] == "alloc":
-            seg_size, free_total, free_largest = pending
+            seg_size, free_total, free_largest, splitters = pending
             pending = None
             if seg_size >= min_mib * MIB:
                 out.append(f"  #{i:>7} new segment {seg_size / MIB:9.1f} MiB for a {e['size'] / MIB:9.1f} MiB request; "
                            f"cached free then {free_total / MIB:8.1f} MiB, largest {free_largest / MIB:8.1f} MiB; "
                            f"reserved -> {memory.reserved / GIB:6.2f} GiB, allocated {memory.allocated / GIB:6.2f} GiB"
                            f"\n           {frame_line(e)}")
+                if free_total >= e["size"]:
+                    out.extend(splitters(e["size"]))
         if e["action"] == "segment_alloc":
             free = memory.free_blocks()
-            pending = (e["size"], sum(free), max(free, default=0))
-        memory.apply(e)
+            pending = (e["size"], sum(free), max(free, default=0), lambda need: why_split(memory, need))
+        memory.apply(e, i)
         if memory.reserved > peak[0]:
             peak = (memory.reserved, i)
     out.append(f"peak reserved {peak[0] / GIB:.3f} GiB at event #{peak[1]} of {len(trace)}")

@@ -87,6 +87,15 @@ class TraceReader(unittest.TestCase):
         self.assertIn("64.0 MiB request", last)
         self.assertIn("cached free then     80.0 MiB, largest     40.0 MiB", last)
         self.assertIn("peak reserved 0.160 GiB", lines[-2])
+        # the live block that split the one segment big enough names where it came from
+        splitters = [l for l in lines if "in the " in l]
+        self.assertEqual(splitters, ["             in the 100 MiB segment: a live 20.0 MiB block from #2 "])
+
+    def test_no_splitter_is_named_when_too_little_was_cached(self):
+        trace = [event("segment_alloc", 0, 100 * MIB), event("alloc", 0, 90 * MIB),
+                 event("segment_alloc", 1 << 40, 64 * MIB), event("alloc", 1 << 40, 64 * MIB)]
+        lines = allocator_trace.analyse({"device_traces": [trace], "segments": []}, min_mib=64)
+        self.assertFalse(any("in the " in l for l in lines))
 
     def test_small_segments_are_left_out(self):
         trace = [event("segment_alloc", 0, 2 * MIB), event("alloc", 0, MIB)]
