@@ -39,7 +39,8 @@ export const WHOLE_RUN_SETS = {
 } as const;
 export type WholeRunSet = (typeof WHOLE_RUN_SETS)[keyof typeof WHOLE_RUN_SETS];
 const TOKENIZER_DIR = path.join(RESULTS_DIR, 'whole-runs-tokenizer');
-const TEMPLATES = path.join(ROOT, 'templates', 'telecom-support');
+/** The shipped telecom templates the whole runs were made from. */
+export const TEMPLATES = path.join(ROOT, 'templates', 'telecom-support');
 const GIB = 1024 ** 3;
 
 /** The shapes of runner/bench/template_run_model.py (SHAPES), as the config.json the runs loaded. */

@@ -11,9 +11,8 @@ import { setKey, applyTextEdits, chainEdits } from '../../engine/src/edits';
 import { analyze } from '../../engine/src/engine';
 import { buildEstimateReport } from '../../engine/src/report/estimateReport';
 import { allocatorEdits, DEFAULT_ALLOCATOR } from './plans';
-import { RESULTS_DIR, type WholeRunsMeasured } from './smallestMemory';
+import { RESULTS_DIR, TEMPLATES, type WholeRunsMeasured } from './smallestMemory';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 /** Each set of template runs: its files (packed, unpacked) and what set them apart. */
 const RUN_SETS = [
   {
@@ -38,7 +37,6 @@ const RUN_SETS = [
     allocator: undefined,
   },
 ];
-const TEMPLATES = path.join(ROOT, 'templates', 'telecom-support');
 const GIB = 1024 ** 3;
 
 interface MeasuredRun {
@@ -93,7 +91,7 @@ export function printWholeRuns(
     const smallest = smallestOfWholeRuns(set.allocator ? cachedRuns : expandableRuns);
     const files = set.files.map((f) => path.join(RESULTS_DIR, f)).filter((f) => fs.existsSync(f));
     if (!files.length) {
-      console.log(`\nWhole runs (${set.label}): no results in ${path.relative(ROOT, RESULTS_DIR)}`);
+      console.log(`\nWhole runs (${set.label}): no results in runner/bench/results`);
       continue;
     }
     const loaded = files.map(
