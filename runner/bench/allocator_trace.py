@@ -35,29 +35,28 @@ class Memory:
         self.reserved = 0
         self.allocated = 0
 
-    def free_blocks(self) -> List[int]:
-        """Sizes of the free ranges inside the segments (what the allocator has cached)."""
+    def blocks_by_segment(self) -> Dict[int, List[Tuple[int, int]]]:
+        """segment start -> (addr, size) of the live blocks inside it, in address order."""
         starts = sorted(self.segments)
         by_segment: Dict[int, List[Tuple[int, int]]] = {s: [] for s in starts}
         for addr, size in self.blocks.items():
             i = bisect.bisect_right(starts, addr) - 1
             if i >= 0 and addr < starts[i] + self.segments[starts[i]]:
                 by_segment[starts[i]].append((addr, size))
+        return {seg: sorted(blocks) for seg, blocks in by_segment.items()}
+
+    def free_blocks(self) -> List[int]:
+        """Sizes of the free ranges inside the segments (what the allocator has cached)."""
         free = []
-        for seg, size in self.segments.items():
+        for seg, blocks in self.blocks_by_segment().items():
             cursor = seg
-            for addr, n in sorted(by_segment[seg]):
+            for addr, n in blocks:
                 if addr > cursor:
                     free.append(addr - cursor)
                 cursor = max(cursor, addr + n)
-            if seg + size > cursor:
-                free.append(seg + size - cursor)
+            if seg + self.segments[seg] > cursor:
+                free.append(seg + self.segments[seg] - cursor)
         return free
-
-    def blocks_in(self, seg: int) -> List[Tuple[int, int]]:
-        """(addr, size) of the live blocks inside the segment starting at seg."""
-        end = seg + self.segments[seg]
-        return sorted((a, n) for a, n in self.blocks.items() if seg <= a < end)
 
     def apply(self, e, index: int = -1) -> None:
         action, addr, size = e["action"], e["addr"], e["size"]
@@ -86,8 +85,10 @@ def why_split(memory: Memory, need: int) -> List[str]:
     """Enough was cached but not in one piece: the live blocks that split each segment
     big enough to have held the request (what to blame for the fresh segment)."""
     out = []
-    for seg in sorted(s for s, n in memory.segments.items() if n >= need):
-        for addr, size in memory.blocks_in(seg):
+    for seg, blocks in memory.blocks_by_segment().items():
+        if memory.segments[seg] < need:
+            continue
+        for addr, size in blocks:
             index, e = memory.origin.get(addr, (-1, {}))
             out.append(f"             in the {memory.segments[seg] / MIB:.0f} MiB segment: a live {size / MIB:.1f} MiB "
                        f"block from #{index} {frame_line(e)}")
@@ -102,7 +103,7 @@ def analyse(snapshot, min_mib: float) -> List[str]:
     pending = None
     for i, e in enumerate(trace):
         if pending is not None and e["action"] == "alloc":
-            seg_size, free_total, free_largest, splitters = pending
+            seg_size, free_total, free_largest = pending
             pending = None
             if seg_size >= min_mib * MIB:
                 out.append(f"  #{i:>7} new segment {seg_size / MIB:9.1f} MiB for a {e['size'] / MIB:9.1f} MiB request; "
@@ -110,10 +111,10 @@ def analyse(snapshot, min_mib: float) -> List[str]:
                            f"reserved -> {memory.reserved / GIB:6.2f} GiB, allocated {memory.allocated / GIB:6.2f} GiB"
                            f"\n           {frame_line(e)}")
                 if free_total >= e["size"]:
-                    out.extend(splitters(e["size"]))
+                    out.extend(why_split(memory, e["size"]))
         if e["action"] == "segment_alloc":
             free = memory.free_blocks()
-            pending = (e["size"], sum(free), max(free, default=0), lambda need: why_split(memory, need))
+            pending = (e["size"], sum(free), max(free, default=0))
         memory.apply(e, i)
         if memory.reserved > peak[0]:
             peak = (memory.reserved, i)
