@@ -26,14 +26,15 @@ def csv_rows():
     rows = []
     for name in ("memory-truth.csv", "memory-truth-qlora.csv"):
         with open(os.path.join(SHARED_DATA, name), newline="") as fh:
-            rows += [r for r in csv.DictReader(fh) if r["model_id"] == "Qwen/Qwen2.5-0.5B"]
+            rows += [r for r in csv.DictReader(fh) if r["model_id"] in truth_rows.MODEL_IDS.values()]
     return rows
 
 
 def matches(row, csv_row):
     targets = row.get("targets")
     csv_targets = "all-linear" if targets == "all-linear" else "+".join(targets or [])
-    return (csv_row["method"] == row["method"] and int(csv_row["seq_len"]) == row["seq"]
+    return (csv_row["model_id"] == truth_rows.MODEL_IDS[row.get("shape", "0.5b")]
+            and csv_row["method"] == row["method"] and int(csv_row["seq_len"]) == row["seq"]
             and int(csv_row["micro_batch"]) == row["mb"] and (csv_row["grad_ckpt"] == "true") == row["ckpt"]
             and csv_row["optimizer"] == row.get("optim", "adamw_torch_fused")
             and csv_row["weights_dtype"] in ("bf16", "nf4")
