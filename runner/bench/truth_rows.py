@@ -54,6 +54,18 @@ ROWS = {
 }
 # The shared CSV's model of each shape (rows without one are Qwen2.5-0.5B).
 MODEL_IDS = {"0.5b": "Qwen/Qwen2.5-0.5B", "1b": "meta-llama/Llama-3.2-1B"}
+# Spot checks of bench/estimate/spotChecks.ts, not rows of the CSV: the Qwen3-0.6B shape's LoRA
+# run reserves no extra logits block though its widest adapter output (24 MiB) is below the workspace.
+SPOT_ROWS = {
+    "qwen3-lora-2048x1": dict(method="lora", r=16, targets="all-linear", seq=2048, mb=1, ckpt=False,
+                              shape="qwen3"),
+}
+ALL_ROWS = {**ROWS, **SPOT_ROWS}
+QWEN3_06B_SHAPE = {
+    "hidden_size": 1024, "intermediate_size": 3072, "num_hidden_layers": 28, "num_attention_heads": 16,
+    "num_key_value_heads": 8, "head_dim": 128, "vocab_size": 151936, "tie_word_embeddings": True,
+    "rope_theta": 1000000.0, "max_position_embeddings": 40960, "rms_norm_eps": 1e-6,
+}
 GIB = 2**30
 
 
@@ -62,6 +74,8 @@ def build_model(row, work, torch):
     if row.get("shape") == "1b":
         from template_run_model import SHAPE_1B
         cfg = AutoConfig.for_model("llama", **SHAPE_1B)
+    elif row.get("shape") == "qwen3":
+        cfg = AutoConfig.for_model("qwen3", **QWEN3_06B_SHAPE)
     else:
         cfg = AutoConfig.for_model("qwen2", **QWEN25_05B)
     if row["method"] != "qlora":
@@ -99,7 +113,7 @@ def one_row(name, seed, work, snapshot):
     import torch
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
     from transformers import Trainer, TrainingArguments
-    row = ROWS[name]
+    row = ALL_ROWS[name]
     ckpt_kwargs = {"use_reentrant": False}
     if snapshot:  # from before the model: every segment of the run is in the trace
         torch.cuda.memory._record_memory_history(max_entries=1_000_000, context="alloc", stacks="python")
@@ -157,9 +171,9 @@ def main(argv=None) -> int:
         one_row(a.child[0], int(a.child[1]), a.work, a.snapshot_dir)
         return 0
     names = [n for n in a.rows.split(",") if n]
-    unknown = [n for n in names if n not in ROWS]
+    unknown = [n for n in names if n not in ALL_ROWS]
     if unknown:
-        ap.error(f"--rows: no such row: {', '.join(unknown)} (known: {', '.join(ROWS)})")
+        ap.error(f"--rows: no such row: {', '.join(unknown)} (known: {', '.join(ALL_ROWS)})")
     os.makedirs(a.out, exist_ok=True)
     env = dict(os.environ)
     for key in ("PYTORCH_CUDA_ALLOC_CONF", "PYTORCH_ALLOC_CONF"):  # the CSV's rows ran the default allocator
@@ -177,7 +191,8 @@ def main(argv=None) -> int:
             results.append(rec)
             print(json.dumps(rec), flush=True)
             with open(os.path.join(a.out, "truth-rows.json"), "w") as fh:
-                json.dump({"script": "runner/bench/truth_rows.py", "argv": sys.argv[1:], "rows": ROWS,
+                json.dump({"script": "runner/bench/truth_rows.py", "argv": sys.argv[1:],
+                           "rows": {n: ALL_ROWS[n] for n in names},
                            "results": results}, fh, indent=1)
     return 0
 
