@@ -17,6 +17,7 @@ const FRAG_KEYS = [
   'backwardGrads',
   'fp32CheckpointGrads',
   'sharded',
+  'strandedLogits',
 ] as const;
 
 /**
@@ -34,6 +35,7 @@ function fitFragmentation(rows: Row[]): FragmentationCoefficients {
     backwardGrads: 0,
     fp32CheckpointGrads: 0,
     sharded: 0,
+    strandedLogits: 0,
   };
   const X: number[][] = [];
   const y: number[] = [];
@@ -91,7 +93,8 @@ function describeFrag(c: FragmentationCoefficients): string {
   return (
     `base ${(c.base / GiB).toFixed(3)} GiB, logits ${c.logits.toFixed(3)}, ` +
     `recompute ${c.recompute.toFixed(3)}, backward grads ${c.backwardGrads.toFixed(3)}, ` +
-    `fp32 grads under checkpointing ${c.fp32CheckpointGrads.toFixed(3)}, sharded ${c.sharded.toFixed(3)}`
+    `fp32 grads under checkpointing ${c.fp32CheckpointGrads.toFixed(3)}, sharded ${c.sharded.toFixed(3)}, ` +
+    `workspace-stranded logits ${c.strandedLogits.toFixed(3)}`
   );
 }
 

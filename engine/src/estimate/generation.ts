@@ -345,6 +345,7 @@ export function deviceOverhead(logitsBytes: number, coefficients: FragmentationC
       shardedStateBytes: 0,
       streamSplitBytes: 0,
       stepFreshBytes: 0,
+      strandedLogitsBytes: 0,
     },
     coefficients,
   );

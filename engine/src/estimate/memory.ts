@@ -44,6 +44,7 @@ import {
 } from './overhead';
 import { resolveSettings } from './settings';
 import { stateBytes } from './states';
+import { strandedLogitsBytes } from './workspaceStrand';
 import {
   type MemoryEstimate,
   type MemoryPart,
@@ -224,6 +225,17 @@ export function estimateMemory(
             ? Math.max(0, phases['backward-start'] - (allocated - gradsPart))
             : 0,
         stepFreshBytes: Math.max(0, phases['optimizer-step'] + freshTemps - allocated),
+        strandedLogitsBytes: strandedLogitsBytes({
+          method: s.method,
+          tokens: T,
+          vocab: layout.vocab,
+          hidden: layout.hidden,
+          mlpWidth: layout.mlpWidthPerToken,
+          widestAdapterOutput: Math.max(0, ...loraModules.map((m) => m.outFeatures)),
+          prepareKbit: s.prepareKbit,
+          fusedLoss: fused !== undefined,
+          computeCapability: gpu?.computeCapability,
+        }),
       },
       coefficients,
     );
@@ -246,6 +258,7 @@ export function estimateMemory(
         shardedStateBytes,
         streamSplitBytes: 0,
         stepFreshBytes: 0,
+        strandedLogitsBytes: 0,
       },
       coefficients,
     );

@@ -44,7 +44,10 @@ export const NCCL_BYTES = 0.83 * GiB;
  *   streams, and the allocator keeps a separate pool per stream: the compute
  *   stream's high-water mark (reached at the start of backward) stays
  *   reserved while the sharded gradients are allocated on another stream, and
- *   the communication buffers add a share of the sharded state.
+ *   the communication buffers add a share of the sharded state;
+ * - adapters whose forward frees no block as large as the cuBLAS workspace:
+ *   the backward's workspace lands in a freed fp32 logits block, and the
+ *   next step's logits take a fresh one (workspaceStrand.ts).
  *
  * Each driver is a byte count the estimator already has; the coefficients
  * are calibrated (bench/estimate.ts fits them on the Qwen2.5-0.5B and
@@ -65,6 +68,8 @@ export interface FragmentationFeatures {
   streamSplitBytes: number;
   /** foreach optimizer temporaries that find no freed block, beyond the peak allocation (see above). */
   stepFreshBytes: number;
+  /** One fp32 logits block when the backward's cuBLAS workspace lands in one (workspaceStrand.ts), else 0. */
+  strandedLogitsBytes: number;
 }
 
 export interface FragmentationCoefficients {
@@ -74,16 +79,18 @@ export interface FragmentationCoefficients {
   backwardGrads: number;
   fp32CheckpointGrads: number;
   sharded: number;
+  strandedLogits: number;
 }
 
 /** Fitted on the Qwen2.5-0.5B and Llama-3.1-8B rows (bench/estimate.ts prints the fit). */
 export const FRAGMENTATION: FragmentationCoefficients = {
-  base: 0.517 * GiB,
-  logits: 0.145,
-  recompute: 0.59,
-  backwardGrads: 0.046,
-  fp32CheckpointGrads: 0.82,
-  sharded: 0.052,
+  base: 0.324 * GiB,
+  logits: 0.147,
+  recompute: 0.763,
+  backwardGrads: 0.133,
+  fp32CheckpointGrads: 0.774,
+  sharded: 0.035,
+  strandedLogits: 0.793,
 };
 
 export function fragmentationBytes(
@@ -97,6 +104,7 @@ export function fragmentationBytes(
     c.backwardGrads * x.backwardGradBytes +
     c.fp32CheckpointGrads * x.fp32CheckpointGradBytes +
     c.sharded * x.shardedStateBytes +
+    c.strandedLogits * x.strandedLogitsBytes +
     x.streamSplitBytes +
     x.stepFreshBytes
   );
@@ -204,6 +212,7 @@ export function slackOnly(bytes: number): FragmentationCoefficients {
     backwardGrads: 0,
     fp32CheckpointGrads: 0,
     sharded: 0,
+    strandedLogits: 0,
   };
 }
 
