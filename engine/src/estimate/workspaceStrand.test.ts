@@ -24,7 +24,8 @@ const qwenQv: StrandInputs = {
   vocab: 151936,
   hidden: 896,
   mlpWidth: 4864,
-  widestAdapterOutput: 896, // q_proj
+  widestAdapterInput: 896, // q_proj and v_proj read the hidden state
+  loraDropout: 0.05,
   prepareKbit: false,
   fusedLoss: false,
   computeCapability: 9.0,
@@ -46,15 +47,16 @@ describe('stranded logits block', () => {
   });
 
   it('QLoRA without prepare_model_for_kbit_training strands it too; with it, the freed embedding holds the workspace', () => {
-    const noPrep: StrandInputs = { ...qwenQv, method: 'qlora', widestAdapterOutput: 4864 };
+    const noPrep: StrandInputs = { ...qwenQv, method: 'qlora', widestAdapterInput: 4864 };
     assert.equal(strandedLogitsBytes(noPrep), 4 * 2048 * 151936);
     assert.equal(strandedLogitsBytes({ ...noPrep, prepareKbit: true }), 0);
   });
 
-  it('all-linear LoRA on a 16-bit base frees two MLP-wide outputs together (38 MiB): no strand', () => {
-    const allLinear = { ...qwenQv, widestAdapterOutput: 4864 };
-    assert.equal(largestFreedBlockBytes(allLinear), 2 * 2 * 2048 * 4864);
+  it("all-linear LoRA's dropout frees an fp32 copy of down_proj's input (38 MiB): no strand; without dropout, one", () => {
+    const allLinear = { ...qwenQv, widestAdapterInput: 4864 };
+    assert.equal(largestFreedBlockBytes(allLinear), 4 * 2048 * 4864);
     assert.equal(strandedLogitsBytes(allLinear), 0);
+    assert.equal(strandedLogitsBytes({ ...allLinear, loraDropout: 0 }), 4 * 2048 * 151936);
   });
 
   it('a wider MLP or more tokens frees a block the workspace fits in', () => {

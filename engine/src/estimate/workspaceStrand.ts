@@ -41,8 +41,10 @@ export interface StrandInputs {
   hidden: number;
   /** MLP width a token passes through. */
   mlpWidth: number;
-  /** Widest output among the LoRA-wrapped modules (0 without LoRA). */
-  widestAdapterOutput: number;
+  /** Widest input among the LoRA-wrapped modules (0 without LoRA). */
+  widestAdapterInput: number;
+  /** LoRA dropout probability (0: peft wraps no dropout). */
+  loraDropout: number;
   /** QLoRA: prepare_model_for_kbit_training upcasts the embedding to fp32. */
   prepareKbit: boolean;
   /** The fused (chunked) loss allocates no whole logits blocks. */
@@ -52,17 +54,20 @@ export interface StrandInputs {
 
 /**
  * The largest block the forward frees before the first backward matmul,
- * other than the loss's, in bytes (bf16 activations):
- * - one MLP intermediate (tokens × MLP width), freed within each layer;
- * - LoRA on a 16-bit base: the base output and the adapter output of the
- *   widest wrapped module, freed together once summed (two adjacent blocks
- *   that coalesce; QLoRA clones its 4-bit output and frees them apart);
+ * other than the loss's, in bytes, as the traces show them:
+ * - one MLP intermediate (2 B × tokens × MLP width), freed within each layer;
+ * - LoRA dropout on a 16-bit base: an fp32 temporary of the widest wrapped
+ *   input (4 B × tokens × width; down_proj's is the MLP width), freed as
+ *   the dropout returns. Under QLoRA the 4-bit layers' dequantization
+ *   temporaries land in those blocks and split them;
  * - QLoRA prepared for k-bit training: the 16-bit embedding its fp32 upcast
  *   freed (vocab × hidden).
  */
 export function largestFreedBlockBytes(x: StrandInputs): number {
   const candidates = [2 * x.tokens * x.mlpWidth];
-  if (x.method === 'lora') candidates.push(2 * 2 * x.tokens * x.widestAdapterOutput);
+  if (x.method === 'lora' && x.loraDropout > 0) {
+    candidates.push(4 * x.tokens * x.widestAdapterInput);
+  }
   if (x.method === 'qlora' && x.prepareKbit) candidates.push(2 * x.vocab * x.hidden);
   return Math.max(...candidates);
 }
