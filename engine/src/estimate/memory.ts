@@ -206,6 +206,20 @@ export function estimateMemory(
   const freshTemps = accumulating
     ? 0
     : Math.max(0, st.optimizerStepTemp - Math.max(0, freedByBackward - st.gradients));
+  // The backward's cuBLAS workspace in a freed fp32 logits block (workspaceStrand.ts).
+  const stranded = strandedLogitsBytes({
+    method: s.method,
+    tokens: T,
+    vocab: layout.vocab,
+    hidden: layout.hidden,
+    mlpWidth: layout.mlpWidthPerToken,
+    widestAdapterInput: Math.max(0, ...loraModules.map((m) => m.inFeatures)),
+    loraDropout: s.lora?.dropout ?? 0,
+    prepareKbit: s.prepareKbit,
+    fusedLoss: fused !== undefined,
+    computeCapability: gpu?.computeCapability,
+  });
+  const strandedShare = expandableSlack === undefined ? coefficients.strandedLogits * stranded : 0;
   // training's reserve model also adds stream-split and fresh-temporary terms: none here
   const frag =
     expandableSlack ??
@@ -225,18 +239,7 @@ export function estimateMemory(
             ? Math.max(0, phases['backward-start'] - (allocated - gradsPart))
             : 0,
         stepFreshBytes: Math.max(0, phases['optimizer-step'] + freshTemps - allocated),
-        strandedLogitsBytes: strandedLogitsBytes({
-          method: s.method,
-          tokens: T,
-          vocab: layout.vocab,
-          hidden: layout.hidden,
-          mlpWidth: layout.mlpWidthPerToken,
-          widestAdapterInput: Math.max(0, ...loraModules.map((m) => m.inFeatures)),
-          loraDropout: s.lora?.dropout ?? 0,
-          prepareKbit: s.prepareKbit,
-          fusedLoss: fused !== undefined,
-          computeCapability: gpu?.computeCapability,
-        }),
+        strandedLogitsBytes: stranded,
       },
       coefficients,
     );
@@ -374,7 +377,10 @@ export function estimateMemory(
   notes.overhead =
     `CUDA context and workspaces ${formatGiB(CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES)}` +
     (nccl > 0 ? `, NCCL ${formatGiB(nccl)}` : '') +
-    `, ${RESERVE_WORDS} ≈ ${formatGiB(frag)}`;
+    `, ${RESERVE_WORDS} ≈ ${formatGiB(frag)}` +
+    (strandedShare > 0
+      ? ` (${formatGiB(strandedShare)} of it for one more fp32 logits block: the backward's cuBLAS workspace lands in a freed one)`
+      : '');
   if (peakPhase !== 'backward-start') {
     const label = peakPhase === 'optimizer-step' ? 'the optimizer step' : 'the end of backward';
     notes.weights += `; peak at ${label}`;

@@ -105,4 +105,11 @@ describe('the estimate carries it under the default allocator only', () => {
     );
     assert.equal(strandTerm({ ...qv, expandableSegments: true }), 0);
   });
+
+  it("the reserve's note names the block where it is counted", () => {
+    const note = (o: PlanOverrides) => estimateMemory(makePlan(o), qwen, h100).notes.overhead;
+    assert.match(note(qv), /of it for one more fp32 logits block: the backward's cuBLAS workspace/);
+    assert.doesNotMatch(note({ ...qv, targets: 'all-linear' }), /cuBLAS workspace lands/);
+    assert.doesNotMatch(note({ ...qv, expandableSegments: true }), /cuBLAS workspace lands/);
+  });
 });
