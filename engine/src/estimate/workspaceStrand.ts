@@ -11,9 +11,12 @@
 // for the next step's logits, which take one more fresh segment of 4 B ×
 // tokens × vocab. Read off the allocation traces of the shared truth's
 // Qwen2.5-0.5B rows (runner/bench/results/truth-rows-h100/, bench/ESTIMATE.md):
-// the workspace landed in a logits block in every row where the largest
+// the 32 MiB block landed in a logits block in every row where the largest
 // other free block was below 32 MiB, and those rows reserve one fp32 logits
-// block more than their siblings, in every repeat.
+// block more than their siblings, in every repeat. That the block is the
+// workspace is inferred from its size, its moment and its missing Python
+// frame; a run with the workspace off (CUBLAS_WORKSPACE_CONFIG=:0:0) would
+// confirm it and is scripted, not yet run.
 //
 // Limited to adapters: their gradients and optimizer states are a few MiB and
 // find small holes, so the workspace is the one block that decides. Full
