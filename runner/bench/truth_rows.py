@@ -2,9 +2,10 @@
 Llama-3.2-1B's; random weights and tokens, the HF Trainer, bf16, PyTorch's default allocator), each in its own process,
 to see whether the allocator's reserve of a row repeats.
 
-The estimate misses three Qwen2.5-0.5B rows by 10-11% (bench/ESTIMATE.md), each
+The estimate missed three Qwen2.5-0.5B rows by 10-11% (bench/ESTIMATE.md), each
 by about one fp32 logits block of reserve that the same settings do not cost on
-other models. This script runs those rows and their siblings as the shared CSV
+other models (two are now predicted: engine/src/estimate/workspaceStrand.ts).
+This script runs those rows and their siblings as the shared CSV
 describes them (the loop of bench/ESTIMATE.md's spot checks), --repeat times with
 a different data seed each time, and with --snapshot records the first repeat's
 allocation history (torch.cuda.memory._record_memory_history) for reading off
@@ -25,13 +26,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-# Qwen2.5-0.5B's config.json (the architecture the CSV rows ran; weights random).
-QWEN25_05B = {
-    "hidden_size": 896, "intermediate_size": 4864, "num_hidden_layers": 24, "num_attention_heads": 14,
-    "num_key_value_heads": 2, "vocab_size": 151936, "tie_word_embeddings": True, "rope_theta": 1000000.0,
-    "max_position_embeddings": 32768, "rms_norm_eps": 1e-6, "use_sliding_window": False,
-}
+sys.path.insert(0, HERE)
+from template_run_model import SHAPE_05B, SHAPE_1B  # noqa: E402  (the shapes of the template runs)
 
 # name -> the CSV's columns (method, r, targets, seq_len, micro_batch, grad_ckpt, optimizer, prepare_kbit)
 ROWS = {
@@ -53,9 +49,9 @@ ROWS = {
     "1b-full-2048x1": dict(method="full", seq=2048, mb=1, ckpt=False, shape="1b"),
 }
 # The shared CSV's model of each shape (rows without one are Qwen2.5-0.5B).
-MODEL_IDS = {"0.5b": "Qwen/Qwen2.5-0.5B", "1b": "meta-llama/Llama-3.2-1B"}
 # Spot checks of bench/estimate/spotChecks.ts, not rows of the CSV: the Qwen3-0.6B shape's LoRA
-# run reserves no extra logits block though its widest adapter output (24 MiB) is below the workspace.
+# run reserves no extra logits block though the largest block workspaceStrand.ts knows its forward
+# to free (LoRA dropout's 24 MiB temporary of down_proj's input) is below the workspace.
 SPOT_ROWS = {
     "qwen3-lora-2048x1": dict(method="lora", r=16, targets="all-linear", seq=2048, mb=1, ckpt=False,
                               shape="qwen3"),
@@ -66,24 +62,27 @@ QWEN3_06B_SHAPE = {
     "num_key_value_heads": 8, "head_dim": 128, "vocab_size": 151936, "tie_word_embeddings": True,
     "rope_theta": 1000000.0, "max_position_embeddings": 40960, "rms_norm_eps": 1e-6,
 }
+# A row's shape ("0.5b" when it names none) -> model type, config, and the shared CSV's model (if any).
+SHAPES = {
+    "0.5b": ("qwen2", SHAPE_05B, "Qwen/Qwen2.5-0.5B"),
+    "1b": ("llama", SHAPE_1B, "meta-llama/Llama-3.2-1B"),
+    "qwen3": ("qwen3", QWEN3_06B_SHAPE, None),
+}
+MODEL_IDS = {shape: model_id for shape, (_, _, model_id) in SHAPES.items() if model_id}
 GIB = 2**30
 
 
 def build_model(row, work, torch):
     from transformers import AutoConfig, AutoModelForCausalLM
-    if row.get("shape") == "1b":
-        from template_run_model import SHAPE_1B
-        cfg = AutoConfig.for_model("llama", **SHAPE_1B)
-    elif row.get("shape") == "qwen3":
-        cfg = AutoConfig.for_model("qwen3", **QWEN3_06B_SHAPE)
-    else:
-        cfg = AutoConfig.for_model("qwen2", **QWEN25_05B)
+    shape = row.get("shape", "0.5b")
+    model_type, config, _ = SHAPES[shape]
+    cfg = AutoConfig.for_model(model_type, **config)
     if row["method"] != "qlora":
         torch.manual_seed(0)
         with torch.device("cuda"):
             return AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16, attn_implementation="sdpa")
     from transformers import BitsAndBytesConfig
-    saved = os.path.join(work, "qwen2.5-0.5b-random")
+    saved = os.path.join(work, f"{shape}-random")
     if not os.path.exists(os.path.join(saved, "config.json")):  # quantized on load, as from the Hub
         torch.manual_seed(0)
         AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16).save_pretrained(saved)
