@@ -219,7 +219,8 @@ export function estimateMemory(
     fusedLoss: fused !== undefined,
     computeCapability: gpu?.computeCapability,
   });
-  const strandedShare = expandableSlack === undefined ? coefficients.strandedLogits * stranded : 0;
+  // zero under expandable segments, whose slack-only coefficients carry no share of it
+  const strandedShare = coefficients.strandedLogits * stranded;
   // training's reserve model also adds stream-split and fresh-temporary terms: none here
   const frag =
     expandableSlack ??
