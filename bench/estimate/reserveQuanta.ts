@@ -31,7 +31,12 @@ function estimatedReserve(r: Row): number {
 
 export function printReserveQuanta(scored: Scored[], limit = 0.08): void {
   const misses = scored.filter((s) => Math.abs(s.estimate - s.measured) / s.measured > limit);
-  if (misses.length === 0) return;
+  if (misses.length === 0) {
+    console.log(
+      `\nRows missed by more than ${(100 * limit).toFixed(0)}%: none of ${scored.length}`,
+    );
+    return;
+  }
   console.log(
     `\nRows missed by more than ${(100 * limit).toFixed(0)}%: allocated peak and the reserve over it (reserved − allocated), GiB, ` +
       `against the same model's rows of the same tokens per step (one fp32 logits block = 4 B × tokens × vocab)`,

@@ -44,6 +44,7 @@ import {
 } from './overhead';
 import { resolveSettings } from './settings';
 import { stateBytes } from './states';
+import { firstStepReserveBytes } from './firstStepReserve';
 import { strandedLogitsBytes } from './workspaceStrand';
 import {
   type MemoryEstimate,
@@ -221,9 +222,33 @@ export function estimateMemory(
   });
   // zero under expandable segments, whose slack-only coefficients carry no share of it
   const strandedShare = coefficients.strandedLogits * stranded;
+  // Full fine-tuning under checkpointing: the first step's reserve, over the
+  // states it is allocated without, where the rule of firstStepReserve.ts holds.
+  const firstStep =
+    expandableSlack === undefined
+      ? firstStepReserveBytes({
+          method: s.method,
+          checkpointing: s.checkpointing,
+          accumulating,
+          numGpus: s.numGpus,
+          fusedAdamw16:
+            s.optimizer === 'adamw' &&
+            s.fusedOptimizer &&
+            !s.pagedOptimizer &&
+            s.weightBytes === 2 &&
+            !s.quant,
+          fusedLoss: fused !== undefined,
+          logitSoftcap: layout.logitSoftcap,
+          tokens: T,
+          vocab: layout.vocab,
+          states: st.optimizer,
+          gradients: st.gradients,
+        })
+      : undefined;
   // training's reserve model also adds stream-split and fresh-temporary terms: none here
   const frag =
     expandableSlack ??
+    (firstStep !== undefined ? coefficients.base + firstStep : undefined) ??
     fragmentationBytes(
       {
         // Under the fused loss the recomputed layer is the peak itself, not a reserve above it.
@@ -381,6 +406,9 @@ export function estimateMemory(
     `, ${RESERVE_WORDS} ≈ ${formatGiB(frag)}` +
     (strandedShare > 0
       ? ` (${formatGiB(strandedShare)} of it for one more fp32 logits block: the backward's cuBLAS workspace lands in a freed one)`
+      : '') +
+    (firstStep !== undefined && expandableSlack === undefined
+      ? ` (the first step's: it peaks before AdamW's states exist, which then fill the logits blocks it cached)`
       : '');
   if (peakPhase !== 'backward-start') {
     const label = peakPhase === 'optimizer-step' ? 'the optimizer step' : 'the end of backward';

@@ -49,6 +49,11 @@ export const NCCL_BYTES = 0.83 * GiB;
  *   the backward's workspace lands in a freed fp32 logits block, and the
  *   next step's logits take a fresh one (workspaceStrand.ts).
  *
+ * Full fine-tuning with checkpointing on one GPU (fused 16-bit AdamW, no
+ * accumulation) replaces these terms by an exact count: the first step,
+ * which runs without the optimizer states, sets the reserve
+ * (firstStepReserve.ts; only the base below is added).
+ *
  * Each driver is a byte count the estimator already has; the coefficients
  * are calibrated (bench/estimate.ts fits them on the Qwen2.5-0.5B and
  * Llama-3.1-8B rows only and reports the error on the other models).
@@ -84,13 +89,13 @@ export interface FragmentationCoefficients {
 
 /** Fitted on the Qwen2.5-0.5B and Llama-3.1-8B rows (bench/estimate.ts prints the fit). */
 export const FRAGMENTATION: FragmentationCoefficients = {
-  base: 0.324 * GiB,
-  logits: 0.147,
-  recompute: 0.763,
-  backwardGrads: 0.133,
-  fp32CheckpointGrads: 0.774,
-  sharded: 0.035,
-  strandedLogits: 0.793,
+  base: 0.234 * GiB,
+  logits: 0.182,
+  recompute: 0.675,
+  backwardGrads: 0.156,
+  fp32CheckpointGrads: 0.564,
+  sharded: 0.03,
+  strandedLogits: 0.798,
 };
 
 export function fragmentationBytes(
