@@ -20,6 +20,7 @@
 // and time), statistics.ts and report.ts.
 
 import { FRAGMENTATION } from '../engine/src/estimate/overhead';
+import { printFirstStepRows } from './estimate/firstStepRows';
 import { printHoldOut } from './estimate/fragmentation';
 import { printLigerPeaks } from './estimate/ligerPeaks';
 import {
@@ -53,6 +54,7 @@ function main(): void {
   printOomVerdicts(rows);
   // Hold-out: fit the fragmentation constants on two models, score the others.
   printHoldOut(rows, files, verbose);
+  printFirstStepRows();
   spotChecks();
   printRulesOfThumb(scored);
   // Whole runs (evaluation included) and the time model (bench/time.ts alone prints more).

@@ -4,14 +4,15 @@ to see whether the allocator's reserve of a row repeats.
 
 The estimate missed three Qwen2.5-0.5B rows by 10-11% (bench/ESTIMATE.md), each
 by about one fp32 logits block of reserve that the same settings do not cost on
-other models (two are now predicted: engine/src/estimate/workspaceStrand.ts).
+other models (all three are now predicted: engine/src/estimate/workspaceStrand.ts
+and firstStepReserve.ts).
 This script runs those rows and their siblings as the shared CSV
 describes them (the loop of bench/ESTIMATE.md's spot checks), --repeat times with
 a different data seed each time, and with --snapshot records the first repeat's
 allocation history (torch.cuda.memory._record_memory_history) for reading off
 which request took a fresh segment.
 
-  python runner/bench/truth_rows.py --out DIR [--rows a,b] [--repeat 2] [--snapshot]
+  python runner/bench/truth_rows.py --out DIR [--rows a,b] [--repeat 2] [--snapshot] [--in-one-process]
 """
 
 from __future__ import annotations
@@ -50,13 +51,25 @@ ROWS = {
 }
 # The shared CSV's model of each shape (rows without one are Qwen2.5-0.5B).
 # Spot checks of bench/estimate/spotChecks.ts, not rows of the CSV: the Qwen3-0.6B shape's LoRA
-# run reserves no extra logits block though the largest block workspaceStrand.ts knows its forward
-# to free (LoRA dropout's 24 MiB temporary of down_proj's input) is below the workspace.
+# run, whose largest freed block (LoRA dropout's 24 MiB temporary of down_proj's input) is below
+# the workspace; in a fresh process it reserves the extra logits block workspaceStrand.ts predicts,
+# after another training in the same process (--in-one-process) it does not.
 SPOT_ROWS = {
     "qwen3-lora-2048x1": dict(method="lora", r=16, targets="all-linear", seq=2048, mb=1, ckpt=False,
                               shape="qwen3"),
 }
-ALL_ROWS = {**ROWS, **SPOT_ROWS}
+# Held-out checks of engine/src/estimate/firstStepReserve.ts (full fine-tuning under checkpointing,
+# whose first step sets the reserve), read off the rows above; predicted before they were run:
+# the states split k of the cached fp32 logits blocks (k = 1, 1, 0 for the 0.5B shape at 2048 x 2,
+# 3, 6; k = 2 and 1 for the 1B shape at 2048 x 3 and 8).
+FIRST_STEP_ROWS = {
+    "full-2048x2-ckpt": dict(method="full", seq=2048, mb=2, ckpt=True),
+    "full-2048x3-ckpt": dict(method="full", seq=2048, mb=3, ckpt=True),
+    "full-2048x6-ckpt": dict(method="full", seq=2048, mb=6, ckpt=True),
+    "1b-full-2048x3-ckpt": dict(method="full", seq=2048, mb=3, ckpt=True, shape="1b"),
+    "1b-full-2048x8-ckpt": dict(method="full", seq=2048, mb=8, ckpt=True, shape="1b"),
+}
+ALL_ROWS = {**ROWS, **SPOT_ROWS, **FIRST_STEP_ROWS}
 QWEN3_06B_SHAPE = {
     "hidden_size": 1024, "intermediate_size": 3072, "num_hidden_layers": 28, "num_attention_heads": 16,
     "num_key_value_heads": 8, "head_dim": 128, "vocab_size": 151936, "tie_word_embeddings": True,
@@ -156,6 +169,18 @@ def one_row(name, seed, work, snapshot):
     print("TRUTH_ROW " + json.dumps(result), flush=True)
 
 
+def in_one_process(names, repeat, work) -> int:
+    """Each row's repeats one after another in this process, its cache emptied between them."""
+    import gc
+    import torch
+    for name in names:
+        for seed in range(1, repeat + 1):
+            one_row(name, seed, work, None)
+            gc.collect()
+            torch.cuda.empty_cache()
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", default=",".join(ROWS))
@@ -163,6 +188,9 @@ def main(argv=None) -> int:
     ap.add_argument("--snapshot", action="store_true", help="record the first repeat's allocation history")
     ap.add_argument("--out", default=os.environ.get("OUT") or os.path.join(HERE, "results"))
     ap.add_argument("--work", default="/tmp/tunelab-truth-rows")
+    ap.add_argument("--in-one-process", action="store_true",
+                    help="run every repeat of every row in this process, one after another (a process that has "
+                         "trained before keeps its backward's cuBLAS workspace: no stranded logits block)")
     ap.add_argument("--child", nargs=2, metavar=("ROW", "SEED"), help=argparse.SUPPRESS)
     ap.add_argument("--snapshot-dir", default="", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -174,6 +202,8 @@ def main(argv=None) -> int:
     if unknown:
         ap.error(f"--rows: no such row: {', '.join(unknown)} (known: {', '.join(ALL_ROWS)})")
     os.makedirs(a.out, exist_ok=True)
+    if a.in_one_process:
+        return in_one_process(names, a.repeat, a.work)
     env = dict(os.environ)
     for key in ("PYTORCH_CUDA_ALLOC_CONF", "PYTORCH_ALLOC_CONF"):  # the CSV's rows ran the default allocator
         env.pop(key, None)

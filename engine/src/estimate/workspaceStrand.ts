@@ -13,10 +13,12 @@
 // Qwen2.5-0.5B rows (runner/bench/results/truth-rows-h100/, bench/ESTIMATE.md):
 // the 32 MiB block landed in a logits block in every row where the largest
 // other free block was below 32 MiB, and those rows reserve one fp32 logits
-// block more than their siblings, in every repeat. That the block is the
-// workspace is inferred from its size, its moment and its missing Python
-// frame; a run with the workspace off (CUBLAS_WORKSPACE_CONFIG=:0:0) would
-// confirm it and is scripted, not yet run.
+// block more than their siblings, in every repeat. With the workspace off
+// (CUBLAS_WORKSPACE_CONFIG=:0:0) the q/v row allocates no such block and
+// reserves 1.19 GiB less (truth-rows-workspace-off.json). The strand happens
+// once per process: a process that has trained before keeps its backward's
+// workspace (the Qwen3-0.6B shape reserves 10.97 GiB first, 9.84 second,
+// truth-rows-one-process.json), and a training run starts a fresh one.
 //
 // Limited to adapters: their gradients and optimizer states are a few MiB and
 // find small holes, so the workspace is the one block that decides. Full
