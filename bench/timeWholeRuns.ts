@@ -62,6 +62,12 @@ export const TIMED_RUN_SETS = {
         results: 'whole-runs-h100-steps24-eval.json',
         events: 'whole-runs-h100-steps24-eval-events',
       },
+      // the same nine again after a warm-up training (whole_runs.py --warm-up): none of them
+      // a just-started machine's first, as 1b-lora-*-eval were in the file above
+      {
+        results: 'whole-runs-h100-steps24-eval-warm.json',
+        events: 'whole-runs-h100-steps24-eval-warm-events',
+      },
     ],
     label: '24 steps of 2 micro-batches, the final runner and templates; held out (not fitted on)',
     peftInputCast: false,
@@ -269,6 +275,22 @@ export function printTimedRuns(set: TimedRunSet, timed: TimedRuns = loadTimedRun
   if (!timed.superseded.length) return;
   console.log('Measured again later (the rows above); the earlier measurement, not counted:');
   for (const run of timed.superseded) printTimedRun(run, ` (${run.source})`);
+  printRepeatSpread(timed);
+}
+
+/** How far the same run's steady step moved between measurements (other machines, other days). */
+function printRepeatSpread(timed: TimedRuns): void {
+  const ratios = timed.superseded.flatMap((earlier) => {
+    const later = timed.runs.find((r) => r.name === earlier.name);
+    return later ? [later.steadySeconds / earlier.steadySeconds] : [];
+  });
+  if (!ratios.length) return;
+  const pctOf = (r: number) => ratioPct(r);
+  console.log(
+    `  the same runs measured twice: steady step later/earlier median ${pctOf(median(ratios))}, ` +
+      `from ${pctOf(Math.min(...ratios))} to ${pctOf(Math.max(...ratios))} (n=${ratios.length}): ` +
+      `the time truth of one measurement moves by that much`,
+  );
 }
 
 /** One row of the table; its |error|. */
