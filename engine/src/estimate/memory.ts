@@ -407,7 +407,7 @@ export function estimateMemory(
     (strandedShare > 0
       ? ` (${formatGiB(strandedShare)} of it for one more fp32 logits block: the backward's cuBLAS workspace lands in a freed one)`
       : '') +
-    (firstStep !== undefined && expandableSlack === undefined
+    (firstStep !== undefined
       ? ` (the first step's: it peaks before AdamW's states exist, which then fill the logits blocks it cached)`
       : '');
   if (peakPhase !== 'backward-start') {
