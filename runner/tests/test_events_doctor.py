@@ -9,7 +9,7 @@ import textwrap
 import unittest
 from unittest import mock
 
-from tunelab_runner import doctor
+from tunelab_runner import doctor, jit_cache
 from tunelab_runner.events import STDOUT_PREFIX, EventWriter, RunnerError, parse_event_line
 
 RUNNER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -153,6 +153,50 @@ class TrainWithoutTorch(unittest.TestCase):
             self.assertEqual(events[-1]["status"], "failed")
             with open(os.path.join(d, "out", "events.jsonl")) as fh:
                 self.assertEqual(len(fh.read().splitlines()), len(events))
+
+
+class JitCache(unittest.TestCase):
+    """The doctor says when CUDA's JIT cache is off or cannot be written (jit_cache.py)."""
+
+    def test_default_path_in_a_writable_home_is_fine(self):
+        with tempfile.TemporaryDirectory() as home:
+            rep = jit_cache.jit_cache_report(env={}, home=home)
+            self.assertEqual(rep["path"], os.path.join(home, ".nv", "ComputeCache"))
+            self.assertTrue(rep["enabled"])
+            self.assertTrue(rep["writable"])   # not there yet: the home it would be made in is writable
+            self.assertIsNone(rep["note"])
+
+    def test_disabled_by_the_environment(self):
+        with tempfile.TemporaryDirectory() as home:
+            rep = jit_cache.jit_cache_report(env={"CUDA_CACHE_DISABLE": "1"}, home=home)
+            self.assertFalse(rep["enabled"])
+            self.assertIn("CUDA_CACHE_DISABLE=1", rep["note"])
+
+    def test_a_file_where_the_directory_should_be_is_not_writable(self):
+        with tempfile.TemporaryDirectory() as root:
+            blocker = os.path.join(root, "nv")
+            open(blocker, "w").close()
+            rep = jit_cache.jit_cache_report(env={"CUDA_CACHE_PATH": os.path.join(blocker, "cache")}, home=root)
+            self.assertFalse(rep["writable"])
+            self.assertIn("cannot be written", rep["note"])
+
+    def test_the_report_carries_it_and_methods_note_it_on_a_gpu_host(self):
+        def probe():
+            return {"installed": True, "version": "2.11.0", "cuda": "13.0", "cuda_available": True,
+                    "gpus": [{"index": 0, "name": "NVIDIA H100", "memory_bytes": 80 << 30,
+                              "compute_capability": "9.0", "bf16": True}]}
+        env = {k: v for k, v in os.environ.items() if k not in ("CUDA_CACHE_DISABLE", "CUDA_CACHE_PATH")}
+        report = lambda: doctor.report(find_spec=lambda m: importlib.util.find_spec("json"), smi=lambda: None,
+                                       probe_torch=probe)
+        with mock.patch.dict(os.environ, {**env, "CUDA_CACHE_DISABLE": "1"}, clear=True):
+            rep = report()
+        self.assertFalse(rep["cuda_jit_cache"]["enabled"])
+        self.assertTrue(any("JIT cache is off" in n for n in rep["methods"]["lora"]["notes"]))
+        with tempfile.TemporaryDirectory() as cache, \
+                mock.patch.dict(os.environ, {**env, "CUDA_CACHE_PATH": cache}, clear=True):
+            rep = report()
+        self.assertIsNone(rep["cuda_jit_cache"]["note"])
+        self.assertFalse(any("JIT cache" in n for n in rep["methods"]["lora"]["notes"]))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import sys
 from typing import Any, Callable, Dict, List, Optional
 
 from .allocator import allocator_setting
+from .jit_cache import jit_cache_report
 
 # distribution name -> import name
 PACKAGES = {
@@ -174,6 +175,7 @@ def report(find_spec: Callable[[str], Any] = importlib.util.find_spec,
     # what a training run here would use (allocator.py): the runner's default unless this environment set one
     out["allocator"] = allocator_setting()
     out["cuda_version"] = out["torch"].get("cuda") if isinstance(out["torch"], dict) else None
+    out["cuda_jit_cache"] = jit_cache = jit_cache_report()
     methods: Dict[str, Any] = {}
     for method, needs in NEEDS.items():
         missing = [p for p in needs if packages.get(p) is None]
@@ -184,6 +186,8 @@ def report(find_spec: Callable[[str], Any] = importlib.util.find_spec,
             notes.append("no GPU found: training would run on the CPU (slow)")
         if gpus and not any(g.get("bf16") for g in gpus):
             notes.append("no GPU with bf16: use fp16 (training.fp16: true) instead of bf16")
+        if gpus and jit_cache["note"]:
+            notes.append(jit_cache["note"])
         methods[method] = {
             "ready": not missing and not (method == "qlora" and not gpus),
             "missing": missing,
