@@ -28,7 +28,10 @@ export interface DoctorReport {
   python?: { version?: string; executable?: string };
   packages?: Record<string, string | null>;
   gpus?: DoctorGpu[];
-  methods?: Record<string, { ready: boolean; missing: string[]; install?: string | null }>;
+  methods?: Record<
+    string,
+    { ready: boolean; missing: string[]; install?: string | null; notes?: string[] }
+  >;
   [key: string]: unknown;
 }
 
@@ -131,6 +134,12 @@ export function gpuIdFor(gpu: DoctorGpu): string | undefined {
     }
   }
   return findGpu(gpu.name)?.id;
+}
+
+/** The methods' notes (no GPU, no bf16, CUDA's JIT cache off, ...), each once, in the report's order. */
+export function doctorNotes(report: DoctorReport): string[] {
+  const notes = Object.values(report.methods ?? {}).flatMap((method) => method.notes ?? []);
+  return [...new Set(notes.filter((note) => typeof note === 'string' && note.trim() !== ''))];
 }
 
 export function suggestHardware(report: DoctorReport): HardwareSuggestion | undefined {

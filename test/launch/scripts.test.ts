@@ -17,7 +17,7 @@ import {
 import { LaunchConfigError, keyRange, readLaunchSpec } from '../../launch/src/launchConfig';
 import { runFindings } from '../../launch/src/runDiagnostics';
 import { shQuote } from '../../launch/src/shell';
-import { gpuIdFor, hardwareEdits, suggestHardware } from '../../launch/src/doctor';
+import { doctorNotes, gpuIdFor, hardwareEdits, suggestHardware } from '../../launch/src/doctor';
 import { parseSlurmStatus } from '../../launch/src/slurmTarget';
 import { skipUntilMark } from '../../launch/src/sshTarget';
 import { changedEntries, generatedEntry } from '../../launch/src/sync';
@@ -262,6 +262,20 @@ test('doctor: the driver GPU name maps to the catalog id written into hardware.g
     gpus: [{ name: 'Mystery Card 9000', memory_bytes: 12 * 1024 ** 3, bf16: true }],
   })!;
   assert.equal(odd.gpu, '{ name: "Mystery Card 9000", memory_gb: 12, bf16: true }');
+});
+
+test("doctor: the methods' notes reach the summary once each (CUDA's JIT cache off on every method)", () => {
+  const jit = "CUDA's JIT cache is off (CUDA_CACHE_DISABLE=1): every run recompiles";
+  const notes = doctorNotes({
+    methods: {
+      full: { ready: true, missing: [], notes: [jit] },
+      lora: { ready: true, missing: [], notes: [jit] },
+      qlora: { ready: false, missing: ['bitsandbytes'], notes: ['QLoRA needs a CUDA GPU', jit] },
+    },
+  });
+  assert.deepEqual(notes, [jit, 'QLoRA needs a CUDA GPU']);
+  assert.deepEqual(doctorNotes({ methods: { full: { ready: true, missing: [] } } }), []);
+  assert.deepEqual(doctorNotes({}), []);
 });
 
 test('remote output: a login script printing first does not reach the log or the sync listing', () => {

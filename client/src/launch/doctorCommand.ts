@@ -3,7 +3,7 @@
 // `hardware.gpu` (and `hardware.num_gpus`) so estimates match the real card.
 
 import * as vscode from 'vscode';
-import { hardwareEdits, runDoctor, suggestHardware } from '../../../launch/src/doctor';
+import { doctorNotes, hardwareEdits, runDoctor, suggestHardware } from '../../../launch/src/doctor';
 import { loadLaunchSpec } from '../../../launch/src/launchConfig';
 import { parseYaml } from '../../../engine/src/parse';
 import type { RunManager } from './manager';
@@ -49,7 +49,10 @@ export async function doctorCommand(manager: RunManager, uri?: vscode.Uri): Prom
   const summary =
     `Tunelab doctor on ${where}: Python ${report.python?.version ?? '?'}, ` +
     (suggestion ? `${suggestion.numGpus} × ${suggestion.seen}` : 'no GPU') +
-    (missing.length ? `. Missing: ${missing.join('; ')}` : '. Ready to train.');
+    (missing.length ? `. Missing: ${missing.join('; ')}` : '. Ready to train.') +
+    doctorNotes(report)
+      .map((note) => ` Note: ${note}.`)
+      .join('');
   const actions = suggestion
     ? [`Write hardware.gpu: ${suggestion.gpu}`, 'Show report']
     : ['Show report'];
