@@ -285,10 +285,9 @@ function printRepeatSpread(timed: TimedRuns): void {
     return later ? [later.steadySeconds / earlier.steadySeconds] : [];
   });
   if (!ratios.length) return;
-  const pctOf = (r: number) => ratioPct(r);
   console.log(
-    `  the same runs measured twice: steady step later/earlier median ${pctOf(median(ratios))}, ` +
-      `from ${pctOf(Math.min(...ratios))} to ${pctOf(Math.max(...ratios))} (n=${ratios.length}): ` +
+    `  the same runs measured twice: steady step later/earlier median ${ratioPct(median(ratios))}, ` +
+      `from ${ratioPct(Math.min(...ratios))} to ${ratioPct(Math.max(...ratios))} (n=${ratios.length}): ` +
       `the time truth of one measurement moves by that much`,
   );
 }

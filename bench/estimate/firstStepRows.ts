@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FRAGMENTATION } from '../../engine/src/estimate/overhead';
+import { OUTSIDE_RESERVED_GIB } from './plans';
 import { settingsLabel, type Row } from './rows';
 import { score } from './score';
 import { median, pct, worst } from './statistics';
@@ -19,8 +20,6 @@ const MODEL_OF_SHAPE: Record<string, string> = {
   '0.5b': 'Qwen/Qwen2.5-0.5B',
   '1b': 'meta-llama/Llama-3.2-1B',
 };
-/** CUDA context and the training workspaces outside reserved memory, as on every CSV row. */
-const OUTSIDE_RESERVED_GIB = 0.749;
 
 interface TruthRowsFile {
   rows: Record<string, { seq: number; mb: number; ckpt: boolean; shape?: string }>;
@@ -52,7 +51,7 @@ export function printFirstStepRows(): void {
   const scored = score(rowsOf(file), FRAGMENTATION);
   console.log(
     `\nFull fine-tuning with checkpointing, held out (firstStepReserve.ts; random weights, H100, ` +
-      `runner/bench/truth_rows.py, ${path.relative(process.cwd(), RESULTS)}; device used = reserved + ${OUTSIDE_RESERVED_GIB} GiB)`,
+      `runner/bench/truth_rows.py, ${path.relative(process.cwd(), RESULTS)}; device used = reserved + ${OUTSIDE_RESERVED_GIB.toFixed(3)} GiB)`,
   );
   for (const s of scored) {
     const r = s.row;

@@ -17,11 +17,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { withFusedLoss } from '../../engine/src/estimate/fusedLoss';
 import { estimateMemory } from '../../engine/src/estimate/memory';
-import { CUDA_CONTEXT_BYTES, TRAINING_WORKSPACE_BYTES } from '../../engine/src/estimate/overhead';
 import { makePlan } from '../../engine/src/estimate/plan-defaults';
 import { findGpu } from '../../engine/src/hardware/gpus';
 import { findCatalogModel } from '../../engine/src/models/catalog';
 import type { Method } from '../../engine/src/plan';
+import { OUTSIDE_RESERVED_GIB } from './plans';
 import { GiB, median } from './statistics';
 
 const RESULTS = path.resolve(__dirname, '../../runner/bench/results');
@@ -53,9 +53,6 @@ interface BenchRow {
     prepare_model_for_kbit_training?: boolean | { upcast_to_fp32?: boolean };
   };
 }
-
-/** CUDA context + workspaces outside max_memory_reserved (overhead.ts). */
-const OUTSIDE_RESERVED_GIB = (CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES) / GiB;
 
 export interface LigerPeak {
   id: string;

@@ -10,8 +10,13 @@ import { findCatalogModel } from '../../engine/src/models/catalog';
 import type { ModelArchitecture } from '../../engine/src/models/types';
 import { buildNativePlan } from '../../engine/src/nativePlan';
 import type { Plan } from '../../engine/src/plan';
+import { CUDA_CONTEXT_BYTES, TRAINING_WORKSPACE_BYTES } from '../../engine/src/estimate/overhead';
 import { makePlan } from '../../engine/src/estimate/plan-defaults';
 import type { Row } from './rows';
+import { GiB } from './statistics';
+
+/** CUDA context + workspaces outside max_memory_reserved (overhead.ts): device used = reserved + this. */
+export const OUTSIDE_RESERVED_GIB = (CUDA_CONTEXT_BYTES + TRAINING_WORKSPACE_BYTES) / GiB;
 
 /** The native config a row describes (what a user would write). */
 export function rowToYaml(row: Row): string {
