@@ -42,6 +42,7 @@ import json
 import math
 import os
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -56,7 +57,8 @@ if HERE not in sys.path:
 from template_run_common import GIB, fmt, gib, say  # noqa: E402,F401  (GIB: whole_runs.GIB, as before)
 from template_run_configs import load_template, make_config, write_config  # noqa: E402
 from template_run_model import ensure_model  # noqa: E402
-from template_run_process import SITECUSTOMIZE, bitsandbytes_reason, measure, nvidia_smi  # noqa: E402
+from template_run_process import (  # noqa: E402
+    RUNNER_DIR, SITECUSTOMIZE, bitsandbytes_reason, measure, nvidia_smi, runner_env)
 from template_run_results import save  # noqa: E402
 from tunelab_runner.allocator import allocator_setting  # noqa: E402
 from tunelab_runner.events import EXIT_OOM  # noqa: E402  (runner/ on sys.path: template_run_common)
@@ -117,10 +119,23 @@ def load_results(path: str) -> Dict[str, Any]:
 
 # ------------------------------------------------------------------ measure
 
+def host_speed() -> Dict[str, Any]:
+    """host_probe.py in its own process (this one never touches the GPU): how fast this host drives the
+    GPU from eager PyTorch, recorded beside the runs it paces."""
+    try:
+        proc = subprocess.run([sys.executable, os.path.join(HERE, "host_probe.py")], cwd=RUNNER_DIR,
+                              env=runner_env(), capture_output=True, text=True, timeout=180)
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (subprocess.TimeoutExpired, IndexError, ValueError) as exc:
+        return {"measured": False, "reason": f"{type(exc).__name__}: {exc}"}
+
+
 def warm_up(a, jobs, models, results, logs) -> None:
-    """The first run once before the measured ones, its figures kept apart: on a machine just started,
-    the first two trainings measured took 2.7-4.5 s for their first step against 0.5 s later."""
-    shape, method, packing, evaluate = jobs[0]
+    """A run once before the measured ones, its figures kept apart: on a machine just started, the first
+    two trainings measured took 2.7-4.5 s for their first step against 0.5 s later, and a machine's first
+    padded run stalls for seconds at its first new shapes."""
+    # a padded run when there is one: the first padded batches of a machine wait on CUDA's JIT (jit_cache.py)
+    shape, method, packing, evaluate = next((j for j in jobs if not j[2]), jobs[0])
     name = run_name(shape, method, packing, evaluate)
     cfg, _ = write_run_config(shape, method, packing, evaluate, models[shape], a.work, a)
     say(f"\n== {name} (warm-up, not counted)")
@@ -131,6 +146,9 @@ def warm_up(a, jobs, models, results, logs) -> None:
 def phase_measure(a, jobs, models, results, out, stem, logs, t_begin) -> None:
     if a.warm_up and jobs:
         warm_up(a, jobs, models, results, logs)
+    if a.host_speed:
+        results["host_speed"] = [host_speed()]
+        say(f"host speed: {results['host_speed'][0]}")
     for shape, method, packing, evaluate in jobs:
         name = run_name(shape, method, packing, evaluate)
         rec: Dict[str, Any] = {"name": name, "shape": shape, "method": method, "packing": packing,
@@ -157,6 +175,9 @@ def phase_measure(a, jobs, models, results, out, stem, logs, t_begin) -> None:
             f"{fmt(gib(r.get('reserved_peak_bytes')), '.2f')}, smi {fmt(r.get('smi_peak_gib'), '.2f')}, "
             f"train {fmt(r.get('train_seconds'), '.1f')} s")
         save(results, out, stem)
+    if a.host_speed:
+        results["host_speed"].append(host_speed())
+        say(f"host speed after the runs: {results['host_speed'][-1]}")
 
 
 # ------------------------------------------------------------------ bisect
@@ -342,8 +363,11 @@ def main(argv=None) -> int:
     ap.add_argument("--gpu-gib", type=float, default=70.0, help="caps + contexts held at once")
     ap.add_argument("--runs", default="", help="measure: these runs (comma-separated names) only, e.g. one of "
                     "each pair of evaluation twins when only the time is wanted (their training is the same)")
-    ap.add_argument("--warm-up", action="store_true", help="measure: train the first run once before the "
-                    "measured ones (kept apart in the results): no measured run is a just-started machine's first")
+    ap.add_argument("--warm-up", action="store_true", help="measure: train a run (the first padded one, else "
+                    "the first) once before the measured ones (kept apart in the results): no measured run is a "
+                    "just-started machine's first, nor its first on padded batches")
+    ap.add_argument("--host-speed", action="store_true", help="measure: run host_probe.py before and "
+                    "after the runs, into the results' host_speed")
     ap.add_argument("--only", default="", help="bisect: these runs (comma-separated names) only, resuming "
                     "their earlier bisection; the others keep theirs")
     a = ap.parse_args(argv)
