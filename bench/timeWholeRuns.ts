@@ -68,6 +68,20 @@ export const TIMED_RUN_SETS = {
         results: 'whole-runs-h100-steps24-eval-warm.json',
         events: 'whole-runs-h100-steps24-eval-warm-events',
       },
+      // the same nine on three more H100 machines (same CPU model), host_probe.py before and after
+      // the runs; the last two warmed up on a padded run, whose first new shapes wait on CUDA's JIT
+      {
+        results: 'whole-runs-h100-steps24-eval-host.json',
+        events: 'whole-runs-h100-steps24-eval-host-events',
+      },
+      {
+        results: 'whole-runs-h100-steps24-eval-host2.json',
+        events: 'whole-runs-h100-steps24-eval-host2-events',
+      },
+      {
+        results: 'whole-runs-h100-steps24-eval-host3.json',
+        events: 'whole-runs-h100-steps24-eval-host3-events',
+      },
     ],
     label: '24 steps of 2 micro-batches, the final runner and templates; held out (not fitted on)',
     peftInputCast: false,
@@ -276,6 +290,29 @@ export function printTimedRuns(set: TimedRunSet, timed: TimedRuns = loadTimedRun
   console.log('Measured again later (the rows above); the earlier measurement, not counted:');
   for (const run of timed.superseded) printTimedRun(run, ` (${run.source})`);
   printRepeatSpread(timed);
+  printEveryMeasurement(timed);
+}
+
+/**
+ * Every measurement of the runs measured more than once, not only the latest: each
+ * training time against the same estimate, and each run's median measurement. The
+ * same run on other H100 machines moves by more than the 20% target, so the latest
+ * measurement alone says as much about the machine as about the estimate.
+ */
+function printEveryMeasurement(timed: TimedRuns): void {
+  const all = [...timed.superseded, ...timed.runs];
+  const errors = all.map((run) => Math.abs(predictWholeRun(run).seconds / run.trainSeconds - 1));
+  const medians = timed.runs.map((run) => {
+    const seconds = all.filter((r) => r.name === run.name).map((r) => r.trainSeconds);
+    return Math.abs(predictWholeRun(run).seconds / median(seconds) - 1);
+  });
+  const within = (xs: number[]) => xs.filter((e) => e <= 0.2).length;
+  console.log(
+    `  every measurement (n=${all.length}): |error| median ${(100 * median(errors)).toFixed(1)}%, worst ${(100 * worst(errors)).toFixed(1)}%, ${within(errors)} of ${all.length} within 20%`,
+  );
+  console.log(
+    `  against each run's median measurement: |error| median ${(100 * median(medians)).toFixed(1)}%, worst ${(100 * worst(medians)).toFixed(1)}%, ${within(medians)} of ${medians.length} within 20%`,
+  );
 }
 
 /** How far the same run's steady step moved between measurements (other machines, other days). */

@@ -31,7 +31,7 @@ export const UTILIZATION_PADDED = 0.1;
 export const PACKING_EFFICIENCY = 0.998;
 /** Dense bf16 TFLOP/s assumed when no GPU is known (H100 SXM). */
 const DEFAULT_TFLOPS = 989;
-/** ± relative error on runs like the measured ones (calibration worst 19.6%, leave-one-out 22.8%; held-out 24-step whole runs median 7.0%, 19 of 20 inside; bench/TIME.md). */
+/** ± relative error on runs like the measured ones (calibration worst 19.6%, leave-one-out 22.8%; held-out 24-step whole runs, latest measurements: median 6.4%, 19 of 20 within 20%, 20 of 20 inside; one measurement of a host-bound run moves by more between H100 machines; bench/TIME.md). */
 export const MEASURED_UNCERTAINTY = 0.25;
 /** ± where the estimate extrapolates (other GPUs, several GPUs, unknown data, ...). */
 export const EXTRAPOLATED_UNCERTAINTY = 0.5;
