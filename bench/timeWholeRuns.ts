@@ -251,17 +251,24 @@ function timedRun(
   };
 }
 
+/** Each run's estimate with the shipped constants, made once: the tables, band and summaries read it again. */
+const shippedEstimates = new WeakMap<WholeRunTime, TrainTimeDetail>();
+
 /** The engine's estimate of a whole run, as estimateReport.ts computes it, with other constants. */
 export function predictWholeRun(
   run: WholeRunTime,
   constants?: ThroughputConstants,
 ): TrainTimeDetail {
-  return estimateTrainTime(run.plan, run.model, run.gpu, run.tokensPerEpoch, {
+  const cached = constants ? undefined : shippedEstimates.get(run);
+  if (cached) return cached;
+  const estimate = estimateTrainTime(run.plan, run.model, run.gpu, run.tokensPerEpoch, {
     tokenLengths: run.tokenLengths,
     maxSteps: run.plan.training.maxSteps,
     constants,
     peftInputCast: run.peftInputCast,
   });
+  if (!constants) shippedEstimates.set(run, estimate);
+  return estimate;
 }
 
 /** Steady step, warm-up and training seconds of each run, measured and estimated. */
