@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
+from .attention_backends import use_shape_free_attention
 from .chat_protocol import Session, line, sampling_kwargs
 from .events import EXIT_OK, EventWriter, RunnerError
 from .templates import JINJA
@@ -140,6 +141,7 @@ def load(plan, adapters: List[Tuple[str, str]], torch, transformers, writer: Eve
             model.load_adapter(path, adapter_name=name)
     model.eval()
     model.config.use_cache = True  # training turned the KV cache off
+    use_shape_free_attention(torch)  # the key length grows every token (attention_backends.py)
     return model, tok, [n for n, _ in adapters], {n: p for n, p in adapters}
 
 

@@ -14,6 +14,7 @@ import time
 from typing import Any, Dict, Optional
 
 from . import eval_report as R
+from .attention_backends import use_shape_free_attention
 from .eval_config import resolve_evaluation
 from .events import EXIT_OK, EventWriter, RunnerError
 from .metrics import compute as compute_metrics, package_versions
@@ -147,6 +148,7 @@ class Evaluation:
     def __init__(self, plan, settings, tok, tuned, what, writer: EventWriter, torch, transformers):
         self.plan, self.settings, self.tok, self.tuned, self.what = plan, settings, tok, tuned, what
         self.writer, self.torch, self.transformers = writer, torch, transformers
+        use_shape_free_attention(torch)  # padded batches and generation change shape (attention_backends.py)
         data = plan["steps"]["data"]
         self.data = data
         self.batch = int(plan["steps"]["training"]["kwargs"].get("per_device_eval_batch_size") or 8)

@@ -8,6 +8,7 @@ import copy
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
+from .attention_backends import attention_step
 from .config import (DATA_DEFAULTS, MODEL_OWN_KEYS, NAMED_TEMPLATES, _coerce_numbers, load_yaml,
                      resolve_path, validate)
 from .events import RunnerError
@@ -251,6 +252,7 @@ def build_plan(config_path: str, local_rank: int = 0, base_dir: Optional[str] = 
     else:
         data["collator"] = {"kind": "padding", "padding": "longest in batch"}
     steps["data"] = data
+    steps["attention"] = attention_step(steps["model"]["kwargs"].get("attn_implementation"), bool(data["packing"]))
     steps["training"] = training
 
     export = dict(doc.get("export") or {})

@@ -19,6 +19,7 @@ import time
 import traceback
 from typing import Any, Dict
 
+from .attention_backends import apply_attention_step
 from .checkpoints import checkpoint_step, find_checkpoint
 from .compile_layers import compile_layers, uncompile_layers
 from .data import build_datasets, make_messages_renderer
@@ -111,6 +112,7 @@ def _prepare(run: RunState, torch, transformers):
     run.model = build_model(plan, torch, transformers, tok, new_ids)
     run.params = count_params(run.model)
 
+    apply_attention_step(plan["steps"].get("attention"), torch)
     trainer = build_trainer(run, torch, transformers, training_args, train_ds, eval_ds)
     # after the Trainer: Liger patches the layers there, and compiling traces them at the first step
     run.compiled_layers = compile_layers(run.model, plan["steps"].get("compile"))
