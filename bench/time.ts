@@ -40,7 +40,7 @@ const KEYS: (keyof ThroughputConstants)[] = [
   'matmulEfficiency',
   'matmulSizeExponent',
   'adapterSecondsPerTokenWidth',
-  'variableShapeSecondsPerLayer',
+  'cudnnAttentionPlanSecondsPerLayer',
   'hostSecondsPerLayer',
   'hostSecondsPerAdapter',
   'hostSecondsPerQuantizedModule',

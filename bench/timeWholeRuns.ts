@@ -83,6 +83,16 @@ export const TIMED_RUN_SETS = {
         results: 'whole-runs-h100-steps24-eval-host3.json',
         events: 'whole-runs-h100-steps24-eval-host3-events',
       },
+      // the ten padded runs again once the runner turned cuDNN's attention off for padded
+      // batches (its plan's steps.attention): the eight without QLoRA, then the two with it
+      {
+        results: 'whole-runs-h100-steps24-attention.json',
+        events: 'whole-runs-h100-steps24-attention-events',
+      },
+      {
+        results: 'whole-runs-h100-steps24-attention-qlora.json',
+        events: 'whole-runs-h100-steps24-attention-qlora-events',
+      },
     ],
     label: '24 steps of 2 micro-batches, the final runner and templates; held out (not fitted on)',
     peftInputCast: false,
@@ -109,12 +119,16 @@ export interface WholeRunTime {
   tokensPerEpoch: number;
   tokenLengths: readonly number[] | undefined;
   peftInputCast: boolean;
+  /** Its padded batches ran cuDNN's attention (a plan per new shape): the runner before it turned that off. */
+  cudnnAttentionPlans: boolean;
 }
 
 interface Event {
   event: string;
   time: number;
   step?: number;
+  /** The `start` event's plan: `steps.attention` since the runner chose the attention kernels. */
+  plan?: { steps?: { attention?: { cudnn_sdpa?: boolean } | null } };
 }
 
 /** Seconds of each optimizer step of one event log. */
@@ -137,17 +151,32 @@ export function stepSecondsOf(events: readonly Event[]): number[] {
 
 type Timing = Pick<WholeRunTime, 'steps' | 'steadySeconds' | 'warmupSeconds'>;
 
-/** Steady step and warm-up from a run's event log (undefined without one, or under two steps). */
-function timingOfEvents(name: string, events: string): Timing | undefined {
+/** A run's event log (undefined without one). */
+function eventsOf(name: string, events: string): Event[] | undefined {
   const log = path.join(RESULTS_DIR, events, `${name}.events.jsonl`);
   if (!fs.existsSync(log)) return undefined;
-  const stepSeconds = stepSecondsOf(
-    fs
-      .readFileSync(log, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as Event),
-  );
+  return fs
+    .readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Event);
+}
+
+/**
+ * Whether a run's padded batches ran cuDNN's attention: its plan's `attention` step says
+ * so since the runner turned it off for them; a plan without that step, or a run without
+ * an event log (all measured before), ran torch's choice, cuDNN's.
+ */
+export function cudnnAttentionPlansOf(events: readonly Event[] | undefined): boolean {
+  const steps = events?.find((e) => e.event === 'start')?.plan?.steps;
+  if (!steps || !('attention' in steps)) return true;
+  return steps.attention?.cudnn_sdpa !== false;
+}
+
+/** Steady step and warm-up from a run's event log (undefined without one, or under two steps). */
+function timingOfEvents(events: readonly Event[] | undefined): Timing | undefined {
+  if (!events) return undefined;
+  const stepSeconds = stepSecondsOf(events);
   if (stepSeconds.length < 2) return undefined;
   const steadySeconds = median(stepSeconds.slice(1));
   return {
@@ -230,7 +259,8 @@ function timedRun(
   dirs: ReturnType<typeof modelDirs>,
 ): WholeRunTime | undefined {
   if (run.status !== 'completed' || !run.train_seconds) return undefined;
-  const timing = file.events ? timingOfEvents(run.name, file.events) : timingOfSummary(run);
+  const events = file.events ? eventsOf(run.name, file.events) : undefined;
+  const timing = file.events ? timingOfEvents(events) : timingOfSummary(run);
   if (!timing) return undefined;
   const { text, file: configFile } = configOf(run, dirs[run.shape]!, set.allocator);
   const analysis = analyze(text, configFile);
@@ -248,6 +278,7 @@ function timedRun(
     tokensPerEpoch: report.tokensPerEpoch,
     tokenLengths: analysis.data?.train?.tokenLengths,
     peftInputCast: set.peftInputCast && analysis.plan.method === 'lora',
+    cudnnAttentionPlans: cudnnAttentionPlansOf(events),
   };
 }
 
@@ -266,6 +297,7 @@ export function predictWholeRun(
     maxSteps: run.plan.training.maxSteps,
     constants,
     peftInputCast: run.peftInputCast,
+    cudnnAttentionPlans: run.cudnnAttentionPlans,
   });
   if (!constants) shippedEstimates.set(run, estimate);
   return estimate;

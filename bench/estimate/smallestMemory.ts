@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { applyTextEdits, chainEdits, removeKey, setKey, yamlScalar } from '../../engine/src/edits';
 import { analyze } from '../../engine/src/engine';
 import { buildEstimateReport } from '../../engine/src/report/estimateReport';
+import { trainTimeAsMeasured } from './measuredTime';
 import { allocatorEdits, DEFAULT_ALLOCATOR } from './plans';
 import { median } from './statistics';
 
@@ -263,7 +264,8 @@ export function printSmallestMemory(measured: WholeRunsMeasured | undefined): vo
     const oom = ooms.find(
       (o) => o.run === run.name && o.cap_gib === run.bisect!.largest_failing_gib,
     );
-    const t = report.trainTime;
+    // every whole run of these files was measured before the runner turned cuDNN's attention off
+    const t = trainTimeAsMeasured(analysis, report, true);
     const timeError = t && run.train_seconds ? t.seconds / run.train_seconds - 1 : NaN;
     if (Number.isFinite(timeError)) timeErrors.push(Math.abs(timeError));
     if (Math.abs(timeError) > 0.2) timeMisses.push(`${run.name} ${pct(timeError)}`);

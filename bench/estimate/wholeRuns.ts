@@ -10,22 +10,28 @@ import * as path from 'node:path';
 import { setKey, applyTextEdits, chainEdits } from '../../engine/src/edits';
 import { analyze } from '../../engine/src/engine';
 import { buildEstimateReport } from '../../engine/src/report/estimateReport';
+import { trainTimeAsMeasured } from './measuredTime';
 import { allocatorEdits, DEFAULT_ALLOCATOR } from './plans';
 import { RESULTS_DIR, TEMPLATES, type WholeRunsMeasured } from './smallestMemory';
 
-/** Each set of template runs: its files (packed, unpacked) and what set them apart. */
+/**
+ * Each set of template runs: its files (packed, unpacked) and what set them apart;
+ * cudnnAttentionPlans: its padded batches ran cuDNN's attention, a plan per new shape.
+ */
 const RUN_SETS = [
   {
     label:
       "first re-runs (max_steps 15, packed and unpacked in two calls; LoRA paid peft's input cast, which the estimate no longer counts; PyTorch's default allocator)",
     files: ['template-runs-h100.json', 'template-runs-unpacked-h100.json'],
     allocator: DEFAULT_ALLOCATOR,
+    cudnnAttentionPlans: true,
   },
   {
     label:
       "runner and templates before expandable segments (max_steps 12, one call; peft input cast skipped, eval batch = micro-batch; PyTorch's default allocator)",
     files: ['template-runs-final-h100.json'],
     allocator: DEFAULT_ALLOCATOR,
+    cudnnAttentionPlans: true,
   },
   {
     label:
@@ -35,6 +41,14 @@ const RUN_SETS = [
       'template-runs-h100-expandable-qlora-unpacked.json',
     ],
     allocator: undefined,
+    cudnnAttentionPlans: true,
+  },
+  {
+    label:
+      "the three unpacked templates again once the runner turned cuDNN's attention off for padded batches (max_steps 12; expandable segments)",
+    files: ['template_runs-h100-final-unpacked.json'],
+    allocator: undefined,
+    cudnnAttentionPlans: false,
   },
 ];
 const GIB = 1024 ** 3;
@@ -103,6 +117,7 @@ export function printWholeRuns(
       loaded.flatMap((l) => l.runs),
       smallest,
       set.allocator,
+      set.cudnnAttentionPlans,
     );
   }
   console.log(
@@ -116,6 +131,7 @@ function printSet(
   runs: readonly MeasuredRun[],
   smallest: Map<string, number>,
   allocator: string | undefined,
+  cudnnAttentionPlans: boolean,
 ): void {
   console.log(
     `\nWhole runs of the telecom templates on ${device}, ${label} (random-init Llama-3.2-1B shape, estimated as meta-llama/Llama-3.2-1B; runner/bench/template_runs.py)`,
@@ -125,7 +141,8 @@ function printSet(
   );
   for (const run of runs.filter((r) => r.status === 'completed')) {
     const { text, file } = configOf(run, 'meta-llama/Llama-3.2-1B', allocator);
-    const report = buildEstimateReport(analyze(text, file));
+    const analysis = analyze(text, file);
+    const report = buildEstimateReport(analysis);
     if (!report) {
       console.log(`${run.method.padEnd(9)} no estimate`);
       continue;
@@ -133,7 +150,7 @@ function printSet(
     const e = report.estimate;
     const need = smallest.get(`1b-${run.method}-${run.packing ? 'packed' : 'unpacked'}-eval`);
     const memError = need ? e.perGpuBytes / GIB / need - 1 : NaN;
-    const t = report.trainTime;
+    const t = trainTimeAsMeasured(analysis, report, cudnnAttentionPlans);
     const timeError = t ? t.seconds / run.train_seconds - 1 : NaN;
     const gib = (bytes: number) => (bytes / GIB).toFixed(2);
     console.log(

@@ -1,13 +1,14 @@
 """Which kernels PyTorch's scaled_dot_product_attention may pick, per run.
 
 On an H100, torch 2.11 picks cuDNN's attention first. cuDNN builds (and compiles,
-through the driver's JIT cache) an execution plan for every new shape: measured 2.6 ms
-of host time per attention call of a Llama-3.2-1B-shaped layer, while the kernel itself
-runs 0.2 ms (runner/bench/attention_shapes.py). Padded batches change length every
-micro-step and generation grows the key length every token, so they would pay it on
-every layer of every step: a 1B LoRA micro-step of four padded chats took 268 ms with
-cuDNN and 144 ms with the memory-efficient kernel, which needs no plan (132 ms either
-way on shapes seen before). Packed rows have one shape: one plan, built once, kept.
+through the driver's JIT cache) an execution plan for every new shape: 2.6 ms of host
+time per attention call of a Llama-3.2-1B-shaped layer, while the kernel runs 0.2 ms.
+Padded batches change length every micro-step and generation grows the key length every
+token, so they would pay it on every layer of every step: a 1B LoRA micro-step of four
+padded chats took 268 ms with cuDNN and 144 ms with the memory-efficient kernel, which
+needs no plan (132 and 134 ms on shapes seen before). Packed rows have one shape: one
+plan, built once, kept. Measured: runner/bench/results/attention-shapes-h100-first/
+(runner/bench/attention_shapes.py measures the same).
 """
 
 from __future__ import annotations

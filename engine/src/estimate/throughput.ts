@@ -57,6 +57,11 @@ export interface MicroStepShape {
   kbitUpcast?: boolean;
   /** peft casts each LoRA input to fp32 and back (runs measured before the runner skipped it). */
   peftInputCast?: boolean;
+  /**
+   * Padded batches ran cuDNN's attention, which builds a plan per new shape (runs
+   * measured before the runner turned it off for them).
+   */
+  cudnnAttentionPlans?: boolean;
   /** Tokens the GPU computes in one micro-step, padding included. */
   paddedTokens: number;
   /** Keys each query attends over: the row length (the masked kernel computes every key of the row). */
@@ -184,7 +189,11 @@ export function microStepTime(
       quantized * constants.hostSecondsPerQuantizedModule);
   const variableShapeSeconds = shape.packed
     ? 0
-    : passes * layout.layers * constants.variableShapeSecondsPerLayer;
+    : passes *
+      layout.layers *
+      (shape.cudnnAttentionPlans
+        ? constants.cudnnAttentionPlanSecondsPerLayer
+        : constants.variableShapeSecondsPerLayer);
   const gpu = computeSeconds + adapterSeconds + upcastSeconds;
   const paced = (gpu ** OVERLAP_NORM + hostSeconds ** OVERLAP_NORM) ** (1 / OVERLAP_NORM);
   return {

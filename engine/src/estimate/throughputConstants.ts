@@ -23,7 +23,18 @@ export interface ThroughputConstants {
   matmulSizeExponent: number;
   /** Seconds per token per adapted width (in + out features of each LoRA-wrapped module, all layers). */
   adapterSecondsPerTokenWidth: number;
-  /** Seconds per layer per micro-step when batch shapes vary (padded, not packed). */
+  /**
+   * Seconds per layer per micro-step when padded batches change shape under
+   * cuDNN's attention, PyTorch's first choice on an H100: it builds a plan for
+   * every new shape. Every padded run measured before the runner turned cuDNN's
+   * attention off for them (runner/tunelab_runner/attention_backends.py), and the
+   * plain recipe, paid it.
+   */
+  cudnnAttentionPlanSecondsPerLayer: number;
+  /**
+   * Seconds per layer per micro-step when padded batches change shape without
+   * cuDNN's attention (the runner now): measured, the A/B below.
+   */
   variableShapeSecondsPerLayer: number;
   /**
    * Host seconds per decoder layer per micro-step, every method: eager
@@ -124,6 +135,15 @@ const UPCAST_PROFILE_SECONDS = 0.414 - 0.295;
 const PEFT_CAST_AB_SECONDS_PER_TOKEN = (1 / 9748 - 1 / 11152) * 0.998;
 const PEFT_CAST_AB_INPUT_WIDTH = 32 * (6 * 4096 + 14336);
 
+/**
+ * runner/bench/results/attention-shapes-h100-first/ (runner/bench/attention_shapes.py measures
+ * the same): a padded 1B LoRA micro-step with cuDNN's attention off, median of 24 new shapes
+ * less median of 12 shapes seen before, over its 16 layers (checkpointing on: one pass).
+ * With cuDNN's attention the same micro-steps took 268 against 132 ms: 8.5 ms per layer,
+ * near the 9.8 ms fitted on the runs measured with it.
+ */
+const NEW_SHAPE_AB_SECONDS_PER_LAYER = (144e-3 - 134e-3) / 16;
+
 /** Solved from their rows by bench/time.ts --compile-scales (with the fitted constants above them). */
 const COMPILED_SCALES = {
   compiledAdapterScale: 0.8541,
@@ -139,7 +159,8 @@ export const FITTED: ThroughputConstants = {
   matmulEfficiency: 0.4763,
   matmulSizeExponent: 0.1442,
   adapterSecondsPerTokenWidth: 1.769e-11,
-  variableShapeSecondsPerLayer: 0.009759,
+  cudnnAttentionPlanSecondsPerLayer: 0.009759,
+  variableShapeSecondsPerLayer: NEW_SHAPE_AB_SECONDS_PER_LAYER,
   hostSecondsPerLayer: 0.008156,
   hostSecondsPerAdapter: 0.0006801,
   hostSecondsPerQuantizedModule: 0.0007088,

@@ -4,7 +4,7 @@ import { findGpu } from '../hardware/gpus';
 import { findCatalogModel } from '../models/catalog';
 import { makePlan, type PlanOverrides } from './plan-defaults';
 import { buildNativePlan } from '../nativePlan';
-import { chatLikeLengths, expectedLongest, groupedLongest } from './throughput';
+import { chatLikeLengths, expectedLongest, FITTED, groupedLongest } from './throughput';
 import {
   estimateTrainTime,
   EXTRAPOLATED_UNCERTAINTY,
@@ -76,6 +76,25 @@ describe('estimateTrainTime: behaviour', () => {
         seconds({ method, packing: true }) < seconds({ method, packing: false }) / 2,
         method,
       );
+  });
+
+  it("padded runs lose less to changing shapes without cuDNN's attention (the runner) than runs measured with it", () => {
+    const layers = llama1.numLayers;
+    const steps = { maxSteps: 10 };
+    const micro = 8 * 10; // gradAccum × steps, checkpointing on: one pass per micro-step
+    const runner = seconds({ packing: false }, steps);
+    const before = seconds({ packing: false }, { ...steps, cudnnAttentionPlans: true });
+    const perLayer = FITTED.cudnnAttentionPlanSecondsPerLayer - FITTED.variableShapeSecondsPerLayer;
+    assert.ok(perLayer > 0);
+    assert.ok(
+      Math.abs(before - runner - micro * layers * perLayer) < 1e-6,
+      `${before} − ${runner}`,
+    );
+    // packed rows have one shape: nothing to lose either way
+    assert.equal(
+      seconds({ packing: true }, steps),
+      seconds({ packing: true }, { ...steps, cudnnAttentionPlans: true }),
+    );
   });
 
   it('gradient checkpointing is slower', () => {

@@ -56,6 +56,8 @@ export interface TrainTimeOptions {
   constants?: ThroughputConstants;
   /** The run paid peft's LoRA input cast (calibration runs measured before the runner skipped it). */
   peftInputCast?: boolean;
+  /** Padded batches ran cuDNN's attention (runs measured before the runner turned it off for them). */
+  cudnnAttentionPlans?: boolean;
 }
 
 export interface TrainTimeDetail extends TrainTimeEstimate {
@@ -144,6 +146,7 @@ export function estimateTrainTime(
     compiledLayers: compiledLayers(plan),
     kbitUpcast: s.prepareKbit, // QLoRA prepared with the fp32 upcast kept (settings.ts)
     peftInputCast: options.peftInputCast === true,
+    cudnnAttentionPlans: options.cudnnAttentionPlans === true,
     paddedTokens: padded,
     attentionSpan: span,
     // packed rows' block-diagonal mask under sdpa (padded batches: measured with the shape costs)

@@ -39,6 +39,11 @@ export interface MeasuredRun {
    * runner before it skipped that cast under autocast, and the plain script.
    */
   peftInputCast?: boolean;
+  /**
+   * Padded batches under cuDNN's attention, which builds a plan per new shape: every
+   * run here (torch's own choice on the H100 they ran on) unless it says false.
+   */
+  cudnnAttentionPlans?: boolean;
   /** `model.attn_implementation: flex_attention` (default sdpa). */
   flex?: boolean;
   /**
@@ -379,6 +384,7 @@ export function predictRun(run: MeasuredRun, constants?: ThroughputConstants): T
     maxSteps: run.timed?.steps ?? 30,
     constants,
     peftInputCast: run.peftInputCast === true,
+    cudnnAttentionPlans: run.cudnnAttentionPlans !== false,
   });
 }
 
