@@ -344,7 +344,7 @@ function printEveryMeasurement(timed: TimedRuns): void {
   const all = [...timed.superseded, ...timed.runs];
   const errors = all.map((run) => Math.abs(predictWholeRun(run).seconds / run.trainSeconds - 1));
   const medians = timed.runs.map((run) => {
-    const seconds = all.filter((r) => r.name === run.name).map((r) => r.trainSeconds);
+    const seconds = all.filter((r) => sameTraining(r, run)).map((r) => r.trainSeconds);
     return Math.abs(predictWholeRun(run).seconds / median(seconds) - 1);
   });
   const within = (xs: number[]) => xs.filter((e) => e <= 0.2).length;
@@ -356,11 +356,20 @@ function printEveryMeasurement(timed: TimedRuns): void {
   );
 }
 
+/** The same run through the same runner: a padded run before and after cuDNN's attention went off is not. */
+function sameTraining(a: WholeRunTime, b: WholeRunTime): boolean {
+  return a.name === b.name && a.cudnnAttentionPlans === b.cudnnAttentionPlans;
+}
+
 /** How far the same run's steady step moved between measurements (other machines, other days). */
 function printRepeatSpread(timed: TimedRuns): void {
+  // in the order measured: the superseded as they were superseded, then the latest of each run
+  const ordered = [...timed.superseded, ...timed.runs];
   const ratios = timed.superseded.flatMap((earlier) => {
-    const later = timed.runs.find((r) => r.name === earlier.name);
-    return later ? [later.steadySeconds / earlier.steadySeconds] : [];
+    const later = [...ordered].reverse().find((r) => r !== earlier && sameTraining(r, earlier));
+    return later && ordered.indexOf(later) > ordered.indexOf(earlier)
+      ? [later.steadySeconds / earlier.steadySeconds]
+      : [];
   });
   if (!ratios.length) return;
   console.log(

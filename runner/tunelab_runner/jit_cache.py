@@ -8,7 +8,11 @@ fresh machine took 3.8, 1.9, 1.8 and 1.7 s for the steps that met new shapes
 (0.6-0.8 s otherwise; 4.3 MB cached), the next run none of that, and the same run
 with CUDA_CACHE_DISABLE=1 4.3-5.5 s for every step (6x the cached run's time).
 A host where the cache is off or cannot be written (a read-only or missing home on
-a cluster node) pays that on every run.
+a cluster node) pays that on every run. Those kernels were cuDNN's attention plans,
+one per new shape; since the runner turns cuDNN's attention off for padded batches
+(attention_backends.py), a fresh machine's first padded run took 1.2 s for its first
+step and 0.4-0.5 s for the others (bench/TIME.md), but packed runs still compile
+their one plan, and other kernels may come as PTX: the doctor still checks the cache.
 """
 
 from __future__ import annotations
