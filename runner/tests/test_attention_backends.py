@@ -64,6 +64,7 @@ class Apply(unittest.TestCase):
     def test_torch_without_the_switch(self):
         torch, _ = fake_torch(with_switch=False)
         self.assertFalse(use_shape_free_attention(torch))
+        self.assertFalse(use_shape_free_attention(SimpleNamespace()))  # a stand-in with no backends
 
     def test_real_torch_switch(self):
         try:

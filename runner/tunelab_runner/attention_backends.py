@@ -38,7 +38,7 @@ def use_shape_free_attention(torch) -> bool:
     """cuDNN's SDPA off for this process (generation, padded batches); the flash,
     memory-efficient and math kernels stay as torch orders them. False where this torch
     has no such switch (before 2.5, when cuDNN attention was never picked on its own)."""
-    switch = getattr(getattr(torch.backends, "cuda", None), "enable_cudnn_sdp", None)
+    switch = getattr(getattr(getattr(torch, "backends", None), "cuda", None), "enable_cudnn_sdp", None)
     if switch is None:
         return False
     switch(False)
