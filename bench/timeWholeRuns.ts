@@ -366,10 +366,11 @@ function printRepeatSpread(timed: TimedRuns): void {
   // in the order measured: the superseded as they were superseded, then the latest of each run
   const ordered = [...timed.superseded, ...timed.runs];
   const ratios = timed.superseded.flatMap((earlier) => {
-    const later = [...ordered].reverse().find((r) => r !== earlier && sameTraining(r, earlier));
-    return later && ordered.indexOf(later) > ordered.indexOf(earlier)
-      ? [later.steadySeconds / earlier.steadySeconds]
-      : [];
+    const laters = ordered
+      .slice(ordered.indexOf(earlier) + 1)
+      .filter((r) => sameTraining(r, earlier));
+    const latest = laters.at(-1);
+    return latest ? [latest.steadySeconds / earlier.steadySeconds] : [];
   });
   if (!ratios.length) return;
   console.log(

@@ -12,8 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { applyTextEdits, chainEdits, removeKey, setKey, yamlScalar } from '../../engine/src/edits';
 import { analyze } from '../../engine/src/engine';
-import { buildEstimateReport } from '../../engine/src/report/estimateReport';
-import { trainTimeAsMeasured } from './measuredTime';
+import { buildEstimateReport, reportTrainTime } from '../../engine/src/report/estimateReport';
 import { allocatorEdits, DEFAULT_ALLOCATOR } from './plans';
 import { median } from './statistics';
 
@@ -265,7 +264,7 @@ export function printSmallestMemory(measured: WholeRunsMeasured | undefined): vo
       (o) => o.run === run.name && o.cap_gib === run.bisect!.largest_failing_gib,
     );
     // every whole run of these files was measured before the runner turned cuDNN's attention off
-    const t = trainTimeAsMeasured(analysis, report, true);
+    const t = reportTrainTime(analysis, { cudnnAttentionPlans: true });
     const timeError = t && run.train_seconds ? t.seconds / run.train_seconds - 1 : NaN;
     if (Number.isFinite(timeError)) timeErrors.push(Math.abs(timeError));
     if (Math.abs(timeError) > 0.2) timeMisses.push(`${run.name} ${pct(timeError)}`);

@@ -16,7 +16,7 @@ import {
   type MemoryPart,
   type MethodRecommendation,
 } from '../estimate/types';
-import type { TrainTimeDetail } from '../estimate/time';
+import type { TrainTimeDetail, TrainTimeOptions } from '../estimate/time';
 import { tokenSourceText } from '../data/tokenCount';
 import type { ModelArchitecture } from '../models/types';
 import { estimateWithMethod } from './proposal';
@@ -83,24 +83,35 @@ export function buildEstimateReport(analysis: Analysis): EstimateReport | undefi
   return reports.get(analysis);
 }
 
+/**
+ * The report's training time; `asMeasured` describes a run measured by an earlier
+ * runner (the benchmark's tables), the report itself leaves it out.
+ */
+export function reportTrainTime(
+  analysis: Analysis,
+  asMeasured: Pick<TrainTimeOptions, 'cudnnAttentionPlans'> = {},
+  tokens = tokensPerEpoch(analysis),
+): TrainTimeDetail | undefined {
+  const { model, plan, gpu } = analysis;
+  // With max_steps the step count is known even when the data is not.
+  if (!model || !plan || !(tokens > 0 || plan.training.maxSteps)) return undefined;
+  return estimateTrainTime(plan, model, gpu, tokens, {
+    tokenLengths: analysis.data?.train?.tokenLengths,
+    maxSteps: plan.training.maxSteps,
+    pricePerGpuHour: plan.hardware.pricePerHour,
+    ...asMeasured,
+  });
+}
+
 function computeReport(analysis: Analysis): EstimateReport | undefined {
   const { estimate, model, plan, gpu } = analysis;
   if (!estimate || !model || !plan) return undefined;
   const tokens = tokensPerEpoch(analysis);
-  // With max_steps the step count is known even when the data is not.
-  const trainTime =
-    tokens > 0 || plan.training.maxSteps
-      ? estimateTrainTime(plan, model, gpu, tokens, {
-          tokenLengths: analysis.data?.train?.tokenLengths,
-          maxSteps: plan.training.maxSteps,
-          pricePerGpuHour: plan.hardware.pricePerHour,
-        })
-      : undefined;
   const named = plan.hardware.gpu;
   return {
     model,
     estimate,
-    trainTime,
+    trainTime: reportTrainTime(analysis, {}, tokens),
     tokensPerEpoch: tokens,
     tokenSource: tokenSourceText(analysis.data?.train?.tokenSource),
     unknownGpu: typeof named === 'string' && !gpu ? named : undefined,
