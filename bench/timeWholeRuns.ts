@@ -90,6 +90,10 @@ export const TIMED_RUN_SETS = {
         events: 'whole-runs-h100-steps24-attention-events',
       },
       {
+        results: 'whole-runs-h100-steps24-attention-full.json',
+        events: 'whole-runs-h100-steps24-attention-full-events',
+      },
+      {
         results: 'whole-runs-h100-steps24-attention-qlora.json',
         events: 'whole-runs-h100-steps24-attention-qlora-events',
       },

@@ -44,8 +44,12 @@ const RUN_SETS = [
   },
   {
     label:
-      "the three unpacked templates again once the runner turned cuDNN's attention off for padded batches (max_steps 12; expandable segments)",
-    files: ['template_runs-h100-final-unpacked.json'],
+      "the three unpacked templates again once the runner turned cuDNN's attention off for padded batches (max_steps 12; expandable segments): lora on one H100, then lora, full and qlora on another, whose host ran the same lora template 1.5× faster",
+    files: [
+      'template_runs-h100-final-unpacked.json',
+      'template_runs-h100-final-unpacked-full.json',
+      'template_runs-h100-final-unpacked-qlora.json',
+    ],
     allocator: undefined,
     cudnnAttentionPlans: false,
   },
