@@ -79,10 +79,14 @@ def main():
         print(answers[-1], flush=True)
     chat.close()
     import torch
-    firsts = [x["first_token_seconds"] for x in answers[1:]]  # the first answer also warms the kernels up
+    # the first answer also warms the kernels up. The streamer shows text a word at a time: a random
+    # model's answer can hold no visible word (first_token_seconds None), counted apart, not timed
+    firsts = [x["first_token_seconds"] for x in answers[1:] if x["first_token_seconds"] is not None]
     result = {"device": torch.cuda.get_device_name(0), "load_seconds": ready.get("load_seconds"),
-              "answers": answers, "first_token_seconds_median": statistics.median(firsts),
-              "first_token_seconds_max": max(firsts), "first_answer_first_token_seconds":
+              "answers": answers, "answers_without_visible_text": sum(
+                  x["first_token_seconds"] is None for x in answers[1:]),
+              "first_token_seconds_median": statistics.median(firsts) if firsts else None,
+              "first_token_seconds_max": max(firsts, default=None), "first_answer_first_token_seconds":
               answers[0]["first_token_seconds"],
               "tokens_per_second_median": statistics.median(x["tokens"] / x["seconds"] for x in answers[1:])}
     os.makedirs(a.out, exist_ok=True)
