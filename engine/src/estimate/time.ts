@@ -10,6 +10,7 @@ import type { ModelArchitecture } from '../models/types';
 import type { Plan } from '../plan';
 import { layoutOf, loraParams, loraTargets, paramGroups } from './arch';
 import { compiledLayers } from './fusedLoss';
+import { solveHostPace, withHostPace } from './hostPace';
 import { resolveSettings } from './settings';
 import {
   chatLikeLengths,
@@ -60,6 +61,11 @@ export interface TrainTimeOptions {
   peftInputCast?: boolean;
   /** Padded batches ran cuDNN's attention (runs measured before the runner turned it off for them). */
   cudnnAttentionPlans?: boolean;
+  /**
+   * The machine's host time over the model's (hostPace.ts): the benchmark's what-if of a
+   * pace learnt from another run on the same machine; no config key sets it yet.
+   */
+  hostPace?: number;
 }
 
 export interface TrainTimeDetail extends TrainTimeEstimate {
@@ -82,6 +88,8 @@ export interface TrainTimeDetail extends TrainTimeEstimate {
   microStep: MicroStepTime;
   /** Real and computed (padding included) tokens per micro-step per GPU. */
   tokensPerMicroStep: { real: number; padded: number };
+  /** The host's time exceeds the GPU's: the machine's CPU sets the pace. */
+  hostPaced: boolean;
 }
 
 export function estimateTrainTime(
@@ -160,7 +168,11 @@ export function estimateTrainTime(
     );
   const tflops = gpu?.tflopsBf16 || DEFAULT_TFLOPS;
   if (!gpu?.tflopsBf16) assumptions.push(`no GPU given: assumed ${DEFAULT_TFLOPS} TFLOP/s (H100)`);
-  const constants = options.constants ?? FITTED;
+  const pace = options.hostPace;
+  const constants =
+    pace !== undefined && Number.isFinite(pace) && pace > 0
+      ? withHostPace(options.constants ?? FITTED, pace)
+      : (options.constants ?? FITTED);
   const micro = microStepTime(layout, shape, tflops, constants);
 
   const trainable =
@@ -236,6 +248,7 @@ export function estimateTrainTime(
     warmupSeconds,
     microStep: micro,
     tokensPerMicroStep: { real, padded },
+    hostPaced,
   };
   const price = options.pricePerGpuHour;
   if (price !== undefined && Number.isFinite(price) && price >= 0) {
@@ -288,4 +301,23 @@ function describeMicroStep(m: MicroStepTime, packed: boolean): string {
 
 function formatTokens(n: number): string {
   return Math.round(n).toLocaleString('en-US');
+}
+
+/**
+ * The host pace at which this estimate's steady step (optimizer step, warm-up left out)
+ * equals a measured one: what a run on the machine says of its host. Undefined where the
+ * run is not host-paced (its GPU time hides the host's).
+ */
+export function hostPaceOf(
+  plan: Plan,
+  model: ModelArchitecture,
+  gpu: GpuSpec | undefined,
+  tokensPerEpoch: number,
+  options: TrainTimeOptions,
+  measuredStepSeconds: number,
+): number | undefined {
+  return solveHostPace(measuredStepSeconds, (pace) => {
+    const t = estimateTrainTime(plan, model, gpu, tokensPerEpoch, { ...options, hostPace: pace });
+    return { seconds: t.secondsPerStep, hostPaced: t.hostPaced };
+  });
 }
