@@ -28,12 +28,15 @@ import { buildEstimateReport } from '../engine/src/report/estimateReport';
 import { DEFAULT_ALLOCATOR } from './estimate/plans';
 import { configOf, modelDirs, RESULTS_DIR } from './estimate/smallestMemory';
 import { median, ratioPct, worst } from './estimate/statistics';
+import { printHostPaceTransfer } from './hostPaceTransfer';
 
 /** One measuring call's results file and, where they came back, its per-run event logs. */
 export interface TimedRunFile {
   results: string;
   /** The per-run event logs; without them, each run's summary figures (summarize() on the device). */
   events?: string;
+  /** The machine it ran on, where calls shared one; else each file is its own (hostPaceTransfer.ts). */
+  machine?: string;
 }
 
 /** A set of timed whole runs: its results files, and what its runner did. */
@@ -92,10 +95,12 @@ export const TIMED_RUN_SETS = {
       {
         results: 'whole-runs-h100-steps24-attention-full.json',
         events: 'whole-runs-h100-steps24-attention-full-events',
+        machine: 'seventh',
       },
       {
         results: 'whole-runs-h100-steps24-attention-qlora.json',
         events: 'whole-runs-h100-steps24-attention-qlora-events',
+        machine: 'seventh',
       },
     ],
     label: '24 steps of 2 micro-batches, the final runner and templates; held out (not fitted on)',
@@ -336,6 +341,7 @@ export function printTimedRuns(set: TimedRunSet, timed: TimedRuns = loadTimedRun
   for (const run of timed.superseded) printTimedRun(run, ` (${run.source})`);
   printRepeatSpread(timed);
   printEveryMeasurement(timed);
+  printHostPaceTransfer(set, timed);
 }
 
 /**
