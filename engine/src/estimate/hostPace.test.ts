@@ -26,7 +26,7 @@ describe('host pace', () => {
     assert.equal(paced.adapterSecondsPerTokenWidth, FITTED.adapterSecondsPerTokenWidth);
   });
 
-  it('makes a host-paced padded run faster and a GPU-paced packed 8B-like step barely move', () => {
+  it('makes a host-paced padded run faster and barely moves a GPU-paced packed one', () => {
     const padded = time(false);
     assert.ok(padded.hostPaced, 'short padded 1B batches are host-paced');
     const fast = time(false, 0.6);
