@@ -2,7 +2,8 @@
 // For every pair of host-paced whole runs measured on the same machine (one
 // results file, or files that name the same `machine`), the pace solved from
 // one run's steady step (hostPaceOf) estimates the other's training time;
-// printed per machine against the same pairs without a pace.
+// printed per machine against the same pairs without a pace; then the median
+// pace of several of the machine's other runs, as a history of runs would give.
 
 import { estimateTrainTime, hostPaceOf, type TrainTimeOptions } from '../engine/src/estimate/time';
 import { median, worst } from './estimate/statistics';
@@ -74,4 +75,29 @@ export function printHostPaceTransfer(set: TimedRunSet, timed: TimedRuns): void 
   console.log(
     `    all pairs: with the other run's pace ${summary(withPace)}; without ${summary(without)}`,
   );
+  // a machine's history: the median pace of k of its other runs (every choice of k), then of all
+  for (const k of [2, 3, Infinity]) {
+    const withMedian: number[] = [];
+    const same: number[] = [];
+    for (const [, runs] of machines)
+      for (const to of runs) {
+        const others = runs.filter((r) => r !== to).map((r) => r.pace);
+        for (const chosen of k === Infinity ? [others] : choose(others, k)) {
+          withMedian.push(error(to.run, median(chosen)));
+          same.push(error(to.run));
+        }
+      }
+    if (!withMedian.length) continue;
+    console.log(
+      `    the median pace of ${k === Infinity ? "all the machine's other runs" : `${k} other runs`}: ${summary(withMedian)}; without ${summary(same)}`,
+    );
+  }
+}
+
+/** Every choice of k of the values. */
+function choose(values: readonly number[], k: number): number[][] {
+  if (k === 0) return [[]];
+  if (values.length < k) return [];
+  const [first, ...rest] = values;
+  return [...choose(rest, k - 1).map((c) => [first!, ...c]), ...choose(rest, k)];
 }
