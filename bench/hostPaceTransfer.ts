@@ -5,30 +5,22 @@
 // printed per machine against the same pairs without a pace; then the median
 // pace of several of the machine's other runs, as a history of runs would give.
 
-import { estimateTrainTime, hostPaceOf, type TrainTimeOptions } from '../engine/src/estimate/time';
+import { withHostPace } from '../engine/src/estimate/hostPace';
+import { FITTED } from '../engine/src/estimate/throughput';
+import { hostPaceOf } from '../engine/src/estimate/time';
 import { median, worst } from './estimate/statistics';
-import type { TimedRuns, TimedRunSet, WholeRunTime } from './timeWholeRuns';
-
-function optionsOf(run: WholeRunTime, hostPace?: number): TrainTimeOptions {
-  return {
-    tokenLengths: run.tokenLengths,
-    maxSteps: run.plan.training.maxSteps,
-    peftInputCast: run.peftInputCast,
-    cudnnAttentionPlans: run.cudnnAttentionPlans,
-    hostPace,
-  };
-}
+import {
+  predictWholeRun,
+  wholeRunOptions,
+  type TimedRuns,
+  type TimedRunSet,
+  type WholeRunTime,
+} from './timeWholeRuns';
 
 /** |estimate / measured − 1| of a run's training time, at a host pace or the model's own. */
 function error(run: WholeRunTime, hostPace?: number): number {
-  const t = estimateTrainTime(
-    run.plan,
-    run.model,
-    run.gpu,
-    run.tokensPerEpoch,
-    optionsOf(run, hostPace),
-  );
-  return Math.abs(t.seconds / run.trainSeconds - 1);
+  const constants = hostPace === undefined ? undefined : withHostPace(FITTED, hostPace);
+  return Math.abs(predictWholeRun(run, constants).seconds / run.trainSeconds - 1);
 }
 
 const summary = (xs: number[]) =>
@@ -43,7 +35,7 @@ export function printHostPaceTransfer(set: TimedRunSet, timed: TimedRuns): void 
       run.model,
       run.gpu,
       run.tokensPerEpoch,
-      optionsOf(run),
+      wholeRunOptions(run),
       run.steadySeconds,
     );
     if (pace === undefined) continue; // GPU-paced: its step says nothing of the host

@@ -19,6 +19,7 @@ import {
   HOST_PACED_UNCERTAINTY,
   MEASURED_UNCERTAINTY,
   type TrainTimeDetail,
+  type TrainTimeOptions,
 } from '../engine/src/estimate/time';
 import type { ThroughputConstants } from '../engine/src/estimate/throughput';
 import type { GpuSpec } from '../engine/src/hardware/types';
@@ -301,15 +302,29 @@ export function predictWholeRun(
 ): TrainTimeDetail {
   const cached = constants ? undefined : shippedEstimates.get(run);
   if (cached) return cached;
-  const estimate = estimateTrainTime(run.plan, run.model, run.gpu, run.tokensPerEpoch, {
+  const estimate = estimateTrainTime(
+    run.plan,
+    run.model,
+    run.gpu,
+    run.tokensPerEpoch,
+    wholeRunOptions(run, constants),
+  );
+  if (!constants) shippedEstimates.set(run, estimate);
+  return estimate;
+}
+
+/** The time options a whole run is estimated with: its data, steps and what its runner did. */
+export function wholeRunOptions(
+  run: WholeRunTime,
+  constants?: ThroughputConstants,
+): TrainTimeOptions {
+  return {
     tokenLengths: run.tokenLengths,
     maxSteps: run.plan.training.maxSteps,
     constants,
     peftInputCast: run.peftInputCast,
     cudnnAttentionPlans: run.cudnnAttentionPlans,
-  });
-  if (!constants) shippedEstimates.set(run, estimate);
-  return estimate;
+  };
 }
 
 /** Steady step, warm-up and training seconds of each run, measured and estimated. */

@@ -13,8 +13,11 @@ const SHORT_CHATS = chatLikeLengths(450, 2048);
 const TOKENS = SHORT_CHATS.reduce((a, b) => a + b, 0);
 const plan = (packing: boolean) =>
   makePlan({ maxLength: 2048, microBatch: 4, gradAccum: 8, checkpointing: true, packing });
-const time = (packing: boolean, hostPace?: number) =>
-  estimateTrainTime(plan(packing), llama1, H100, TOKENS, { tokenLengths: SHORT_CHATS, hostPace });
+const time = (packing: boolean, hostPace = 1) =>
+  estimateTrainTime(plan(packing), llama1, H100, TOKENS, {
+    tokenLengths: SHORT_CHATS,
+    constants: withHostPace(FITTED, hostPace),
+  });
 
 describe('host pace', () => {
   it('scales every host term of the model and leaves the GPU ones', () => {

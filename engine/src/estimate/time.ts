@@ -61,11 +61,6 @@ export interface TrainTimeOptions {
   peftInputCast?: boolean;
   /** Padded batches ran cuDNN's attention (runs measured before the runner turned it off for them). */
   cudnnAttentionPlans?: boolean;
-  /**
-   * The machine's host time over the model's (hostPace.ts): the benchmark's what-if of a
-   * pace learnt from another run on the same machine; no config key sets it yet.
-   */
-  hostPace?: number;
 }
 
 export interface TrainTimeDetail extends TrainTimeEstimate {
@@ -168,11 +163,7 @@ export function estimateTrainTime(
     );
   const tflops = gpu?.tflopsBf16 || DEFAULT_TFLOPS;
   if (!gpu?.tflopsBf16) assumptions.push(`no GPU given: assumed ${DEFAULT_TFLOPS} TFLOP/s (H100)`);
-  const pace = options.hostPace;
-  const constants =
-    pace !== undefined && Number.isFinite(pace) && pace > 0
-      ? withHostPace(options.constants ?? FITTED, pace)
-      : (options.constants ?? FITTED);
+  const constants = options.constants ?? FITTED;
   const micro = microStepTime(layout, shape, tflops, constants);
 
   const trainable =
@@ -305,8 +296,9 @@ function formatTokens(n: number): string {
 
 /**
  * The host pace at which this estimate's steady step (optimizer step, warm-up left out)
- * equals a measured one: what a run on the machine says of its host. Undefined where the
- * run is not host-paced (its GPU time hides the host's).
+ * equals a measured one: what a run on the machine says of its host (the benchmark's
+ * what-if; no config key sets a pace yet). Undefined where the run is not host-paced
+ * (its GPU time hides the host's).
  */
 export function hostPaceOf(
   plan: Plan,
@@ -317,7 +309,8 @@ export function hostPaceOf(
   measuredStepSeconds: number,
 ): number | undefined {
   return solveHostPace(measuredStepSeconds, (pace) => {
-    const t = estimateTrainTime(plan, model, gpu, tokensPerEpoch, { ...options, hostPace: pace });
+    const constants = withHostPace(options.constants ?? FITTED, pace);
+    const t = estimateTrainTime(plan, model, gpu, tokensPerEpoch, { ...options, constants });
     return { seconds: t.secondsPerStep, hostPaced: t.hostPaced };
   });
 }
