@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional
 
 from .events import EventWriter
 from .signals import SignalState
+from .step_timing import StepTimer
 
 
 class RunState:
@@ -24,6 +25,7 @@ class RunState:
         self.nan_step: Optional[int] = None
         self.nan_loss = None
         self.last_checkpoint: Optional[str] = None
+        self.step_timer: Optional[StepTimer] = None  # the events callback's (step_timing.py)
         self.trainer = None
         self.model = None
         self.tokenizer = None

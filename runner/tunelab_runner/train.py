@@ -193,12 +193,16 @@ def _evaluate_at_end(run: RunState, trainer, torch, transformers):
 
 
 def _run_metrics(run: RunState, trainer, training_args, torch) -> Dict[str, Any]:
-    """Real-token throughput, peak GPU memory and parameter counts for the `end` event."""
+    """Real-token throughput, the steady step time, peak GPU memory and parameter counts
+    for the `end` event."""
     metrics: Dict[str, Any] = {}
     elapsed = time.time() - (run.train_started or time.time())
     tokens = trainer.tl_tokens * max(1, training_args.world_size)
     metrics["tokens"] = tokens
     metrics["tokens_per_second"] = tokens / elapsed if elapsed > 0 else None
+    steady = run.step_timer.summary() if run.step_timer else None
+    if steady:
+        metrics.update(steady)
     if torch.cuda.is_available():
         metrics["peak_memory_allocated_bytes"] = torch.cuda.max_memory_allocated()
         metrics["peak_memory_reserved_bytes"] = torch.cuda.max_memory_reserved()

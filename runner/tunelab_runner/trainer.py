@@ -13,6 +13,7 @@ import time
 from .allocator import allocator_in_use
 from .events import EventWriter, RunnerError
 from .run_state import RunState
+from .step_timing import StepTimer
 
 
 def build_training_arguments(plan, transformers):
@@ -70,6 +71,8 @@ def make_events_callback(transformers, torch, writer: EventWriter, run: RunState
             self.step_first = None
             self.last_t = None
             self.last_tokens = 0
+            self.step_timer = StepTimer()
+            run.step_timer = self.step_timer  # train.py puts its summary in the `end` metrics
 
         def _memory(self):
             if not torch.cuda.is_available():
@@ -83,6 +86,7 @@ def make_events_callback(transformers, torch, writer: EventWriter, run: RunState
             self.last_tokens = self.trainer.tl_tokens if self.trainer else 0
             run.train_started = self.last_t
             run.step_at_start = state.global_step
+            self.step_timer.reset()
             writer.emit("start", method=run.plan["method"], config=run.plan["config"], plan=run.plan,
                         params=run.params, compiled_layers=run.compiled_layers,
                         allocator=allocator_in_use(),
@@ -106,6 +110,7 @@ def make_events_callback(transformers, torch, writer: EventWriter, run: RunState
             control.should_evaluate = False
 
         def on_step_end(self, args, state, control, **kw):
+            self.step_timer.step_end(time.perf_counter())
             if self.t_first is None:
                 self.t_first, self.step_first = time.time(), state.global_step
             stop = run.signals.signum is not None
@@ -154,9 +159,11 @@ def make_events_callback(transformers, torch, writer: EventWriter, run: RunState
                 self._stop_for_nan(state, control, loss)
 
         def on_evaluate(self, args, state, control, metrics=None, **kw):
+            self.step_timer.interrupt()
             writer.emit("eval", step=state.global_step, epoch=state.epoch, metrics=dict(metrics or {}))
 
         def on_save(self, args, state, control, **kw):
+            self.step_timer.interrupt()
             path = os.path.join(args.output_dir, f"checkpoint-{state.global_step}")
             run.last_checkpoint = path
             writer.emit("checkpoint", step=state.global_step, path=path)
