@@ -3,9 +3,11 @@
 // results file, or files that name the same `machine`), the pace solved from
 // one run's steady step (hostPaceOf) estimates the other's training time;
 // printed per machine against the same pairs without a pace; then the median
-// pace of several of the machine's other runs, as a history of runs would give.
+// pace of several of the machine's other runs; last, the pace Tunelab itself
+// learns from a target's completed runs (learnHostPace), through the estimate's
+// own path and band.
 
-import { withHostPace } from '../engine/src/estimate/hostPace';
+import { learnHostPace, withHostPace } from '../engine/src/estimate/hostPace';
 import { FITTED } from '../engine/src/estimate/throughput';
 import { hostPaceOf } from '../engine/src/estimate/time';
 import { median, worst } from './estimate/statistics';
@@ -84,6 +86,37 @@ export function printHostPaceTransfer(set: TimedRunSet, timed: TimedRuns): void 
       `    the median pace of ${k === Infinity ? "all the machine's other runs" : `${k} other runs`}: ${summary(withMedian)}; without ${summary(same)}`,
     );
   }
+  printLearntPace(machineOf, [...timed.superseded, ...timed.runs], byMachine);
+}
+
+/**
+ * Every run (host-paced or not) estimated as Tunelab would after the machine's other
+ * runs completed there: learnHostPace over their paces (same method, else all), the
+ * estimate's own band with it.
+ */
+function printLearntPace(
+  machineOf: Map<string, string>,
+  all: readonly WholeRunTime[],
+  byMachine: Map<string, { run: WholeRunTime; pace: number }[]>,
+): void {
+  const errors: number[] = [];
+  let inside = 0;
+  let learnt = 0;
+  for (const run of all) {
+    const machine = machineOf.get(run.source) ?? run.source;
+    const others = (byMachine.get(machine) ?? [])
+      .filter((r) => r.run !== run)
+      .map((r) => ({ pace: r.pace, method: r.run.plan.method ?? 'lora' }));
+    const pace = learnHostPace(others, run.plan.method ?? 'lora', machine);
+    const estimate = predictWholeRun(run, undefined, pace);
+    const e = Math.abs(estimate.seconds / run.trainSeconds - 1);
+    errors.push(e);
+    if (e <= estimate.uncertainty) inside++;
+    if (estimate.hostPace) learnt++;
+  }
+  console.log(
+    `    every measurement, estimated with the pace Tunelab learns from the machine's other completed runs (learnHostPace: same method, else all; ${learnt} of ${all.length} host-paced with a pace): ${summary(errors)}, ${inside} inside the band the estimate shows`,
+  );
 }
 
 /** Every choice of k of the values. */

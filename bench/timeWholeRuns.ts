@@ -21,6 +21,7 @@ import {
   type TrainTimeDetail,
   type TrainTimeOptions,
 } from '../engine/src/estimate/time';
+import type { LearnedHostPace } from '../engine/src/estimate/hostPace';
 import type { ThroughputConstants } from '../engine/src/estimate/throughput';
 import type { GpuSpec } from '../engine/src/hardware/types';
 import type { ModelArchitecture } from '../engine/src/models/types';
@@ -295,21 +296,20 @@ function timedRun(
 /** Each run's estimate with the shipped constants, made once: the tables, band and summaries read it again. */
 const shippedEstimates = new WeakMap<WholeRunTime, TrainTimeDetail>();
 
-/** The engine's estimate of a whole run, as estimateReport.ts computes it, with other constants. */
+/** The engine's estimate of a whole run, as estimateReport.ts computes it, with other constants or a learnt pace. */
 export function predictWholeRun(
   run: WholeRunTime,
   constants?: ThroughputConstants,
+  hostPace?: LearnedHostPace,
 ): TrainTimeDetail {
-  const cached = constants ? undefined : shippedEstimates.get(run);
+  const shipped = !constants && !hostPace;
+  const cached = shipped ? shippedEstimates.get(run) : undefined;
   if (cached) return cached;
-  const estimate = estimateTrainTime(
-    run.plan,
-    run.model,
-    run.gpu,
-    run.tokensPerEpoch,
-    wholeRunOptions(run, constants),
-  );
-  if (!constants) shippedEstimates.set(run, estimate);
+  const estimate = estimateTrainTime(run.plan, run.model, run.gpu, run.tokensPerEpoch, {
+    ...wholeRunOptions(run, constants),
+    hostPace,
+  });
+  if (shipped) shippedEstimates.set(run, estimate);
   return estimate;
 }
 

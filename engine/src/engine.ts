@@ -19,6 +19,12 @@ import { summarizeData } from './data/inspect';
 import type { DataSummary } from './data/types';
 import { estimateMemory, runInputsOf } from './estimate/index';
 import type { MemoryEstimate } from './estimate/types';
+import {
+  launchTargetOf,
+  learnHostPace,
+  type LearnedHostPace,
+  type PacedRun,
+} from './estimate/hostPace';
 import { boundedMessage } from './schema/messageText';
 import {
   MAX_FINDINGS_PER_CODE,
@@ -52,6 +58,11 @@ export interface AnalyzeOptions {
   dialect?: Dialect;
   /** Reads the data files the config names (off the engine so tests and the editor can cache). */
   summarizeData?: (plan: Plan, configDir: string | undefined) => DataSummary;
+  /**
+   * The completed runs' host paces on a launch target (launch/src/hostPaces.ts reads them
+   * from the workspace): the time estimate takes the pace learnt from them.
+   */
+  pacedRuns?: (target: string) => readonly PacedRun[];
 }
 
 export interface Analysis {
@@ -65,6 +76,8 @@ export interface Analysis {
   data?: DataSummary;
   /** For a config of another tool: the native config it amounts to. */
   view?: DialectView;
+  /** The host pace learnt on the config's launch target, when runs there taught one. */
+  hostPace?: LearnedHostPace;
   findings: Finding[];
 }
 
@@ -125,8 +138,15 @@ function analyzeParsed(text: string, fileName: string, options: AnalyzeOptions):
     estimate: ctx.estimate,
     data: ctx.data,
     view,
+    hostPace: learntHostPace(ctx, options),
     findings,
   };
+}
+
+function learntHostPace(ctx: RuleContext, options: AnalyzeOptions): LearnedHostPace | undefined {
+  if (!options.pacedRuns || !ctx.plan.method) return undefined;
+  const target = launchTargetOf(ctx.config);
+  return learnHostPace(options.pacedRuns(target), ctx.plan.method, target);
 }
 
 function buildContext(

@@ -2,10 +2,24 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { findGpu } from '../hardware/gpus';
 import { findCatalogModel } from '../models/catalog';
-import { HOST_PACE_RANGE, solveHostPace, withHostPace } from './hostPace';
+import {
+  HOST_PACE_RANGE,
+  hostPaceOfStep,
+  launchTargetOf,
+  learnHostPace,
+  solveHostPace,
+  stepAtPace,
+  withHostPace,
+} from './hostPace';
 import { makePlan } from './plan-defaults';
 import { chatLikeLengths, FITTED } from './throughput';
-import { estimateTrainTime, hostPaceOf } from './time';
+import {
+  estimateTrainTime,
+  HOST_PACED_UNCERTAINTY,
+  hostPaceOf,
+  LEARNT_PACE_UNCERTAINTY,
+  MEASURED_UNCERTAINTY,
+} from './time';
 
 const H100 = findGpu('H100-80GB')!;
 const llama1 = findCatalogModel('meta-llama/Llama-3.2-1B')!;
@@ -66,5 +80,94 @@ describe('host pace', () => {
     assert.equal(solveHostPace(HOST_PACE_RANGE.max * 2, linear), undefined);
     assert.equal(solveHostPace(0, linear), undefined);
     assert.ok(Math.abs(solveHostPace(1.5, linear)! - 1.5) < 1e-6);
+  });
+});
+
+describe('a pace learnt from past runs', () => {
+  it('steps at a pace as the estimate does with its host terms scaled', () => {
+    const parts = time(false).stepParts;
+    for (const pace of [0.5, 0.8, 1, 1.3]) {
+      const at = stepAtPace(parts, pace);
+      const estimated = time(false, pace);
+      assert.ok(Math.abs(at.seconds / estimated.secondsPerStep - 1) < 1e-9, `${pace}`);
+      assert.equal(at.hostPaced, estimated.hostPaced);
+    }
+    assert.ok(Math.abs(hostPaceOfStep(parts, time(false, 0.7).secondsPerStep)! - 0.7) < 1e-3);
+  });
+
+  it('takes the median of the same method, else of every run on the target', () => {
+    const runs = [
+      { pace: 0.6, method: 'full' as const },
+      { pace: 0.62, method: 'full' as const },
+      { pace: 0.9, method: 'full' as const },
+      { pace: 0.75, method: 'qlora' as const },
+    ];
+    assert.deepEqual(learnHostPace(runs, 'full', 'local'), {
+      pace: 0.62,
+      runs: 3,
+      target: 'local',
+    });
+    assert.deepEqual(learnHostPace(runs, 'qlora', 'local'), {
+      pace: 0.75,
+      runs: 1,
+      target: 'local',
+    });
+    assert.deepEqual(learnHostPace(runs, 'lora', 'local'), {
+      pace: 0.685,
+      runs: 4,
+      target: 'local',
+    });
+    assert.equal(learnHostPace([], 'lora', 'local'), undefined);
+  });
+
+  it('names the launch target a config goes to', () => {
+    assert.equal(launchTargetOf({}), 'local');
+    assert.equal(
+      launchTargetOf({ launch: { target: 'ssh', ssh: { host: 'gpu-box' } } }),
+      'ssh gpu-box',
+    );
+    assert.equal(
+      launchTargetOf({ launch: { target: 'slurm', slurm: { via_ssh: 'login' } } }),
+      'slurm via login',
+    );
+    assert.equal(launchTargetOf({ launch: { target: 'slurm' } }), 'slurm');
+    assert.equal(
+      launchTargetOf({ launch: { target: 'ssh', ssh: { host: 'a' } } }, 'local'),
+      'local',
+    );
+    assert.equal(launchTargetOf({ launch: 'oops' }), 'local');
+  });
+
+  it('estimates a host-paced run at the learnt pace, says where it was learnt, and keeps its parts at pace 1', () => {
+    const learnt = { pace: 0.6, runs: 3, target: 'ssh gpu-box' };
+    const plain = time(false);
+    const paced = estimateTrainTime(plan(false), llama1, H100, TOKENS, {
+      tokenLengths: SHORT_CHATS,
+      hostPace: learnt,
+    });
+    assert.ok(Math.abs(paced.secondsPerStep / time(false, 0.6).secondsPerStep - 1) < 1e-9);
+    assert.deepEqual(paced.hostPace, learnt);
+    assert.equal(paced.uncertainty, LEARNT_PACE_UNCERTAINTY);
+    assert.equal(plain.uncertainty, HOST_PACED_UNCERTAINTY);
+    assert.ok(
+      paced.assumptions.some((a) =>
+        /host pace ×0\.60 .*learnt on ssh gpu-box \(median of 3 completed runs/.test(a),
+      ),
+    );
+    assert.ok(
+      plain.assumptions.some((a) => /a completed run on the launch target teaches Tunelab/.test(a)),
+    );
+    assert.deepEqual(paced.stepParts, plain.stepParts);
+  });
+
+  it('leaves a GPU-paced run its band and says nothing of a pace', () => {
+    const packed = estimateTrainTime(plan(true), llama1, H100, TOKENS, {
+      tokenLengths: SHORT_CHATS,
+      hostPace: { pace: 0.6, runs: 3, target: 'local' },
+    });
+    assert.equal(packed.hostPaced, false);
+    assert.equal(packed.hostPace, undefined);
+    assert.equal(packed.uncertainty, MEASURED_UNCERTAINTY);
+    assert.ok(!packed.assumptions.some((a) => a.includes('host pace')));
   });
 });

@@ -1,10 +1,13 @@
 // The host's pace: how fast the machine's CPU drives eager PyTorch against the
 // time model's host constants. Runs the host paces (narrow models, short padded
-// batches) spread 0.57-1.29× their estimate across seven H100 machines. Whether a
-// pace read from one run on a machine estimates its next runs is what
-// bench/hostPaceTransfer.ts measures (bench/TIME.md); no config key sets it yet.
+// batches) spread 0.57-1.29× their estimate across seven H100 machines, and keep
+// close to one pace within a machine. So the estimate takes a pace learnt from the
+// runs Tunelab launched on the same target (launch/src/hostPaces.ts): each run's
+// estimated step parts, recorded at launch, and its measured steady step, which the
+// runner reports at the end. bench/hostPaceTransfer.ts measures what that gives.
 
-import type { ThroughputConstants } from './throughputConstants';
+import type { Method } from '../plan';
+import { pacedSeconds, type ThroughputConstants } from './throughput';
 
 /** The model's host seconds, all of them scaled by the pace (1 = the fitted host). */
 export function withHostPace(constants: ThroughputConstants, pace: number): ThroughputConstants {
@@ -16,6 +19,37 @@ export function withHostPace(constants: ThroughputConstants, pace: number): Thro
     peftInputCastHostSecondsPerAdapter: constants.peftInputCastHostSecondsPerAdapter * pace,
     variableShapeSecondsPerLayer: constants.variableShapeSecondsPerLayer * pace,
     cudnnAttentionPlanSecondsPerLayer: constants.cudnnAttentionPlanSecondsPerLayer * pace,
+  };
+}
+
+/**
+ * An estimated optimizer step in the parts a host pace moves, at pace 1: enough to
+ * solve a measured step's pace later without the config, its data or its model.
+ */
+export interface StepParts {
+  /** Micro-steps per optimizer step (gradient accumulation). */
+  microSteps: number;
+  /** GPU seconds of one micro-step. */
+  gpuSeconds: number;
+  /** Host seconds of one micro-step, at pace 1. */
+  hostSeconds: number;
+  /** Host seconds a micro-step of a new shape adds, at pace 1 (0 when packed). */
+  variableShapeSeconds: number;
+  /** Seconds of the optimizer's update (the GPU's). */
+  optimizerSeconds: number;
+}
+
+/** The step the parts make at a host pace, and whether the host then paces it. */
+export function stepAtPace(
+  parts: StepParts,
+  pace: number,
+): { seconds: number; hostPaced: boolean } {
+  const host = pace * parts.hostSeconds;
+  const variable = pace * parts.variableShapeSeconds;
+  return {
+    seconds:
+      parts.microSteps * pacedSeconds(parts.gpuSeconds, host, variable) + parts.optimizerSeconds,
+    hostPaced: host + variable > parts.gpuSeconds,
   };
 }
 
@@ -44,4 +78,67 @@ export function solveHostPace(
   }
   const pace = Math.sqrt(low * high);
   return stepSeconds(pace).hostPaced ? pace : undefined;
+}
+
+/** The pace of a run whose estimated step parts and measured steady step are known. */
+export function hostPaceOfStep(parts: StepParts, measuredStepSeconds: number): number | undefined {
+  return solveHostPace(measuredStepSeconds, (pace) => stepAtPace(parts, pace));
+}
+
+/** A pace the estimate takes, and where it was learnt (said beside the figure). */
+export interface LearnedHostPace {
+  pace: number;
+  /** How many runs it is the median of. */
+  runs: number;
+  /** The target they ran on, as the user names it (`local`, `ssh gpu-box`, ...). */
+  target: string;
+}
+
+/** A past run's pace on a target, with its method (QLoRA's host terms differ from full's). */
+export interface PacedRun {
+  pace: number;
+  method: Method;
+}
+
+/**
+ * The pace to estimate a `method` run with on a target: the median pace of the runs of
+ * the same method there, else of all its runs; undefined without any.
+ */
+export function learnHostPace(
+  runs: readonly PacedRun[],
+  method: Method,
+  target: string,
+): LearnedHostPace | undefined {
+  const same = runs.filter((r) => r.method === method);
+  const chosen = (same.length ? same : runs).map((r) => r.pace).filter((p) => p > 0);
+  if (!chosen.length) return undefined;
+  const sorted = [...chosen].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const pace = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { pace, runs: sorted.length, target };
+}
+
+/**
+ * The launch target a config names, as paces are learnt per target: `local`,
+ * `ssh HOST`, `slurm` or `slurm via HOST` (`launch.target`, else `override`'s kind).
+ */
+export function launchTargetOf(config: unknown, override?: string): string {
+  const launch = field(config, 'launch');
+  const written = field(launch, 'target');
+  const target = override ?? (typeof written === 'string' ? written : 'local');
+  if (target === 'ssh') {
+    const host = field(field(launch, 'ssh'), 'host');
+    return typeof host === 'string' ? `ssh ${host}` : 'ssh';
+  }
+  if (target === 'slurm') {
+    const via = field(field(launch, 'slurm'), 'via_ssh');
+    return typeof via === 'string' ? `slurm via ${via}` : 'slurm';
+  }
+  return 'local';
+}
+
+function field(value: unknown, key: string): unknown {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
 }

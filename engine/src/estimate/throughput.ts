@@ -194,8 +194,6 @@ export function microStepTime(
       (shape.cudnnAttentionPlans
         ? constants.cudnnAttentionPlanSecondsPerLayer
         : constants.variableShapeSecondsPerLayer);
-  const gpu = computeSeconds + adapterSeconds + upcastSeconds;
-  const paced = (gpu ** OVERLAP_NORM + hostSeconds ** OVERLAP_NORM) ** (1 / OVERLAP_NORM);
   return {
     flopsPerToken: perToken,
     computeSeconds,
@@ -203,8 +201,26 @@ export function microStepTime(
     upcastSeconds,
     hostSeconds,
     variableShapeSeconds,
-    seconds: paced + variableShapeSeconds,
+    seconds: pacedSeconds(
+      computeSeconds + adapterSeconds + upcastSeconds,
+      hostSeconds,
+      variableShapeSeconds,
+    ),
   };
+}
+
+/**
+ * A micro-step's seconds from its parts: the host queues work while the GPU runs, so the
+ * two overlap (a smooth maximum), and a batch of a new shape adds its own host time.
+ */
+export function pacedSeconds(
+  gpuSeconds: number,
+  hostSeconds: number,
+  variableShapeSeconds: number,
+): number {
+  const overlapped =
+    (gpuSeconds ** OVERLAP_NORM + hostSeconds ** OVERLAP_NORM) ** (1 / OVERLAP_NORM);
+  return overlapped + variableShapeSeconds;
 }
 
 /** Seconds of one optimizer step (physics, not fitted: too small to see in the runs). */

@@ -10,7 +10,7 @@ import type { ModelArchitecture } from '../models/types';
 import type { Plan } from '../plan';
 import { layoutOf, loraParams, loraTargets, paramGroups } from './arch';
 import { compiledLayers } from './fusedLoss';
-import { solveHostPace, withHostPace } from './hostPace';
+import { hostPaceOfStep, withHostPace, type LearnedHostPace, type StepParts } from './hostPace';
 import { resolveSettings } from './settings';
 import {
   chatLikeLengths,
@@ -43,6 +43,12 @@ export const MEASURED_UNCERTAINTY = 0.25;
  * ran them faster (bench/TIME.md). The host's speed is not known before the run.
  */
 export const HOST_PACED_UNCERTAINTY = 0.45;
+/**
+ * ± where the host paces the micro-steps and its pace was learnt from the target's past
+ * runs: estimated with the median pace of the same machine's other runs, the held-out
+ * whole runs fell within this (bench/hostPaceTransfer.ts, bench/TIME.md).
+ */
+export const LEARNT_PACE_UNCERTAINTY = 0.35;
 /** ± where the estimate extrapolates (other GPUs, several GPUs, unknown data, ...). */
 export const EXTRAPOLATED_UNCERTAINTY = 0.5;
 /** Mean example length assumed when the data was not read. */
@@ -57,6 +63,8 @@ export interface TrainTimeOptions {
   pricePerGpuHour?: number;
   /** Other constants than the fitted ones (the calibration benchmark's refits). */
   constants?: ThroughputConstants;
+  /** The pace of the target's host, learnt from its past runs: scales the host terms. */
+  hostPace?: LearnedHostPace;
   /** The run paid peft's LoRA input cast (calibration runs measured before the runner skipped it). */
   peftInputCast?: boolean;
   /** Padded batches ran cuDNN's attention (runs measured before the runner turned it off for them). */
@@ -85,6 +93,10 @@ export interface TrainTimeDetail extends TrainTimeEstimate {
   tokensPerMicroStep: { real: number; padded: number };
   /** The host's time exceeds the GPU's: the machine's CPU sets the pace. */
   hostPaced: boolean;
+  /** The step in the parts a host pace moves, at pace 1 (a launch records them with the run). */
+  stepParts: StepParts;
+  /** The learnt pace the figure was computed at, when one was given. */
+  hostPace?: LearnedHostPace;
 }
 
 export function estimateTrainTime(
@@ -163,7 +175,8 @@ export function estimateTrainTime(
     );
   const tflops = gpu?.tflopsBf16 || DEFAULT_TFLOPS;
   if (!gpu?.tflopsBf16) assumptions.push(`no GPU given: assumed ${DEFAULT_TFLOPS} TFLOP/s (H100)`);
-  const constants = options.constants ?? FITTED;
+  const pace = options.hostPace?.pace ?? 1;
+  const constants = withHostPace(options.constants ?? FITTED, pace);
   const micro = microStepTime(layout, shape, tflops, constants);
 
   const trainable =
@@ -173,7 +186,8 @@ export function estimateTrainTime(
         ? loraParams(layout, loraTargets(layout, s.lora.targets), s.lora.r)
         : 0;
   const gradAccum = Math.max(1, Math.floor(plan.training.gradAccum || 1));
-  const secondsPerStep = gradAccum * micro.seconds + optimizerStepSeconds(trainable, tflops);
+  const optimizerSeconds = optimizerStepSeconds(trainable, tflops);
+  const secondsPerStep = gradAccum * micro.seconds + optimizerSeconds;
   const realPerStep = gradAccum * s.numGpus * real;
 
   const epochs = plan.training.epochs > 0 ? plan.training.epochs : 1;
@@ -204,18 +218,24 @@ export function estimateTrainTime(
     extrapolations.push('QLoRA measured on 1B and 8B models only');
   const gpuSeconds = micro.computeSeconds + micro.adapterSeconds + micro.upcastSeconds;
   const hostPaced = micro.hostSeconds + micro.variableShapeSeconds > gpuSeconds;
+  const learnt = hostPaced ? options.hostPace : undefined;
   const uncertainty = extrapolations.length
     ? EXTRAPOLATED_UNCERTAINTY
-    : hostPaced
-      ? HOST_PACED_UNCERTAINTY
-      : MEASURED_UNCERTAINTY;
+    : learnt
+      ? LEARNT_PACE_UNCERTAINTY
+      : hostPaced
+        ? HOST_PACED_UNCERTAINTY
+        : MEASURED_UNCERTAINTY;
+  if (learnt) assumptions.push(learntPaceText(learnt));
   assumptions.push(
     `±${Math.round(uncertainty * 100)}%${
       extrapolations.length
         ? ` (${extrapolations.join('; ')})`
-        : hostPaced
-          ? ': the host, not the GPU, paces these micro-steps: such runs on seven H100 machines took from 43% less to 29% more than estimated (how fast the host CPU runs PyTorch, not known before the run)'
-          : ': fitted on 62 runs measured on an H100'
+        : learnt
+          ? `: the host paces these micro-steps, at the pace learnt on ${learnt.target}`
+          : hostPaced
+            ? `: the host, not the GPU, paces these micro-steps: such runs on seven H100 machines took from 43% less to 29% more than estimated (how fast the host CPU runs PyTorch, not known before the run${options.hostPace ? '' : "; a completed run on the launch target teaches Tunelab its host's pace"})`
+            : ': fitted on 62 runs measured on an H100'
     }`,
   );
 
@@ -240,6 +260,14 @@ export function estimateTrainTime(
     microStep: micro,
     tokensPerMicroStep: { real, padded },
     hostPaced,
+    stepParts: {
+      microSteps: gradAccum,
+      gpuSeconds,
+      hostSeconds: micro.hostSeconds / pace,
+      variableShapeSeconds: micro.variableShapeSeconds / pace,
+      optimizerSeconds,
+    },
+    ...(learnt ? { hostPace: learnt } : {}),
   };
   const price = options.pricePerGpuHour;
   if (price !== undefined && Number.isFinite(price) && price >= 0) {
@@ -296,9 +324,8 @@ function formatTokens(n: number): string {
 
 /**
  * The host pace at which this estimate's steady step (optimizer step, warm-up left out)
- * equals a measured one: what a run on the machine says of its host (the benchmark's
- * what-if; no config key sets a pace yet). Undefined where the run is not host-paced
- * (its GPU time hides the host's).
+ * equals a measured one: what a run on the machine says of its host. Undefined where
+ * the run is not host-paced (its GPU time hides the host's).
  */
 export function hostPaceOf(
   plan: Plan,
@@ -308,9 +335,12 @@ export function hostPaceOf(
   options: TrainTimeOptions,
   measuredStepSeconds: number,
 ): number | undefined {
-  return solveHostPace(measuredStepSeconds, (pace) => {
-    const constants = withHostPace(options.constants ?? FITTED, pace);
-    const t = estimateTrainTime(plan, model, gpu, tokensPerEpoch, { ...options, constants });
-    return { seconds: t.secondsPerStep, hostPaced: t.hostPaced };
-  });
+  const { stepParts } = estimateTrainTime(plan, model, gpu, tokensPerEpoch, options);
+  return hostPaceOfStep(stepParts, measuredStepSeconds);
+}
+
+/** What the learnt pace says beside the figure. */
+function learntPaceText(learnt: LearnedHostPace): string {
+  const runs = `${learnt.runs} completed run${learnt.runs === 1 ? '' : 's'}`;
+  return `host pace ×${learnt.pace.toFixed(2)} of the fitted host's, learnt on ${learnt.target} (median of ${runs} there whose host paced their steps)`;
 }

@@ -99,6 +99,7 @@ export function reportTrainTime(
     tokenLengths: analysis.data?.train?.tokenLengths,
     maxSteps: plan.training.maxSteps,
     pricePerGpuHour: plan.hardware.pricePerHour,
+    hostPace: analysis.hostPace,
     ...asMeasured,
   });
 }
@@ -374,6 +375,7 @@ export function estimateJson(report: EstimateReport) {
       seconds_high: report.trainTime ? Math.round(report.trainTime.secondsHigh) : 0,
       uncertainty: report.trainTime?.uncertainty ?? null,
       cost: report.trainTime?.cost ?? null,
+      host_pace: report.trainTime?.hostPace ?? null,
     },
   };
 }
@@ -400,6 +402,11 @@ export function estimateText(report: EstimateReport): string {
       `  time ≈ ${formatDuration(report.trainTime.seconds)} (±${Math.round(report.trainTime.uncertainty * 100)}%) for ${report.trainTime.steps.toLocaleString('en-US')} steps, ${formatCount(report.trainTime.tokens)} tokens`,
     );
     if (report.trainTime.cost) lines.push(`  ${costSentence(report.trainTime)}`);
+    const pace = report.trainTime.hostPace;
+    if (pace)
+      lines.push(
+        `  host pace ×${pace.pace.toFixed(2)}: learnt on ${pace.target} from ${pace.runs} completed run${pace.runs === 1 ? '' : 's'}`,
+      );
   }
   if (report.recommendation && report.recommendation.method !== e.method) {
     lines.push(
