@@ -27,8 +27,9 @@ const ALLOWED: Record<Box, readonly Box[]> = {
 
 /** Single files a box may import beyond its allowed boxes, with the reason. */
 const EXCEPTIONS: Partial<Record<Box, readonly string[]>> = {
-  // The server fetches a model's config.json in the background and redacts URLs in its log.
-  server: ['launch/src/hub.ts', 'launch/src/redact.ts'],
+  // The server fetches a model's config.json in the background, redacts URLs in its log and
+  // reads the host paces the workspace's completed runs taught (a stat per analysis).
+  server: ['launch/src/hub.ts', 'launch/src/redact.ts', 'launch/src/hostPaces.ts'],
 };
 
 /** Packages (and Node modules) a box must not use, whatever the path. */

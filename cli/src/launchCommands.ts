@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { parseYaml } from '../../engine/src/parse';
 import type { FollowResult } from '../../launch/src/follow';
 import { LaunchConfigError, loadLaunchSpec, keyRange } from '../../launch/src/launchConfig';
+import { learnFromEnd, paceMessage } from '../../launch/src/hostPaces';
 import { adapterFor, launchRun, pickSecrets, refreshRun, stopRun } from '../../launch/src/launcher';
 import { printRun, writeFullySync } from '../../launch/src/printRun';
 import { ProgressModel } from '../../launch/src/progressModel';
@@ -132,7 +133,11 @@ export function settle(
 function report(runStore: RunStore, record: RunRecord, result: FollowResult, model: ProgressModel) {
   const detached = settle(runStore, record, result);
   if (detached !== undefined) return detached;
-  if (result.state === 'completed') return 0;
+  if (result.state === 'completed') {
+    const learnt = learnFromEnd(runStore, record, model.progress.steadyStepSeconds);
+    if (learnt) say(paceMessage(runStore.load(record.id) ?? record, learnt));
+    return 0;
+  }
   if (!isFinal(result.state)) return 0;
   try {
     const parsed = parseYaml(fs.readFileSync(record.config, 'utf8'));

@@ -2,6 +2,7 @@
 
 import { version } from '../../package.json';
 import { ruleCatalog } from '../../engine/src/rules/catalog';
+import { pacedRunsFor } from '../../launch/src/hostPaces';
 import { analyzeFileWithHub } from './analyzeFile';
 import { CHAT_USAGE, chatCommand } from './chatCommand';
 import { convertFile } from './convert';
@@ -77,7 +78,11 @@ async function lintCommand(argv: string[]): Promise<number> {
   for (const file of files) {
     const result = lintResult(
       file,
-      await analyzeFileWithHub(file, analyzeOptions, options.offline),
+      await analyzeFileWithHub(
+        file,
+        { ...analyzeOptions, pacedRuns: pacedRunsFor(file) },
+        options.offline,
+      ),
     );
     if ('error' in result) {
       say(result.error);
@@ -99,7 +104,11 @@ async function estimateCommand(argv: string[]): Promise<number> {
     { name: 'FILE', min: 1, max: 1 },
   );
   const file = operands[0];
-  const analyzeOptions = { gpu: options.gpu, numGpus: options['num-gpus'] };
+  const analyzeOptions = {
+    gpu: options.gpu,
+    numGpus: options['num-gpus'],
+    pacedRuns: pacedRunsFor(file),
+  };
   const outcome = estimateOutcome(
     file,
     await analyzeFileWithHub(file, analyzeOptions, options.offline),

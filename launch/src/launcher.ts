@@ -5,6 +5,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { launchEstimateOf } from './hostPaces';
 import { loadLaunchSpec, type LaunchSpec, type TargetKind } from './launchConfig';
 import { LocalTarget } from './localTarget';
 import { isFinal, newRunId, RunStore, type RunRecord } from './runRecord';
@@ -100,6 +101,8 @@ export async function launchRun(
     createdAt: now,
     updatedAt: now,
   };
+  const estimate = options.evalOf || options.exportOf ? undefined : launchEstimateOf(spec);
+  if (estimate) record.estimate = estimate;
   store.save(record);
   for (const warning of spec.warnings) options.onStatus?.(warning);
   const adapter = adapterFor(spec.target, options.sshConfigFile);

@@ -39,6 +39,8 @@ export interface RunProgress {
   etaSeconds?: number;
   elapsedSeconds?: number;
   lastCheckpoint?: string;
+  /** The runner's steady step, seconds (its completed `end` event's metrics). */
+  steadyStepSeconds?: number;
   end?: RunEnd;
   failures: RunFailure[];
   warnings: string[];
@@ -204,6 +206,9 @@ export class ProgressModel {
         break;
       case 'end':
         p.end = { status: String(event.status ?? 'unknown'), exitCode: num(event.exit_code) };
+        p.steadyStepSeconds = num(
+          (event.metrics as Record<string, unknown> | undefined)?.steady_step_seconds,
+        );
         p.stage = p.end.status;
         break;
     }

@@ -7,6 +7,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MAX_CONFIG_BYTES, parseYaml } from '../../engine/src/parse';
+import type { LaunchEstimate } from './hostPaces';
 import type { TargetKind } from './launchConfig';
 
 export type RunState =
@@ -70,6 +71,10 @@ export interface RunRecord {
   updatedAt: string;
   endedAt?: string;
   message?: string;
+  /** A training's time estimate at launch, in the parts a host pace moves (hostPaces.ts). */
+  estimate?: LaunchEstimate;
+  /** The runner's measured steady step, seconds (its completed `end` event). */
+  steadyStepSeconds?: number;
 }
 
 /**

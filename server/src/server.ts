@@ -2,6 +2,7 @@
 // Each open document is analysed once per version, after a short debounce,
 // and the result is cached for hover, completion, symbols and quick fixes.
 
+import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   createConnection,
@@ -15,6 +16,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, type Analysis, type AnalyzeOptions } from '../../engine/src/engine';
 import { hubOptionsFromEnv, missingHubModel } from '../../engine/src/models/hub';
+import { hostPacesStamp, pacedRunsFor } from '../../launch/src/hostPaces';
 import { fetchHubModel } from '../../launch/src/hub';
 import type { Dialect } from '../../engine/src/types';
 import {
@@ -48,7 +50,7 @@ const hubFetches = new Set<string>();
 const connection = createConnection(ProposedFeatures.all);
 const log = createLog(connection);
 const documents = new TextDocuments(TextDocument);
-const analyses = new Map<string, { version: number; analysis: Analysis }>();
+const analyses = new Map<string, { version: number; paces: string; analysis: Analysis }>();
 type Pending = { timer?: NodeJS.Timeout; immediate?: NodeJS.Immediate };
 const pending = new Map<string, Pending>();
 /** Settings per document (resource scope: each workspace folder may set its own). */
@@ -139,14 +141,20 @@ function fetchFromHubIfNeeded(analysis: Analysis, settings: ServerSettings): voi
 
 /** The analysis of the document's current version, computed on demand. */
 function analysisOf(document: TextDocument): Analysis {
+  const fileName = fileNameOf(document.uri);
+  // an unsaved document has no workspace of runs to learn a host pace from
+  const saved = path.isAbsolute(fileName);
+  const paces = saved ? hostPacesStamp(fileName) : '';
   const cached = analyses.get(document.uri);
-  if (cached && cached.version === document.version) return cached.analysis;
+  if (cached && cached.version === document.version && cached.paces === paces)
+    return cached.analysis;
   const settings = settingsOf(document.uri);
-  const analysis = analyze(document.getText(), fileNameOf(document.uri), {
+  const analysis = analyze(document.getText(), fileName, {
     ...analysisOptions(settings),
     previous: cached?.analysis.parsed,
+    pacedRuns: saved ? pacedRunsFor(fileName) : undefined,
   });
-  analyses.set(document.uri, { version: document.version, analysis });
+  analyses.set(document.uri, { version: document.version, paces, analysis });
   fetchFromHubIfNeeded(analysis, settings);
   return analysis;
 }

@@ -2,9 +2,20 @@
 // the fit quick fix, method conversion actions and the breakdown request.
 
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { CodeAction, CodeLens, MarkupContent } from 'vscode-languageserver-protocol';
+import { analyze } from '../../engine/src/engine';
+import { stepAtPace } from '../../engine/src/estimate/hostPace';
+import { buildEstimateReport, estimateLensTitle } from '../../engine/src/report/estimateReport';
+import { launchEstimateOf, learnFromEnd, pacedRunsReader } from '../../launch/src/hostPaces';
+import { loadLaunchSpec } from '../../launch/src/launchConfig';
+import { RunStore } from '../../launch/src/runRecord';
 import { applyEdits, fileUri, LspTestClient } from './client';
+
+const ROOT = path.join(__dirname, '..', '..');
 
 const CONFIG = `method: lora
 model:
@@ -108,3 +119,67 @@ test('an unknown model gets a lens that says why there is no estimate', async ()
   });
   assert.match(lenses[0].command!.title, /architecture unknown/);
 });
+
+test('a host pace learnt from a completed run on the launch target moves the lens and says so', async () => {
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tunelab-lsp-pace-'));
+  fs.mkdirSync(path.join(workspace, 'data'));
+  fs.copyFileSync(
+    path.join(ROOT, 'templates', 'telecom-support', 'data', 'train.jsonl'),
+    path.join(workspace, 'data', 'train.jsonl'),
+  );
+  const file = path.join(workspace, 'padded.finetune.yaml');
+  const text = CONFIG.replace('meta-llama/Llama-3.1-8B', 'meta-llama/Llama-3.2-1B')
+    .replace('A100-40GB', 'H100-80GB')
+    .replace('per_device_train_batch_size: 4', 'per_device_train_batch_size: 2\n  max_steps: 50')
+    .replace('gradient_checkpointing: false', 'gradient_checkpointing: true');
+  fs.writeFileSync(file, text);
+  const lensOf = async (uri: string) =>
+    (
+      await client.connection.sendRequest<CodeLens[]>('textDocument/codeLens', {
+        textDocument: { uri },
+      })
+    )[0].command!.title;
+  const before = await lensOf(openFile(file, text));
+  assert.equal(before, estimateLensTitle(buildEstimateReport(analyze(text, file))!));
+
+  // a completed run there, 0.6× the estimate's step: what `tunelab launch` keeps at its end
+  const estimate = launchEstimateOf(loadLaunchSpec(file))!;
+  const steady = stepAtPace(estimate.stepParts, 0.6).seconds;
+  const store = new RunStore(workspace);
+  const now = new Date().toISOString();
+  store.save({
+    version: 1,
+    id: 'r1',
+    config: file,
+    target: 'local',
+    runDir: '',
+    logPath: '',
+    logOffset: 0,
+    state: 'completed',
+    command: [],
+    secretNames: [],
+    estimate,
+    createdAt: now,
+    updatedAt: now,
+  });
+  assert.ok(learnFromEnd(store, store.load('r1')!, steady));
+
+  // the open document, unchanged, is estimated again with the pace
+  const uri = fileUri(file);
+  const after = await lensOf(uri);
+  const paced = analyze(text, file, { pacedRuns: pacedRunsReader(workspace) });
+  assert.equal(after, estimateLensTitle(buildEstimateReport(paced)!));
+  assert.notEqual(after, before);
+  const markdown = await client.connection.sendRequest<string | null>('tunelab/estimate', { uri });
+  assert.match(
+    markdown ?? '',
+    /host pace ×0\.60 of the fitted host's, learnt on local \(median of 1 completed run/,
+  );
+  assert.match(markdown ?? '', /±35%/);
+});
+
+function openFile(file: string, text: string): string {
+  const uri = fileUri(file);
+  client.open(uri, text);
+  return uri;
+}

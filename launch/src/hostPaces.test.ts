@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { hostPaceOfStep, stepAtPace } from '../../engine/src/estimate/hostPace';
+import {
+  hostPacesPath,
+  KEPT_PER_TARGET,
+  launchEstimateOf,
+  learnFromEnd,
+  pacedRunsReader,
+  rememberHostPace,
+  type LaunchEstimate,
+} from './hostPaces';
+import { loadLaunchSpec } from './launchConfig';
+import { RunStore, type RunRecord } from './runRecord';
+
+const TEMPLATE_DATA = path.join(__dirname, '..', '..', 'templates', 'telecom-support', 'data');
+
+/** A workspace with a config of `model` on the template's chats: short padded batches, or packed rows. */
+function project(model: string, packed = false): { workspace: string; config: string } {
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tunelab-paces-'));
+  fs.mkdirSync(path.join(workspace, 'data'));
+  fs.copyFileSync(
+    path.join(TEMPLATE_DATA, 'train.jsonl'),
+    path.join(workspace, 'data', 'train.jsonl'),
+  );
+  const config = path.join(workspace, 'run.finetune.yaml');
+  fs.writeFileSync(
+    config,
+    `method: lora
+model:
+  name_or_path: ${model}
+lora:
+  r: 16
+  lora_alpha: 32
+  target_modules: all-linear
+data:
+  train_file: data/train.jsonl
+  format: messages
+${packed ? '  packing: true\n  max_length: 2048\n' : ''}training:
+  output_dir: runs/out
+  per_device_train_batch_size: ${packed ? 4 : 2}
+  gradient_accumulation_steps: 2
+  max_steps: 24
+hardware:
+  gpu: H100-80GB
+launch:
+  target: ssh
+  ssh:
+    host: gpu-box
+`,
+  );
+  return { workspace, config };
+}
+
+function record(
+  id: string,
+  estimate: LaunchEstimate | undefined,
+  state: RunRecord['state'],
+): RunRecord {
+  const now = new Date().toISOString();
+  return {
+    version: 1,
+    id,
+    config: 'run.finetune.yaml',
+    target: 'ssh',
+    runDir: '',
+    logPath: '',
+    logOffset: 0,
+    state,
+    command: [],
+    secretNames: [],
+    createdAt: now,
+    updatedAt: now,
+    ...(estimate ? { estimate } : {}),
+  };
+}
+
+test('a launch records the estimate in the parts a host pace moves, for its target', () => {
+  const { config } = project('meta-llama/Llama-3.2-1B');
+  const estimate = launchEstimateOf(loadLaunchSpec(config))!;
+  assert.equal(estimate.target, 'ssh gpu-box');
+  assert.equal(estimate.method, 'lora');
+  assert.equal(estimate.stepParts.microSteps, 2);
+  assert.ok(stepAtPace(estimate.stepParts, 1).hostPaced, 'short padded 1B batches: host-paced');
+  assert.ok(
+    Math.abs(stepAtPace(estimate.stepParts, 1).seconds / estimate.secondsPerStep - 1) < 1e-9,
+  );
+  assert.equal(launchEstimateOf(loadLaunchSpec(config, 'local'))!.target, 'local');
+});
+
+test('a completed run keeps the pace its steady step gives; a GPU-paced or unfinished one keeps none', () => {
+  const { workspace, config } = project('meta-llama/Llama-3.2-1B');
+  const estimate = launchEstimateOf(loadLaunchSpec(config))!;
+  const steady = stepAtPace(estimate.stepParts, 0.6).seconds;
+  const kept = rememberHostPace(workspace, record('r1', estimate, 'completed'), steady)!;
+  assert.ok(Math.abs(kept.pace - 0.6) < 1e-3, String(kept.pace));
+  assert.equal(kept.method, 'lora');
+  const read = pacedRunsReader(workspace);
+  assert.deepEqual(
+    read('ssh gpu-box').map((r) => r.pace),
+    [kept.pace],
+  );
+  assert.deepEqual(read('local'), []);
+
+  assert.equal(rememberHostPace(workspace, record('r2', estimate, 'failed'), steady), undefined);
+  assert.equal(
+    rememberHostPace(workspace, record('r3', undefined, 'completed'), steady),
+    undefined,
+  );
+  assert.equal(
+    rememberHostPace(workspace, record('r4', estimate, 'completed'), undefined),
+    undefined,
+  );
+  // packed 2048-token rows of an 8B model: the GPU's time hides the host's
+  const big = project('meta-llama/Llama-3.1-8B', true);
+  const packed = launchEstimateOf(loadLaunchSpec(big.config))!;
+  assert.ok(!stepAtPace(packed.stepParts, 1).hostPaced);
+  const gpuPaced = stepAtPace(packed.stepParts, 1).seconds;
+  assert.equal(hostPaceOfStep(packed.stepParts, gpuPaced), undefined);
+  assert.equal(
+    rememberHostPace(big.workspace, record('r5', packed, 'completed'), gpuPaced),
+    undefined,
+  );
+  assert.equal(fs.existsSync(hostPacesPath(big.workspace)), false);
+});
+
+test('the newest runs of a target are kept, a run once; the reader follows the file', () => {
+  const { workspace, config } = project('meta-llama/Llama-3.2-1B');
+  const estimate = launchEstimateOf(loadLaunchSpec(config))!;
+  const read = pacedRunsReader(workspace);
+  for (let i = 0; i < KEPT_PER_TARGET + 5; i++) {
+    const steady = stepAtPace(estimate.stepParts, 0.5 + i * 0.01).seconds;
+    rememberHostPace(workspace, record(`r${i}`, estimate, 'completed'), steady);
+  }
+  const paces = read('ssh gpu-box').map((r) => r.pace);
+  assert.equal(paces.length, KEPT_PER_TARGET);
+  assert.ok(Math.abs(paces[0]! - 0.55) < 1e-3, `oldest kept ${paces[0]}`);
+  // the same run again replaces its sample
+  rememberHostPace(
+    workspace,
+    record('r24', estimate, 'completed'),
+    stepAtPace(estimate.stepParts, 0.9).seconds,
+  );
+  const again = read('ssh gpu-box').map((r) => r.pace);
+  assert.equal(again.length, KEPT_PER_TARGET);
+  assert.ok(Math.abs(again.at(-1)! - 0.9) < 1e-3);
+  // junk and an oversized file teach nothing, and throw nothing
+  fs.writeFileSync(hostPacesPath(workspace), '{"ssh gpu-box": [{"pace": "x"}, 3, null]}');
+  assert.deepEqual(read('ssh gpu-box'), []);
+  fs.writeFileSync(hostPacesPath(workspace), 'not json');
+  assert.deepEqual(read('ssh gpu-box'), []);
+  fs.writeFileSync(hostPacesPath(workspace), ' '.repeat(2 << 20));
+  assert.deepEqual(read('ssh gpu-box'), []);
+});
+
+test('the end of a training run records its steady step; an evaluation run teaches nothing', () => {
+  const { workspace, config } = project('meta-llama/Llama-3.2-1B');
+  const estimate = launchEstimateOf(loadLaunchSpec(config))!;
+  const store = new RunStore(workspace);
+  store.save(record('train1', estimate, 'completed'));
+  const steady = stepAtPace(estimate.stepParts, 0.7).seconds;
+  const sample = learnFromEnd(store, store.load('train1')!, steady)!;
+  assert.ok(Math.abs(sample.pace - 0.7) < 1e-3);
+  assert.equal(store.load('train1')!.steadyStepSeconds, steady);
+  store.save({ ...record('eval1', estimate, 'completed'), kind: 'eval', evalOf: 'train1' });
+  assert.equal(learnFromEnd(store, store.load('eval1')!, steady), undefined);
+  assert.equal(pacedRunsReader(workspace)('ssh gpu-box').length, 1);
+});

@@ -1,0 +1,193 @@
+// A launch target's host pace, learnt from the training runs Tunelab launched
+// there. Runs the host paces (short padded batches, narrow models) take what
+// the machine's CPU gives them: 0.57-1.29× their estimate across seven H100s,
+// close to one pace within a machine. So a launch records the time estimate's
+// step parts with the run, the runner reports its measured steady step at the
+// end, and the pace that joins the two is kept per target in
+// `.tunelab/host-paces.json`; the estimate of the next config for that target
+// takes their median (engine/src/estimate/hostPace.ts).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { analyze } from '../../engine/src/engine';
+import {
+  hostPaceOfStep,
+  launchTargetOf,
+  type PacedRun,
+  type StepParts,
+} from '../../engine/src/estimate/hostPace';
+import { hubOptionsFromEnv } from '../../engine/src/models/hub';
+import type { Method } from '../../engine/src/plan';
+import { reportTrainTime } from '../../engine/src/report/estimateReport';
+import type { LaunchSpec } from './launchConfig';
+import { findWorkspace, type RunRecord, type RunStore } from './runRecord';
+
+/** What a launch records of the time estimate: enough to read the run's pace at its end. */
+export interface LaunchEstimate {
+  /** `local`, `ssh HOST`, `slurm` or `slurm via HOST` (launchTargetOf). */
+  target: string;
+  method: Method;
+  stepParts: StepParts;
+  /** The estimate's steady step at launch, seconds (for the user's comparison). */
+  secondsPerStep: number;
+}
+
+/** A pace learnt from one completed run. */
+export interface PaceSample extends PacedRun {
+  runId: string;
+  steadyStepSeconds: number;
+  at: string;
+}
+
+/** Samples kept per target: the newest, so a host that changed is followed. */
+export const KEPT_PER_TARGET = 20;
+/** A file larger than this is not ours to read (20 samples of each of many targets fit). */
+const MAX_FILE_BYTES = 1 << 20;
+
+/** `.tunelab/host-paces.json` of a workspace. */
+export function hostPacesPath(workspaceDir: string): string {
+  return path.join(workspaceDir, '.tunelab', 'host-paces.json');
+}
+
+/**
+ * The time estimate of a training launch, as the editor shows it, in the parts a host
+ * pace moves; undefined when the config cannot be estimated (the launch goes on).
+ */
+export function launchEstimateOf(spec: LaunchSpec): LaunchEstimate | undefined {
+  try {
+    const text = fs.readFileSync(spec.configPath, 'utf8');
+    const analysis = analyze(text, spec.configPath, { hubCacheDir: hubOptionsFromEnv().cacheDir });
+    const time = reportTrainTime(analysis);
+    const method = analysis.plan?.method;
+    if (!time || !method) return undefined;
+    return {
+      target: launchTargetOf(spec.parsed.value, spec.target),
+      method,
+      stepParts: time.stepParts,
+      secondsPerStep: time.secondsPerStep,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+type PaceFile = Record<string, PaceSample[]>;
+
+function readPaces(file: string): PaceFile {
+  try {
+    const value = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as PaceFile)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * At the end of a completed training run: the pace its measured steady step gives
+ * against the estimate its launch recorded, kept for its target. Undefined (nothing
+ * kept) when the run recorded no estimate, the runner reported no steady step, or the
+ * GPU paced the run (its step says nothing of the host).
+ */
+export function rememberHostPace(
+  workspaceDir: string,
+  record: RunRecord,
+  steadyStepSeconds: number | undefined,
+): PaceSample | undefined {
+  const estimate = record.estimate;
+  if (!estimate || steadyStepSeconds === undefined || record.state !== 'completed')
+    return undefined;
+  const pace = hostPaceOfStep(estimate.stepParts, steadyStepSeconds);
+  if (pace === undefined) return undefined;
+  const sample: PaceSample = {
+    runId: record.id,
+    method: estimate.method,
+    pace: Math.round(pace * 1000) / 1000,
+    steadyStepSeconds,
+    at: record.endedAt ?? new Date().toISOString(),
+  };
+  const file = hostPacesPath(workspaceDir);
+  const paces = readPaces(file);
+  const kept = (paces[estimate.target] ?? []).filter((s) => s.runId !== record.id);
+  paces[estimate.target] = [...kept, sample].slice(-KEPT_PER_TARGET);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, JSON.stringify(paces, null, 2) + '\n', { mode: 0o600 });
+  fs.renameSync(temp, file);
+  return sample;
+}
+
+/**
+ * The paced runs of each target in a workspace, for the analysis (`pacedRuns`): read
+ * again only when the file changed, so the typing path costs one stat.
+ */
+export function pacedRunsReader(workspaceDir: string): (target: string) => readonly PacedRun[] {
+  const file = hostPacesPath(workspaceDir);
+  let seen: { mtimeMs: number; size: number; paces: PaceFile } | undefined;
+  return (target) => {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      return [];
+    }
+    if (stat.size > MAX_FILE_BYTES) return [];
+    if (!seen || seen.mtimeMs !== stat.mtimeMs || seen.size !== stat.size)
+      seen = { mtimeMs: stat.mtimeMs, size: stat.size, paces: readPaces(file) };
+    const samples = seen.paces[target];
+    return Array.isArray(samples)
+      ? samples.filter(
+          (s): s is PaceSample =>
+            typeof s?.pace === 'number' && ['full', 'lora', 'qlora'].includes(s?.method),
+        )
+      : [];
+  };
+}
+
+/**
+ * A training's end as a stream saw it (after its final state is recorded): the runner's
+ * steady step kept with the run, and the pace it gives kept for the target.
+ */
+export function learnFromEnd(
+  store: RunStore,
+  record: RunRecord,
+  steadyStepSeconds: number | undefined,
+): PaceSample | undefined {
+  if (steadyStepSeconds === undefined || (record.kind ?? 'train') !== 'train') return undefined;
+  const updated = store.update(record.id, { steadyStepSeconds });
+  return updated ? rememberHostPace(store.workspaceDir, updated, steadyStepSeconds) : undefined;
+}
+
+/** What the user is told of a learnt pace: `steady step 0.41 s (estimated 0.69 s): …`. */
+export function paceMessage(record: RunRecord, sample: PaceSample): string {
+  const estimated = record.estimate?.secondsPerStep;
+  const against = estimated ? ` (estimated ${estimated.toFixed(2)} s)` : '';
+  return `steady step ${sample.steadyStepSeconds.toFixed(2)} s${against}: host pace ×${sample.pace.toFixed(2)} kept for the next estimates on ${record.estimate?.target ?? 'this target'}`;
+}
+
+const readers = new Map<string, (target: string) => readonly PacedRun[]>();
+
+/** The paced runs of the workspace a config is in (findWorkspace), one reader per workspace. */
+export function pacedRunsFor(configPath: string): (target: string) => readonly PacedRun[] {
+  const workspace = findWorkspace(path.dirname(path.resolve(configPath)));
+  let reader = readers.get(workspace);
+  if (!reader) {
+    reader = pacedRunsReader(workspace);
+    readers.set(workspace, reader);
+  }
+  return reader;
+}
+
+/**
+ * What the host paces near a config were when last read: an analysis made before a run
+ * taught a new pace is stale (the server compares this with its cached analysis').
+ */
+export function hostPacesStamp(configPath: string): string {
+  try {
+    const stat = fs.statSync(hostPacesPath(findWorkspace(path.dirname(path.resolve(configPath)))));
+    return `${stat.mtimeMs}:${stat.size}`;
+  } catch {
+    return '';
+  }
+}
