@@ -15,6 +15,7 @@ import {
 } from './hostPaces';
 import { loadLaunchSpec } from './launchConfig';
 import { RunStore, type RunRecord } from './runRecord';
+import { completedRecord } from '../../test/support/runRecords';
 
 const TEMPLATE_DATA = path.join(__dirname, '..', '..', 'templates', 'telecom-support', 'data');
 
@@ -60,22 +61,7 @@ function record(
   estimate: LaunchEstimate | undefined,
   state: RunRecord['state'],
 ): RunRecord {
-  const now = new Date().toISOString();
-  return {
-    version: 1,
-    id,
-    config: 'run.finetune.yaml',
-    target: 'ssh',
-    runDir: '',
-    logPath: '',
-    logOffset: 0,
-    state,
-    command: [],
-    secretNames: [],
-    createdAt: now,
-    updatedAt: now,
-    ...(estimate ? { estimate } : {}),
-  };
+  return completedRecord({ id, config: 'run.finetune.yaml', target: 'ssh', state, estimate });
 }
 
 test('a launch records the estimate in the parts a host pace moves, for its target', () => {

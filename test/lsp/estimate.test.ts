@@ -13,6 +13,7 @@ import { buildEstimateReport, estimateLensTitle } from '../../engine/src/report/
 import { launchEstimateOf, learnFromEnd, pacedRunsReader } from '../../launch/src/hostPaces';
 import { loadLaunchSpec } from '../../launch/src/launchConfig';
 import { RunStore } from '../../launch/src/runRecord';
+import { completedRecord } from '../support/runRecords';
 import { applyEdits, fileUri, LspTestClient } from './client';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -146,22 +147,7 @@ test('a host pace learnt from a completed run on the launch target moves the len
   const estimate = launchEstimateOf(loadLaunchSpec(file))!;
   const steady = stepAtPace(estimate.stepParts, 0.6).seconds;
   const store = new RunStore(workspace);
-  const now = new Date().toISOString();
-  store.save({
-    version: 1,
-    id: 'r1',
-    config: file,
-    target: 'local',
-    runDir: '',
-    logPath: '',
-    logOffset: 0,
-    state: 'completed',
-    command: [],
-    secretNames: [],
-    estimate,
-    createdAt: now,
-    updatedAt: now,
-  });
+  store.save(completedRecord({ id: 'r1', config: file, estimate }));
   assert.ok(learnFromEnd(store, store.load('r1')!, steady));
 
   // the open document, unchanged, is estimated again with the pace
