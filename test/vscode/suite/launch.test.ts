@@ -1,13 +1,18 @@
 // Launching from the editor: the launch command runs the real runner (which
 // fails here for want of torch, as on any machine without it), the run is
 // recorded, its failure lands on `launch.python`, the terminal and the chart
-// open, the task type runs, and an out-of-memory log becomes a finding with
-// quick fixes.
+// open, the task type runs, an out-of-memory log becomes a finding with
+// quick fixes, and a completed run's steady step teaches the lens its host pace.
 
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { analyze } from '../../../engine/src/engine';
+import { stepAtPace } from '../../../engine/src/estimate/hostPace';
+import { buildEstimateReport, estimateLensTitle } from '../../../engine/src/report/estimateReport';
+import { launchEstimateOf, pacedRunsReader } from '../../../launch/src/hostPaces';
+import { loadLaunchSpec } from '../../../launch/src/launchConfig';
 import { log, sleep, waitFor, workspaceUri } from './helpers';
 
 function runRecords(ws: string): string[] {
@@ -148,5 +153,41 @@ describe('launch', () => {
     const bytes = fs.readFileSync(png.fsPath);
     assert.deepEqual([...bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'PNG signature');
     assert.ok(bytes.length > 2000, `a drawn chart, not an empty image (${bytes.length} bytes)`);
+  });
+
+  it('a completed run teaches its host pace: the lens of the config takes it', async () => {
+    const config = workspaceUri('launch-paced.finetune.yaml');
+    const ws = path.dirname(config.fsPath);
+    const doc = await vscode.workspace.openTextDocument(config);
+    await vscode.window.showTextDocument(doc);
+    const lensTitle = async () =>
+      (
+        await vscode.commands.executeCommand<vscode.CodeLens[]>(
+          'vscode.executeCodeLensProvider',
+          config,
+        )
+      ).find((l) => l.command?.title.startsWith('≈'))?.command?.title ?? '';
+    const before = await waitFor('the estimate lens', lensTitle, (t) => t !== '', 30_000);
+    // the fake Python's steady step: 0.6× what the estimate says of this config's step
+    const parts = launchEstimateOf(loadLaunchSpec(config.fsPath))!.stepParts;
+    fs.writeFileSync(path.join(ws, 'paced-steady.txt'), stepAtPace(parts, 0.6).seconds.toFixed(4));
+    await vscode.commands.executeCommand('tunelab.launch', config);
+    const paces = path.join(ws, '.tunelab', 'host-paces.json');
+    await waitFor(
+      'the pace kept for the local target',
+      () => (fs.existsSync(paces) ? fs.readFileSync(paces, 'utf8') : ''),
+      (text) => text.includes('"local"'),
+      60_000,
+    );
+    const kept = JSON.parse(fs.readFileSync(paces, 'utf8')) as Record<string, { pace: number }[]>;
+    assert.ok(Math.abs(kept.local[0].pace - 0.6) < 0.002, JSON.stringify(kept));
+    const expected = estimateLensTitle(
+      buildEstimateReport(
+        analyze(doc.getText(), config.fsPath, { pacedRuns: pacedRunsReader(ws) }),
+      )!,
+    );
+    const after = await waitFor('the paced lens', lensTitle, (t) => t === expected, 30_000);
+    assert.notEqual(after, before);
+    log(`lens before ${before} · after ${after}`);
   });
 });
