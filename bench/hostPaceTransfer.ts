@@ -7,12 +7,14 @@
 // learns from a target's completed runs (learnHostPace), through the estimate's
 // own path and band.
 
-import { learnHostPace, withHostPace } from '../engine/src/estimate/hostPace';
+import { learnHostPace, withHostPace, type PacedRun } from '../engine/src/estimate/hostPace';
 import { FITTED } from '../engine/src/estimate/throughput';
 import { hostPaceOf } from '../engine/src/estimate/time';
 import { median, worst } from './estimate/statistics';
 import {
+  loadTimedRuns,
   predictWholeRun,
+  TIMED_RUN_SETS,
   wholeRunOptions,
   type TimedRuns,
   type TimedRunSet,
@@ -117,6 +119,31 @@ function printLearntPace(
   console.log(
     `    every measurement, estimated with the pace Tunelab learns from the machine's other completed runs (learnHostPace: same method, else all; ${learnt} of ${all.length} host-paced with a pace): ${summary(errors)}, ${inside} inside the band the estimate shows`,
   );
+}
+
+/**
+ * The paces of the host-paced whole runs measured on one machine (a results file of the
+ * held-out set, or the `machine` several name): what Tunelab would have learnt there.
+ */
+export function machinePacedRuns(machine: string): PacedRun[] {
+  const set: TimedRunSet = TIMED_RUN_SETS.heldOut;
+  const timed = loadTimedRuns(set);
+  const machineOf = new Map(set.files.map((f) => [f.results, f.machine ?? f.results]));
+  const out: PacedRun[] = [];
+  for (const run of [...timed.superseded, ...timed.runs]) {
+    if ((machineOf.get(run.source) ?? run.source) !== machine || !run.plan.method) continue;
+    const options = wholeRunOptions(run);
+    const pace = hostPaceOf(
+      run.plan,
+      run.model,
+      run.gpu,
+      run.tokensPerEpoch,
+      options,
+      run.steadySeconds,
+    );
+    if (pace !== undefined) out.push({ pace, method: run.plan.method });
+  }
+  return out;
 }
 
 /** Every choice of k of the values. */

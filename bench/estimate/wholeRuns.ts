@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { setKey, applyTextEdits, chainEdits } from '../../engine/src/edits';
 import { analyze } from '../../engine/src/engine';
 import { buildEstimateReport, reportTrainTime } from '../../engine/src/report/estimateReport';
+import { machinePacedRuns } from '../hostPaceTransfer';
 import { allocatorEdits, DEFAULT_ALLOCATOR } from './plans';
 import { RESULTS_DIR, TEMPLATES, type WholeRunsMeasured } from './smallestMemory';
 
@@ -52,6 +53,12 @@ const RUN_SETS = [
     ],
     allocator: undefined,
     cudnnAttentionPlans: false,
+    // the whole runs measured on the same machine in the same calls: the pace learnt there
+    machines: {
+      'template_runs-h100-final-unpacked.json': 'whole-runs-h100-steps24-attention.json',
+      'template_runs-h100-final-unpacked-full.json': 'seventh',
+      'template_runs-h100-final-unpacked-qlora.json': 'seventh',
+    } as Record<string, string>,
   },
 ];
 const GIB = 1024 ** 3;
@@ -106,18 +113,22 @@ export function printWholeRuns(
   for (const set of RUN_SETS) {
     // the smallest memory of the same template under the same allocator
     const smallest = smallestOfWholeRuns(set.allocator ? cachedRuns : expandableRuns);
-    const files = set.files.map((f) => path.join(RESULTS_DIR, f)).filter((f) => fs.existsSync(f));
+    const files = set.files.filter((f) => fs.existsSync(path.join(RESULTS_DIR, f)));
     if (!files.length) {
       console.log(`\nWhole runs (${set.label}): no results in runner/bench/results`);
       continue;
     }
-    const loaded = files.map(
-      (f) => JSON.parse(fs.readFileSync(f, 'utf8')) as { device: string; runs: MeasuredRun[] },
-    );
+    const loaded = files.map((f) => ({
+      ...(JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, f), 'utf8')) as {
+        device: string;
+        runs: MeasuredRun[];
+      }),
+      machine: 'machines' in set ? set.machines?.[f] : undefined,
+    }));
     printSet(
       set.label,
       loaded[0]!.device,
-      loaded.flatMap((l) => l.runs),
+      loaded.flatMap((l) => l.runs.map((run) => ({ ...run, machine: l.machine }))),
       smallest,
       set.allocator,
       set.cudnnAttentionPlans,
@@ -131,7 +142,7 @@ export function printWholeRuns(
 function printSet(
   label: string,
   device: string,
-  runs: readonly MeasuredRun[],
+  runs: readonly (MeasuredRun & { machine?: string })[],
   smallest: Map<string, number>,
   allocator: string | undefined,
   cudnnAttentionPlans: boolean,
@@ -140,7 +151,7 @@ function printSet(
     `\nWhole runs of the telecom templates on ${device}, ${label} (random-init Llama-3.2-1B shape, estimated as meta-llama/Llama-3.2-1B; runner/bench/template_runs.py)`,
   );
   console.log(
-    'template  packing    tok/s  nvidia-smi  reserved  alloc  smallest  estimate (phase)  vs smallest   train s  estimate s       error',
+    `template  packing    tok/s  nvidia-smi  reserved  alloc  smallest  estimate (phase)  vs smallest   train s  estimate s       error${runs.some((r) => r.machine) ? '  with the pace learnt there (the whole runs of the same machine)' : ''}`,
   );
   for (const run of runs.filter((r) => r.status === 'completed')) {
     const { text, file } = configOf(run, 'meta-llama/Llama-3.2-1B', allocator);
@@ -171,9 +182,25 @@ function printSet(
         run.train_seconds.toFixed(1).padStart(9),
         (t ? `${t.seconds.toFixed(1)} ±${Math.round(t.uncertainty * 100)}%` : '—').padStart(11),
         pct(timeError).padStart(11),
+        run.machine ? learntPaceColumn(text, file, run, cudnnAttentionPlans) : '',
       ].join(' '),
     );
   }
+}
+
+/** The same template estimated as Tunelab would after the machine's whole runs taught it a pace. */
+function learntPaceColumn(
+  text: string,
+  file: string,
+  run: MeasuredRun & { machine?: string },
+  cudnnAttentionPlans: boolean,
+): string {
+  const paced = machinePacedRuns(run.machine!);
+  const analysis = analyze(text, file, { pacedRuns: () => paced });
+  const t = reportTrainTime(analysis, { cudnnAttentionPlans });
+  if (!t) return '—';
+  const pace = t.hostPace ? `×${t.hostPace.pace.toFixed(2)} of ${t.hostPace.runs}` : 'no pace';
+  return ` ${t.seconds.toFixed(1)} ±${Math.round(t.uncertainty * 100)}% (${pace}) ${pct(t.seconds / run.train_seconds - 1)}`;
 }
 
 function pct(x: number): string {
