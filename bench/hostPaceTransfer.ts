@@ -88,7 +88,8 @@ export function printHostPaceTransfer(set: TimedRunSet, timed: TimedRuns): void 
       `    the median pace of ${k === Infinity ? "all the machine's other runs" : `${k} other runs`}: ${summary(withMedian)}; without ${summary(same)}`,
     );
   }
-  printLearntPace(machineOf, [...timed.superseded, ...timed.runs], byMachine);
+  printLearntPace(machineOf, [...timed.superseded, ...timed.runs], byMachine, 'every measurement');
+  printLearntPace(machineOf, timed.runs, byMachine, 'the latest measurement of each run');
 }
 
 /**
@@ -100,6 +101,7 @@ function printLearntPace(
   machineOf: Map<string, string>,
   all: readonly WholeRunTime[],
   byMachine: Map<string, { run: WholeRunTime; pace: number }[]>,
+  which: string,
 ): void {
   const errors: number[] = [];
   let inside = 0;
@@ -117,7 +119,7 @@ function printLearntPace(
     if (estimate.hostPace) learnt++;
   }
   console.log(
-    `    every measurement, estimated with the pace Tunelab learns from the machine's other completed runs (learnHostPace: same method, else all; ${learnt} of ${all.length} host-paced with a pace): ${summary(errors)}, ${inside} inside the band the estimate shows`,
+    `    ${which}, estimated with the pace Tunelab learns from the machine's other completed runs (learnHostPace: same method, else all; ${learnt} of ${all.length} host-paced with a pace): ${summary(errors)}, ${inside} inside the band the estimate shows`,
   );
 }
 
