@@ -134,7 +134,10 @@ test('the newest runs of a target are kept, a run once; the reader follows the f
   assert.equal(again.length, KEPT_PER_TARGET);
   assert.ok(Math.abs(again.at(-1)! - 0.9) < 1e-3);
   // junk and an oversized file teach nothing, and throw nothing
-  fs.writeFileSync(hostPacesPath(workspace), '{"ssh gpu-box": [{"pace": "x"}, 3, null]}');
+  fs.writeFileSync(
+    hostPacesPath(workspace),
+    '{"ssh gpu-box": [{"pace": "x"}, 3, null, {"pace": 1e308, "method": "lora"}, {"pace": -1, "method": "full"}]}',
+  );
   assert.deepEqual(read('ssh gpu-box'), []);
   fs.writeFileSync(hostPacesPath(workspace), 'not json');
   assert.deepEqual(read('ssh gpu-box'), []);

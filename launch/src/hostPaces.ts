@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyze } from '../../engine/src/engine';
 import {
+  HOST_PACE_RANGE,
   hostPaceOfStep,
   launchTargetOf,
   type PacedRun,
@@ -139,7 +140,10 @@ export function pacedRunsReader(workspaceDir: string): (target: string) => reado
     return Array.isArray(samples)
       ? samples.filter(
           (s): s is PaceSample =>
-            typeof s?.pace === 'number' && ['full', 'lora', 'qlora'].includes(s?.method),
+            typeof s?.pace === 'number' &&
+            s.pace >= HOST_PACE_RANGE.min &&
+            s.pace <= HOST_PACE_RANGE.max &&
+            ['full', 'lora', 'qlora'].includes(s.method),
         )
       : [];
   };
