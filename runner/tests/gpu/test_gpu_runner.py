@@ -63,6 +63,18 @@ class GpuRuns(unittest.TestCase):
         end = events[-1]
         self.assertEqual((end["event"], end["status"], end["exit_code"]), ("end", "completed", 0))
         self.assertIn("eval_loss", end["metrics"])
+        # the steady step (what the editor learns the host's pace from): the median time
+        # between step ends, against the step events' own clock (every 5 steps, no eval between)
+        steady = end["metrics"]["steady_step_seconds"]
+        evals = {e["step"] for e in H.of(events, "eval")}
+        # 99 intervals between 100 step ends, less one for each evaluation in between
+        self.assertGreaterEqual(end["metrics"]["steady_step_intervals"], 99 - len(evals))
+        self.assertLessEqual(end["metrics"]["steady_step_intervals"], 99)
+        logged = [(a["time"] - b["time"]) / (a["step"] - b["step"]) for b, a in zip(steps, steps[1:])
+                  if not any(b["step"] <= s < a["step"] for s in evals) and b["step"] > 1]
+        logged.sort()
+        print(f"steady step {steady * 1e3:.1f} ms; between logged steps, median {logged[len(logged) // 2] * 1e3:.1f} ms")
+        self.assertLess(abs(steady / logged[len(logged) // 2] - 1), 0.35)
         kinds = {e["kind"]: e for e in H.of(events, "export")}
         self.assertEqual(set(kinds), {"adapter", "merged"})
         out = os.path.join(os.path.dirname(cfg), "out")
