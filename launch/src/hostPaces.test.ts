@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { hostPaceOfStep, stepAtPace } from '../../engine/src/estimate/hostPace';
+import { hostPaceOfStep, stepAtPace, type StepParts } from '../../engine/src/estimate/hostPace';
 import {
   hostPacesPath,
   KEPT_PER_TARGET,
@@ -154,6 +154,14 @@ test('the end of a training run records its steady step; an evaluation run teach
   const sample = learnFromEnd(store, store.load('train1')!, steady)!;
   assert.ok(Math.abs(sample.pace - 0.7) < 1e-3);
   assert.equal(store.load('train1')!.steadyStepSeconds, steady);
+  // the next launch's estimate is the one shown, at the pace learnt; its parts stay at pace 1
+  const next = launchEstimateOf(loadLaunchSpec(config))!;
+  for (const [part, value] of Object.entries(estimate.stepParts))
+    assert.ok(Math.abs(next.stepParts[part as keyof StepParts] - value) <= 1e-12, part);
+  assert.ok(
+    Math.abs(next.secondsPerStep / steady - 1) < 1e-3,
+    `${next.secondsPerStep} vs ${steady}`,
+  );
   store.save({ ...record('eval1', estimate, 'completed'), kind: 'eval', evalOf: 'train1' });
   assert.equal(learnFromEnd(store, store.load('eval1')!, steady), undefined);
   assert.equal(pacedRunsReader(workspace)('ssh gpu-box').length, 1);

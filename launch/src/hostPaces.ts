@@ -29,7 +29,7 @@ export interface LaunchEstimate {
   target: string;
   method: Method;
   stepParts: StepParts;
-  /** The estimate's steady step at launch, seconds (for the user's comparison). */
+  /** The estimate's steady step at launch, seconds, as shown (for the user's comparison). */
   secondsPerStep: number;
 }
 
@@ -51,13 +51,17 @@ export function hostPacesPath(workspaceDir: string): string {
 }
 
 /**
- * The time estimate of a training launch, as the editor shows it, in the parts a host
- * pace moves; undefined when the config cannot be estimated (the launch goes on).
+ * The time estimate of a training launch, as the editor shows it (a pace learnt for the
+ * target included), with its step in the parts a host pace moves (at pace 1, whatever
+ * was learnt); undefined when the config cannot be estimated (the launch goes on).
  */
 export function launchEstimateOf(spec: LaunchSpec): LaunchEstimate | undefined {
   try {
     const text = fs.readFileSync(spec.configPath, 'utf8');
-    const analysis = analyze(text, spec.configPath, { hubCacheDir: hubOptionsFromEnv().cacheDir });
+    const analysis = analyze(text, spec.configPath, {
+      hubCacheDir: hubOptionsFromEnv().cacheDir,
+      pacedRuns: pacedRunsFor(spec.configPath),
+    });
     const time = reportTrainTime(analysis);
     const method = analysis.plan?.method;
     if (!time || !method) return undefined;
