@@ -94,7 +94,7 @@ export function printHostPaceTransfer(set: TimedRunSet, timed: TimedRuns): void 
 
 /**
  * Every run (host-paced or not) estimated as Tunelab would after the machine's other
- * runs completed there: learnHostPace over their paces (same method, else all), the
+ * runs completed there: learnHostPace over their paces (the same method's when three, else all), the
  * estimate's own band with it.
  */
 function printLearntPace(
@@ -119,7 +119,7 @@ function printLearntPace(
     if (estimate.hostPace) learnt++;
   }
   console.log(
-    `    ${which}, estimated with the pace Tunelab learns from the machine's other completed runs (learnHostPace: same method, else all; ${learnt} of ${all.length} host-paced with a pace): ${summary(errors)}, ${inside} inside the band the estimate shows`,
+    `    ${which}, estimated with the pace Tunelab learns from the machine's other completed runs (learnHostPace: the same method's when three or more, else all; ${learnt} of ${all.length} host-paced with a pace): ${summary(errors)}, ${inside} inside the band the estimate shows`,
   );
 }
 

@@ -101,8 +101,15 @@ export interface PacedRun {
 }
 
 /**
- * The pace to estimate a `method` run with on a target: the median pace of the runs of
- * the same method there, else of all its runs; undefined without any.
+ * Same-method runs a pace is learnt from before the target's other runs are left out: a
+ * median of one or two is the mean of its outliers (a first run's JIT stall read 1.42).
+ */
+export const MIN_SAME_METHOD_RUNS = 3;
+
+/**
+ * The pace to estimate a `method` run with on a target: the median pace of the target's
+ * runs of the same method when there are MIN_SAME_METHOD_RUNS of them (QLoRA's host
+ * terms read a slower pace than full's), else of all its runs; undefined without any.
  */
 export function learnHostPace(
   runs: readonly PacedRun[],
@@ -110,7 +117,9 @@ export function learnHostPace(
   target: string,
 ): LearnedHostPace | undefined {
   const same = runs.filter((r) => r.method === method);
-  const chosen = (same.length ? same : runs).map((r) => r.pace).filter((p) => p > 0);
+  const chosen = (same.length >= MIN_SAME_METHOD_RUNS ? same : runs)
+    .map((r) => r.pace)
+    .filter((p) => p > 0);
   if (!chosen.length) return undefined;
   const sorted = [...chosen].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
