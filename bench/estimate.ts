@@ -37,7 +37,8 @@ import { spotChecks } from './estimate/spotChecks';
 import { printSlackFit } from './estimate/slackFit';
 import { loadWholeRuns, printSmallestMemory, WHOLE_RUN_SETS } from './estimate/smallestMemory';
 import { printWholeRuns } from './estimate/wholeRuns';
-import { printTimedRuns, TIMED_RUN_SETS } from './timeWholeRuns';
+import { TIMED_RUN_SETS } from './timedRunSets';
+import { printTimedRuns } from './timeWholeRuns';
 
 const verbose = process.argv.includes('--verbose');
 const showAllocated = process.argv.includes('--allocated');

@@ -14,12 +14,11 @@ import { median, worst } from './estimate/statistics';
 import {
   loadTimedRuns,
   predictWholeRun,
-  TIMED_RUN_SETS,
   wholeRunOptions,
   type TimedRuns,
-  type TimedRunSet,
   type WholeRunTime,
 } from './timeWholeRuns';
+import { TIMED_RUN_SETS, type TimedRunSet } from './timedRunSets';
 
 /** |estimate / measured − 1| of a run's training time, at a host pace or the model's own. */
 function error(run: WholeRunTime, hostPace?: number): number {
@@ -94,7 +93,7 @@ export function printHostPaceTransfer(set: TimedRunSet, timed: TimedRuns): void 
 
 /**
  * Every run (host-paced or not) estimated as Tunelab would after the machine's other
- * runs completed there: learnHostPace over their paces (the same method's when three, else all), the
+ * runs completed there: learnHostPace over their paces (the same method's, else all), the
  * estimate's own band with it.
  */
 function printLearntPace(
@@ -119,7 +118,7 @@ function printLearntPace(
     if (estimate.hostPace) learnt++;
   }
   console.log(
-    `    ${which}, estimated with the pace Tunelab learns from the machine's other completed runs (learnHostPace: the same method's when three or more, else all; ${learnt} of ${all.length} host-paced with a pace): ${summary(errors)}, ${inside} inside the band the estimate shows`,
+    `    ${which}, estimated with the pace Tunelab learns from the machine's other completed runs (learnHostPace: the same method's, else all; ${learnt} of ${all.length} host-paced with a pace): ${summary(errors)}, ${inside} inside the band the estimate shows`,
   );
 }
 

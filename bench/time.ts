@@ -32,9 +32,9 @@ import {
   loadWholeRunTimes,
   predictWholeRun,
   printTimedRuns,
-  TIMED_RUN_SETS,
   type WholeRunTime,
 } from './timeWholeRuns';
+import { TIMED_RUN_SETS } from './timedRunSets';
 
 const KEYS: (keyof ThroughputConstants)[] = [
   'matmulEfficiency',

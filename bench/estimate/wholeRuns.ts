@@ -60,6 +60,17 @@ const RUN_SETS = [
       'template_runs-h100-final-unpacked-qlora.json': 'seventh',
     } as Record<string, string>,
   },
+  {
+    label:
+      'the three unpacked templates on an eighth H100, after its whole runs (max_steps 12; expandable segments): the pace those runs taught, a prediction made before the templates ran',
+    files: ['template_runs-h100-final-unpacked-dec07.json'],
+    allocator: undefined,
+    cudnnAttentionPlans: false,
+    machines: { 'template_runs-h100-final-unpacked-dec07.json': 'eighth' } as Record<
+      string,
+      string
+    >,
+  },
 ];
 const GIB = 1024 ** 3;
 

@@ -1,6 +1,6 @@
 // The host's pace: how fast the machine's CPU drives eager PyTorch against the
 // time model's host constants. Runs the host paces (narrow models, short padded
-// batches) spread 0.57-1.29× their estimate across seven H100 machines, and keep
+// batches) spread 0.57-1.29× their estimate across eight H100 machines, and keep
 // close to one pace within a machine. So the estimate takes a pace learnt from the
 // runs Tunelab launched on the same target (launch/src/hostPaces.ts): each run's
 // estimated step parts, recorded at launch, and its measured steady step, which the
@@ -101,15 +101,9 @@ export interface PacedRun {
 }
 
 /**
- * Same-method runs a pace is learnt from before the target's other runs are left out: a
- * median of one or two is the mean of its outliers (a first run's JIT stall read 1.42).
- */
-export const MIN_SAME_METHOD_RUNS = 3;
-
-/**
  * The pace to estimate a `method` run with on a target: the median pace of the target's
- * runs of the same method when there are MIN_SAME_METHOD_RUNS of them (QLoRA's host
- * terms read a slower pace than full's), else of all its runs; undefined without any.
+ * runs of the same method (QLoRA's host terms read a slower pace than full's), else of
+ * all its runs; undefined without any.
  */
 export function learnHostPace(
   runs: readonly PacedRun[],
@@ -117,9 +111,7 @@ export function learnHostPace(
   target: string,
 ): LearnedHostPace | undefined {
   const same = runs.filter((r) => r.method === method);
-  const chosen = (same.length >= MIN_SAME_METHOD_RUNS ? same : runs)
-    .map((r) => r.pace)
-    .filter((p) => p > 0);
+  const chosen = (same.length ? same : runs).map((r) => r.pace).filter((p) => p > 0);
   if (!chosen.length) return undefined;
   const sorted = [...chosen].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

@@ -32,21 +32,23 @@ export const UTILIZATION_PADDED = 0.1;
 export const PACKING_EFFICIENCY = 0.998;
 /** Dense bf16 TFLOP/s assumed when no GPU is known (H100 SXM). */
 const DEFAULT_TFLOPS = 989;
-/** ± relative error on runs like the measured ones (calibration worst 19.6%, leave-one-out 22.8%; held-out 24-step whole runs, latest measurements: median 7.5%, 14 of 20 within 20%, 20 of 20 inside, the six outside host-paced runs on a fast host; one measurement of a host-bound run moves by more between H100 machines; bench/TIME.md). */
+/** ± relative error on runs like the measured ones (calibration worst 19.6%, leave-one-out 22.8%; held-out 24-step whole runs, latest measurements: median 11.3%, 12 of 20 within 20%, 20 of 20 inside, the eight outside host-paced runs on two fast hosts, 19 of 20 within 20% with the pace their machine's other runs teach; one measurement of a host-bound run moves by more between H100 machines; bench/TIME.md). */
 export const MEASURED_UNCERTAINTY = 0.25;
 /**
  * ± where the host paces the micro-steps (its time above the GPU's: short padded batches,
  * narrow models): the same 24-step runs on five H100 machines took 0.70-1.29x their
  * estimate, leaving out three that were a machine's first padded run, which waits on
  * CUDA's JIT; GPU-paced ones 0.96-1.17x. Through the runner with cuDNN's attention off
- * for padded batches: 0.77-1.03x on a sixth machine, 0.57-0.75x on a seventh whose host
- * ran them faster (bench/TIME.md). The host's speed is not known before the run.
+ * for padded batches: 0.77-1.03x on a sixth machine, 0.57-0.75x on a seventh and
+ * 0.59-0.97x on an eighth, whose hosts ran them faster (bench/TIME.md). The host's speed
+ * is not known before the run; LEARNT_PACE_UNCERTAINTY once its runs taught it.
  */
 export const HOST_PACED_UNCERTAINTY = 0.45;
 /**
  * ± where the host paces the micro-steps and its pace was learnt from the target's past
- * runs: estimated with the median pace of the same machine's other runs, the held-out
- * whole runs fell within this (bench/hostPaceTransfer.ts, bench/TIME.md).
+ * runs: estimated with the pace the same machine's other runs teach, 77 of 80 held-out
+ * whole-run measurements on eight H100s fell within this, 73 within 20%
+ * (bench/hostPaceTransfer.ts, bench/TIME.md).
  */
 export const LEARNT_PACE_UNCERTAINTY = 0.35;
 /** ± where the estimate extrapolates (other GPUs, several GPUs, unknown data, ...). */
@@ -234,7 +236,7 @@ export function estimateTrainTime(
         : learnt
           ? `: the host paces these micro-steps, at the pace learnt on ${learnt.target}`
           : hostPaced
-            ? ": the host, not the GPU, paces these micro-steps: such runs on seven H100 machines took from 43% less to 29% more than estimated (how fast the host CPU runs PyTorch, not known before the run; a completed run on the launch target teaches Tunelab its host's pace)"
+            ? ": the host, not the GPU, paces these micro-steps: such runs on eight H100 machines took from 43% less to 29% more than estimated (how fast the host CPU runs PyTorch, not known before the run; a completed run on the launch target teaches Tunelab its host's pace)"
             : ': fitted on 62 runs measured on an H100'
     }`,
   );
