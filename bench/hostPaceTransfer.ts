@@ -87,8 +87,17 @@ export function printHostPaceTransfer(set: TimedRunSet, timed: TimedRuns): void 
       `    the median pace of ${k === Infinity ? "all the machine's other runs" : `${k} other runs`}: ${summary(withMedian)}; without ${summary(same)}`,
     );
   }
-  printLearntPace(machineOf, [...timed.superseded, ...timed.runs], byMachine, 'every measurement');
-  printLearntPace(machineOf, timed.runs, byMachine, 'the latest measurement of each run');
+  // Tunelab learns from the runner's steady step, the median of the step intervals: only
+  // runs timed from their event logs have it (a summary's mean carries a first run's stalls)
+  const fromEvents = new Set(set.files.filter((f) => f.events).map((f) => f.results));
+  const learnable = new Map(
+    [...byMachine].map(([m, runs]) => [m, runs.filter((r) => fromEvents.has(r.run.source))]),
+  );
+  const all = [...timed.superseded, ...timed.runs];
+  printLearntPace(machineOf, all, learnable, 'every measurement');
+  printLearntPace(machineOf, timed.runs, learnable, 'the latest measurement of each run');
+  printLearntPace(machineOf, all, byMachine, 'every measurement, summary-timed runs taught too');
+  printLearntPace(machineOf, timed.runs, byMachine, 'the latest, summary-timed runs taught too');
 }
 
 /**
@@ -124,15 +133,18 @@ function printLearntPace(
 
 /**
  * The paces of the host-paced whole runs measured on one machine (a results file of the
- * held-out set, or the `machine` several name): what Tunelab would have learnt there.
+ * held-out set, or the `machine` several name), timed from their event logs: what
+ * Tunelab would have learnt there.
  */
 export function machinePacedRuns(machine: string): PacedRun[] {
   const set: TimedRunSet = TIMED_RUN_SETS.heldOut;
   const timed = loadTimedRuns(set);
   const machineOf = new Map(set.files.map((f) => [f.results, f.machine ?? f.results]));
+  const fromEvents = new Set(set.files.filter((f) => f.events).map((f) => f.results));
   const out: PacedRun[] = [];
   for (const run of [...timed.superseded, ...timed.runs]) {
     if ((machineOf.get(run.source) ?? run.source) !== machine || !run.plan.method) continue;
+    if (!fromEvents.has(run.source)) continue; // no steady step for Tunelab to learn from
     const options = wholeRunOptions(run);
     const pace = hostPaceOf(
       run.plan,

@@ -32,7 +32,7 @@ export const UTILIZATION_PADDED = 0.1;
 export const PACKING_EFFICIENCY = 0.998;
 /** Dense bf16 TFLOP/s assumed when no GPU is known (H100 SXM). */
 const DEFAULT_TFLOPS = 989;
-/** ± relative error on runs like the measured ones (calibration worst 19.6%, leave-one-out 22.8%; held-out 24-step whole runs, latest measurements: median 11.3%, 12 of 20 within 20%, 20 of 20 inside, the eight outside host-paced runs on two fast hosts, 19 of 20 within 20% with the pace their machine's other runs teach; one measurement of a host-bound run moves by more between H100 machines; bench/TIME.md). */
+/** ± relative error on runs like the measured ones (calibration worst 19.6%, leave-one-out 22.8%; held-out 24-step whole runs, latest measurements: median 11.3%, 12 of 20 within 20%, 20 of 20 inside, the eight outside host-paced runs on two fast hosts, 20 of 20 within 20% with the pace their machine's other runs teach; one measurement of a host-bound run moves by more between H100 machines; bench/TIME.md). */
 export const MEASURED_UNCERTAINTY = 0.25;
 /**
  * ± where the host paces the micro-steps (its time above the GPU's: short padded batches,
@@ -46,8 +46,8 @@ export const MEASURED_UNCERTAINTY = 0.25;
 export const HOST_PACED_UNCERTAINTY = 0.45;
 /**
  * ± where the host paces the micro-steps and its pace was learnt from the target's past
- * runs: estimated with the pace the same machine's other runs teach, 77 of 80 held-out
- * whole-run measurements on eight H100s fell within this, 73 within 20%
+ * runs: estimated with the pace the same machine's other runs teach, 78 of 80 held-out
+ * whole-run measurements on eight H100s fell within this, 75 within 20%
  * (bench/hostPaceTransfer.ts, bench/TIME.md).
  */
 export const LEARNT_PACE_UNCERTAINTY = 0.35;
