@@ -134,23 +134,28 @@ export function logIsLocal(record: RunRecord): boolean {
 /** How much of a log's end is searched: the result comes last (then only `end`, export). */
 const LOG_TAIL_BYTES = 4 * 1024 * 1024;
 
-/** The last `eval_result` near the end of a log file on this machine. */
-export function evalResultInLogFile(file: string): EvalResult | undefined {
-  let text: string;
+/** The last `bytes` of a file on this machine (the first line may be cut); undefined when unreadable. */
+export function logTail(file: string, bytes: number): string | undefined {
   try {
     const fd = fs.openSync(file, 'r');
     try {
       const size = fs.fstatSync(fd).size;
-      const length = Math.min(size, LOG_TAIL_BYTES);
+      const length = Math.min(size, bytes);
       const tail = Buffer.alloc(length);
       fs.readSync(fd, tail, 0, length, size - length);
-      text = tail.toString('utf8');
+      return tail.toString('utf8');
     } finally {
       fs.closeSync(fd);
     }
   } catch {
     return undefined;
   }
+}
+
+/** The last `eval_result` near the end of a log file on this machine. */
+export function evalResultInLogFile(file: string): EvalResult | undefined {
+  const text = logTail(file, LOG_TAIL_BYTES);
+  if (text === undefined) return undefined;
   let found: EvalResult | undefined;
   let at = text.indexOf(EVAL_RESULT_EVENT);
   while (at !== -1) {

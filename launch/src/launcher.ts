@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launchEstimateOf } from './hostPaces';
 import { loadLaunchSpec, type LaunchSpec, type TargetKind } from './launchConfig';
+import { learnFromLocalLog } from './paceFromLog';
 import { LocalTarget } from './localTarget';
 import { isFinal, newRunId, RunStore, type RunRecord } from './runRecord';
 import { SlurmTarget } from './slurmTarget';
@@ -142,14 +143,16 @@ export async function refreshRun(
   if (polled.state === record.state && polled.exitCode === record.exitCode) return record;
   // A run being stopped stays 'stopping' until it has really ended.
   if (record.state === 'stopping' && !isFinal(polled.state)) return record;
-  return (
+  const updated =
     store.update(record.id, {
       state: polled.state,
       exitCode: polled.exitCode,
       message: polled.message,
       endedAt: isFinal(polled.state) ? new Date().toISOString() : undefined,
-    }) ?? record
-  );
+    }) ?? record;
+  // no stream saw its end: a local log still tells its steady step
+  learnFromLocalLog(store, updated);
+  return store.load(record.id) ?? updated;
 }
 
 export async function stopRun(

@@ -15,8 +15,17 @@ import { test } from 'node:test';
 import { stepAtPace } from '../../engine/src/estimate/hostPace';
 import { launchEstimateOf } from '../../launch/src/hostPaces';
 import { loadLaunchSpec } from '../../launch/src/launchConfig';
+import { refreshRun } from '../../launch/src/launcher';
 import { RunStore } from '../../launch/src/runRecord';
-import { fakeRunner, loadInfra, loraConfig, makeProject, tunelab, type Infra } from './infra';
+import {
+  fakeRunner,
+  loadInfra,
+  loraConfig,
+  makeProject,
+  tunelab,
+  waitFor,
+  type Infra,
+} from './infra';
 
 const { infra, skip } = loadInfra();
 const I = infra as Infra;
@@ -99,6 +108,28 @@ async function learnsThePace(launchSection: string, target: string, env: NodeJS.
 
 test('local: a completed run teaches the next estimate its host pace', async () => {
   await learnsThePace('launch:\n  target: local\n', 'local');
+});
+
+test('local: a detached run no stream followed teaches its pace once polled at its end', async () => {
+  const { config, workspace } = makeProject(HOST_PACED + 'launch:\n  target: local\n');
+  const parts = launchEstimateOf(loadLaunchSpec(config))!.stepParts;
+  const steady = Number(stepAtPace(parts, 0.7).seconds.toFixed(4));
+  const run = await tunelab(['launch', config, '--detach'], workspace, {
+    TUNELAB_RUNNER_DIR: trainRunner(steady),
+  });
+  assert.equal(run.code, 0, run.stderr);
+  const store = new RunStore(workspace);
+  const id = run.stdout.trim();
+  // polled as the Runs view and `tunelab stop` poll it
+  await waitFor(
+    async () =>
+      (await refreshRun(store, store.load(id)!)).state === 'completed' ? true : undefined,
+    20_000,
+    'the detached run to end',
+  );
+  assert.equal(store.load(id)!.steadyStepSeconds, steady);
+  const after = await estimateJson(config, workspace);
+  assert.ok(Math.abs((after.host_pace as { pace: number }).pace - 0.7) < 0.002);
 });
 
 test('ssh: the pace is learnt for that host, not for the local one', { skip }, async () => {
