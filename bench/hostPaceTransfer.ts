@@ -1,23 +1,21 @@
 // Would a host pace read from one run on a machine estimate its other runs?
 // For every pair of host-paced whole runs measured on the same machine (one
 // results file, or files that name the same `machine`), the pace solved from
-// one run's steady step (hostPaceOf) estimates the other's training time;
+// one run's steady step (hostPaceOfStep) estimates the other's training time;
 // printed per machine against the same pairs without a pace; then the median
 // pace of several of the machine's other runs; last, the pace Tunelab itself
 // learns from a target's completed runs (learnHostPace), through the estimate's
 // own path and band.
 
-import { learnHostPace, withHostPace, type PacedRun } from '../engine/src/estimate/hostPace';
-import { FITTED } from '../engine/src/estimate/throughput';
-import { hostPaceOf } from '../engine/src/estimate/time';
-import { median, worst } from './estimate/statistics';
 import {
-  loadTimedRuns,
-  predictWholeRun,
-  wholeRunOptions,
-  type TimedRuns,
-  type WholeRunTime,
-} from './timeWholeRuns';
+  hostPaceOfStep,
+  learnHostPace,
+  withHostPace,
+  type PacedRun,
+} from '../engine/src/estimate/hostPace';
+import { FITTED } from '../engine/src/estimate/throughput';
+import { median, worst } from './estimate/statistics';
+import { loadTimedRuns, predictWholeRun, type TimedRuns, type WholeRunTime } from './timeWholeRuns';
 import { TIMED_RUN_SETS, type TimedRunSet } from './timedRunSets';
 
 /** |estimate / measured − 1| of a run's training time, at a host pace or the model's own. */
@@ -29,22 +27,47 @@ function error(run: WholeRunTime, hostPace?: number): number {
 const summary = (xs: number[]) =>
   `median ${(100 * median(xs)).toFixed(1)}%, worst ${(100 * worst(xs)).toFixed(1)}%, ${xs.filter((e) => e <= 0.2).length} of ${xs.length} within 20%`;
 
+/** A host-paced whole run, the pace its steady step reads, and where it ran. */
+interface PacedWholeRun {
+  run: WholeRunTime;
+  pace: number;
+  machine: string;
+  /** Timed from its event logs: the runner's median step, what Tunelab learns from. */
+  fromEvents: boolean;
+}
+
+const pacedRunsOfSet = new WeakMap<TimedRunSet, PacedWholeRun[]>();
+
+/**
+ * Every measurement of the set whose host paced it, with its pace (solved from the step
+ * parts of its cached estimate), once per set; a GPU-paced step says nothing of the host.
+ */
+function pacedWholeRuns(set: TimedRunSet): PacedWholeRun[] {
+  const known = pacedRunsOfSet.get(set);
+  if (known) return known;
+  const timed = loadTimedRuns(set);
+  const fileOf = new Map(set.files.map((f) => [f.results, f]));
+  const paced: PacedWholeRun[] = [];
+  for (const run of [...timed.superseded, ...timed.runs]) {
+    const pace = hostPaceOfStep(predictWholeRun(run).stepParts, run.steadySeconds);
+    const file = fileOf.get(run.source);
+    if (pace !== undefined)
+      paced.push({ run, pace, machine: file?.machine ?? run.source, fromEvents: !!file?.events });
+  }
+  pacedRunsOfSet.set(set, paced);
+  return paced;
+}
+
+function groupByMachine(runs: readonly PacedWholeRun[]): Map<string, PacedWholeRun[]> {
+  const byMachine = new Map<string, PacedWholeRun[]>();
+  for (const r of runs) byMachine.set(r.machine, [...(byMachine.get(r.machine) ?? []), r]);
+  return byMachine;
+}
+
 export function printHostPaceTransfer(set: TimedRunSet, timed: TimedRuns): void {
   const machineOf = new Map(set.files.map((f) => [f.results, f.machine ?? f.results]));
-  const byMachine = new Map<string, { run: WholeRunTime; pace: number }[]>();
-  for (const run of [...timed.superseded, ...timed.runs]) {
-    const pace = hostPaceOf(
-      run.plan,
-      run.model,
-      run.gpu,
-      run.tokensPerEpoch,
-      wholeRunOptions(run),
-      run.steadySeconds,
-    );
-    if (pace === undefined) continue; // GPU-paced: its step says nothing of the host
-    const machine = machineOf.get(run.source) ?? run.source;
-    byMachine.set(machine, [...(byMachine.get(machine) ?? []), { run, pace }]);
-  }
+  const paced = pacedWholeRuns(set);
+  const byMachine = groupByMachine(paced);
   const machines = [...byMachine].filter(([, runs]) => runs.length >= 2);
   if (!machines.length) return;
   console.log(
@@ -89,10 +112,7 @@ export function printHostPaceTransfer(set: TimedRunSet, timed: TimedRuns): void 
   }
   // Tunelab learns from the runner's steady step, the median of the step intervals: only
   // runs timed from their event logs have it (a summary's mean carries a first run's stalls)
-  const fromEvents = new Set(set.files.filter((f) => f.events).map((f) => f.results));
-  const learnable = new Map(
-    [...byMachine].map(([m, runs]) => [m, runs.filter((r) => fromEvents.has(r.run.source))]),
-  );
+  const learnable = groupByMachine(paced.filter((r) => r.fromEvents));
   const all = [...timed.superseded, ...timed.runs];
   printLearntPace(machineOf, all, learnable, 'every measurement');
   printLearntPace(machineOf, timed.runs, learnable, 'the latest measurement of each run');
@@ -108,7 +128,7 @@ export function printHostPaceTransfer(set: TimedRunSet, timed: TimedRuns): void 
 function printLearntPace(
   machineOf: Map<string, string>,
   all: readonly WholeRunTime[],
-  byMachine: Map<string, { run: WholeRunTime; pace: number }[]>,
+  byMachine: Map<string, PacedWholeRun[]>,
   which: string,
 ): void {
   const errors: number[] = [];
@@ -137,26 +157,9 @@ function printLearntPace(
  * Tunelab would have learnt there.
  */
 export function machinePacedRuns(machine: string): PacedRun[] {
-  const set: TimedRunSet = TIMED_RUN_SETS.heldOut;
-  const timed = loadTimedRuns(set);
-  const machineOf = new Map(set.files.map((f) => [f.results, f.machine ?? f.results]));
-  const fromEvents = new Set(set.files.filter((f) => f.events).map((f) => f.results));
-  const out: PacedRun[] = [];
-  for (const run of [...timed.superseded, ...timed.runs]) {
-    if ((machineOf.get(run.source) ?? run.source) !== machine || !run.plan.method) continue;
-    if (!fromEvents.has(run.source)) continue; // no steady step for Tunelab to learn from
-    const options = wholeRunOptions(run);
-    const pace = hostPaceOf(
-      run.plan,
-      run.model,
-      run.gpu,
-      run.tokensPerEpoch,
-      options,
-      run.steadySeconds,
-    );
-    if (pace !== undefined) out.push({ pace, method: run.plan.method });
-  }
-  return out;
+  return pacedWholeRuns(TIMED_RUN_SETS.heldOut)
+    .filter((r) => r.machine === machine && r.fromEvents && r.run.plan.method)
+    .map((r) => ({ pace: r.pace, method: r.run.plan.method! }));
 }
 
 /** Every choice of k of the values. */

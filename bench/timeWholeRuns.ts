@@ -19,7 +19,6 @@ import {
   HOST_PACED_UNCERTAINTY,
   MEASURED_UNCERTAINTY,
   type TrainTimeDetail,
-  type TrainTimeOptions,
 } from '../engine/src/estimate/time';
 import type { LearnedHostPace } from '../engine/src/estimate/hostPace';
 import type { ThroughputConstants } from '../engine/src/estimate/throughput';
@@ -32,7 +31,6 @@ import { median, ratioPct, worst } from './estimate/statistics';
 import { printHostPaceTransfer } from './hostPaceTransfer';
 import { TIMED_RUN_SETS, type TimedRunFile, type TimedRunSet } from './timedRunSets';
 
-/** One measuring call's results file and, where they came back, its per-run event logs. */
 export interface WholeRunTime {
   name: string;
   /** The results file it was measured in. */
@@ -229,25 +227,15 @@ export function predictWholeRun(
   const cached = shipped ? shippedEstimates.get(run) : undefined;
   if (cached) return cached;
   const estimate = estimateTrainTime(run.plan, run.model, run.gpu, run.tokensPerEpoch, {
-    ...wholeRunOptions(run, constants),
-    hostPace,
-  });
-  if (shipped) shippedEstimates.set(run, estimate);
-  return estimate;
-}
-
-/** The time options a whole run is estimated with: its data, steps and what its runner did. */
-export function wholeRunOptions(
-  run: WholeRunTime,
-  constants?: ThroughputConstants,
-): TrainTimeOptions {
-  return {
     tokenLengths: run.tokenLengths,
     maxSteps: run.plan.training.maxSteps,
     constants,
+    hostPace,
     peftInputCast: run.peftInputCast,
     cudnnAttentionPlans: run.cudnnAttentionPlans,
-  };
+  });
+  if (shipped) shippedEstimates.set(run, estimate);
+  return estimate;
 }
 
 /** Steady step, warm-up and training seconds of each run, measured and estimated. */

@@ -4,6 +4,7 @@
 
 import { DEFAULT_ALLOCATOR } from './estimate/plans';
 
+/** One measuring call's results file and, where they came back, its per-run event logs. */
 export interface TimedRunFile {
   results: string;
   /** The per-run event logs; without them, each run's summary figures (summarize() on the device). */

@@ -16,7 +16,6 @@ import { chatLikeLengths, FITTED } from './throughput';
 import {
   estimateTrainTime,
   HOST_PACED_UNCERTAINTY,
-  hostPaceOf,
   LEARNT_PACE_UNCERTAINTY,
   MEASURED_UNCERTAINTY,
 } from './time';
@@ -58,23 +57,13 @@ describe('host pace', () => {
 
   it('solves back the pace a host-paced step was estimated at', () => {
     const measured = time(false, 0.62).secondsPerStep;
-    const pace = hostPaceOf(
-      plan(false),
-      llama1,
-      H100,
-      TOKENS,
-      { tokenLengths: SHORT_CHATS },
-      measured,
-    );
+    const pace = hostPaceOfStep(time(false).stepParts, measured);
     assert.ok(pace !== undefined && Math.abs(pace - 0.62) < 1e-3, String(pace));
   });
 
   it('reads no pace from a GPU-paced step, a step outside the range, or no step', () => {
     const packed = time(true).secondsPerStep;
-    assert.equal(
-      hostPaceOf(plan(true), llama1, H100, TOKENS, { tokenLengths: SHORT_CHATS }, packed),
-      undefined,
-    );
+    assert.equal(hostPaceOfStep(time(true).stepParts, packed), undefined);
     const linear = (pace: number) => ({ seconds: pace, hostPaced: true });
     assert.equal(solveHostPace(HOST_PACE_RANGE.min / 2, linear), undefined);
     assert.equal(solveHostPace(HOST_PACE_RANGE.max * 2, linear), undefined);

@@ -10,7 +10,7 @@ import type { ModelArchitecture } from '../models/types';
 import type { Plan } from '../plan';
 import { layoutOf, loraParams, loraTargets, paramGroups } from './arch';
 import { compiledLayers } from './fusedLoss';
-import { hostPaceOfStep, withHostPace, type LearnedHostPace, type StepParts } from './hostPace';
+import { withHostPace, type LearnedHostPace, type StepParts } from './hostPace';
 import { resolveSettings } from './settings';
 import {
   chatLikeLengths,
@@ -322,23 +322,6 @@ function describeMicroStep(m: MicroStepTime, packed: boolean): string {
 
 function formatTokens(n: number): string {
   return Math.round(n).toLocaleString('en-US');
-}
-
-/**
- * The host pace at which this estimate's steady step (optimizer step, warm-up left out)
- * equals a measured one: what a run on the machine says of its host. Undefined where
- * the run is not host-paced (its GPU time hides the host's).
- */
-export function hostPaceOf(
-  plan: Plan,
-  model: ModelArchitecture,
-  gpu: GpuSpec | undefined,
-  tokensPerEpoch: number,
-  options: TrainTimeOptions,
-  measuredStepSeconds: number,
-): number | undefined {
-  const { stepParts } = estimateTrainTime(plan, model, gpu, tokensPerEpoch, options);
-  return hostPaceOfStep(stepParts, measuredStepSeconds);
 }
 
 /** What the learnt pace says beside the figure. */
