@@ -135,7 +135,7 @@ function report(runStore: RunStore, record: RunRecord, result: FollowResult, mod
   if (detached !== undefined) return detached;
   if (result.state === 'completed') {
     const learnt = learnFromEnd(runStore, record, model.progress.steadyStepSeconds);
-    if (learnt) say(paceMessage(runStore.load(record.id) ?? record, learnt));
+    if (learnt) say(paceMessage(record, learnt));
     return 0;
   }
   if (!isFinal(result.state)) return 0;

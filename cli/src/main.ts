@@ -2,7 +2,7 @@
 
 import { version } from '../../package.json';
 import { ruleCatalog } from '../../engine/src/rules/catalog';
-import { pacedRunsFor } from '../../launch/src/hostPaces';
+import { hostPacesNear } from '../../launch/src/hostPaces';
 import { analyzeFileWithHub } from './analyzeFile';
 import { CHAT_USAGE, chatCommand } from './chatCommand';
 import { convertFile } from './convert';
@@ -80,7 +80,7 @@ async function lintCommand(argv: string[]): Promise<number> {
       file,
       await analyzeFileWithHub(
         file,
-        { ...analyzeOptions, pacedRuns: pacedRunsFor(file) },
+        { ...analyzeOptions, pacedRuns: hostPacesNear(file).pacedRuns },
         options.offline,
       ),
     );
@@ -107,7 +107,7 @@ async function estimateCommand(argv: string[]): Promise<number> {
   const analyzeOptions = {
     gpu: options.gpu,
     numGpus: options['num-gpus'],
-    pacedRuns: pacedRunsFor(file),
+    pacedRuns: hostPacesNear(file).pacedRuns,
   };
   const outcome = estimateOutcome(
     file,

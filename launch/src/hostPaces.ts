@@ -60,7 +60,7 @@ export function launchEstimateOf(spec: LaunchSpec): LaunchEstimate | undefined {
     const text = fs.readFileSync(spec.configPath, 'utf8');
     const analysis = analyze(text, spec.configPath, {
       hubCacheDir: hubOptionsFromEnv().cacheDir,
-      pacedRuns: pacedRunsFor(spec.configPath),
+      pacedRuns: hostPacesNear(spec.configPath).pacedRuns,
     });
     const time = reportTrainTime(analysis);
     const method = analysis.plan?.method;
@@ -123,34 +123,57 @@ export function rememberHostPace(
   return sample;
 }
 
-/**
- * The paced runs of each target in a workspace, for the analysis (`pacedRuns`): read
- * again only when the file changed, so the typing path costs one stat.
- */
+/** Each paces file as last read, with its mtime and size: read again only when they change. */
+const lastRead = new Map<string, { stamp: string; paces: PaceFile }>();
+
+function currentPaces(file: string): { stamp: string; paces: PaceFile } {
+  let stamp = '';
+  try {
+    const stat = fs.statSync(file);
+    stamp = stat.size > MAX_FILE_BYTES ? 'too large' : `${stat.mtimeMs}:${stat.size}`;
+  } catch {
+    // no paces learnt in this workspace yet
+  }
+  let seen = lastRead.get(file);
+  if (!seen || seen.stamp !== stamp) {
+    seen = { stamp, paces: stamp && stamp !== 'too large' ? readPaces(file) : {} };
+    lastRead.set(file, seen);
+  }
+  return seen;
+}
+
+/** A target's samples that a pace can be learnt from (a hand-edited file teaches no junk). */
+function pacedRunsIn(paces: PaceFile, target: string): readonly PacedRun[] {
+  const samples = paces[target];
+  return Array.isArray(samples)
+    ? samples.filter(
+        (s): s is PaceSample =>
+          typeof s?.pace === 'number' &&
+          s.pace >= HOST_PACE_RANGE.min &&
+          s.pace <= HOST_PACE_RANGE.max &&
+          ['full', 'lora', 'qlora'].includes(s.method),
+      )
+    : [];
+}
+
+/** The paced runs of each target in a workspace, for the analysis (`pacedRuns`), as the file is now. */
 export function pacedRunsReader(workspaceDir: string): (target: string) => readonly PacedRun[] {
   const file = hostPacesPath(workspaceDir);
-  let seen: { mtimeMs: number; size: number; paces: PaceFile } | undefined;
-  return (target) => {
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(file);
-    } catch {
-      return [];
-    }
-    if (stat.size > MAX_FILE_BYTES) return [];
-    if (!seen || seen.mtimeMs !== stat.mtimeMs || seen.size !== stat.size)
-      seen = { mtimeMs: stat.mtimeMs, size: stat.size, paces: readPaces(file) };
-    const samples = seen.paces[target];
-    return Array.isArray(samples)
-      ? samples.filter(
-          (s): s is PaceSample =>
-            typeof s?.pace === 'number' &&
-            s.pace >= HOST_PACE_RANGE.min &&
-            s.pace <= HOST_PACE_RANGE.max &&
-            ['full', 'lora', 'qlora'].includes(s.method),
-        )
-      : [];
-  };
+  return (target) => pacedRunsIn(currentPaces(file).paces, target);
+}
+
+/**
+ * The host paces of the workspace a config is in (findWorkspace), as they are now: the
+ * analysis' `pacedRuns`, and a stamp that changes with them (a cached analysis made
+ * under another stamp is stale). One directory walk and one stat: the typing path's cost.
+ */
+export function hostPacesNear(configPath: string): {
+  stamp: string;
+  pacedRuns: (target: string) => readonly PacedRun[];
+} {
+  const workspace = findWorkspace(path.dirname(path.resolve(configPath)));
+  const { stamp, paces } = currentPaces(hostPacesPath(workspace));
+  return { stamp, pacedRuns: (target) => pacedRunsIn(paces, target) };
 }
 
 /**
@@ -172,30 +195,4 @@ export function paceMessage(record: RunRecord, sample: PaceSample): string {
   const estimated = record.estimate?.secondsPerStep;
   const against = estimated ? ` (estimated ${estimated.toFixed(2)} s)` : '';
   return `steady step ${sample.steadyStepSeconds.toFixed(2)} s${against}: host pace ×${sample.pace.toFixed(2)} kept for the next estimates on ${record.estimate?.target ?? 'this target'}`;
-}
-
-const readers = new Map<string, (target: string) => readonly PacedRun[]>();
-
-/** The paced runs of the workspace a config is in (findWorkspace), one reader per workspace. */
-export function pacedRunsFor(configPath: string): (target: string) => readonly PacedRun[] {
-  const workspace = findWorkspace(path.dirname(path.resolve(configPath)));
-  let reader = readers.get(workspace);
-  if (!reader) {
-    reader = pacedRunsReader(workspace);
-    readers.set(workspace, reader);
-  }
-  return reader;
-}
-
-/**
- * What the host paces near a config were when last read: an analysis made before a run
- * taught a new pace is stale (the server compares this with its cached analysis').
- */
-export function hostPacesStamp(configPath: string): string {
-  try {
-    const stat = fs.statSync(hostPacesPath(findWorkspace(path.dirname(path.resolve(configPath)))));
-    return `${stat.mtimeMs}:${stat.size}`;
-  } catch {
-    return '';
-  }
 }

@@ -16,7 +16,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, type Analysis, type AnalyzeOptions } from '../../engine/src/engine';
 import { hubOptionsFromEnv, missingHubModel } from '../../engine/src/models/hub';
-import { hostPacesStamp, pacedRunsFor } from '../../launch/src/hostPaces';
+import { hostPacesNear } from '../../launch/src/hostPaces';
 import { fetchHubModel } from '../../launch/src/hub';
 import type { Dialect } from '../../engine/src/types';
 import {
@@ -143,8 +143,8 @@ function fetchFromHubIfNeeded(analysis: Analysis, settings: ServerSettings): voi
 function analysisOf(document: TextDocument): Analysis {
   const fileName = fileNameOf(document.uri);
   // an unsaved document has no workspace of runs to learn a host pace from
-  const saved = path.isAbsolute(fileName);
-  const paces = saved ? hostPacesStamp(fileName) : '';
+  const hostPaces = path.isAbsolute(fileName) ? hostPacesNear(fileName) : undefined;
+  const paces = hostPaces?.stamp ?? '';
   const cached = analyses.get(document.uri);
   if (cached && cached.version === document.version && cached.paces === paces)
     return cached.analysis;
@@ -152,7 +152,7 @@ function analysisOf(document: TextDocument): Analysis {
   const analysis = analyze(document.getText(), fileName, {
     ...analysisOptions(settings),
     previous: cached?.analysis.parsed,
-    pacedRuns: saved ? pacedRunsFor(fileName) : undefined,
+    pacedRuns: hostPaces?.pacedRuns,
   });
   analyses.set(document.uri, { version: document.version, paces, analysis });
   fetchFromHubIfNeeded(analysis, settings);
