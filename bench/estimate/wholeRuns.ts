@@ -14,11 +14,18 @@ import { machinePacedRuns } from '../hostPaceTransfer';
 import { allocatorEdits, DEFAULT_ALLOCATOR } from './plans';
 import { RESULTS_DIR, TEMPLATES, type WholeRunsMeasured } from './smallestMemory';
 
-/**
- * Each set of template runs: its files (packed, unpacked) and what set them apart;
- * cudnnAttentionPlans: its padded batches ran cuDNN's attention, a plan per new shape.
- */
-const RUN_SETS = [
+/** A set of template runs: its files (packed, unpacked) and what set them apart. */
+interface TemplateRunSet {
+  label: string;
+  files: string[];
+  allocator: string | undefined;
+  /** Its padded batches ran cuDNN's attention, a plan per new shape. */
+  cudnnAttentionPlans: boolean;
+  /** File → the machine whose whole runs were measured in the same calls (the pace learnt there). */
+  machines?: Record<string, string>;
+}
+
+const RUN_SETS: TemplateRunSet[] = [
   {
     label:
       "first re-runs (max_steps 15, packed and unpacked in two calls; LoRA paid peft's input cast, which the estimate no longer counts; PyTorch's default allocator)",
@@ -53,12 +60,11 @@ const RUN_SETS = [
     ],
     allocator: undefined,
     cudnnAttentionPlans: false,
-    // the whole runs measured on the same machine in the same calls: the pace learnt there
     machines: {
       'template_runs-h100-final-unpacked.json': 'whole-runs-h100-steps24-attention.json',
       'template_runs-h100-final-unpacked-full.json': 'seventh',
       'template_runs-h100-final-unpacked-qlora.json': 'seventh',
-    } as Record<string, string>,
+    },
   },
   {
     label:
@@ -66,10 +72,7 @@ const RUN_SETS = [
     files: ['template_runs-h100-final-unpacked-dec07.json'],
     allocator: undefined,
     cudnnAttentionPlans: false,
-    machines: { 'template_runs-h100-final-unpacked-dec07.json': 'eighth' } as Record<
-      string,
-      string
-    >,
+    machines: { 'template_runs-h100-final-unpacked-dec07.json': 'eighth' },
   },
 ];
 const GIB = 1024 ** 3;
@@ -134,7 +137,7 @@ export function printWholeRuns(
         device: string;
         runs: MeasuredRun[];
       }),
-      machine: 'machines' in set ? set.machines?.[f] : undefined,
+      machine: set.machines?.[f],
     }));
     printSet(
       set.label,

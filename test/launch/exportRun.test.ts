@@ -17,6 +17,7 @@ import { exportOf } from '../../launch/src/runnerCommand';
 import {
   BASE_CONFIG,
   fakeRunner,
+  fakeRunnerPrelude,
   loadInfra,
   makeProject,
   ROOT,
@@ -27,16 +28,9 @@ import {
 const { infra, skip } = loadInfra();
 const I = infra as Infra;
 
-const FAKE_RUNNER = String.raw`
-import json, os, sys, time
-def emit(event, **fields):
-    record = {"event": event, "time": round(time.time(), 3), "v": 1}
-    record.update(fields)
-    print("@tunelab " + json.dumps(record, separators=(",", ":")), flush=True)
-argv = sys.argv[1:]
-if len(argv) < 2 or argv[0] != "export" or not os.path.isfile(argv[1]):
-    print(f"fake runner: expected export CONFIG in {os.getcwd()}, got {argv}", file=sys.stderr)
-    sys.exit(2)
+const FAKE_RUNNER =
+  fakeRunnerPrelude('export') +
+  String.raw`
 merge = "--merge" in argv
 dtype = argv[argv.index("--dtype") + 1] if "--dtype" in argv else "bfloat16"
 passed = os.environ.get("FAKE_CHECK", "pass") == "pass"

@@ -19,6 +19,7 @@ import { refreshRun } from '../../launch/src/launcher';
 import { RunStore } from '../../launch/src/runRecord';
 import {
   fakeRunner,
+  fakeRunnerPrelude,
   loadInfra,
   loraConfig,
   makeProject,
@@ -39,16 +40,8 @@ const HOST_PACED = loraConfig(
 function trainRunner(steadyStepSeconds: number): string {
   return fakeRunner(
     'tunelab-fake-train-',
-    String.raw`
-import json, os, sys, time
-def emit(event, **fields):
-    record = {"event": event, "time": round(time.time(), 3), "v": 1}
-    record.update(fields)
-    print("@tunelab " + json.dumps(record, separators=(",", ":")), flush=True)
-argv = sys.argv[1:]
-if len(argv) < 2 or argv[0] != "train" or not os.path.isfile(argv[1]):
-    print(f"fake runner: expected train CONFIG, got {argv}", file=sys.stderr)
-    sys.exit(2)
+    fakeRunnerPrelude('train') +
+      String.raw`
 emit("start", method="lora", estimated_steps=24, global_step=0)
 for step in range(1, 25):
     emit("step", step=step, max_steps=24, loss=2.0 - step / 100, learning_rate=2e-4)

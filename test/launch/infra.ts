@@ -199,6 +199,25 @@ export const BASE_CONFIG = loraConfig(
 );
 
 /**
+ * The start of a fake runner's `__main__` for `python -m tunelab_runner COMMAND CONFIG`:
+ * `emit` prints an event as the runner does (runner/EVENTS.md), and `argv` must be
+ * COMMAND and a CONFIG that exists where the job runs (exit 2 otherwise).
+ */
+export function fakeRunnerPrelude(command: string): string {
+  return String.raw`
+import json, os, sys, time
+def emit(event, **fields):
+    record = {"event": event, "time": round(time.time(), 3), "v": 1}
+    record.update(fields)
+    print("@tunelab " + json.dumps(record, separators=(",", ":")), flush=True)
+argv = sys.argv[1:]
+if len(argv) < 2 or argv[0] != "${command}" or not os.path.isfile(argv[1]):
+    print(f"fake runner: expected ${command} CONFIG in {os.getcwd()}, got {argv}", file=sys.stderr)
+    sys.exit(2)
+`;
+}
+
+/**
  * A runner package in a fresh temp dir (named `prefix`…), for
  * TUNELAB_RUNNER_DIR or `runnerParent`: `tunelab_runner/__main__.py` is `main`.
  */
