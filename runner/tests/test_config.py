@@ -372,11 +372,13 @@ class TrainArguments(unittest.TestCase):
         from tunelab_runner import cli
         with mock.patch("tunelab_runner.train.run_train", return_value=0) as rt:
             self.assertEqual(cli.main(["train", "--resume", "a.yaml"]), 0)
-            rt.assert_called_with("a.yaml", resume="last")
+            rt.assert_called_with("a.yaml", resume="last", probe_steps=None)
             cli.main(["train", "a.yaml"])
-            rt.assert_called_with("a.yaml", resume=None)
+            rt.assert_called_with("a.yaml", resume=None, probe_steps=None)
             cli.main(["train", "--resume-from", "out/checkpoint-7", "a.yaml"])
-            rt.assert_called_with("a.yaml", resume="out/checkpoint-7")
+            rt.assert_called_with("a.yaml", resume="out/checkpoint-7", probe_steps=None)
+            cli.main(["train", "--probe", "16", "a.yaml"])
+            rt.assert_called_with("a.yaml", resume=None, probe_steps=16)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                          help="continue from the last checkpoint in output_dir")
     p_train.add_argument("--resume-from", metavar="CHECKPOINT", default=None,
                          help="continue from this checkpoint directory")
+    p_train.add_argument("--probe", type=int, metavar="STEPS", default=None,
+                         help="only time this host: STEPS training steps, no evaluation, checkpoints or export, "
+                              "written to OUTPUT_DIR-pace-probe; the end event's steady_step_seconds is the "
+                              "host's pace for the estimate")
     p_eval = sub.add_parser("evaluate", help="evaluate a run: task metrics and forgetting (docs/evaluation.md)")
     p_eval.add_argument("target", metavar="RUN_DIR|CONFIG")
     p_eval.add_argument("--checkpoint", type=int, default=None, help="evaluate checkpoint-N of the run")
@@ -84,7 +88,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "train":
         from .train import run_train
         resume = args.resume_from or ("last" if args.resume else None)
-        return run_train(args.config, resume=resume)
+        return run_train(args.config, resume=resume, probe_steps=args.probe)
     return EXIT_CONFIG
 
 

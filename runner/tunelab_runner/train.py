@@ -28,6 +28,7 @@ from .events import EXIT_NAN_LOSS, EXIT_OK, EventWriter, RunnerError
 from .export import export_outputs
 from .model_loading import add_tokens, build_model, check_packages, count_params, load_tokenizer, \
     unsplit_marker_warning
+from .pace_probe import probe_plan
 from .run_plan import build_plan
 from .run_state import RunState
 from .signals import Interrupted, SignalState, exit_code_for
@@ -38,11 +39,16 @@ OOM_HINT = ("lower training.per_device_train_batch_size (raise gradient_accumula
             "or use method: qlora")
 
 
-def run_train(config_path: str, resume=None, stdout=None) -> int:
-    """Runs the config; returns the exit code. `resume`: None, "last", or a checkpoint directory."""
+def run_train(config_path: str, resume=None, stdout=None, probe_steps=None) -> int:
+    """Runs the config; returns the exit code. `resume`: None, "last", or a checkpoint directory.
+    `probe_steps`: only time this host with that many training steps (pace_probe.py)."""
     signals = SignalState()
     try:
         plan = build_plan(config_path, local_rank=local_rank())
+        if probe_steps is not None:
+            if resume:
+                raise RunnerError("config", "--probe times a fresh run: it does not resume")
+            plan = probe_plan(plan, probe_steps)
     except RunnerError as err:
         # no output_dir known yet: the events go to stdout only
         return _fail(EventWriter(None, stdout=stdout), err)
@@ -139,10 +145,16 @@ def _finish(run: RunState, trainer, result, training_args, eval_ds, torch, trans
                           exit_code=EXIT_NAN_LOSS, step=run.nan_step)
 
     metrics = dict(result.metrics)
-    if eval_ds is not None:
+    probe = run.plan.get("probe")
+    if eval_ds is not None and not probe:
         writer.emit("status", stage="evaluating")
         metrics.update(trainer.evaluate())
     metrics.update(_run_metrics(run, trainer, training_args, torch))
+    if probe:
+        # a probe only times the host: nothing is exported, no model is kept
+        writer.emit("end", status="completed", exit_code=EXIT_OK, step=result.global_step, metrics=metrics,
+                    outputs={}, probe=probe)
+        return EXIT_OK
 
     writer.emit("status", stage="exporting")
     outputs = export_outputs(run, torch, transformers)

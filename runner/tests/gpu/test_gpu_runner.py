@@ -186,6 +186,31 @@ class GpuRuns(unittest.TestCase):
         all_events = H.read_events(os.path.join(out, "events.jsonl"))
         self.assertEqual(len(H.of(all_events, "start")), 2)
 
+    def test_probe_times_the_host_and_keeps_nothing(self):
+        # `train --probe`: the config's own steps, timed, with its evaluation, saves and
+        # export all set and none of them run, beside the run's output directory
+        cfg = self.cfg("probe", data={"eval_file": os.path.join(self.fx["data"], "eval.jsonl")},
+                       training={"max_steps": 100, "eval_strategy": "steps", "eval_steps": 4,
+                                 "save_strategy": "steps", "save_steps": 4, "logging_steps": 1})
+        rc, events, log = H.run_runner(["train", "--probe", "12", cfg])
+        self.assertEqual(rc, 0, log)
+        end = events[-1]
+        self.assertEqual((end["event"], end["status"], end["step"]), ("end", "completed", 12), log)
+        self.assertEqual(end["probe"], {"steps": 12})
+        self.assertEqual(end["outputs"], {})
+        self.assertGreater(end["metrics"]["steady_step_seconds"], 0)
+        self.assertGreaterEqual(end["metrics"]["steady_step_intervals"], 10)
+        self.assertEqual(H.of(events, "start")[0]["estimated_steps"], 12)
+        for kind in ("eval", "checkpoint", "export", "eval_result"):
+            self.assertFalse(H.of(events, kind), kind)
+        out = os.path.join(os.path.dirname(cfg), "out")
+        self.assertFalse(os.path.exists(out), "the probe wrote into the run's own output_dir")
+        probe_dir = out + "-pace-probe"
+        self.assertEqual(H.read_events(os.path.join(probe_dir, "events.jsonl"))[-1]["probe"], {"steps": 12})
+        self.assertFalse([n for n in os.listdir(probe_dir) if n.startswith("checkpoint-") or n == "adapter"])
+        print(f"\nprobe: steady step {end['metrics']['steady_step_seconds'] * 1e3:.1f} ms "
+              f"over {end['metrics']['steady_step_intervals']} intervals")
+
     def test_resume_without_checkpoint_is_an_error(self):
         cfg = self.cfg("noresume", training={"max_steps": 2})
         rc, events, log = H.run_runner(["train", "--resume", cfg])
