@@ -11,6 +11,7 @@ import { parseYaml } from '../../engine/src/parse';
 import type { FollowResult } from '../../launch/src/follow';
 import { LaunchConfigError, loadLaunchSpec, keyRange } from '../../launch/src/launchConfig';
 import { learnFromEnd, paceMessage } from '../../launch/src/hostPaces';
+import { PROBE_DIR_SUFFIX, PROBE_STEPS, probeEndMessage } from '../../launch/src/paceProbe';
 import { adapterFor, launchRun, pickSecrets, refreshRun, stopRun } from '../../launch/src/launcher';
 import { printRun, writeFullySync } from '../../launch/src/printRun';
 import { ProgressModel } from '../../launch/src/progressModel';
@@ -21,9 +22,11 @@ import { parseCommandLine, UsageError } from './options';
 import { say, sayRaw } from './output';
 import { unreadableReason } from './readConfig';
 
-export const LAUNCH_USAGE = `  launch FILE [--target local|ssh|slurm] [--detach]
+export const LAUNCH_USAGE = `  launch FILE [--target local|ssh|slurm] [--detach] [--probe [--probe-steps N]]
         start the training FILE describes where its launch section says and stream its log;
-        --detach prints the run id once started (Ctrl-C while streaming detaches too)
+        --detach prints the run id once started (Ctrl-C while streaming detaches too);
+        --probe only times the target: ${PROBE_STEPS} training steps (or N), no evaluation, checkpoints
+        or export, in OUTPUT_DIR${PROBE_DIR_SUFFIX}; the next estimates for that target take its pace
   logs RUN [--follow] [--from-start]
         print a run's log (RUN: an id, a unique prefix or "last"); --follow continues where
         the last stream stopped and follows to the run's end
@@ -134,8 +137,10 @@ function report(runStore: RunStore, record: RunRecord, result: FollowResult, mod
   const detached = settle(runStore, record, result);
   if (detached !== undefined) return detached;
   if (result.state === 'completed') {
-    const learnt = learnFromEnd(runStore, record, model.progress.steadyStepSeconds);
-    if (learnt) say(paceMessage(record, learnt));
+    const steady = model.progress.steadyStepSeconds;
+    const learnt = learnFromEnd(runStore, record, steady);
+    if (record.probe !== undefined) say(probeEndMessage(record, steady, learnt));
+    else if (learnt) say(paceMessage(record, learnt));
     return 0;
   }
   if (!isFinal(result.state)) return 0;
@@ -168,7 +173,15 @@ function configErrorPrefix(file: string, keyPath: LaunchConfigError['path']): st
 }
 
 export async function launchCommand(argv: string[]): Promise<number> {
-  const { options, operands } = parseCommandLine('launch', argv, ['target', 'detach'], RUN_FILE);
+  const { options, operands } = parseCommandLine(
+    'launch',
+    argv,
+    ['target', 'detach', 'probe', 'probe-steps'],
+    RUN_FILE,
+  );
+  if (options['probe-steps'] !== undefined && !options.probe)
+    throw new UsageError('--probe-steps sets the steps of a --probe');
+  const probeSteps = options.probe ? (options['probe-steps'] ?? PROBE_STEPS) : undefined;
   const file = operands[0];
   // Said here in the words lint uses; the launcher's own read names only the errno.
   const unreadable = unreadableReason(file);
@@ -192,6 +205,7 @@ export async function launchCommand(argv: string[]): Promise<number> {
         secrets,
         sshConfigFile: process.env[SSH_CONFIG_ENV],
         onStatus: say,
+        probeSteps,
       },
       spec,
     );
@@ -207,7 +221,11 @@ export async function launchCommand(argv: string[]): Promise<number> {
     say(`launch failed: ${(err as Error).message}`);
     return 1;
   }
-  say(`run ${record.id} started on ${describe(record)}`);
+  say(
+    record.probe !== undefined
+      ? `pace probe ${record.id} started on ${describe(record)}: ${record.probe} training steps, nothing kept`
+      : `run ${record.id} started on ${describe(record)}`,
+  );
   if (options.detach) {
     process.stdout.write(`${record.id}\n`);
     return 0;

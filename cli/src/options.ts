@@ -7,6 +7,7 @@ import { findGpu, listGpus } from '../../engine/src/hardware/gpus';
 import { closest } from '../../engine/src/schema/didYouMean';
 import type { Dialect } from '../../engine/src/types';
 import { TARGETS, type TargetKind } from '../../launch/src/launchConfig';
+import { PROBE_STEPS_RANGE } from '../../launch/src/paceProbe';
 import { isRuleLevel, unknownRuleCode, type RuleLevel } from './settings';
 
 /** A misuse of the command line: the message, then the usage text, exit 2. */
@@ -58,6 +59,8 @@ const OPTIONS = {
   'no-liger': flag(),
   'no-compile': flag(),
   checkpoint: valued(checkpointOption),
+  probe: flag(),
+  'probe-steps': valued(probeStepsOption),
 } satisfies Record<string, OptionSpec<unknown>>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -128,6 +131,14 @@ function checkpointOption(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   if (!/^\d+$/.test(raw))
     throw new UsageError(`--checkpoint must be a step number (checkpoint-N), got ${raw}`);
+  return Number(raw);
+}
+
+function probeStepsOption(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const { min, max } = PROBE_STEPS_RANGE;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+    throw new UsageError(`--probe-steps must be a whole number from ${min} to ${max}, got ${raw}`);
   return Number(raw);
 }
 

@@ -9,6 +9,7 @@ export const COMMANDS = {
   showEstimate: 'tunelab.showEstimate',
   newConfig: 'tunelab.newConfig',
   launch: 'tunelab.launch',
+  probePace: 'tunelab.probePace',
   attachRun: 'tunelab.attachRun',
   stopRun: 'tunelab.stopRun',
   showRunChart: 'tunelab.showRunChart',

@@ -12,6 +12,7 @@ import { RUNNER_MODULE } from './jobScript';
 import { loadLaunchSpec, type LaunchSpec, type SlurmSettings } from './launchConfig';
 import { findRunnerParent } from './launcher';
 import { localPython } from './localTarget';
+import { probeHasNoModel } from './paceProbe';
 import { requireExecutable } from './processes';
 import { syncRun } from './remoteJob';
 import type { RunRecord } from './runRecord';
@@ -90,6 +91,7 @@ function checkChattable(training: RunRecord, spec: LaunchSpec, other?: RunRecord
   for (const run of other ? [training, other] : [training])
     if (run.kind === 'eval' || run.kind === 'export')
       throw new Error(`run ${run.id} is not a training run; chat with the run it came from`);
+    else if (run.probe !== undefined) throw new Error(probeHasNoModel(run, 'chat with'));
   if (spec.dialect !== 'native')
     throw new Error(
       `chat reads Tunelab's own configs; ${path.basename(spec.configPath)} is not one`,

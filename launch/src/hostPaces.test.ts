@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'node:test';
 import { hostPaceOfStep, stepAtPace, type StepParts } from '../../engine/src/estimate/hostPace';
 import {
@@ -15,46 +13,8 @@ import {
 } from './hostPaces';
 import { loadLaunchSpec } from './launchConfig';
 import { RunStore, type RunRecord } from './runRecord';
+import { pacedProject as project } from '../../test/support/pacedProject';
 import { completedRecord } from '../../test/support/runRecords';
-
-const TEMPLATE_DATA = path.join(__dirname, '..', '..', 'templates', 'telecom-support', 'data');
-
-/** A workspace with a config of `model` on the template's chats: short padded batches, or packed rows. */
-function project(model: string, packed = false): { workspace: string; config: string } {
-  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tunelab-paces-'));
-  fs.mkdirSync(path.join(workspace, 'data'));
-  fs.copyFileSync(
-    path.join(TEMPLATE_DATA, 'train.jsonl'),
-    path.join(workspace, 'data', 'train.jsonl'),
-  );
-  const config = path.join(workspace, 'run.finetune.yaml');
-  fs.writeFileSync(
-    config,
-    `method: lora
-model:
-  name_or_path: ${model}
-lora:
-  r: 16
-  lora_alpha: 32
-  target_modules: all-linear
-data:
-  train_file: data/train.jsonl
-  format: messages
-${packed ? '  packing: true\n  max_length: 2048\n' : ''}training:
-  output_dir: runs/out
-  per_device_train_batch_size: ${packed ? 4 : 2}
-  gradient_accumulation_steps: 2
-  max_steps: 24
-hardware:
-  gpu: H100-80GB
-launch:
-  target: ssh
-  ssh:
-    host: gpu-box
-`,
-  );
-  return { workspace, config };
-}
 
 function record(
   id: string,

@@ -13,6 +13,13 @@ export const RENDEZVOUS_PORT = 29500;
 
 export type RunnerCommand = 'train' | 'doctor' | 'plan';
 
+export interface TrainArgvOptions {
+  python?: string;
+  rendezvous?: boolean;
+  /** After CONFIG: the runner's own options (`--probe 16`); never a value from the config. */
+  extraArgs?: readonly string[];
+}
+
 /**
  * argv of the job on its host: `python -m tunelab_runner train CONFIG`, or
  * under torchrun (`python -m torch.distributed.run`, the same program as the
@@ -24,10 +31,11 @@ export function runnerArgv(
   spec: Pick<LaunchSpec, 'python' | 'distributed'>,
   command: RunnerCommand,
   configArg: string,
-  options: { python?: string; rendezvous?: boolean } = {},
+  options: TrainArgvOptions = {},
 ): string[] {
   const python = options.python ?? spec.python;
-  const args = command === 'doctor' ? [command] : [command, configArg];
+  const args =
+    command === 'doctor' ? [command] : [command, configArg, ...(options.extraArgs ?? [])];
   const { backend, numProcesses } = spec.distributed;
   if (command !== 'train' || (backend === 'none' && numProcesses <= 1))
     return [python, '-m', RUNNER_MODULE, ...args];
@@ -46,7 +54,7 @@ export function runnerArgv(
 export function trainArgv(
   spec: Pick<LaunchSpec, 'python' | 'distributed' | 'dialect'>,
   configArg: string,
-  options: { python?: string; rendezvous?: boolean } = {},
+  options: TrainArgvOptions = {},
 ): string[] {
   if (spec.dialect !== 'native') return dialectLaunchCommand(spec.dialect, configArg);
   return runnerArgv(spec, 'train', configArg, options);
@@ -115,6 +123,7 @@ export function slurmJobScript(
   layout: SlurmLayout,
   spec: Pick<LaunchSpec, 'python' | 'distributed'>,
   configArg: string,
+  extraArgs: readonly string[] = [],
 ): string {
   let body: string;
   if (layout.nodes > 1) {
@@ -134,7 +143,7 @@ export function slurmJobScript(
       `export MASTER_ADDR MASTER_PORT=${RENDEZVOUS_PORT}\n` +
       `srun --ntasks-per-node=1 --kill-on-bad-exit=1 ${torchrun.join(' ')} ` +
       `--nnodes "$SLURM_NNODES" --rdzv_id "$SLURM_JOB_ID" --rdzv_backend c10d ` +
-      `--rdzv_endpoint "$MASTER_ADDR:$MASTER_PORT" -m ${RUNNER_MODULE} train ${shQuote(configArg)}\n`;
+      `--rdzv_endpoint "$MASTER_ADDR:$MASTER_PORT" -m ${RUNNER_MODULE} train ${[configArg, ...extraArgs].map(shQuote).join(' ')}\n`;
   } else {
     body = `${parts.argv.map(shQuote).join(' ')}\n`;
   }

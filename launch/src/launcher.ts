@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { launchEstimateOf } from './hostPaces';
 import { loadLaunchSpec, type LaunchSpec, type TargetKind } from './launchConfig';
 import { learnFromLocalLog } from './paceFromLog';
+import { probeOutputDir, probeRefusal, probeTrainArgs } from './paceProbe';
 import { LocalTarget } from './localTarget';
 import { isFinal, newRunId, RunStore, type RunRecord } from './runRecord';
 import { SlurmTarget } from './slurmTarget';
@@ -31,6 +32,8 @@ export interface LaunchOptions {
   evalOf?: string;
   /** An export of a recorded training run (runnerCommand.ts). */
   exportOf?: string;
+  /** A pace probe of this many steps instead of the training (paceProbe.ts). */
+  probeSteps?: number;
 }
 
 export function adapterFor(target: TargetKind, sshConfigFile?: string): TargetAdapter {
@@ -82,6 +85,15 @@ export async function launchRun(
   const id = newRunId(spec.configPath);
   const now = new Date().toISOString();
   const trainingOutput = spec.parsed.value as { training?: { output_dir?: unknown } };
+  const outputDir =
+    typeof trainingOutput.training?.output_dir === 'string'
+      ? trainingOutput.training.output_dir
+      : undefined;
+  const probe = options.probeSteps;
+  if (probe !== undefined) {
+    const refusal = probeRefusal(spec);
+    if (refusal) throw new Error(refusal);
+  }
   let record: RunRecord = {
     version: 1,
     id,
@@ -91,10 +103,8 @@ export async function launchRun(
     target: spec.target,
     runDir: '',
     logPath: '',
-    outputDir:
-      typeof trainingOutput.training?.output_dir === 'string'
-        ? trainingOutput.training.output_dir
-        : undefined,
+    outputDir: probe !== undefined ? probeOutputDir(outputDir) : outputDir,
+    ...(probe !== undefined ? { probe } : {}),
     logOffset: 0,
     state: 'starting',
     command: [],
@@ -116,6 +126,7 @@ export async function launchRun(
       secrets: options.secrets ?? {},
       sshConfigFile: options.sshConfigFile,
       jobArgv: options.jobArgv,
+      trainArgs: probe !== undefined ? probeTrainArgs(probe) : undefined,
       extraFiles: options.extraFiles,
       onStatus: options.onStatus,
     });

@@ -66,6 +66,7 @@ export class LocalTarget implements TargetAdapter {
     const argv = request.jobArgv ?? [
       ...trainArgv(spec, path.basename(spec.configPath), {
         python: localPython(spec.python, spec.configDir),
+        extraArgs: request.trainArgs,
       }),
     ];
     const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env, PYTHONUNBUFFERED: '1' };

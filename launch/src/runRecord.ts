@@ -75,6 +75,11 @@ export interface RunRecord {
   estimate?: LaunchEstimate;
   /** The runner's measured steady step, seconds (its completed `end` event). */
   steadyStepSeconds?: number;
+  /**
+   * A pace probe of this many steps (`train --probe`, paceProbe.ts): it times the
+   * target's host for the estimate and keeps no model.
+   */
+  probe?: number;
 }
 
 /**

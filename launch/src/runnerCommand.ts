@@ -8,6 +8,7 @@ import { RUNNER_MODULE } from './jobScript';
 import { loadLaunchSpec, type LaunchSpec } from './launchConfig';
 import { launchRun, type LaunchOptions } from './launcher';
 import { localPython } from './localTarget';
+import { probeHasNoModel } from './paceProbe';
 import { RunStore, type RunRecord } from './runRecord';
 
 export type RunnerCommandKind = 'eval' | 'export';
@@ -72,6 +73,7 @@ export async function startRunnerCommand(
       `run ${training.id} is ${kind}; ${WHAT[job.kind]} its training run ${derivedFrom(training) ?? ''}`.trim(),
     );
   }
+  if (training.probe !== undefined) throw new Error(probeHasNoModel(training, WHAT[job.kind]));
   if (spec.dialect !== 'native')
     throw new Error(
       `${job.command} reads Tunelab's own configs; ${path.basename(spec.configPath)} is a ${spec.dialect} config`,

@@ -94,12 +94,13 @@ function parts(
 ): { script: string; argv: string[] } {
   const { spec } = request;
   const slurm = spec.slurm ?? { nodes: 1, extraArgs: [] };
-  const argv = request.jobArgv ?? trainArgv(spec, configArg);
+  const argv = request.jobArgv ?? trainArgv(spec, configArg, { extraArgs: request.trainArgs });
   const script = slurmJobScript(
     { runId: request.id, env: spec.env, argv, ...words },
     { nodes: slurm.nodes, gpusPerNode: slurm.gpusPerNode },
     spec,
     configArg,
+    request.trainArgs,
   );
   return { script, argv };
 }

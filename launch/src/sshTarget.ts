@@ -114,7 +114,10 @@ export class SshTarget implements TargetAdapter {
         scriptName: 'run.sh',
         script: (plan, words) => {
           const argv =
-            request.jobArgv ?? trainArgv(request.spec, path.posix.basename(plan.configRelative));
+            request.jobArgv ??
+            trainArgv(request.spec, path.posix.basename(plan.configRelative), {
+              extraArgs: request.trainArgs,
+            });
           const text = sshRunScript({ runId: request.id, env: request.spec.env, argv, ...words });
           return { text, argv };
         },

@@ -16,6 +16,8 @@ export interface StartRequest {
   sshConfigFile?: string;
   /** Replaces the runner's command (tools and tests): argv run in the config's directory. */
   jobArgv?: string[];
+  /** The runner's options after `train CONFIG` (a pace probe's `--probe N`). */
+  trainArgs?: readonly string[];
   /** More local files the job needs (synced beside the config, keeping their layout). */
   extraFiles?: string[];
   onStatus?: (message: string) => void;

@@ -5,7 +5,8 @@
 // the local target and on the ssh target against the loopback sshd. The runner
 // is a package whose `__main__` prints the events `python -m tunelab_runner
 // train` prints (runner/EVENTS.md), with a steady step 0.6× the estimate's:
-// the GPU is the only part it stands in for.
+// the GPU is the only part it stands in for. A pace probe (`tunelab launch
+// --probe`) teaches the same way before any real run, and keeps no model.
 
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
@@ -47,6 +48,25 @@ for step in range(1, 25):
     emit("step", step=step, max_steps=24, loss=2.0 - step / 100, learning_rate=2e-4)
 emit("end", status="completed", exit_code=0, step=24,
      metrics={"steady_step_seconds": ${steadyStepSeconds}, "steady_step_intervals": 22})
+`,
+  );
+}
+
+/** A runner that only answers `train CONFIG --probe N`, as pace_probe.py does: N steps, no outputs. */
+function probeRunner(steadyStepSeconds: number): string {
+  return fakeRunner(
+    'tunelab-fake-probe-',
+    fakeRunnerPrelude('train') +
+      String.raw`
+if argv[2:3] != ["--probe"] or len(argv) != 4:
+    print(f"fake runner: expected train CONFIG --probe N, got {argv}", file=sys.stderr)
+    sys.exit(2)
+steps = int(argv[3])
+emit("start", method="lora", estimated_steps=steps, global_step=0)
+for step in range(1, steps + 1):
+    emit("step", step=step, max_steps=steps, loss=2.0, learning_rate=2e-4)
+emit("end", status="completed", exit_code=0, step=steps, outputs={}, probe={"steps": steps},
+     metrics={"steady_step_seconds": ${steadyStepSeconds}, "steady_step_intervals": steps - 1})
 `,
   );
 }
@@ -140,3 +160,81 @@ test('ssh: the pace is learnt for that host, not for the local one', { skip }, a
   assert.equal(json.host_pace, null);
   assert.equal(json.uncertainty, 0.45);
 });
+
+async function probesThePace(
+  launchSection: string,
+  target: string,
+  probeArgs: string[],
+  steps: number,
+  env: NodeJS.ProcessEnv = {},
+) {
+  const { config, workspace } = makeProject(HOST_PACED + launchSection);
+  const parts = launchEstimateOf(loadLaunchSpec(config))!.stepParts;
+  const steady = Number(stepAtPace(parts, 1.2).seconds.toFixed(4));
+  const run = await tunelab(['launch', config, ...probeArgs], workspace, {
+    ...env,
+    TUNELAB_RUNNER_DIR: probeRunner(steady),
+  });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(
+    run.stderr,
+    new RegExp(
+      `pace probe \\S+ started on ${target.split(' ')[0]}.*: ${steps} training steps, nothing kept`,
+    ),
+  );
+  assert.match(
+    run.stderr,
+    new RegExp(
+      `pace probe: steady step ${steady.toFixed(2)} s \\(estimated \\d+\\.\\d\\d s\\): host pace ×1\\.20 kept for the next estimates on ${target}`,
+    ),
+  );
+  const [record] = new RunStore(workspace).list();
+  assert.equal(record.probe, steps);
+  assert.equal(record.state, 'completed');
+  assert.equal(record.outputDir, 'runs/out-pace-probe');
+  const after = await estimateJson(config, workspace, env);
+  assert.ok(Math.abs((after.host_pace as { pace: number }).pace - 1.2) < 0.002);
+  assert.equal(after.uncertainty, 0.35);
+  // a probe kept no model: evaluating it is refused before anything starts
+  const evaluated = await tunelab(['eval', record.id], workspace, env);
+  assert.notEqual(evaluated.code, 0);
+  assert.match(
+    evaluated.stderr,
+    new RegExp(`run ${record.id} is a pace probe: it trained ${steps} steps`),
+  );
+  assert.equal(new RunStore(workspace).list().length, 1);
+}
+
+test('local: a pace probe teaches the first estimate its host pace, and keeps no model', async () => {
+  await probesThePace('launch:\n  target: local\n', 'local', ['--probe'], 16);
+});
+
+test('launch --probe-steps: checked, and only with --probe', async () => {
+  const { config, workspace } = makeProject(HOST_PACED + 'launch:\n  target: local\n');
+  for (const args of [
+    ['--probe', '--probe-steps', '4'],
+    ['--probe-steps', '8'],
+    ['--probe', '--probe-steps', 'x'],
+  ]) {
+    const run = await tunelab(['launch', config, ...args], workspace);
+    assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+    assert.match(run.stderr, /--probe-steps/);
+  }
+  assert.deepEqual(new RunStore(workspace).list(), [], 'nothing was launched');
+});
+
+test(
+  'ssh: a probe of 8 steps reaches the remote runner and teaches that host',
+  { skip },
+  async () => {
+    const workdir = `~/tl-probe-${crypto.randomBytes(3).toString('hex')}`;
+    await probesThePace(
+      `launch:\n  target: ssh\n  python: ${I.remotePython}\n` +
+        `  ssh: { host: ${I.sshAlias}, workdir: ${JSON.stringify(workdir)} }\n`,
+      `ssh ${I.sshAlias}`,
+      ['--probe', '--probe-steps', '8'],
+      8,
+      { TUNELAB_SSH_CONFIG: I.sshConfig },
+    );
+  },
+);

@@ -98,6 +98,17 @@ test('runner command: plain, torchrun for ddp/fsdp/deepspeed', () => {
       'c.yaml',
     ],
   );
+  // a pace probe's options follow the config, under torchrun too
+  assert.deepEqual(
+    runnerArgv(base, 'train', 'c.yaml', { extraArgs: ['--probe', '16'] }).slice(-4),
+    ['train', 'c.yaml', '--probe', '16'],
+  );
+  assert.deepEqual(
+    runnerArgv({ ...base, distributed: { backend: 'ddp', numProcesses: 2 } }, 'train', 'c.yaml', {
+      extraArgs: ['--probe', '8'],
+    }).slice(-6),
+    ['-m', 'tunelab_runner', 'train', 'c.yaml', '--probe', '8'],
+  );
   assert.deepEqual(runnerArgv(base, 'doctor', ''), [
     '.venv/bin/python',
     '-m',
@@ -161,9 +172,19 @@ test('sbatch: options on the command line; multi-node runs torchrun under srun w
   );
   assert.match(
     script,
-    /srun --ntasks-per-node=1 .*'-m' 'torch.distributed.run' '--nproc_per_node' '8' --nnodes "\$SLURM_NNODES" --rdzv_id "\$SLURM_JOB_ID" --rdzv_backend c10d --rdzv_endpoint "\$MASTER_ADDR:\$MASTER_PORT" -m tunelab_runner train 'run.finetune.yaml'/,
+    /srun --ntasks-per-node=1 .*'-m' 'torch.distributed.run' '--nproc_per_node' '8' --nnodes "\$SLURM_NNODES" --rdzv_id "\$SLURM_JOB_ID" --rdzv_backend c10d --rdzv_endpoint "\$MASTER_ADDR:\$MASTER_PORT" -m tunelab_runner train 'run.finetune.yaml'\n/,
   );
   assert.equal(spawnSync('sh', ['-n'], { input: script }).status, 0, 'valid sh');
+  // a multi-node pace probe: every node's runner gets the probe's options
+  const probe = slurmJobScript(
+    { runId: 'r2', configDirWord: "'.'", exitCodeWord: "'ec'", env: {}, argv: [] },
+    { nodes: 2, gpusPerNode: 8 },
+    s,
+    'run.finetune.yaml',
+    ['--probe', '16'],
+  );
+  assert.match(probe, / -m tunelab_runner train 'run.finetune.yaml' '--probe' '16'\n/);
+  assert.equal(spawnSync('sh', ['-n'], { input: probe }).status, 0, 'valid sh');
 });
 
 test('SLURM states: squeue, then scontrol, then sacct -c', () => {

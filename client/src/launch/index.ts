@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { CompareInput } from '../../../launch/src/compare';
 import { verdictLine } from '../../../launch/src/compare';
 import { inputFromRun } from '../../../launch/src/compareSources';
+import { PROBE_STEPS } from '../../../launch/src/paceProbe';
 import { isFinal } from '../../../launch/src/runRecord';
 import { CompareView } from '../compareView';
 import { COMMANDS } from '../commandIds';
@@ -46,6 +47,12 @@ class LaunchCodeLensProvider implements vscode.CodeLensProvider {
       new vscode.CodeLens(range, {
         title: `$(play) Launch training (${target})`,
         command: COMMANDS.launch,
+        arguments: [document.uri],
+      }),
+      new vscode.CodeLens(range, {
+        title: "$(watch) Measure target's pace",
+        tooltip: `${PROBE_STEPS} training steps on the target, nothing kept: the time estimate then takes that host's pace`,
+        command: COMMANDS.probePace,
         arguments: [document.uri],
       }),
       new vscode.CodeLens(range, {
@@ -161,6 +168,7 @@ async function runsToCompare(
 export type LaunchCommands = Pick<
   CommandHandlers,
   | 'tunelab.launch'
+  | 'tunelab.probePace'
   | 'tunelab.attachRun'
   | 'tunelab.stopRun'
   | 'tunelab.showRunChart'
@@ -216,6 +224,10 @@ export function registerLaunchFeatures(context: vscode.ExtensionContext): Launch
     [COMMANDS.launch]: async (uri?: unknown) => {
       const target = activeConfig(uri instanceof vscode.Uri ? uri : undefined);
       if (target) await manager.launch(target);
+    },
+    [COMMANDS.probePace]: async (uri?: unknown) => {
+      const target = activeConfig(uri instanceof vscode.Uri ? uri : undefined);
+      if (target) await manager.launch(target, undefined, undefined, PROBE_STEPS);
     },
     [COMMANDS.attachRun]: async (argument?: unknown) => {
       const id = await pickRun(tree, argument, () => true, 'Run to attach to');

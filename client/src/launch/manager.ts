@@ -88,6 +88,7 @@ export class RunManager implements SessionHost, vscode.Disposable {
     uri: vscode.Uri,
     target?: TargetKind,
     terminal?: RunTerminal,
+    probeSteps?: number,
   ): Promise<RunSession | undefined> {
     if (!vscode.workspace.isTrusted) {
       void vscode.window.showErrorMessage(
@@ -116,7 +117,7 @@ export class RunManager implements SessionHost, vscode.Disposable {
       record = await vscode.window.withProgress(
         {
           location: vscode.ProgressLocation.Notification,
-          title: `Tunelab: launching on ${spec.target}`,
+          title: `Tunelab: ${probeSteps === undefined ? 'launching' : 'probing the pace'} on ${spec.target}`,
           cancellable: false,
         },
         (progress) =>
@@ -126,6 +127,7 @@ export class RunManager implements SessionHost, vscode.Disposable {
               workspaceDir: store.workspaceDir,
               secrets,
               sshConfigFile: this.sshConfigFile(),
+              probeSteps,
               onStatus: (message) => {
                 this.output.info(message);
                 progress.report({ message });
@@ -141,7 +143,9 @@ export class RunManager implements SessionHost, vscode.Disposable {
       this.onRunsChanged?.();
       return undefined;
     }
-    this.output.info(`run ${record.id} started (${record.target})`);
+    this.output.info(
+      `${record.probe === undefined ? 'run' : 'pace probe'} ${record.id} started (${record.target})`,
+    );
     this.onRunsChanged?.();
     return this.attach(record, store, terminal);
   }

@@ -73,7 +73,9 @@ export function isArtefactNode(value: unknown): value is ArtefactNode {
   return !!value && typeof value === 'object' && 'artefact' in value && 'listing' in value;
 }
 
-export const isTraining = (record: RunRecord) => (record.kind ?? 'train') === 'train';
+/** A training that kept a model (a pace probe only timed its host). */
+export const isTraining = (record: RunRecord) =>
+  (record.kind ?? 'train') === 'train' && record.probe === undefined;
 
 /** Bytes as KB/MB/GB (powers of 1000, as disk sizes are usually quoted). */
 export function formatBytes(bytes: number): string {
@@ -242,7 +244,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const where = record.ssh ? ` · ${record.ssh.host}` : '';
     const handle = record.jobId ? ` · job ${record.jobId}` : '';
     const exit = record.exitCode === undefined ? '' : ` (exit ${record.exitCode})`;
-    const kind = record.kind === 'eval' ? `eval of ${record.evalOf ?? '?'} · ` : '';
+    const kind =
+      record.kind === 'eval'
+        ? `eval of ${record.evalOf ?? '?'} · `
+        : record.probe !== undefined
+          ? `pace probe (${record.probe} steps) · `
+          : '';
     const verdict = evaluation ? ` · ${verdictLine(evaluation)}` : '';
     item.description = `${kind}${record.state}${exit}${verdict} · ${record.target}${where}${handle}`;
     const [icon, color] = ICONS[record.state] ?? ['circle-outline'];

@@ -144,7 +144,11 @@ describe('a pace learnt from past runs', () => {
       ),
     );
     assert.ok(
-      plain.assumptions.some((a) => /a completed run on the launch target teaches Tunelab/.test(a)),
+      plain.assumptions.some((a) =>
+        /a short probe on the launch target, `tunelab launch FILE --probe`, or any completed run there teaches Tunelab/.test(
+          a,
+        ),
+      ),
     );
     assert.deepEqual(paced.stepParts, plain.stepParts);
   });

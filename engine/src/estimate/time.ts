@@ -236,7 +236,7 @@ export function estimateTrainTime(
         : learnt
           ? `: the host paces these micro-steps, at the pace learnt on ${learnt.target}`
           : hostPaced
-            ? ": the host, not the GPU, paces these micro-steps: such runs on eight H100 machines took from 43% less to 29% more than estimated (how fast the host CPU runs PyTorch, not known before the run; a completed run on the launch target teaches Tunelab its host's pace)"
+            ? ": the host, not the GPU, paces these micro-steps: such runs on nine H100 machines took from 43% less to 29% more than estimated (how fast the host CPU runs PyTorch, not known before a run there; a short probe on the launch target, `tunelab launch FILE --probe`, or any completed run there teaches Tunelab its host's pace)"
             : ': fitted on 62 runs measured on an H100'
     }`,
   );

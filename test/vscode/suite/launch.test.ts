@@ -12,6 +12,7 @@ import { analyze } from '../../../engine/src/engine';
 import { stepAtPace } from '../../../engine/src/estimate/hostPace';
 import { buildEstimateReport, estimateLensTitle } from '../../../engine/src/report/estimateReport';
 import { launchEstimateOf, pacedRunsReader } from '../../../launch/src/hostPaces';
+import { RunStore } from '../../../launch/src/runRecord';
 import { loadLaunchSpec } from '../../../launch/src/launchConfig';
 import { log, sleep, waitFor, workspaceUri } from './helpers';
 
@@ -189,5 +190,61 @@ describe('launch', () => {
     const after = await waitFor('the paced lens', lensTitle, (t) => t === expected, 30_000);
     assert.notEqual(after, before);
     log(`lens before ${before} · after ${after}`);
+  });
+
+  it("the pace probe's lens runs the config's probe on its target, and the estimate takes its pace", async () => {
+    const config = workspaceUri('launch-paced.finetune.yaml');
+    const ws = path.dirname(config.fsPath);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+      'vscode.executeCodeLensProvider',
+      config,
+    );
+    const probeLens = lenses.find((l) => l.command?.title === "$(watch) Measure target's pace");
+    assert.ok(probeLens, lenses.map((l) => l.command?.title).join(' | '));
+    const parts = launchEstimateOf(loadLaunchSpec(config.fsPath))!.stepParts;
+    fs.writeFileSync(path.join(ws, 'paced-steady.txt'), stepAtPace(parts, 0.8).seconds.toFixed(4));
+    const probesBefore = new RunStore(ws).list().filter((r) => r.probe !== undefined).length;
+    await vscode.commands.executeCommand(
+      probeLens.command!.command,
+      ...probeLens.command!.arguments!,
+    );
+    const paces = path.join(ws, '.tunelab', 'host-paces.json');
+    const kept = await waitFor(
+      "the probe's pace kept beside the run's",
+      () =>
+        fs.existsSync(paces)
+          ? ((JSON.parse(fs.readFileSync(paces, 'utf8')) as Record<string, { pace: number }[]>)
+              .local ?? [])
+          : [],
+      (samples) => samples.some((s) => Math.abs(s.pace - 0.8) < 0.002),
+      60_000,
+    );
+    const probes = new RunStore(ws).list().filter((r) => r.probe !== undefined);
+    assert.equal(probes.length, probesBefore + 1);
+    assert.equal(probes.at(-1)!.probe, 16);
+    assert.match(
+      fs.readFileSync(path.join(ws, 'paced-argv.txt'), 'utf8').trim(),
+      / launch-paced\.finetune\.yaml --probe 16$/,
+    );
+    const doc = await vscode.workspace.openTextDocument(config);
+    const expected = estimateLensTitle(
+      buildEstimateReport(
+        analyze(doc.getText(), config.fsPath, { pacedRuns: pacedRunsReader(ws) }),
+      )!,
+    );
+    const lensTitle = async () =>
+      (
+        await vscode.commands.executeCommand<vscode.CodeLens[]>(
+          'vscode.executeCodeLensProvider',
+          config,
+        )
+      ).find((l) => l.command?.title.startsWith('≈'))?.command?.title ?? '';
+    const after = await waitFor(
+      'the lens at the probed pace',
+      lensTitle,
+      (t) => t === expected,
+      30_000,
+    );
+    log(`paces kept ${kept.map((s) => s.pace).join(', ')} · lens ${after}`);
   });
 });

@@ -1,0 +1,68 @@
+// A pace probe: `tunelab launch FILE --probe` runs the config on its target for a
+// few steps (the runner's `train CONFIG --probe N`: no evaluation, checkpoints,
+// export, tracker or push, in OUTPUT_DIR-pace-probe) so that the first estimate
+// there is not a guess. Where the host paces a run, machines differ 0.57-1.29×
+// from the estimate; the probe's steady step teaches the target's pace like any
+// completed run (hostPaces.ts), before the real run starts. Measured on a ninth
+// H100 (bench/TIME.md): each unpacked template's 16-step probe, then the
+// template, estimated within 20% with the pace its probe taught.
+
+import { HOST_PACE_RANGE, stepAtPace } from '../../engine/src/estimate/hostPace';
+import type { LaunchSpec } from './launchConfig';
+import { paceMessage, type PaceSample } from './hostPaces';
+import type { RunRecord } from './runRecord';
+
+/** Steps a probe trains unless told: 14-15 intervals for the median, about a minute on a 1B model. */
+export const PROBE_STEPS = 16;
+/** The runner's bounds (pace_probe.py): 3 intervals after the first step need 5 steps. */
+export const PROBE_STEPS_RANGE = { min: 5, max: 1000 } as const;
+/** Where the runner writes a probe: beside the run's own output directory. */
+export const PROBE_DIR_SUFFIX = '-pace-probe';
+
+/** The runner's options of a probe of `steps` steps. */
+export function probeTrainArgs(steps: number): string[] {
+  return ['--probe', String(steps)];
+}
+
+/** Why the config cannot be probed, or undefined. */
+export function probeRefusal(spec: Pick<LaunchSpec, 'dialect' | 'configPath'>): string | undefined {
+  if (spec.dialect !== 'native')
+    return `a pace probe runs Tunelab's runner (train --probe); this is a ${spec.dialect} config`;
+  return undefined;
+}
+
+/** The probe's output directory as the config would give it, from the run's own. */
+export function probeOutputDir(outputDir: string | undefined): string | undefined {
+  return outputDir === undefined ? undefined : outputDir.replace(/[\\/]+$/, '') + PROBE_DIR_SUFFIX;
+}
+
+/** Why a probe run cannot be evaluated or exported: it kept no model. */
+export function probeHasNoModel(record: RunRecord, what: string): string {
+  return `run ${record.id} is a pace probe: it trained ${record.probe} steps to time its host and kept no model to ${what}; ${what} a training run`;
+}
+
+/**
+ * What the user is told at a completed probe's end: the pace kept (`sample`), or why
+ * there is none to keep. A check never goes silent: a probe that teaches nothing says so.
+ */
+export function probeEndMessage(
+  record: RunRecord,
+  steadyStepSeconds: number | undefined,
+  sample: PaceSample | undefined,
+): string {
+  if (sample) return `pace probe: ${paceMessage(record, sample)}`;
+  if (steadyStepSeconds === undefined)
+    return 'pace probe: the runner reported no steady step (fewer than 3 steps were timed); nothing was learnt';
+  const estimate = record.estimate;
+  const steady = `pace probe: steady step ${steadyStepSeconds.toFixed(2)} s`;
+  if (!estimate) return `${steady}; the config has no time estimate to learn a pace against`;
+  const against = `${steady} (estimated ${estimate.secondsPerStep.toFixed(2)} s)`;
+  const { min, max } = HOST_PACE_RANGE;
+  const explained =
+    steadyStepSeconds >= stepAtPace(estimate.stepParts, min).seconds &&
+    steadyStepSeconds <= stepAtPace(estimate.stepParts, max).seconds;
+  // within what a pace explains, yet no pace was kept: the GPU's time is the step's
+  if (explained)
+    return `${against}: the GPU, not the host, paces this run, so no host pace moves its estimate; nothing was kept`;
+  return `${against}: no host pace from ×${min} to ×${max} explains it (another job on the GPU?); nothing was kept`;
+}
