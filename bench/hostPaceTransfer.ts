@@ -118,7 +118,41 @@ export function printHostPaceTransfer(set: TimedRunSet, timed: TimedRuns): void 
   printLearntPace(machineOf, timed.runs, learnable, 'the latest measurement of each run');
   printLearntPace(machineOf, all, byMachine, 'every measurement, summary-timed runs taught too');
   printLearntPace(machineOf, timed.runs, byMachine, 'the latest, summary-timed runs taught too');
+  printProbedRuns(all);
 }
+
+/**
+ * Runs that followed their own config's pace probe (`train --probe 16`, as `tunelab launch
+ * --probe` runs it): each estimated before any run on its machine, then with the pace
+ * its probe taught (a GPU-paced probe teaches none: the estimate stands).
+ */
+function printProbedRuns(all: readonly WholeRunTime[]): void {
+  const probed = all.filter((r) => r.probeSteadySeconds !== undefined);
+  if (!probed.length) return;
+  const without: number[] = [];
+  const withProbe: number[] = [];
+  let inside = 0;
+  const rows: string[] = [];
+  for (const run of probed) {
+    const pace = hostPaceOfStep(predictWholeRun(run).stepParts, run.probeSteadySeconds!);
+    const taught = pace === undefined ? undefined : { pace, runs: 1, target: 'its probe' };
+    const before = predictWholeRun(run).seconds / run.trainSeconds - 1;
+    const estimate = predictWholeRun(run, undefined, taught);
+    const after = estimate.seconds / run.trainSeconds - 1;
+    without.push(Math.abs(before));
+    withProbe.push(Math.abs(after));
+    if (Math.abs(after) <= estimate.uncertainty) inside++;
+    rows.push(
+      `${run.name} ${pct(before)} → ${pace === undefined ? 'GPU-paced, unchanged' : `×${pace.toFixed(2)} ${pct(after)}`}`,
+    );
+  }
+  console.log(
+    `  after a pace probe of the same config on the same machine (${probed.length} runs): without a pace ${summary(without)}; with the probe's ${summary(withProbe)}, ${inside} inside the band the estimate shows`,
+  );
+  console.log(`    ${rows.join('; ')}`);
+}
+
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
 
 /**
  * Every run (host-paced or not) estimated as Tunelab would after the machine's other

@@ -53,6 +53,8 @@ export interface WholeRunTime {
   peftInputCast: boolean;
   /** Its padded batches ran cuDNN's attention (a plan per new shape): the runner before it turned that off. */
   cudnnAttentionPlans: boolean;
+  /** The steady step of the config's own `train --probe` just before it (whole_runs.py --probe-steps). */
+  probeSteadySeconds?: number;
 }
 
 interface Event {
@@ -134,6 +136,7 @@ function timingOfSummary(run: TimedRun): Timing | undefined {
 
 /** A run of a results file, with the summary figures the timing reads. */
 type TimedRun = Parameters<typeof configOf>[0] & {
+  probe?: { steady_step_seconds?: number };
   steps?: number;
   first_to_last_step_seconds?: number;
   eval_in_training_seconds?: number;
@@ -211,6 +214,7 @@ function timedRun(
     tokenLengths: analysis.data?.train?.tokenLengths,
     peftInputCast: set.peftInputCast && analysis.plan.method === 'lora',
     cudnnAttentionPlans: cudnnAttentionPlansOf(events),
+    probeSteadySeconds: run.probe?.steady_step_seconds,
   };
 }
 

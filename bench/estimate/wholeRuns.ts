@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { setKey, applyTextEdits, chainEdits } from '../../engine/src/edits';
 import { analyze } from '../../engine/src/engine';
 import { buildEstimateReport, reportTrainTime } from '../../engine/src/report/estimateReport';
+import { hostPaceOfStep, type PacedRun } from '../../engine/src/estimate/hostPace';
 import { machinePacedRuns } from '../hostPaceTransfer';
 import { allocatorEdits, DEFAULT_ALLOCATOR } from './plans';
 import { RESULTS_DIR, TEMPLATES, type WholeRunsMeasured } from './smallestMemory';
@@ -23,6 +24,8 @@ interface TemplateRunSet {
   cudnnAttentionPlans: boolean;
   /** File → the machine whose whole runs were measured in the same calls (the pace learnt there). */
   machines?: Record<string, string>;
+  /** Each run followed its own `train --probe` (template_runs.py --probe-steps): the pace it taught. */
+  probed?: boolean;
 }
 
 const RUN_SETS: TemplateRunSet[] = [
@@ -74,6 +77,14 @@ const RUN_SETS: TemplateRunSet[] = [
     cudnnAttentionPlans: false,
     machines: { 'template_runs-h100-final-unpacked-dec07.json': 'eighth' },
   },
+  {
+    label:
+      'the three unpacked templates as the first runs on a ninth H100 (another CPU, Xeon model 207), each after its own 16-step probe (`train --probe 16`, as `tunelab launch --probe`): the estimate before any run there, then with the pace the probe taught',
+    files: ['template_runs-h100-probe-dec07.json'],
+    allocator: undefined,
+    cudnnAttentionPlans: false,
+    probed: true,
+  },
 ];
 const GIB = 1024 ** 3;
 
@@ -88,6 +99,7 @@ interface MeasuredRun {
   reserved_peak_bytes: number;
   smi_peak_gib: number;
   changes: { key: string; bench: unknown }[];
+  probe?: { steps: number; process_seconds: number; steady_step_seconds?: number };
 }
 
 /** The template as the run had it, with the catalog's model of the same shape. */
@@ -147,6 +159,7 @@ export function printWholeRuns(
       set.allocator,
       set.cudnnAttentionPlans,
     );
+    if (set.probed) printProbes(loaded.flatMap((l) => l.runs));
   }
   console.log(
     'Unpacked runs reserve far more than they allocate (a cached block per batch shape while memory is free), so nvidia-smi on a roomy card is not what they need: "smallest" is the memory the same template completes in as a whole run (bisected cap + CUDA context, whole-runs-h100[-expandable].json, the same allocator), and the next tables judge the estimate by it over all 20 whole runs under each allocator.',
@@ -165,7 +178,7 @@ function printSet(
     `\nWhole runs of the telecom templates on ${device}, ${label} (random-init Llama-3.2-1B shape, estimated as meta-llama/Llama-3.2-1B; runner/bench/template_runs.py)`,
   );
   console.log(
-    `template  packing    tok/s  nvidia-smi  reserved  alloc  smallest  estimate (phase)  vs smallest   train s  estimate s       error${runs.some((r) => r.machine) ? '  with the pace learnt there (the whole runs of the same machine)' : ''}`,
+    `template  packing    tok/s  nvidia-smi  reserved  alloc  smallest  estimate (phase)  vs smallest   train s  estimate s       error${runs.some((r) => r.machine) ? '  with the pace learnt there (the whole runs of the same machine)' : ''}${runs.some((r) => r.probe) ? '  with the pace its probe taught' : ''}`,
   );
   for (const run of runs.filter((r) => r.status === 'completed')) {
     const { text, file } = configOf(run, 'meta-llama/Llama-3.2-1B', allocator);
@@ -197,6 +210,7 @@ function printSet(
         (t ? `${t.seconds.toFixed(1)} ±${Math.round(t.uncertainty * 100)}%` : '—').padStart(11),
         pct(timeError).padStart(11),
         run.machine ? learntPaceColumn(text, file, run, cudnnAttentionPlans) : '',
+        run.probe ? pacedColumn(text, file, run, probedRuns([run]), cudnnAttentionPlans) : '',
       ].join(' '),
     );
   }
@@ -209,12 +223,56 @@ function learntPaceColumn(
   run: MeasuredRun & { machine?: string },
   cudnnAttentionPlans: boolean,
 ): string {
-  const paced = machinePacedRuns(run.machine!);
+  return pacedColumn(text, file, run, machinePacedRuns(run.machine!), cudnnAttentionPlans);
+}
+
+/** The template's estimate with a target's paced runs, and its error against the run. */
+function pacedColumn(
+  text: string,
+  file: string,
+  run: MeasuredRun,
+  paced: readonly PacedRun[],
+  cudnnAttentionPlans: boolean,
+): string {
   const analysis = analyze(text, file, { pacedRuns: () => paced });
   const t = reportTrainTime(analysis, { cudnnAttentionPlans });
   if (!t) return '—';
   const pace = t.hostPace ? `×${t.hostPace.pace.toFixed(2)} of ${t.hostPace.runs}` : 'no pace';
   return ` ${t.seconds.toFixed(1)} ±${Math.round(t.uncertainty * 100)}% (${pace}) ${pct(t.seconds / run.train_seconds - 1)}`;
+}
+
+/** The pace each run's probe teaches, as the launcher keeps it: its steady step against the estimate's step parts. */
+function probedRuns(runs: readonly MeasuredRun[]): PacedRun[] {
+  const paced: PacedRun[] = [];
+  for (const run of runs) {
+    const steady = run.probe?.steady_step_seconds;
+    const { text, file } = configOf(run, 'meta-llama/Llama-3.2-1B', undefined);
+    const t = reportTrainTime(analyze(text, file));
+    const pace = t && steady ? hostPaceOfStep(t.stepParts, steady) : undefined;
+    if (pace !== undefined) paced.push({ method: run.method, pace });
+  }
+  return paced;
+}
+
+/** What the probes cost, and what one probe teaches the other methods. */
+function printProbes(runs: readonly MeasuredRun[]): void {
+  const done = runs.filter((r) => r.status === 'completed' && r.probe?.steady_step_seconds);
+  for (const run of done) {
+    const [own] = probedRuns([run]);
+    console.log(
+      `  ${run.method} probe: ${run.probe!.steps} steps in ${run.probe!.process_seconds.toFixed(0)} s (the process, start-up included); steady step ${run.probe!.steady_step_seconds!.toFixed(3)} s, pace ×${own ? own.pace.toFixed(2) : '—'}`,
+    );
+  }
+  for (const teacher of done) {
+    const taught = probedRuns([teacher]);
+    const errors = done
+      .filter((r) => r !== teacher)
+      .map((r) => {
+        const { text, file } = configOf(r, 'meta-llama/Llama-3.2-1B', undefined);
+        return `${r.method} ${pacedColumn(text, file, r, taught, false).trim()}`;
+      });
+    console.log(`  only the ${teacher.method} probe, for the others: ${errors.join('; ')}`);
+  }
 }
 
 function pct(x: number): string {

@@ -149,11 +149,12 @@ class SmiSampler(threading.Thread):
 # ------------------------------------------------------------------ one run
 
 def run_once(cfg: str, log_path: str, timeout: int, cap_gib: Optional[float] = None,
-             site_dir: Optional[str] = None, quiet: bool = False, sample_smi: bool = True) -> Dict[str, Any]:
+             site_dir: Optional[str] = None, quiet: bool = False, sample_smi: bool = True,
+             train_args: Optional[List[str]] = None) -> Dict[str, Any]:
     env = runner_env(site_dir if cap_gib is not None else None)
     if cap_gib is not None:
         env[CAP_ENV] = f"{cap_gib:g}"
-    cmd = [sys.executable, "-m", "tunelab_runner", "train", cfg]
+    cmd = [sys.executable, "-m", "tunelab_runner", "train", *(train_args or []), cfg]
     baseline = nvidia_smi("memory.used")
     sampler = SmiSampler(0.2)
     sampler.available = sampler.available and sample_smi   # concurrent runs: the whole GPU's figure means nothing
@@ -253,3 +254,17 @@ def measure(name: str, cfg: str, out_dir: str, logs: str, a, cap_gib: Optional[f
     if not a.keep_outputs:
         shutil.rmtree(out_dir, ignore_errors=True)
     return summary
+
+
+def pace_probe(name: str, cfg: str, logs: str, steps: int, timeout: int) -> Dict[str, Any]:
+    """`train --probe STEPS` of the config before its run, as `tunelab launch --probe` would: the
+    steady step it reports is what the estimate learns the host's pace from."""
+    log_name = name + ".probe.log"
+    r = run_once(cfg, os.path.join(logs, log_name), timeout, quiet=True, sample_smi=False,
+                 train_args=["--probe", str(steps)])
+    end = next((e for e in reversed(r["events"]) if e.get("event") == "end"), {})
+    metrics = end.get("metrics") or {}
+    return {"steps": steps, "exit_code": r["exit_code"], "process_seconds": r["process_seconds"],
+            "status": end.get("status"), "steady_step_seconds": metrics.get("steady_step_seconds"),
+            "steady_step_intervals": metrics.get("steady_step_intervals"),
+            "train_seconds": metrics.get("train_runtime"), "log": log_name}

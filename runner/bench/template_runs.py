@@ -115,7 +115,8 @@ from template_run_common import METHODS, RUNNER_DIR, fmt, gib, say  # noqa: E402
 from template_run_configs import (check_plan, device_matches, load_template, make_config,  # noqa: E402
                                   tunelab_estimate, write_config)
 from template_run_model import build_assets_child, ensure_model  # noqa: E402
-from template_run_process import CAP_ENV, SITECUSTOMIZE, bitsandbytes_reason, measure, nvidia_smi  # noqa: E402
+from template_run_process import (CAP_ENV, SITECUSTOMIZE, bitsandbytes_reason, measure, nvidia_smi,  # noqa: E402
+                                  pace_probe)
 from template_run_results import render, save  # noqa: E402
 
 PROCESS_OVERHEAD_S = 35   # per runner process besides training: imports, tokenizing, loading, 2 evaluations
@@ -147,6 +148,9 @@ def parse_args(argv=None):
     ap.add_argument("--bisect", action="store_true", help="also find the smallest memory cap each run completes in (slow)")
     ap.add_argument("--bisect-runs", type=int, default=5, help="capped runs per config at most")
     ap.add_argument("--bisect-step", type=float, default=0.5, help="GiB")
+    ap.add_argument("--probe-steps", type=int, default=0,
+                    help="before each run, `train --probe N` of its config (as `tunelab launch --probe`): its steady "
+                         "step, from which the estimate learns the host's pace")
     ap.add_argument("--dry-run", action="store_true", help="write the configs, check them with `plan`, record the "
                     "estimates and print the commands; no torch, no GPU")
     ap.add_argument("--_build", default=None, help=argparse.SUPPRESS)
@@ -272,7 +276,9 @@ def run_all(a, out: str, stem: str, logs: str, work: str, t_begin: float) -> int
                 rec["skipped"] = "the runner's plan rejects the config"
             jobs.append((name, cfg, run_dir, rec, est))
     to_run = [j for j in jobs if not j[3].get("skipped")]
-    expected = {j[0]: (j[4].get("seconds") or 90) + PROCESS_OVERHEAD_S for j in to_run}
+    # a probe adds one more process (its steps are a fraction of the run's)
+    expected = {j[0]: (j[4].get("seconds") or 90) + PROCESS_OVERHEAD_S * (2 if a.probe_steps else 1)
+                for j in to_run}
     if to_run:
         total = sum(expected.values())
         say(f"\nexpected: ~{total / 60:.1f} min for {len(to_run)} runs (Tunelab's time estimate + "
@@ -325,6 +331,10 @@ def run_jobs(jobs, expected, results, a, out, stem, logs, site_dir, t_begin) -> 
                 results["runs"].append(rec)
                 save(results, out, stem)
                 continue
+        if a.probe_steps:
+            rec["probe"] = p = pace_probe(name, cfg, logs, a.probe_steps, a.timeout)
+            say(f"\n== {name}: probe of {a.probe_steps} steps: {p['status']} exit {p['exit_code']} in "
+                f"{p['process_seconds']:.0f}s, steady step {fmt(p.get('steady_step_seconds'), '.4f')} s")
         say(f"\n== {name}: {cmd}")
         r = measure(name, cfg, os.path.join(run_dir, "out"), logs, a)
         rec.update(r)

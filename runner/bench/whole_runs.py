@@ -58,7 +58,7 @@ from template_run_common import GIB, fmt, gib, say  # noqa: E402,F401  (GIB: who
 from template_run_configs import load_template, make_config, write_config  # noqa: E402
 from template_run_model import ensure_model  # noqa: E402
 from template_run_process import (  # noqa: E402
-    RUNNER_DIR, SITECUSTOMIZE, bitsandbytes_reason, measure, nvidia_smi, runner_env)
+    RUNNER_DIR, SITECUSTOMIZE, bitsandbytes_reason, measure, nvidia_smi, pace_probe, runner_env)
 from template_run_results import save  # noqa: E402
 from tunelab_runner.allocator import allocator_setting  # noqa: E402
 from tunelab_runner.events import EXIT_OOM  # noqa: E402  (runner/ on sys.path: template_run_common)
@@ -161,11 +161,15 @@ def phase_measure(a, jobs, models, results, out, stem, logs, t_begin) -> None:
             rec["skipped"] = a.bnb_reason
             continue
         used = time.time() - t_begin
-        if a.budget_s and used + 40 > a.budget_s:
+        if a.budget_s and used + (80 if a.probe_steps else 40) > a.budget_s:
             rec["skipped"] = f"budget: {used:.0f}s used of {a.budget_s:.0f}s"
             say(f"== {name}: skipped ({rec['skipped']})")
             continue
         say(f"\n== {name}")
+        if a.probe_steps:
+            rec["probe"] = p = pace_probe(name, cfg, logs, a.probe_steps, a.timeout)
+            say(f"    probe of {a.probe_steps} steps: {p['status']} in {p['process_seconds']:.0f}s, steady step "
+                f"{fmt(p.get('steady_step_seconds'), '.4f')} s")
         r = measure(name, cfg, os.path.join(a.work, "runs", name, "out"), logs, a)
         rec.update(r)
         say(f"    => {r.get('status')} exit {r['exit_code']} in {r['process_seconds']:.0f}s: tok/s "
@@ -363,6 +367,8 @@ def main(argv=None) -> int:
     ap.add_argument("--gpu-gib", type=float, default=70.0, help="caps + contexts held at once")
     ap.add_argument("--runs", default="", help="measure: these runs (comma-separated names) only, e.g. one of "
                     "each pair of evaluation twins when only the time is wanted (their training is the same)")
+    ap.add_argument("--probe-steps", type=int, default=0, help="measure: before each run, `train --probe N` of its "
+                    "config (as `tunelab launch --probe`): the steady step the estimate learns the host's pace from")
     ap.add_argument("--warm-up", action="store_true", help="measure: train a run (the first padded one, else "
                     "the first) once before the measured ones (kept apart in the results): no measured run is a "
                     "just-started machine's first, nor its first on padded batches")
