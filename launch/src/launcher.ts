@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launchEstimateOf } from './hostPaces';
 import { loadLaunchSpec, type LaunchSpec, type TargetKind } from './launchConfig';
-import { learnFromLocalLog } from './paceFromLog';
+import { learnFromLocalLog, learnFromRemoteLog } from './paceFromLog';
 import { probeOutputDir, probeRefusal, probeTrainArgs } from './paceProbe';
 import { LocalTarget } from './localTarget';
 import { isFinal, newRunId, RunStore, type RunRecord } from './runRecord';
@@ -150,7 +150,8 @@ export async function refreshRun(
   sshConfigFile?: string,
 ): Promise<RunRecord> {
   if (isFinal(record.state) || !record.runDir) return record;
-  const polled = await adapterFor(record.target, sshConfigFile).poll(record);
+  const adapter = adapterFor(record.target, sshConfigFile);
+  const polled = await adapter.poll(record);
   if (polled.state === record.state && polled.exitCode === record.exitCode) return record;
   // A run being stopped stays 'stopping' until it has really ended.
   if (record.state === 'stopping' && !isFinal(polled.state)) return record;
@@ -161,8 +162,9 @@ export async function refreshRun(
       message: polled.message,
       endedAt: isFinal(polled.state) ? new Date().toISOString() : undefined,
     }) ?? record;
-  // no stream saw its end: a local log still tells its steady step
-  learnFromLocalLog(store, updated);
+  // no stream saw its end: its log still tells its steady step
+  if (!learnFromLocalLog(store, updated))
+    await learnFromRemoteLog(store, updated, adapter, polled.logSize);
   return store.load(record.id) ?? updated;
 }
 

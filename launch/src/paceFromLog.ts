@@ -1,22 +1,71 @@
-// A completed local training that no stream followed to its end (launched with
-// --detach, then only polled) still teaches its host pace: the runner's steady
-// step is read from the end of its log, once (hostPaces.ts keeps the pace).
+// A completed training that no stream followed to its end (launched with
+// --detach, then only polled by the Runs view or `tunelab stop`) still teaches
+// its host pace: the runner's steady step is read from the end of its log,
+// once (hostPaces.ts keeps the pace). A local log is read from the disk; a
+// remote one (ssh, SLURM through a login node) through its target's own log
+// reader, from the last 64 KB the poll reported.
 
 import { logIsLocal, logTail } from './evalResult';
 import { learnFromEnd, type PaceSample } from './hostPaces';
 import { ProgressModel } from './progressModel';
 import type { RunRecord, RunStore } from './runRecord';
+import type { TargetAdapter } from './target';
 
 /** The `end` event is among a log's last lines; this is far more than it needs. */
 const TAIL_BYTES = 64 * 1024;
+/** A remote read that takes longer is given up: the pace is not worth a hung poll. */
+const REMOTE_READ_MS = 30_000;
 
-export function learnFromLocalLog(store: RunStore, record: RunRecord): PaceSample | undefined {
-  if (record.state !== 'completed' || (record.kind ?? 'train') !== 'train') return undefined;
-  if (!record.estimate || record.steadyStepSeconds !== undefined || !logIsLocal(record))
-    return undefined;
-  const tail = logTail(record.logPath, TAIL_BYTES);
-  if (tail === undefined) return undefined;
+function mayTeach(record: RunRecord): boolean {
+  return (
+    record.state === 'completed' &&
+    (record.kind ?? 'train') === 'train' &&
+    record.estimate !== undefined &&
+    record.steadyStepSeconds === undefined
+  );
+}
+
+function learnFromTail(store: RunStore, record: RunRecord, tail: string): PaceSample | undefined {
   const model = new ProgressModel();
+  // the first line may be cut: the model ignores what is not a whole line it knows
   for (const line of tail.split('\n')) if (line) model.applyLine(line);
   return learnFromEnd(store, record, model.progress.steadyStepSeconds);
+}
+
+export function learnFromLocalLog(store: RunStore, record: RunRecord): PaceSample | undefined {
+  if (!mayTeach(record) || !logIsLocal(record)) return undefined;
+  const tail = logTail(record.logPath, TAIL_BYTES);
+  return tail === undefined ? undefined : learnFromTail(store, record, tail);
+}
+
+/**
+ * The same for a run whose log is on another host: its last TAIL_BYTES, through the
+ * target's reader (`logSize` from the poll that saw the end). Undefined when the read
+ * fails or takes too long; a failed read is not an error of the poll.
+ */
+export async function learnFromRemoteLog(
+  store: RunStore,
+  record: RunRecord,
+  adapter: TargetAdapter,
+  logSize: number | undefined,
+): Promise<PaceSample | undefined> {
+  if (!mayTeach(record) || logIsLocal(record) || logSize === undefined || !record.runDir)
+    return undefined;
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  const reader = adapter.readLog(record, Math.max(0, logSize - TAIL_BYTES), (chunk) => {
+    bytes += chunk.length;
+    chunks.push(chunk);
+    // a log that grew after the poll: its end is still what is wanted, keep it bounded
+    while (bytes > 2 * TAIL_BYTES && chunks.length > 1) bytes -= chunks.shift()!.length;
+  });
+  const timer = setTimeout(() => reader.cancel(), REMOTE_READ_MS);
+  try {
+    if ((await reader.done) !== 'ended') return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+  return learnFromTail(store, record, Buffer.concat(chunks).toString('utf8'));
 }

@@ -145,6 +145,38 @@ test('local: a detached run no stream followed teaches its pace once polled at i
   assert.ok(Math.abs((after.host_pace as { pace: number }).pace - 0.7) < 0.002);
 });
 
+test('ssh: a detached run only polled teaches its pace from the remote log', { skip }, async () => {
+  const workdir = `~/tl-pace-poll-${crypto.randomBytes(3).toString('hex')}`;
+  const { config, workspace } = makeProject(
+    HOST_PACED +
+      `launch:\n  target: ssh\n  python: ${I.remotePython}\n` +
+      `  ssh: { host: ${I.sshAlias}, workdir: ${JSON.stringify(workdir)} }\n`,
+  );
+  const parts = launchEstimateOf(loadLaunchSpec(config))!.stepParts;
+  const steady = Number(stepAtPace(parts, 0.65).seconds.toFixed(4));
+  const env = { TUNELAB_SSH_CONFIG: I.sshConfig };
+  const run = await tunelab(['launch', config, '--detach'], workspace, {
+    ...env,
+    TUNELAB_RUNNER_DIR: trainRunner(steady),
+  });
+  assert.equal(run.code, 0, run.stderr);
+  const store = new RunStore(workspace);
+  const id = run.stdout.trim();
+  await waitFor(
+    async () =>
+      (await refreshRun(store, store.load(id)!, I.sshConfig)).state === 'completed'
+        ? true
+        : undefined,
+    30_000,
+    'the detached remote run to end',
+  );
+  assert.equal(store.load(id)!.steadyStepSeconds, steady);
+  const after = await estimateJson(config, workspace, env);
+  const pace = after.host_pace as { pace: number; target: string };
+  assert.ok(Math.abs(pace.pace - 0.65) < 0.002, JSON.stringify(pace));
+  assert.equal(pace.target, `ssh ${I.sshAlias}`);
+});
+
 test('ssh: the pace is learnt for that host, not for the local one', { skip }, async () => {
   const workdir = `~/tl-pace-${crypto.randomBytes(3).toString('hex')}`;
   const { config, workspace } = await learnsThePace(
