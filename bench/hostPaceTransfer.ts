@@ -135,7 +135,10 @@ function printProbedRuns(all: readonly WholeRunTime[]): void {
   const rows: string[] = [];
   for (const run of probed) {
     const pace = hostPaceOfStep(predictWholeRun(run).stepParts, run.probeSteadySeconds!);
-    const taught = pace === undefined ? undefined : { pace, runs: 1, target: 'its probe' };
+    const taught =
+      pace === undefined
+        ? undefined
+        : { pace, runs: 1, target: 'its probe', basis: 'config' as const };
     const before = predictWholeRun(run).seconds / run.trainSeconds - 1;
     const estimate = predictWholeRun(run, undefined, taught);
     const after = estimate.seconds / run.trainSeconds - 1;

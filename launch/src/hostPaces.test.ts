@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { hostPaceOfStep, stepAtPace, type StepParts } from '../../engine/src/estimate/hostPace';
 import {
+  hostPacesNear,
   hostPacesPath,
   KEPT_PER_TARGET,
   launchEstimateOf,
@@ -125,4 +127,42 @@ test('the end of a training run records its steady step; an evaluation run teach
   store.save({ ...record('eval1', estimate, 'completed'), kind: 'eval', evalOf: 'train1' });
   assert.equal(learnFromEnd(store, store.load('eval1')!, steady), undefined);
   assert.equal(pacedRunsReader(workspace)('ssh gpu-box').length, 1);
+});
+
+test("a config's own runs (its pace probe) set its estimate before the target's other configs", () => {
+  const { workspace, config } = project('meta-llama/Llama-3.2-1B');
+  const other = path.join(workspace, 'other.finetune.yaml');
+  fs.copyFileSync(config, other);
+  const estimate = launchEstimateOf(loadLaunchSpec(config))!;
+  const store = new RunStore(workspace);
+  const runOf = (id: string, file: string, pace: number) => {
+    store.save({ ...record(id, estimate, 'completed'), config: file });
+    learnFromEnd(store, store.load(id)!, stepAtPace(estimate.stepParts, pace).seconds);
+  };
+  runOf('other1', other, 0.9);
+  runOf('other2', other, 1.1);
+  runOf('mine', config, 0.6);
+  const near = hostPacesNear(config).pacedRuns('ssh gpu-box');
+  assert.deepEqual(
+    near.map((r) => [Math.round(r.pace * 100) / 100, r.sameConfig]),
+    [
+      [0.9, false],
+      [1.1, false],
+      [0.6, true],
+    ],
+  );
+  // its own pace, not the median of the method's three (0.9)
+  const mine = launchEstimateOf(loadLaunchSpec(config))!;
+  assert.ok(Math.abs(mine.secondsPerStep / stepAtPace(estimate.stepParts, 0.6).seconds - 1) < 1e-3);
+  const theirs = launchEstimateOf(loadLaunchSpec(other))!;
+  assert.ok(
+    Math.abs(theirs.secondsPerStep / stepAtPace(estimate.stepParts, 1.0).seconds - 1) < 1e-3,
+  );
+  // a config never run there takes the method's median
+  const fresh = path.join(workspace, 'fresh.finetune.yaml');
+  fs.copyFileSync(config, fresh);
+  const median = launchEstimateOf(loadLaunchSpec(fresh))!;
+  assert.ok(
+    Math.abs(median.secondsPerStep / stepAtPace(estimate.stepParts, 0.9).seconds - 1) < 1e-3,
+  );
 });

@@ -36,6 +36,8 @@ export interface LaunchEstimate {
 /** A pace learnt from one completed run. */
 export interface PaceSample extends PacedRun {
   runId: string;
+  /** Absolute path of the run's config: its own later estimates take this pace first. */
+  config?: string;
   steadyStepSeconds: number;
   at: string;
 }
@@ -108,6 +110,7 @@ export function rememberHostPace(
   const sample: PaceSample = {
     runId: record.id,
     method: estimate.method,
+    config: record.config,
     pace: Math.round(pace * 1000) / 1000,
     steadyStepSeconds,
     at: record.endedAt ?? new Date().toISOString(),
@@ -142,18 +145,28 @@ function currentPaces(file: string): { stamp: string; paces: PaceFile } {
   return seen;
 }
 
-/** A target's samples that a pace can be learnt from (a hand-edited file teaches no junk). */
-function pacedRunsIn(paces: PaceFile, target: string): readonly PacedRun[] {
+/**
+ * A target's samples that a pace can be learnt from (a hand-edited file teaches no junk),
+ * those of `configPath`'s own runs marked.
+ */
+function pacedRunsIn(paces: PaceFile, target: string, configPath?: string): readonly PacedRun[] {
   const samples = paces[target];
-  return Array.isArray(samples)
-    ? samples.filter(
-        (s): s is PaceSample =>
-          typeof s?.pace === 'number' &&
-          s.pace >= HOST_PACE_RANGE.min &&
-          s.pace <= HOST_PACE_RANGE.max &&
-          ['full', 'lora', 'qlora'].includes(s.method),
-      )
-    : [];
+  if (!Array.isArray(samples)) return [];
+  const own = configPath === undefined ? undefined : path.resolve(configPath);
+  return samples
+    .filter(
+      (s): s is PaceSample =>
+        typeof s?.pace === 'number' &&
+        s.pace >= HOST_PACE_RANGE.min &&
+        s.pace <= HOST_PACE_RANGE.max &&
+        ['full', 'lora', 'qlora'].includes(s.method),
+    )
+    .map((s) => ({
+      pace: s.pace,
+      method: s.method,
+      sameConfig:
+        own !== undefined && typeof s.config === 'string' && path.resolve(s.config) === own,
+    }));
 }
 
 /** The paced runs of each target in a workspace, for the analysis (`pacedRuns`), as the file is now. */
@@ -173,7 +186,7 @@ export function hostPacesNear(configPath: string): {
 } {
   const workspace = findWorkspace(path.dirname(path.resolve(configPath)));
   const { stamp, paces } = currentPaces(hostPacesPath(workspace));
-  return { stamp, pacedRuns: (target) => pacedRunsIn(paces, target) };
+  return { stamp, pacedRuns: (target) => pacedRunsIn(paces, target, configPath) };
 }
 
 /**

@@ -114,7 +114,7 @@ async function learnsThePace(launchSection: string, target: string, env: NodeJS.
   const text = await tunelab(['estimate', config], workspace, env);
   assert.match(
     text.stdout,
-    new RegExp(`host pace ×0\\.60: learnt on ${target} from 1 completed run`),
+    new RegExp(`host pace ×0\\.60: learnt on ${target} from this config's own 1 completed run`),
   );
   return { config, workspace };
 }

@@ -10,7 +10,7 @@ import type { CodeAction, CodeLens, MarkupContent } from 'vscode-languageserver-
 import { analyze } from '../../engine/src/engine';
 import { stepAtPace } from '../../engine/src/estimate/hostPace';
 import { buildEstimateReport, estimateLensTitle } from '../../engine/src/report/estimateReport';
-import { launchEstimateOf, learnFromEnd, pacedRunsReader } from '../../launch/src/hostPaces';
+import { hostPacesNear, launchEstimateOf, learnFromEnd } from '../../launch/src/hostPaces';
 import { loadLaunchSpec } from '../../launch/src/launchConfig';
 import { RunStore } from '../../launch/src/runRecord';
 import { completedRecord } from '../support/runRecords';
@@ -153,13 +153,13 @@ test('a host pace learnt from a completed run on the launch target moves the len
   // the open document, unchanged, is estimated again with the pace
   const uri = fileUri(file);
   const after = await lensOf(uri);
-  const paced = analyze(text, file, { pacedRuns: pacedRunsReader(workspace) });
+  const paced = analyze(text, file, { pacedRuns: hostPacesNear(file).pacedRuns });
   assert.equal(after, estimateLensTitle(buildEstimateReport(paced)!));
   assert.notEqual(after, before);
   const markdown = await client.connection.sendRequest<string | null>('tunelab/estimate', { uri });
   assert.match(
     markdown ?? '',
-    /host pace ×0\.60 of the fitted host's, learnt on local \(median of 1 completed run/,
+    /host pace ×0\.60 of the fitted host's, learnt on local from this config's own completed run there \(a pace probe or a training\)/,
   );
   assert.match(markdown ?? '', /±35%/);
 });

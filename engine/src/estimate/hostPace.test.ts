@@ -95,18 +95,32 @@ describe('a pace learnt from past runs', () => {
       pace: 0.62,
       runs: 3,
       target: 'local',
+      basis: 'method',
     });
     assert.deepEqual(learnHostPace(runs, 'qlora', 'local'), {
       pace: 0.75,
       runs: 1,
       target: 'local',
+      basis: 'method',
     });
     assert.deepEqual(learnHostPace(runs, 'lora', 'local'), {
       pace: 0.685,
       runs: 4,
       target: 'local',
+      basis: 'any',
     });
     assert.equal(learnHostPace([], 'lora', 'local'), undefined);
+    // the config's own probe (or run) there wins over the method's other configs
+    const probed = [...runs, { pace: 1.04, method: 'qlora' as const, sameConfig: true }];
+    assert.deepEqual(learnHostPace(probed, 'qlora', 'local'), {
+      pace: 1.04,
+      runs: 1,
+      target: 'local',
+      basis: 'config',
+    });
+    const twice = [...probed, { pace: 0.96, method: 'qlora' as const, sameConfig: true }];
+    assert.equal(learnHostPace(twice, 'qlora', 'local')!.pace, 1.0);
+    assert.equal(learnHostPace(twice, 'qlora', 'local')!.runs, 2);
   });
 
   it('names the launch target a config goes to', () => {
@@ -128,7 +142,7 @@ describe('a pace learnt from past runs', () => {
   });
 
   it('estimates a host-paced run at the learnt pace, says where it was learnt, and keeps its parts at pace 1', () => {
-    const learnt = { pace: 0.6, runs: 3, target: 'ssh gpu-box' };
+    const learnt = { pace: 0.6, runs: 3, target: 'ssh gpu-box', basis: 'method' as const };
     const plain = time(false);
     const paced = estimateTrainTime(plan(false), llama1, H100, TOKENS, {
       tokenLengths: SHORT_CHATS,
@@ -151,12 +165,23 @@ describe('a pace learnt from past runs', () => {
       ),
     );
     assert.deepEqual(paced.stepParts, plain.stepParts);
+    const own = estimateTrainTime(plan(false), llama1, H100, TOKENS, {
+      tokenLengths: SHORT_CHATS,
+      hostPace: { ...learnt, runs: 1, basis: 'config' },
+    });
+    assert.ok(
+      own.assumptions.some((a) =>
+        /learnt on ssh gpu-box from this config's own completed run there \(a pace probe or a training\)/.test(
+          a,
+        ),
+      ),
+    );
   });
 
   it('leaves a GPU-paced run its band and says nothing of a pace', () => {
     const packed = estimateTrainTime(plan(true), llama1, H100, TOKENS, {
       tokenLengths: SHORT_CHATS,
-      hostPace: { pace: 0.6, runs: 3, target: 'local' },
+      hostPace: { pace: 0.6, runs: 3, target: 'local', basis: 'any' },
     });
     assert.equal(packed.hostPaced, false);
     assert.equal(packed.hostPace, undefined);

@@ -92,31 +92,42 @@ export interface LearnedHostPace {
   runs: number;
   /** The target they ran on, as the user names it (`local`, `ssh gpu-box`, ...). */
   target: string;
+  /** Which runs: the estimated config's own (a probe or a training), the same method's, or any. */
+  basis: 'config' | 'method' | 'any';
 }
 
 /** A past run's pace on a target, with its method (QLoRA's host terms differ from full's). */
 export interface PacedRun {
   pace: number;
   method: Method;
+  /** A run (or pace probe) of the very config being estimated: its pace is the closest. */
+  sameConfig?: boolean;
 }
 
 /**
- * The pace to estimate a `method` run with on a target: the median pace of the target's
- * runs of the same method (QLoRA's host terms read a slower pace than full's), else of
- * all its runs; undefined without any.
+ * The pace to estimate a `method` run with on a target: the median pace of the config's
+ * own runs there (a pace probe of it: within 12% of its run on one machine where other
+ * configs' paces spread 0.75-1.48), else of the target's runs of the same method (QLoRA's
+ * host terms read a slower pace than full's), else of all its runs; undefined without any.
  */
 export function learnHostPace(
   runs: readonly PacedRun[],
   method: Method,
   target: string,
 ): LearnedHostPace | undefined {
-  const same = runs.filter((r) => r.method === method);
-  const chosen = (same.length ? same : runs).map((r) => r.pace).filter((p) => p > 0);
+  const usable = runs.filter((r) => r.pace > 0);
+  const own = usable.filter((r) => r.sameConfig);
+  const same = usable.filter((r) => r.method === method);
+  const [chosen, basis] = own.length
+    ? ([own, 'config'] as const)
+    : same.length
+      ? ([same, 'method'] as const)
+      : ([usable, 'any'] as const);
   if (!chosen.length) return undefined;
-  const sorted = [...chosen].sort((a, b) => a - b);
+  const sorted = chosen.map((r) => r.pace).sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   const pace = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { pace, runs: sorted.length, target };
+  return { pace, runs: sorted.length, target, basis };
 }
 
 /**

@@ -327,5 +327,10 @@ function formatTokens(n: number): string {
 /** What the learnt pace says beside the figure. */
 function learntPaceText(learnt: LearnedHostPace): string {
   const runs = `${learnt.runs} completed run${learnt.runs === 1 ? '' : 's'}`;
-  return `host pace ×${learnt.pace.toFixed(2)} of the fitted host's, learnt on ${learnt.target} (median of ${runs} there whose host paced their steps)`;
+  const head = `host pace ×${learnt.pace.toFixed(2)} of the fitted host's, learnt on ${learnt.target}`;
+  if (learnt.basis !== 'config')
+    return `${head} (median of ${runs} there whose host paced their steps)`;
+  return learnt.runs === 1
+    ? `${head} from this config's own completed run there (a pace probe or a training)`
+    : `${head} from the median of this config's own ${runs} there`;
 }

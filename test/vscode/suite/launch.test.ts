@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import { analyze } from '../../../engine/src/engine';
 import { stepAtPace } from '../../../engine/src/estimate/hostPace';
 import { buildEstimateReport, estimateLensTitle } from '../../../engine/src/report/estimateReport';
-import { launchEstimateOf, pacedRunsReader } from '../../../launch/src/hostPaces';
+import { hostPacesNear, launchEstimateOf } from '../../../launch/src/hostPaces';
 import { RunStore } from '../../../launch/src/runRecord';
 import { loadLaunchSpec } from '../../../launch/src/launchConfig';
 import { log, sleep, waitFor, workspaceUri } from './helpers';
@@ -184,7 +184,9 @@ describe('launch', () => {
     assert.ok(Math.abs(kept.local[0].pace - 0.6) < 0.002, JSON.stringify(kept));
     const expected = estimateLensTitle(
       buildEstimateReport(
-        analyze(doc.getText(), config.fsPath, { pacedRuns: pacedRunsReader(ws) }),
+        analyze(doc.getText(), config.fsPath, {
+          pacedRuns: hostPacesNear(config.fsPath).pacedRuns,
+        }),
       )!,
     );
     const after = await waitFor('the paced lens', lensTitle, (t) => t === expected, 30_000);
@@ -229,7 +231,9 @@ describe('launch', () => {
     const doc = await vscode.workspace.openTextDocument(config);
     const expected = estimateLensTitle(
       buildEstimateReport(
-        analyze(doc.getText(), config.fsPath, { pacedRuns: pacedRunsReader(ws) }),
+        analyze(doc.getText(), config.fsPath, {
+          pacedRuns: hostPacesNear(config.fsPath).pacedRuns,
+        }),
       )!,
     );
     const lensTitle = async () =>
