@@ -159,8 +159,9 @@ const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
 
 /**
  * Every run (host-paced or not) estimated as Tunelab would after the machine's other
- * runs completed there: learnHostPace over their paces (the same method's, else all), the
- * estimate's own band with it.
+ * runs completed there, and the pace probes run there (whole_runs.py --probe-steps):
+ * learnHostPace over their paces (the run's own config's probe first, else the same
+ * method's, else all), the estimate's own band with it.
  */
 function printLearntPace(
   machineOf: Map<string, string>,
@@ -173,9 +174,12 @@ function printLearntPace(
   let learnt = 0;
   for (const run of all) {
     const machine = machineOf.get(run.source) ?? run.source;
-    const others = (byMachine.get(machine) ?? [])
-      .filter((r) => r.run !== run)
-      .map((r) => ({ pace: r.pace, method: r.run.plan.method ?? 'lora' }));
+    const others = [
+      ...(byMachine.get(machine) ?? [])
+        .filter((r) => r.run !== run)
+        .map((r) => ({ pace: r.pace, method: r.run.plan.method ?? 'lora' })),
+      ...probesOn(machineOf, all, machine, run),
+    ];
     const pace = learnHostPace(others, run.plan.method ?? 'lora', machine);
     const estimate = predictWholeRun(run, undefined, pace);
     const e = Math.abs(estimate.seconds / run.trainSeconds - 1);
@@ -184,8 +188,26 @@ function printLearntPace(
     if (estimate.hostPace) learnt++;
   }
   console.log(
-    `    ${which}, estimated with the pace Tunelab learns from the machine's other completed runs (learnHostPace: the same method's, else all; ${learnt} of ${all.length} host-paced with a pace): ${summary(errors)}, ${inside} inside the band the estimate shows`,
+    `    ${which}, estimated with the pace Tunelab learns from the machine's other completed runs and its probes (learnHostPace: the config's own probe, else the same method's, else all; ${learnt} of ${all.length} host-paced with a pace): ${summary(errors)}, ${inside} inside the band the estimate shows`,
   );
+}
+
+/** The paces the probes run on a machine teach, `run`'s own config's marked (sameConfig). */
+function probesOn(
+  machineOf: Map<string, string>,
+  all: readonly WholeRunTime[],
+  machine: string,
+  run: WholeRunTime,
+): PacedRun[] {
+  const probes: PacedRun[] = [];
+  for (const other of all) {
+    if (other.probeSteadySeconds === undefined) continue;
+    if ((machineOf.get(other.source) ?? other.source) !== machine) continue;
+    const pace = hostPaceOfStep(predictWholeRun(other).stepParts, other.probeSteadySeconds);
+    if (pace !== undefined)
+      probes.push({ pace, method: other.plan.method ?? 'lora', sameConfig: other === run });
+  }
+  return probes;
 }
 
 /**

@@ -1,5 +1,5 @@
 // The sets of timed whole runs (runner/bench/whole_runs.py results): the set the time
-// constants are fitted on, and the held-out one measured on eight H100 machines since,
+// constants are fitted on, and the held-out one measured on nine H100 machines since,
 // in the order measured, with the machine each ran on where calls shared one.
 
 import { DEFAULT_ALLOCATOR } from './estimate/plans';
@@ -87,6 +87,13 @@ export const TIMED_RUN_SETS = {
         results: 'whole-runs-h100-steps24-attention-dec07-qlora.json',
         events: 'whole-runs-h100-steps24-attention-dec07-qlora-events',
         machine: 'eighth',
+      },
+      // six of them on a machine with the eighth's CPU model (the same one or not: unknown), each
+      // right after its own config's 16-step pace probe (whole_runs.py --probe-steps 16)
+      {
+        results: 'whole-runs-h100-steps24-probe-dec07.json',
+        events: 'whole-runs-h100-steps24-probe-dec07-events',
+        machine: 'probed',
       },
     ],
     label: '24 steps of 2 micro-batches, the final runner and templates; held out (not fitted on)',

@@ -1,11 +1,12 @@
 // A pace probe: `tunelab launch FILE --probe` runs the config on its target for a
 // few steps (the runner's `train CONFIG --probe N`: no evaluation, checkpoints,
 // export, tracker or push, in OUTPUT_DIR-pace-probe) so that the first estimate
-// there is not a guess. Where the host paces a run, machines differ 0.57-1.29×
+// there is not a guess. Where the host paces a run, machines differ 0.57-1.31×
 // from the estimate; the probe's steady step teaches the target's pace like any
-// completed run (hostPaces.ts), before the real run starts. Measured on a ninth
-// H100 (bench/TIME.md): each unpacked template's 16-step probe, then the
-// template, estimated within 20% with the pace its probe taught.
+// completed run (hostPaces.ts), before the real run starts, and the config's own
+// probe sets its pace before other configs' runs. Measured on two H100s that had
+// run nothing before (bench/TIME.md): nine runs, each after its own 16-step probe,
+// all within 20% with the pace it taught (6 of 9 without).
 
 import { HOST_PACE_RANGE, stepAtPace } from '../../engine/src/estimate/hostPace';
 import type { LaunchSpec } from './launchConfig';

@@ -32,7 +32,7 @@ export const UTILIZATION_PADDED = 0.1;
 export const PACKING_EFFICIENCY = 0.998;
 /** Dense bf16 TFLOP/s assumed when no GPU is known (H100 SXM). */
 const DEFAULT_TFLOPS = 989;
-/** ± relative error on runs like the measured ones (calibration worst 19.6%, leave-one-out 22.8%; held-out 24-step whole runs, latest measurements: median 11.3%, 12 of 20 within 20%, 20 of 20 inside, the eight outside host-paced runs on two fast hosts, 20 of 20 within 20% with the pace their machine's other runs teach; one measurement of a host-bound run moves by more between H100 machines; bench/TIME.md). */
+/** ± relative error on runs like the measured ones (calibration worst 19.6%, leave-one-out 22.8%; held-out 24-step whole runs, latest measurements: median 7.5%, 14 of 20 within 20%, 20 of 20 inside, those outside host-paced runs, 20 of 20 within 20% with the pace their machine's runs and probes teach; one measurement of a host-bound run moves by more between H100 machines; bench/TIME.md). */
 export const MEASURED_UNCERTAINTY = 0.25;
 /**
  * ± where the host paces the micro-steps (its time above the GPU's: short padded batches,
@@ -41,13 +41,15 @@ export const MEASURED_UNCERTAINTY = 0.25;
  * CUDA's JIT; GPU-paced ones 0.96-1.17x. Through the runner with cuDNN's attention off
  * for padded batches: 0.77-1.03x on a sixth machine, 0.57-0.75x on a seventh and
  * 0.59-0.97x on an eighth, whose hosts ran them faster (bench/TIME.md). The host's speed
- * is not known before the run; LEARNT_PACE_UNCERTAINTY once its runs taught it.
+ * is not known before a run there; LEARNT_PACE_UNCERTAINTY once a run or a pace probe
+ * (`tunelab launch --probe`) taught it.
  */
 export const HOST_PACED_UNCERTAINTY = 0.45;
 /**
  * ± where the host paces the micro-steps and its pace was learnt from the target's past
- * runs: estimated with the pace the same machine's other runs teach, 78 of 80 held-out
- * whole-run measurements on eight H100s fell within this, 75 within 20%
+ * runs: estimated with the pace the same machine's other runs and probes teach, 84 of 86
+ * held-out whole-run measurements on nine H100s fell within this, 81 within 20%; nine
+ * first runs on two machines, each after its own pace probe, 9 within 20%
  * (bench/hostPaceTransfer.ts, bench/TIME.md).
  */
 export const LEARNT_PACE_UNCERTAINTY = 0.35;
@@ -236,7 +238,7 @@ export function estimateTrainTime(
         : learnt
           ? `: the host paces these micro-steps, at the pace learnt on ${learnt.target}`
           : hostPaced
-            ? ": the host, not the GPU, paces these micro-steps: such runs on nine H100 machines took from 43% less to 29% more than estimated (how fast the host CPU runs PyTorch, not known before a run there; a short probe on the launch target, `tunelab launch FILE --probe`, or any completed run there teaches Tunelab its host's pace)"
+            ? ": the host, not the GPU, paces these micro-steps: such runs on nine H100 machines took from 43% less to 33% more than estimated (how fast the host CPU runs PyTorch, not known before a run there; a short probe on the launch target, `tunelab launch FILE --probe`, or any completed run there teaches Tunelab its host's pace)"
             : ': fitted on 62 runs measured on an H100'
     }`,
   );
