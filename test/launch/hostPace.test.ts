@@ -123,38 +123,17 @@ test('local: a completed run teaches the next estimate its host pace', async () 
   await learnsThePace('launch:\n  target: local\n', 'local');
 });
 
-test('local: a detached run no stream followed teaches its pace once polled at its end', async () => {
-  const { config, workspace } = makeProject(HOST_PACED + 'launch:\n  target: local\n');
+/** `launch --detach`, then only polled as the Runs view and `tunelab stop` poll it: the end teaches. */
+async function polledRunTeaches(
+  launchSection: string,
+  target: string,
+  pace: number,
+  sshConfigFile?: string,
+): Promise<void> {
+  const { config, workspace } = makeProject(HOST_PACED + launchSection);
   const parts = launchEstimateOf(loadLaunchSpec(config))!.stepParts;
-  const steady = Number(stepAtPace(parts, 0.7).seconds.toFixed(4));
-  const run = await tunelab(['launch', config, '--detach'], workspace, {
-    TUNELAB_RUNNER_DIR: trainRunner(steady),
-  });
-  assert.equal(run.code, 0, run.stderr);
-  const store = new RunStore(workspace);
-  const id = run.stdout.trim();
-  // polled as the Runs view and `tunelab stop` poll it
-  await waitFor(
-    async () =>
-      (await refreshRun(store, store.load(id)!)).state === 'completed' ? true : undefined,
-    20_000,
-    'the detached run to end',
-  );
-  assert.equal(store.load(id)!.steadyStepSeconds, steady);
-  const after = await estimateJson(config, workspace);
-  assert.ok(Math.abs((after.host_pace as { pace: number }).pace - 0.7) < 0.002);
-});
-
-test('ssh: a detached run only polled teaches its pace from the remote log', { skip }, async () => {
-  const workdir = `~/tl-pace-poll-${crypto.randomBytes(3).toString('hex')}`;
-  const { config, workspace } = makeProject(
-    HOST_PACED +
-      `launch:\n  target: ssh\n  python: ${I.remotePython}\n` +
-      `  ssh: { host: ${I.sshAlias}, workdir: ${JSON.stringify(workdir)} }\n`,
-  );
-  const parts = launchEstimateOf(loadLaunchSpec(config))!.stepParts;
-  const steady = Number(stepAtPace(parts, 0.65).seconds.toFixed(4));
-  const env = { TUNELAB_SSH_CONFIG: I.sshConfig };
+  const steady = Number(stepAtPace(parts, pace).seconds.toFixed(4));
+  const env = sshConfigFile ? { TUNELAB_SSH_CONFIG: sshConfigFile } : {};
   const run = await tunelab(['launch', config, '--detach'], workspace, {
     ...env,
     TUNELAB_RUNNER_DIR: trainRunner(steady),
@@ -164,17 +143,32 @@ test('ssh: a detached run only polled teaches its pace from the remote log', { s
   const id = run.stdout.trim();
   await waitFor(
     async () =>
-      (await refreshRun(store, store.load(id)!, I.sshConfig)).state === 'completed'
+      (await refreshRun(store, store.load(id)!, sshConfigFile)).state === 'completed'
         ? true
         : undefined,
     30_000,
-    'the detached remote run to end',
+    'the detached run to end',
   );
   assert.equal(store.load(id)!.steadyStepSeconds, steady);
   const after = await estimateJson(config, workspace, env);
-  const pace = after.host_pace as { pace: number; target: string };
-  assert.ok(Math.abs(pace.pace - 0.65) < 0.002, JSON.stringify(pace));
-  assert.equal(pace.target, `ssh ${I.sshAlias}`);
+  const learnt = after.host_pace as { pace: number; target: string };
+  assert.ok(Math.abs(learnt.pace - pace) < 0.002, JSON.stringify(learnt));
+  assert.equal(learnt.target, target);
+}
+
+test('local: a detached run no stream followed teaches its pace once polled at its end', async () => {
+  await polledRunTeaches('launch:\n  target: local\n', 'local', 0.7);
+});
+
+test('ssh: a detached run only polled teaches its pace from the remote log', { skip }, async () => {
+  const workdir = `~/tl-pace-poll-${crypto.randomBytes(3).toString('hex')}`;
+  await polledRunTeaches(
+    `launch:\n  target: ssh\n  python: ${I.remotePython}\n` +
+      `  ssh: { host: ${I.sshAlias}, workdir: ${JSON.stringify(workdir)} }\n`,
+    `ssh ${I.sshAlias}`,
+    0.65,
+    I.sshConfig,
+  );
 });
 
 test('ssh: the pace is learnt for that host, not for the local one', { skip }, async () => {
