@@ -66,6 +66,30 @@ test(
   },
 );
 
+test(
+  'slurm: a pace probe reaches the real runner as train CONFIG --probe N',
+  { skip },
+  async () => {
+    // the runner here has no torch: it gets as far as its package check, past argparse,
+    // which would exit 2 on an option it does not know
+    const { config, workspace } = makeProject(BASE_CONFIG + slurmLaunch());
+    const run = await tunelab(['launch', config, '--probe', '--probe-steps', '8'], workspace);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(
+      run.stderr,
+      /pace probe \S+ started on slurm \(job \d+\): 8 training steps, nothing kept/,
+    );
+    assert.match(run.stdout, /"type":"missing_package"/);
+    const [record] = new RunStore(workspace).list();
+    assert.equal(record.probe, 8);
+    assert.equal(record.exitCode, 3);
+    assert.match(
+      fs.readFileSync(`${record.runDir}/job.sh`, 'utf8'),
+      /'python3' '-m' 'tunelab_runner' 'train' 'run\.finetune\.yaml' '--probe' '8'\n/,
+    );
+  },
+);
+
 test('slurm: sbatch through via_ssh on a login node, files synced there', { skip }, async () => {
   const { config, workspace } = makeProject(
     BASE_CONFIG + slurmLaunch({ via: I.sshAlias, python: I.remotePython }),
