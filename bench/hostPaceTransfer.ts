@@ -134,7 +134,7 @@ function printProbedRuns(all: readonly WholeRunTime[]): void {
   let inside = 0;
   const rows: string[] = [];
   for (const run of probed) {
-    const pace = hostPaceOfStep(predictWholeRun(run).stepParts, run.probeSteadySeconds!);
+    const pace = probePaceOf(run);
     const taught =
       pace === undefined
         ? undefined
@@ -153,6 +153,13 @@ function printProbedRuns(all: readonly WholeRunTime[]): void {
     `  after a pace probe of the same config on the same machine (${probed.length} runs): without a pace ${summary(without)}; with the probe's ${summary(withProbe)}, ${inside} inside the band the estimate shows`,
   );
   console.log(`    ${rows.join('; ')}`);
+}
+
+/** The pace a run's own probe taught (undefined without a probe, or where the GPU paced it). */
+function probePaceOf(run: WholeRunTime): number | undefined {
+  return run.probeSteadySeconds === undefined
+    ? undefined
+    : hostPaceOfStep(predictWholeRun(run).stepParts, run.probeSteadySeconds);
 }
 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
@@ -201,9 +208,8 @@ function probesOn(
 ): PacedRun[] {
   const probes: PacedRun[] = [];
   for (const other of all) {
-    if (other.probeSteadySeconds === undefined) continue;
     if ((machineOf.get(other.source) ?? other.source) !== machine) continue;
-    const pace = hostPaceOfStep(predictWholeRun(other).stepParts, other.probeSteadySeconds);
+    const pace = probePaceOf(other);
     if (pace !== undefined)
       probes.push({ pace, method: other.plan.method ?? 'lora', sameConfig: other === run });
   }

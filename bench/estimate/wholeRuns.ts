@@ -241,15 +241,22 @@ function pacedColumn(
   return ` ${t.seconds.toFixed(1)} ±${Math.round(t.uncertainty * 100)}% (${pace}) ${pct(t.seconds / run.train_seconds - 1)}`;
 }
 
+/** Each run's probe pace, solved once (the row, the cost line and the pairings read it). */
+const probePaces = new WeakMap<MeasuredRun, PacedRun | undefined>();
+
 /** The pace each run's probe teaches, as the launcher keeps it: its steady step against the estimate's step parts. */
 function probedRuns(runs: readonly MeasuredRun[]): PacedRun[] {
   const paced: PacedRun[] = [];
   for (const run of runs) {
-    const steady = run.probe?.steady_step_seconds;
-    const { text, file } = configOf(run, 'meta-llama/Llama-3.2-1B', undefined);
-    const t = reportTrainTime(analyze(text, file));
-    const pace = t && steady ? hostPaceOfStep(t.stepParts, steady) : undefined;
-    if (pace !== undefined) paced.push({ method: run.method, pace });
+    if (!probePaces.has(run)) {
+      const steady = run.probe?.steady_step_seconds;
+      const { text, file } = configOf(run, 'meta-llama/Llama-3.2-1B', undefined);
+      const t = reportTrainTime(analyze(text, file));
+      const pace = t && steady ? hostPaceOfStep(t.stepParts, steady) : undefined;
+      probePaces.set(run, pace === undefined ? undefined : { method: run.method, pace });
+    }
+    const known = probePaces.get(run);
+    if (known) paced.push(known);
   }
   return paced;
 }

@@ -10,8 +10,7 @@ import * as path from 'node:path';
 import { parseYaml } from '../../engine/src/parse';
 import type { FollowResult } from '../../launch/src/follow';
 import { LaunchConfigError, loadLaunchSpec, keyRange } from '../../launch/src/launchConfig';
-import { learnFromEnd, paceMessage } from '../../launch/src/hostPaces';
-import { PROBE_DIR_SUFFIX, PROBE_STEPS, probeEndMessage } from '../../launch/src/paceProbe';
+import { paceNoteAtEnd, PROBE_DIR_SUFFIX, PROBE_STEPS } from '../../launch/src/paceProbe';
 import { adapterFor, launchRun, pickSecrets, refreshRun, stopRun } from '../../launch/src/launcher';
 import { printRun, writeFullySync } from '../../launch/src/printRun';
 import { ProgressModel } from '../../launch/src/progressModel';
@@ -137,10 +136,8 @@ function report(runStore: RunStore, record: RunRecord, result: FollowResult, mod
   const detached = settle(runStore, record, result);
   if (detached !== undefined) return detached;
   if (result.state === 'completed') {
-    const steady = model.progress.steadyStepSeconds;
-    const learnt = learnFromEnd(runStore, record, steady);
-    if (record.probe !== undefined) say(probeEndMessage(record, steady, learnt));
-    else if (learnt) say(paceMessage(record, learnt));
+    const note = paceNoteAtEnd(runStore, record, model.progress.steadyStepSeconds);
+    if (note) say(note);
     return 0;
   }
   if (!isFinal(result.state)) return 0;

@@ -18,6 +18,7 @@ import {
   type StepParts,
 } from '../../engine/src/estimate/hostPace';
 import { hubOptionsFromEnv } from '../../engine/src/models/hub';
+import { isRecord } from '../../engine/src/parse';
 import type { Method } from '../../engine/src/plan';
 import { reportTrainTime } from '../../engine/src/report/estimateReport';
 import type { LaunchSpec } from './launchConfig';
@@ -83,9 +84,7 @@ type PaceFile = Record<string, PaceSample[]>;
 function readPaces(file: string): PaceFile {
   try {
     const value = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as PaceFile)
-      : {};
+    return isRecord(value) ? (value as PaceFile) : {};
   } catch {
     return {};
   }

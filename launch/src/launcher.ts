@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launchEstimateOf } from './hostPaces';
 import { loadLaunchSpec, type LaunchSpec, type TargetKind } from './launchConfig';
-import { learnFromLocalLog, learnFromRemoteLog } from './paceFromLog';
+import { learnFromLog } from './paceFromLog';
 import { probeOutputDir, probeRefusal, probeTrainArgs } from './paceProbe';
 import { LocalTarget } from './localTarget';
 import { isFinal, newRunId, RunStore, type RunRecord } from './runRecord';
@@ -163,8 +163,7 @@ export async function refreshRun(
       endedAt: isFinal(polled.state) ? new Date().toISOString() : undefined,
     }) ?? record;
   // no stream saw its end: its log still tells its steady step
-  if (!learnFromLocalLog(store, updated))
-    await learnFromRemoteLog(store, updated, adapter, polled.logSize);
+  await learnFromLog(store, updated, adapter, polled.logSize);
   return store.load(record.id) ?? updated;
 }
 

@@ -32,25 +32,24 @@ function learnFromTail(store: RunStore, record: RunRecord, tail: string): PaceSa
   return learnFromEnd(store, record, model.progress.steadyStepSeconds);
 }
 
-export function learnFromLocalLog(store: RunStore, record: RunRecord): PaceSample | undefined {
-  if (!mayTeach(record) || !logIsLocal(record)) return undefined;
-  const tail = logTail(record.logPath, TAIL_BYTES);
-  return tail === undefined ? undefined : learnFromTail(store, record, tail);
-}
-
 /**
- * The same for a run whose log is on another host: its last TAIL_BYTES, through the
- * target's reader (`logSize` from the poll that saw the end). Undefined when the read
- * fails or takes too long; a failed read is not an error of the poll.
+ * The pace a completed training's log tells, once: read from the disk where the log is
+ * local, else its last TAIL_BYTES through the target's reader (`logSize` from the poll
+ * that saw the end). Undefined when nothing is learnt; a failed or slow remote read is
+ * given up, not an error of the poll.
  */
-export async function learnFromRemoteLog(
+export async function learnFromLog(
   store: RunStore,
   record: RunRecord,
   adapter: TargetAdapter,
   logSize: number | undefined,
 ): Promise<PaceSample | undefined> {
-  if (!mayTeach(record) || logIsLocal(record) || logSize === undefined || !record.runDir)
-    return undefined;
+  if (!mayTeach(record)) return undefined;
+  if (logIsLocal(record)) {
+    const tail = logTail(record.logPath, TAIL_BYTES);
+    return tail === undefined ? undefined : learnFromTail(store, record, tail);
+  }
+  if (logSize === undefined || !record.runDir) return undefined;
   const chunks: Buffer[] = [];
   let bytes = 0;
   const reader = adapter.readLog(record, Math.max(0, logSize - TAIL_BYTES), (chunk) => {

@@ -10,8 +10,8 @@
 
 import { HOST_PACE_RANGE, stepAtPace } from '../../engine/src/estimate/hostPace';
 import type { LaunchSpec } from './launchConfig';
-import { paceMessage, type PaceSample } from './hostPaces';
-import type { RunRecord } from './runRecord';
+import { learnFromEnd, paceMessage, type PaceSample } from './hostPaces';
+import type { RunRecord, RunStore } from './runRecord';
 
 /** Steps a probe trains unless told: 14-15 intervals for the median, about a minute on a 1B model. */
 export const PROBE_STEPS = 16;
@@ -66,4 +66,19 @@ export function probeEndMessage(
   if (explained)
     return `${against}: the GPU, not the host, paces this run, so no host pace moves its estimate; nothing was kept`;
   return `${against}: no host pace from ×${min} to ×${max} explains it (another job on the GPU?); nothing was kept`;
+}
+
+/**
+ * A completed run's end as a stream saw it (the CLI's or the editor's): its steady step
+ * learnt and kept (learnFromEnd), and the line the user is told; undefined when a
+ * training taught nothing (a probe always says what it did).
+ */
+export function paceNoteAtEnd(
+  store: RunStore,
+  record: RunRecord,
+  steadyStepSeconds: number | undefined,
+): string | undefined {
+  const learnt = learnFromEnd(store, record, steadyStepSeconds);
+  if (record.probe !== undefined) return probeEndMessage(record, steadyStepSeconds, learnt);
+  return learnt ? paceMessage(record, learnt) : undefined;
 }

@@ -6,8 +6,7 @@
 import * as vscode from 'vscode';
 import { followRun, type FollowResult } from '../../../launch/src/follow';
 import { EvalResultCapture } from '../../../launch/src/evalResult';
-import { learnFromEnd, paceMessage } from '../../../launch/src/hostPaces';
-import { probeEndMessage } from '../../../launch/src/paceProbe';
+import { paceNoteAtEnd } from '../../../launch/src/paceProbe';
 import { adapterFor } from '../../../launch/src/launcher';
 import { ProgressModel, UpdateThrottle } from '../../../launch/src/progressModel';
 import {
@@ -144,11 +143,8 @@ export class RunSession implements vscode.Disposable {
           }) ?? this.record;
         const code = result.exitCode === undefined ? '' : ` (exit ${result.exitCode})`;
         this.terminal.note(`run ${result.state}${code}`);
-        const steady = this.model.progress.steadyStepSeconds;
-        const learnt = learnFromEnd(this.store, this.record, steady);
-        if (this.record.probe !== undefined)
-          this.terminal.note(probeEndMessage(this.record, steady, learnt));
-        else if (learnt) this.terminal.note(paceMessage(this.record, learnt));
+        const note = paceNoteAtEnd(this.store, this.record, this.model.progress.steadyStepSeconds);
+        if (note) this.terminal.note(note);
       }
       return result;
     } catch (err) {

@@ -6,6 +6,7 @@
 // estimated step parts, recorded at launch, and its measured steady step, which the
 // runner reports at the end. bench/hostPaceTransfer.ts measures what that gives.
 
+import { valueAt } from '../parse';
 import type { Method } from '../plan';
 import { pacedSeconds, type ThroughputConstants } from './throughput';
 
@@ -135,22 +136,15 @@ export function learnHostPace(
  * `ssh HOST`, `slurm` or `slurm via HOST` (`launch.target`, else `override`'s kind).
  */
 export function launchTargetOf(config: unknown, override?: string): string {
-  const launch = field(config, 'launch');
-  const written = field(launch, 'target');
+  const written = valueAt(config, ['launch', 'target']);
   const target = override ?? (typeof written === 'string' ? written : 'local');
   if (target === 'ssh') {
-    const host = field(field(launch, 'ssh'), 'host');
+    const host = valueAt(config, ['launch', 'ssh', 'host']);
     return typeof host === 'string' ? `ssh ${host}` : 'ssh';
   }
   if (target === 'slurm') {
-    const via = field(field(launch, 'slurm'), 'via_ssh');
+    const via = valueAt(config, ['launch', 'slurm', 'via_ssh']);
     return typeof via === 'string' ? `slurm via ${via}` : 'slurm';
   }
   return 'local';
-}
-
-function field(value: unknown, key: string): unknown {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)[key]
-    : undefined;
 }
