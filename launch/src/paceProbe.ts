@@ -15,7 +15,7 @@ import type { RunRecord, RunStore } from './runRecord';
 
 /** Steps a probe trains unless told: 14-15 intervals for the median, about a minute on a 1B model. */
 export const PROBE_STEPS = 16;
-/** The runner's bounds (pace_probe.py): 3 intervals after the first step need 5 steps. */
+/** The runner's bounds (pace_probe.py): 5 steps give 4 intervals between step ends, one above the 3 its steady step needs. */
 export const PROBE_STEPS_RANGE = { min: 5, max: 1000 } as const;
 /** Where the runner writes a probe: beside the run's own output directory. */
 export const PROBE_DIR_SUFFIX = '-pace-probe';

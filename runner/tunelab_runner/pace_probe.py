@@ -1,7 +1,7 @@
 """`train CONFIG --probe STEPS`: a short run of the config that times this host.
 
 A run whose step the host paces (short padded batches, narrow models) takes what
-the machine's CPU gives it: 0.57-1.29x the estimate across eight H100s, so the
+the machine's CPU gives it: 0.57-1.31x the estimate across nine H100s, so the
 first estimate on a new host cannot be within 20%. The probe trains the config
 itself for a few steps, as the real run would (same model, data, batch, method,
 processes), with nothing that is not a training step: no evaluation, no
@@ -17,11 +17,12 @@ import os
 from typing import Any, Dict
 
 from .events import RunnerError
+from .step_timing import MIN_INTERVALS
 
 PROBE_DIR_SUFFIX = "-pace-probe"
-# The steady step needs 3 intervals between step ends after the first step
-# (step_timing.MIN_INTERVALS): 5 steps give them.
-MIN_PROBE_STEPS = 5
+# N steps give N - 1 intervals between step ends; the steady step needs
+# MIN_INTERVALS of them, and the probe keeps one to spare.
+MIN_PROBE_STEPS = MIN_INTERVALS + 2
 MAX_PROBE_STEPS = 1000
 
 
