@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { parseYaml } from '../../engine/src/parse';
 import type { FollowResult } from '../../launch/src/follow';
 import { LaunchConfigError, loadLaunchSpec, keyRange } from '../../launch/src/launchConfig';
+import { PaceWhileRunning } from '../../launch/src/hostPaces';
 import { paceNoteAtEnd, PROBE_DIR_SUFFIX, PROBE_STEPS } from '../../launch/src/paceProbe';
 import { adapterFor, launchRun, pickSecrets, refreshRun, stopRun } from '../../launch/src/launcher';
 import { printRun, writeFullySync } from '../../launch/src/printRun';
@@ -73,6 +74,7 @@ export async function stream(
   onLine?: (text: string) => void,
 ): Promise<{ result: FollowResult; model: ProgressModel }> {
   const model = new ProgressModel();
+  const pace = new PaceWhileRunning(runStore, record.id);
   const tty = process.stdout.isTTY === true;
   const controller = new AbortController();
   const detach = () => controller.abort();
@@ -88,6 +90,11 @@ export async function stream(
       write: (bytes) => writeFullySync(1, bytes),
       onLine: (text) => {
         model.applyLine(text);
+        const note = pace.note(model.progress);
+        if (note) {
+          if (tty) process.stdout.write('\r\x1b[2K'); // over a live progress bar, redrawn next
+          say(note);
+        }
         onLine?.(text);
       },
       onMayRepeat: (lines) =>
@@ -135,12 +142,10 @@ export function settle(
 function report(runStore: RunStore, record: RunRecord, result: FollowResult, model: ProgressModel) {
   const detached = settle(runStore, record, result);
   if (detached !== undefined) return detached;
-  if (result.state === 'completed') {
-    const note = paceNoteAtEnd(runStore, record, model.progress.steadyStepSeconds);
-    if (note) say(note);
-    return 0;
-  }
   if (!isFinal(result.state)) return 0;
+  const note = paceNoteAtEnd(runStore, runStore.load(record.id) ?? record, model.progress);
+  if (note) say(note);
+  if (result.state === 'completed') return 0;
   try {
     const parsed = parseYaml(fs.readFileSync(record.config, 'utf8'));
     const findings = runFindings(model.progress.failures, parsed, {

@@ -9,6 +9,9 @@ import {
   KEPT_PER_TARGET,
   launchEstimateOf,
   learnFromEnd,
+  learnWhileRunning,
+  LIVE_PACE_INTERVALS,
+  PaceWhileRunning,
   pacedRunsReader,
   rememberHostPace,
   type LaunchEstimate,
@@ -126,6 +129,71 @@ test('the end of a training run records its steady step; an evaluation run teach
   );
   store.save({ ...record('eval1', estimate, 'completed'), kind: 'eval', evalOf: 'train1' });
   assert.equal(learnFromEnd(store, store.load('eval1')!, steady), undefined);
+  assert.equal(pacedRunsReader(workspace)('ssh gpu-box').length, 1);
+});
+
+test('a run teaches from its first 15 timed intervals on, while it runs, once; its end replaces that', () => {
+  const { workspace, config } = project('meta-llama/Llama-3.2-1B');
+  const estimate = launchEstimateOf(loadLaunchSpec(config))!;
+  const store = new RunStore(workspace);
+  const read = pacedRunsReader(workspace);
+  const at = (pace: number) => stepAtPace(estimate.stepParts, pace).seconds;
+  store.save(record('live', estimate, 'running'));
+
+  const pace = new PaceWhileRunning(store, 'live');
+  assert.equal(
+    pace.note({ steadyStepSeconds: at(0.7), steadyStepIntervals: LIVE_PACE_INTERVALS - 1 }),
+    undefined,
+  );
+  assert.deepEqual(read('ssh gpu-box'), [], 'fewer intervals than a probe times: nothing yet');
+  const note = pace.note({ steadyStepSeconds: at(0.7), steadyStepIntervals: LIVE_PACE_INTERVALS })!;
+  assert.match(
+    note,
+    /^pace of the steps so far \(15 timed\): steady step \d+\.\d\d s \(estimated \d+\.\d\d s\): host pace ×0\.70 kept for the next estimates on ssh gpu-box$/,
+  );
+  assert.equal(store.load('live')!.steadyStepSoFar, true);
+  assert.equal(
+    pace.note({ steadyStepSeconds: at(0.5), steadyStepIntervals: 30 }),
+    undefined,
+    'once',
+  );
+  // a replay of the same log from its start (another stream) keeps what was taught
+  assert.equal(learnWhileRunning(store, 'live', at(0.5), 30), undefined);
+  assert.deepEqual(
+    read('ssh gpu-box').map((r) => Math.round(r.pace * 100) / 100),
+    [0.7],
+  );
+
+  // the completed end, all its steps: the same run's sample is replaced, not added
+  const ended = store.update('live', { state: 'completed' })!;
+  learnFromEnd(store, ended, at(0.8), 60);
+  assert.deepEqual(
+    read('ssh gpu-box').map((r) => Math.round(r.pace * 100) / 100),
+    [0.8],
+  );
+  assert.equal(store.load('live')!.steadyStepSoFar, undefined);
+  assert.equal(learnWhileRunning(store, 'live', at(0.5), 30), undefined, 'an ended run');
+
+  // a probe is left to its end; an unfinished run keeps none from too few intervals
+  store.save({ ...record('probe', estimate, 'running'), probe: 16 });
+  assert.equal(learnWhileRunning(store, 'probe', at(0.5), 15), undefined);
+  assert.equal(
+    rememberHostPace(workspace, record('r2', estimate, 'failed'), at(0.5), 14),
+    undefined,
+  );
+});
+
+test('a stopped or failed run keeps the pace of the steps it timed, when enough', () => {
+  const { workspace, config } = project('meta-llama/Llama-3.2-1B');
+  const estimate = launchEstimateOf(loadLaunchSpec(config))!;
+  const store = new RunStore(workspace);
+  const at = (pace: number) => stepAtPace(estimate.stepParts, pace).seconds;
+  store.save(record('stopped', estimate, 'cancelled'));
+  store.save(record('early', estimate, 'failed'));
+  const kept = learnFromEnd(store, store.load('stopped')!, at(0.65), 40)!;
+  assert.ok(Math.abs(kept.pace - 0.65) < 1e-3);
+  assert.equal(learnFromEnd(store, store.load('early')!, at(0.9), 6), undefined);
+  assert.equal(store.load('early')!.steadyStepSeconds, undefined);
   assert.equal(pacedRunsReader(workspace)('ssh gpu-box').length, 1);
 });
 

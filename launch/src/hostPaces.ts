@@ -2,8 +2,9 @@
 // there. Runs the host paces (short padded batches, narrow models) take what
 // the machine's CPU gives them: 0.57-1.31× their estimate across nine H100s,
 // close to one pace within a machine. So a launch records the time estimate's
-// step parts with the run, the runner reports its measured steady step at the
-// end, and the pace that joins the two is kept per target in
+// step parts with the run, the runner reports its measured steady step (of the
+// steps so far in its step events, of all at its end), and the pace that joins
+// the two is kept per target in
 // `.tunelab/host-paces.json`; the estimate of the next config for that target
 // takes their median (engine/src/estimate/hostPace.ts).
 
@@ -22,7 +23,8 @@ import { isRecord } from '../../engine/src/parse';
 import type { Method } from '../../engine/src/plan';
 import { reportTrainTime } from '../../engine/src/report/estimateReport';
 import type { LaunchSpec } from './launchConfig';
-import { findWorkspace, type RunRecord, type RunStore } from './runRecord';
+import type { RunProgress } from './progressModel';
+import { findWorkspace, isFinal, type RunRecord, type RunStore } from './runRecord';
 
 /** What a launch records of the time estimate: enough to read the run's pace at its end. */
 export interface LaunchEstimate {
@@ -34,7 +36,7 @@ export interface LaunchEstimate {
   secondsPerStep: number;
 }
 
-/** A pace learnt from one completed run. */
+/** A pace learnt from one run: its end, or the steps it had timed so far. */
 export interface PaceSample extends PacedRun {
   runId: string;
   /** Absolute path of the run's config: its own later estimates take this pace first. */
@@ -42,6 +44,13 @@ export interface PaceSample extends PacedRun {
   steadyStepSeconds: number;
   at: string;
 }
+
+/**
+ * A run teaches its pace once this many step intervals are timed, what a probe of
+ * PROBE_STEPS (16, paceProbe.ts) times: a first run on a new host that is stopped or
+ * fails later has still measured it. A completed run teaches whatever it timed.
+ */
+export const LIVE_PACE_INTERVALS = 15;
 
 /** Samples kept per target: the newest, so a host that changed is followed. */
 export const KEPT_PER_TARGET = 20;
@@ -91,18 +100,20 @@ function readPaces(file: string): PaceFile {
 }
 
 /**
- * At the end of a completed training run: the pace its measured steady step gives
- * against the estimate its launch recorded, kept for its target. Undefined (nothing
- * kept) when the run recorded no estimate, the runner reported no steady step, or the
+ * The pace a training's measured steady step gives against the estimate its launch
+ * recorded, kept for its target (replacing what the same run taught before). Undefined
+ * (nothing kept) when the run recorded no estimate, the runner reported no steady step,
+ * the run has not completed and timed fewer than LIVE_PACE_INTERVALS intervals, or the
  * GPU paced the run (its step says nothing of the host).
  */
 export function rememberHostPace(
   workspaceDir: string,
   record: RunRecord,
   steadyStepSeconds: number | undefined,
+  intervals?: number,
 ): PaceSample | undefined {
   const estimate = record.estimate;
-  if (!estimate || steadyStepSeconds === undefined || record.state !== 'completed')
+  if (!estimate || steadyStepSeconds === undefined || !timedEnough(record, intervals))
     return undefined;
   const pace = hostPaceOfStep(estimate.stepParts, steadyStepSeconds);
   if (pace === undefined) return undefined;
@@ -123,6 +134,10 @@ export function rememberHostPace(
   fs.writeFileSync(temp, JSON.stringify(paces, null, 2) + '\n', { mode: 0o600 });
   fs.renameSync(temp, file);
   return sample;
+}
+
+function timedEnough(record: RunRecord, intervals: number | undefined): boolean {
+  return record.state === 'completed' || (intervals ?? 0) >= LIVE_PACE_INTERVALS;
 }
 
 /** Each paces file as last read, with its mtime and size: read again only when they change. */
@@ -190,16 +205,47 @@ export function hostPacesNear(configPath: string): {
 
 /**
  * A training's end as a stream saw it (after its final state is recorded): the runner's
- * steady step kept with the run, and the pace it gives kept for the target.
+ * steady step kept with the run, and the pace it gives kept for the target. A completed
+ * run's is of all its steps; a stopped or failed one's, of the steps it timed (kept when
+ * LIVE_PACE_INTERVALS or more).
  */
 export function learnFromEnd(
   store: RunStore,
   record: RunRecord,
   steadyStepSeconds: number | undefined,
+  intervals?: number,
 ): PaceSample | undefined {
   if (steadyStepSeconds === undefined || (record.kind ?? 'train') !== 'train') return undefined;
-  const updated = store.update(record.id, { steadyStepSeconds });
-  return updated ? rememberHostPace(store.workspaceDir, updated, steadyStepSeconds) : undefined;
+  if (!timedEnough(record, intervals)) return undefined;
+  const updated = store.update(record.id, { steadyStepSeconds, steadyStepSoFar: undefined });
+  return updated
+    ? rememberHostPace(store.workspaceDir, updated, steadyStepSeconds, intervals)
+    : undefined;
+}
+
+/**
+ * A training still running whose step events have timed LIVE_PACE_INTERVALS intervals:
+ * the pace of its steps so far, kept for its target once (its end replaces it), so the
+ * next estimate there is measured even if this run is stopped. A probe is left to its
+ * end, which says what it taught.
+ */
+export function learnWhileRunning(
+  store: RunStore,
+  recordId: string,
+  steadyStepSeconds: number | undefined,
+  intervals: number | undefined,
+): { record: RunRecord; sample: PaceSample } | undefined {
+  if (steadyStepSeconds === undefined || (intervals ?? 0) < LIVE_PACE_INTERVALS) return undefined;
+  const record = store.load(recordId);
+  if (!record || (record.kind ?? 'train') !== 'train' || record.probe !== undefined)
+    return undefined;
+  // an ended run, or one that taught already (a stream replayed from its start): nothing new
+  if (isFinal(record.state) || record.steadyStepSeconds !== undefined) return undefined;
+  const updated = store.update(record.id, { steadyStepSeconds, steadyStepSoFar: true });
+  const sample = updated
+    ? rememberHostPace(store.workspaceDir, updated, steadyStepSeconds, intervals)
+    : undefined;
+  return updated && sample ? { record: updated, sample } : undefined;
 }
 
 /** What the user is told of a learnt pace: `steady step 0.41 s (estimated 0.69 s): …`. */
@@ -207,4 +253,36 @@ export function paceMessage(record: RunRecord, sample: PaceSample): string {
   const estimated = record.estimate?.secondsPerStep;
   const against = estimated ? ` (estimated ${estimated.toFixed(2)} s)` : '';
   return `steady step ${sample.steadyStepSeconds.toFixed(2)} s${against}: host pace ×${sample.pace.toFixed(2)} kept for the next estimates on ${record.estimate?.target ?? 'this target'}`;
+}
+
+/**
+ * One stream's view of a training while it runs: once the steps so far are timed enough
+ * (LIVE_PACE_INTERVALS), their pace is learnt (learnWhileRunning), asked once per
+ * stream, and the line to tell the user is returned. The CLI's and the editor's streams.
+ */
+export class PaceWhileRunning {
+  private asked = false;
+
+  constructor(
+    private readonly store: RunStore,
+    private readonly recordId: string,
+  ) {}
+
+  /** After each line the stream's progress model applied; a line for the user once a pace is kept. */
+  note(
+    progress: Pick<RunProgress, 'steadyStepSeconds' | 'steadyStepIntervals'>,
+  ): string | undefined {
+    const intervals = progress.steadyStepIntervals;
+    if (this.asked || intervals === undefined || intervals < LIVE_PACE_INTERVALS) return undefined;
+    this.asked = true;
+    const learnt = learnWhileRunning(
+      this.store,
+      this.recordId,
+      progress.steadyStepSeconds,
+      intervals,
+    );
+    return learnt
+      ? `pace of the steps so far (${intervals} timed): ${paceMessage(learnt.record, learnt.sample)}`
+      : undefined;
+  }
 }

@@ -1,14 +1,15 @@
-// A completed training that no stream followed to its end (launched with
-// --detach, then only polled by the Runs view or `tunelab stop`) still teaches
-// its host pace: the runner's steady step is read from the end of its log,
-// once (hostPaces.ts keeps the pace). A local log is read from the disk; a
+// A training that no stream followed to its end (launched with --detach, then
+// only polled by the Runs view or `tunelab stop`) still teaches its host pace:
+// the runner's steady step is read from the end of its log, once (hostPaces.ts
+// keeps the pace): a completed run's of all its steps, a stopped or failed
+// one's of the steps it timed. A local log is read from the disk; a
 // remote one (ssh, SLURM through a login node) through its target's own log
 // reader, from the last 64 KB the poll reported.
 
 import { logIsLocal, logTail } from './evalResult';
 import { learnFromEnd, type PaceSample } from './hostPaces';
 import { ProgressModel } from './progressModel';
-import type { RunRecord, RunStore } from './runRecord';
+import { isFinal, type RunRecord, type RunStore } from './runRecord';
 import type { TargetAdapter } from './target';
 
 /** The `end` event is among a log's last lines; this is far more than it needs. */
@@ -18,10 +19,11 @@ const REMOTE_READ_MS = 30_000;
 
 function mayTeach(record: RunRecord): boolean {
   return (
-    record.state === 'completed' &&
+    isFinal(record.state) &&
     (record.kind ?? 'train') === 'train' &&
     record.estimate !== undefined &&
-    record.steadyStepSeconds === undefined
+    // nothing taught yet, or only its steps so far while it ran
+    (record.steadyStepSeconds === undefined || record.steadyStepSoFar === true)
   );
 }
 
@@ -29,7 +31,8 @@ function learnFromTail(store: RunStore, record: RunRecord, tail: string): PaceSa
   const model = new ProgressModel();
   // the first line may be cut: the model ignores what is not a whole line it knows
   for (const line of tail.split('\n')) if (line) model.applyLine(line);
-  return learnFromEnd(store, record, model.progress.steadyStepSeconds);
+  const { steadyStepSeconds, steadyStepIntervals } = model.progress;
+  return learnFromEnd(store, record, steadyStepSeconds, steadyStepIntervals);
 }
 
 /**

@@ -11,6 +11,7 @@
 import { HOST_PACE_RANGE, stepAtPace } from '../../engine/src/estimate/hostPace';
 import type { LaunchSpec } from './launchConfig';
 import { learnFromEnd, paceMessage, type PaceSample } from './hostPaces';
+import type { RunProgress } from './progressModel';
 import type { RunRecord, RunStore } from './runRecord';
 
 /** Steps a probe trains unless told: 14-15 intervals for the median, about a minute on a 1B model. */
@@ -69,16 +70,23 @@ export function probeEndMessage(
 }
 
 /**
- * A completed run's end as a stream saw it (the CLI's or the editor's): its steady step
- * learnt and kept (learnFromEnd), and the line the user is told; undefined when a
- * training taught nothing (a probe always says what it did).
+ * A run's end as a stream saw it (the CLI's or the editor's): its steady step learnt and
+ * kept (learnFromEnd: all its steps when it completed, those it timed when it was
+ * stopped or failed), and the line the user is told; undefined when a training taught
+ * nothing (a probe always says what it did).
  */
 export function paceNoteAtEnd(
   store: RunStore,
   record: RunRecord,
-  steadyStepSeconds: number | undefined,
+  progress: Pick<RunProgress, 'steadyStepSeconds' | 'steadyStepIntervals'>,
 ): string | undefined {
-  const learnt = learnFromEnd(store, record, steadyStepSeconds);
+  const { steadyStepSeconds, steadyStepIntervals } = progress;
+  // a probe that did not complete timed nothing worth keeping; its failure says the rest
+  if (record.probe !== undefined && record.state !== 'completed') return undefined;
+  const toldWhileRunning = record.steadyStepSoFar === true;
+  const learnt = learnFromEnd(store, record, steadyStepSeconds, steadyStepIntervals);
   if (record.probe !== undefined) return probeEndMessage(record, steadyStepSeconds, learnt);
+  // a stopped or failed run whose pace was told while it ran: its last figure replaced that one quietly
+  if (toldWhileRunning && record.state !== 'completed') return undefined;
   return learnt ? paceMessage(record, learnt) : undefined;
 }

@@ -39,8 +39,10 @@ export interface RunProgress {
   etaSeconds?: number;
   elapsedSeconds?: number;
   lastCheckpoint?: string;
-  /** The runner's steady step, seconds (its completed `end` event's metrics). */
+  /** The runner's steady step, seconds: of the steps so far (`step` events), then of all (a completed `end`). */
   steadyStepSeconds?: number;
+  /** How many step intervals that steady step is the median of. */
+  steadyStepIntervals?: number;
   end?: RunEnd;
   failures: RunFailure[];
   warnings: string[];
@@ -166,6 +168,7 @@ export class ProgressModel {
         p.tokensPerSecond = num(event.tokens_per_second) ?? p.tokensPerSecond;
         p.etaSeconds = num(event.eta_seconds) ?? p.etaSeconds;
         p.elapsedSeconds = num(event.elapsed_seconds) ?? p.elapsedSeconds;
+        this.applySteadyStep(event);
         // JSON has no NaN: the runner writes a non-finite loss as null.
         if (event.loss === null) {
           this.addFailure({
@@ -206,12 +209,18 @@ export class ProgressModel {
         break;
       case 'end':
         p.end = { status: String(event.status ?? 'unknown'), exitCode: num(event.exit_code) };
-        p.steadyStepSeconds = num(
-          (event.metrics as Record<string, unknown> | undefined)?.steady_step_seconds,
-        );
+        // an end without metrics (stopped, failed) keeps the steps' figure so far
+        this.applySteadyStep((event.metrics ?? {}) as Record<string, unknown>);
         p.stage = p.end.status;
         break;
     }
+  }
+
+  private applySteadyStep(fields: Record<string, unknown>): void {
+    const seconds = num(fields.steady_step_seconds);
+    if (seconds === undefined) return;
+    this.progress.steadyStepSeconds = seconds;
+    this.progress.steadyStepIntervals = num(fields.steady_step_intervals);
   }
 
   private addPoint(point: ChartPoint): void {

@@ -73,8 +73,10 @@ export interface RunRecord {
   message?: string;
   /** A training's time estimate at launch, in the parts a host pace moves (hostPaces.ts). */
   estimate?: LaunchEstimate;
-  /** The runner's measured steady step, seconds (its completed `end` event). */
+  /** The runner's measured steady step, seconds, once it taught the host pace (hostPaces.ts). */
   steadyStepSeconds?: number;
+  /** Set while that steady step is of the steps so far: the completed end's, of all, replaces it. */
+  steadyStepSoFar?: boolean;
   /**
    * A pace probe of this many steps (`train --probe`, paceProbe.ts): it times the
    * target's host for the estimate and keeps no model.

@@ -2,6 +2,7 @@
 callback and the end metrics (with stand-ins for transformers and torch)."""
 
 import io
+import json
 import unittest
 from types import SimpleNamespace
 from unittest import mock
@@ -91,6 +92,28 @@ class EventsCallbackWiring(unittest.TestCase):
         metrics = _run_metrics(self.run, run_trainer, self.args, self.torch)
         self.assertEqual(metrics["steady_step_seconds"], 1.0)
         self.assertEqual(metrics["steady_step_intervals"], 4)
+
+    def test_each_step_event_carries_the_steady_step_so_far(self):
+        out = io.StringIO()
+        self.run.writer.stdout = out
+        self.cb.on_train_begin(self.args, self.state, self.control)
+        logs = {"loss": 2.0, "learning_rate": 1e-4}
+
+        def logged():
+            self.cb.on_log(self.args, self.state, self.control, logs=logs)
+            return json.loads(out.getvalue().strip().splitlines()[-1].split(" ", 1)[1])
+
+        self.step(10.0)
+        self.step(11.0)
+        self.step(12.0)
+        early = logged()
+        self.assertEqual(early["event"], "step")
+        self.assertNotIn("steady_step_seconds", early)  # two intervals: too few to tell
+        self.step(13.5)
+        self.step(14.5)
+        later = logged()
+        self.assertEqual(later["steady_step_seconds"], 1.0)
+        self.assertEqual(later["steady_step_intervals"], 4)
 
     def test_too_short_a_run_has_no_steady_step_in_its_metrics(self):
         self.cb.on_train_begin(self.args, self.state, self.control)

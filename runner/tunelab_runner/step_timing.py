@@ -1,10 +1,13 @@
-"""The steady optimizer-step time of a `train` run, for its `end` event (EVENTS.md).
+"""The steady optimizer-step time of a `train` run, for its `step` and `end` events
+(EVENTS.md).
 
 The first step carries one-time work (allocation, compilation, kernel autotuning),
 and an evaluation or a checkpoint save between two steps is not training. So the
 time between consecutive step ends is recorded from step 2 on, intervals with an
 evaluation or a save left out, and their median is reported. From it the editor
-learns how fast this host drives its GPU. Pure Python: no torch import here."""
+learns how fast this host drives its GPU: from each `step` event (the steps so far),
+so a run teaches its pace while it runs, and from the completed `end` event (all its
+steps). Pure Python: no torch import here."""
 
 from __future__ import annotations
 

@@ -154,7 +154,9 @@ def make_events_callback(transformers, torch, writer: EventWriter, run: RunState
                         loss=loss, learning_rate=num("learning_rate"), grad_norm=grad_norm,
                         tokens=tokens * args.world_size, tokens_per_second=tps,
                         gpu_memory=self._memory(), eta_seconds=eta,
-                        elapsed_seconds=now - (run.train_started or now))
+                        elapsed_seconds=now - (run.train_started or now),
+                        # the steady step so far: the editor learns the host's pace mid-run
+                        **(self.step_timer.summary() or {}))
             if (loss is not None and not math.isfinite(loss)) or (grad_norm is not None and not math.isfinite(grad_norm)):
                 self._stop_for_nan(state, control, loss)
 

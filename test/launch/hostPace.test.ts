@@ -6,7 +6,8 @@
 // is a package whose `__main__` prints the events `python -m tunelab_runner
 // train` prints (runner/EVENTS.md), with a steady step 0.6× the estimate's:
 // the GPU is the only part it stands in for. A pace probe (`tunelab launch
-// --probe`) teaches the same way before any real run, and keeps no model.
+// --probe`) teaches the same way before any real run, and keeps no model; a run
+// that fails later has taught from its first steps while it ran.
 
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
@@ -71,6 +72,35 @@ emit("end", status="completed", exit_code=0, step=steps, outputs={}, probe={"ste
   );
 }
 
+/**
+ * A first run that runs out of memory at its first evaluation, after 20 steps whose
+ * events carry the steady step so far (as the runner's do): it waits, as long as a
+ * step would take, for the workspace's paces file, to tell whether the pace was kept
+ * while it still ran.
+ */
+function failingRunner(steadyStepSeconds: number): string {
+  return fakeRunner(
+    'tunelab-fake-oom-',
+    fakeRunnerPrelude('train') +
+      String.raw`
+emit("start", method="lora", estimated_steps=40, global_step=0)
+for step in range(1, 21):
+    so_far = {"steady_step_seconds": ${steadyStepSeconds}, "steady_step_intervals": step - 1} if step >= 4 else {}
+    emit("step", step=step, max_steps=40, loss=2.0, learning_rate=2e-4, **so_far)
+kept = False
+for _ in range(200):
+    if any(os.path.isfile(os.path.join(d, ".tunelab", "host-paces.json")) for d in (".", "..")):
+        kept = True
+        break
+    time.sleep(0.05)
+emit("warning", message="host pace kept while the run went on" if kept else "no host pace while the run went on")
+emit("error", type="oom", message="CUDA out of memory at the first evaluation", hint="lower per_device_eval_batch_size")
+emit("end", status="failed", exit_code=4, step=20)
+sys.exit(4)
+`,
+  );
+}
+
 async function estimateJson(config: string, cwd: string, env: NodeJS.ProcessEnv = {}) {
   const run = await tunelab(['estimate', config, '--format', 'json'], cwd, env);
   assert.equal(run.code, 0, run.stderr);
@@ -114,13 +144,43 @@ async function learnsThePace(launchSection: string, target: string, env: NodeJS.
   const text = await tunelab(['estimate', config], workspace, env);
   assert.match(
     text.stdout,
-    new RegExp(`host pace ×0\\.60: learnt on ${target} from this config's own 1 completed run`),
+    new RegExp(`host pace ×0\\.60: learnt on ${target} from this config's own 1 timed run`),
   );
   return { config, workspace };
 }
 
 test('local: a completed run teaches the next estimate its host pace', async () => {
   await learnsThePace('launch:\n  target: local\n', 'local');
+});
+
+test('local: a first run that fails at its first evaluation has taught its pace while it ran', async () => {
+  const { config, workspace } = makeProject(HOST_PACED + 'launch:\n  target: local\n');
+  const parts = launchEstimateOf(loadLaunchSpec(config))!.stepParts;
+  const steady = Number(stepAtPace(parts, 0.6).seconds.toFixed(4));
+  const run = await tunelab(['launch', config], workspace, {
+    TUNELAB_RUNNER_DIR: failingRunner(steady),
+  });
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stdout, /host pace kept while the run went on/);
+  const told = new RegExp(
+    `pace of the steps so far \\(15 timed\\): steady step ${steady.toFixed(2)} s \\(estimated \\d+\\.\\d\\d s\\): host pace ×0\\.60 kept for the next estimates on local`,
+  );
+  assert.match(run.stderr, told);
+  assert.ok(
+    run.stderr.search(told) < run.stderr.search(/run \S+ failed/),
+    'told before the run ended',
+  );
+  assert.equal(run.stderr.match(/host pace ×/g)?.length, 1, 'told once: ' + run.stderr);
+  const [record] = new RunStore(workspace).list();
+  assert.equal(record.state, 'failed');
+  assert.equal(record.steadyStepSeconds, steady);
+  assert.equal(record.steadyStepSoFar, undefined, 'its end kept the last figure');
+
+  const after = await estimateJson(config, workspace);
+  assert.ok(Math.abs((after.host_pace as { pace: number }).pace - 0.6) < 0.002);
+  assert.equal(after.uncertainty, 0.35);
+  const text = await tunelab(['estimate', config], workspace);
+  assert.match(text.stdout, /host pace ×0\.60: learnt on local from this config's own 1 timed run/);
 });
 
 /** `launch --detach`, then only polled as the Runs view and `tunelab stop` poll it: the end teaches. */

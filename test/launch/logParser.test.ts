@@ -132,6 +132,30 @@ test('runner events win over the printed dict; a null loss is a NaN failure', ()
   assert.equal(model.progress.failures[1].type, 'oom');
 });
 
+test("the steady step of the steps so far, then the completed end's; a stopped end keeps the last", () => {
+  const model = new ProgressModel();
+  model.applyLine('@tunelab {"event":"step","step":2,"max_steps":40,"loss":2.5}');
+  assert.equal(model.progress.steadyStepSeconds, undefined);
+  model.applyLine(
+    '@tunelab {"event":"step","step":16,"max_steps":40,"loss":2.4,"steady_step_seconds":0.41,"steady_step_intervals":15}',
+  );
+  assert.equal(model.progress.steadyStepSeconds, 0.41);
+  assert.equal(model.progress.steadyStepIntervals, 15);
+  model.applyLine(
+    '@tunelab {"event":"end","status":"completed","exit_code":0,"metrics":{"steady_step_seconds":0.43,"steady_step_intervals":39}}',
+  );
+  assert.equal(model.progress.steadyStepSeconds, 0.43);
+  assert.equal(model.progress.steadyStepIntervals, 39);
+
+  const stopped = new ProgressModel();
+  stopped.applyLine(
+    '@tunelab {"event":"step","step":20,"max_steps":40,"loss":2.4,"steady_step_seconds":0.41,"steady_step_intervals":19}',
+  );
+  stopped.applyLine('@tunelab {"event":"end","status":"interrupted","exit_code":143}');
+  assert.equal(stopped.progress.steadyStepSeconds, 0.41);
+  assert.equal(stopped.progress.steadyStepIntervals, 19);
+});
+
 test('a NaN loss in a printed dict is a failure', () => {
   const model = new ProgressModel();
   model.applyLine("{'loss': 'nan', 'grad_norm': 'nan', 'learning_rate': '0.0001', 'epoch': '0.2'}");

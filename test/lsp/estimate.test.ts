@@ -159,7 +159,7 @@ test('a host pace learnt from a completed run on the launch target moves the len
   const markdown = await client.connection.sendRequest<string | null>('tunelab/estimate', { uri });
   assert.match(
     markdown ?? '',
-    /host pace ×0\.60 of the fitted host's, learnt on local from this config's own completed run there \(a pace probe or a training\)/,
+    /host pace ×0\.60 of the fitted host's, learnt on local from this config's own timed run there \(a pace probe, or a training's first 16 steps or more\)/,
   );
   assert.match(markdown ?? '', /±35%/);
 });

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { followRun, type FollowResult } from '../../../launch/src/follow';
 import { EvalResultCapture } from '../../../launch/src/evalResult';
+import { PaceWhileRunning } from '../../../launch/src/hostPaces';
 import { paceNoteAtEnd } from '../../../launch/src/paceProbe';
 import { adapterFor } from '../../../launch/src/launcher';
 import { ProgressModel, UpdateThrottle } from '../../../launch/src/progressModel';
@@ -39,6 +40,9 @@ export class RunSession implements vscode.Disposable {
   private readonly throttle: UpdateThrottle;
   private readonly listeners = new Set<() => void>();
   private following?: Promise<FollowResult | undefined>;
+  private readonly pace: PaceWhileRunning;
+  /** Notes held until the log is at a line start (a line's chunk may end mid-line). */
+  private pendingNotes: string[] = [];
 
   constructor(
     public record: RunRecord,
@@ -47,6 +51,7 @@ export class RunSession implements vscode.Disposable {
     terminal?: RunTerminal,
   ) {
     this.state = record.state;
+    this.pace = new PaceWhileRunning(store, record.id);
     this.terminal = terminal ?? new RunTerminal();
     this.terminal.setHooks({
       onClose: () => this.detach(),
@@ -110,9 +115,14 @@ export class RunSession implements vscode.Disposable {
         {
           fromOffset: 0,
           signal: this.controller.signal,
-          onChunk: (chunk) => this.terminal.writeLog(chunk),
+          onChunk: (chunk) => {
+            this.terminal.writeLog(chunk);
+            if (chunk.at(-1) === 0x0a) this.flushNotes();
+          },
           onLine: (text) => {
             this.model.applyLine(text);
+            const note = this.pace.note(this.model.progress);
+            if (note) this.pendingNotes.push(note);
             evalResult.line(text);
             this.throttle.notify();
           },
@@ -132,6 +142,7 @@ export class RunSession implements vscode.Disposable {
           },
         },
       );
+      this.flushNotes();
       this.result = result;
       this.state = result.state;
       if (result.state !== 'detached') {
@@ -143,7 +154,7 @@ export class RunSession implements vscode.Disposable {
           }) ?? this.record;
         const code = result.exitCode === undefined ? '' : ` (exit ${result.exitCode})`;
         this.terminal.note(`run ${result.state}${code}`);
-        const note = paceNoteAtEnd(this.store, this.record, this.model.progress.steadyStepSeconds);
+        const note = paceNoteAtEnd(this.store, this.record, this.model.progress);
         if (note) this.terminal.note(note);
       }
       return result;
@@ -155,6 +166,11 @@ export class RunSession implements vscode.Disposable {
       this.throttle.flushNow();
       this.host.ended(this);
     }
+  }
+
+  private flushNotes(): void {
+    for (const note of this.pendingNotes) this.terminal.note(note);
+    this.pendingNotes = [];
   }
 
   /** Stops following; the run itself goes on. */

@@ -154,12 +154,12 @@ describe('a pace learnt from past runs', () => {
     assert.equal(plain.uncertainty, HOST_PACED_UNCERTAINTY);
     assert.ok(
       paced.assumptions.some((a) =>
-        /host pace ×0\.60 .*learnt on ssh gpu-box \(median of 3 completed runs/.test(a),
+        /host pace ×0\.60 .*learnt on ssh gpu-box \(median of 3 timed runs/.test(a),
       ),
     );
     assert.ok(
       plain.assumptions.some((a) =>
-        /a short probe on the launch target, `tunelab launch FILE --probe`, or any completed run there teaches Tunelab/.test(
+        /a short probe on the launch target, `tunelab launch FILE --probe`, or the first 16 steps of any run there teach Tunelab/.test(
           a,
         ),
       ),
@@ -171,7 +171,7 @@ describe('a pace learnt from past runs', () => {
     });
     assert.ok(
       own.assumptions.some((a) =>
-        /learnt on ssh gpu-box from this config's own completed run there \(a pace probe or a training\)/.test(
+        /learnt on ssh gpu-box from this config's own timed run there \(a pace probe, or a training's first 16 steps or more\)/.test(
           a,
         ),
       ),

@@ -238,7 +238,7 @@ export function estimateTrainTime(
         : learnt
           ? `: the host paces these micro-steps, at the pace learnt on ${learnt.target}`
           : hostPaced
-            ? ": the host, not the GPU, paces these micro-steps: such runs on nine H100 machines took from 43% less to 33% more than estimated (how fast the host CPU runs PyTorch, not known before a run there; a short probe on the launch target, `tunelab launch FILE --probe`, or any completed run there teaches Tunelab its host's pace)"
+            ? ": the host, not the GPU, paces these micro-steps: such runs on nine H100 machines took from 43% less to 33% more than estimated (how fast the host CPU runs PyTorch, not known before a run there; a short probe on the launch target, `tunelab launch FILE --probe`, or the first 16 steps of any run there teach Tunelab its host's pace)"
             : ': fitted on 62 runs measured on an H100'
     }`,
   );
@@ -328,11 +328,11 @@ function formatTokens(n: number): string {
 
 /** What the learnt pace says beside the figure. */
 function learntPaceText(learnt: LearnedHostPace): string {
-  const runs = `${learnt.runs} completed run${learnt.runs === 1 ? '' : 's'}`;
+  const runs = `${learnt.runs} timed run${learnt.runs === 1 ? '' : 's'}`;
   const head = `host pace ×${learnt.pace.toFixed(2)} of the fitted host's, learnt on ${learnt.target}`;
   if (learnt.basis !== 'config')
     return `${head} (median of ${runs} there whose host paced their steps)`;
   return learnt.runs === 1
-    ? `${head} from this config's own completed run there (a pace probe or a training)`
+    ? `${head} from this config's own timed run there (a pace probe, or a training's first 16 steps or more)`
     : `${head} from the median of this config's own ${runs} there`;
 }

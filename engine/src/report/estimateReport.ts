@@ -405,7 +405,7 @@ export function estimateText(report: EstimateReport): string {
     const pace = report.trainTime.hostPace;
     if (pace)
       lines.push(
-        `  host pace ×${pace.pace.toFixed(2)}: learnt on ${pace.target} from ${pace.basis === 'config' ? "this config's own " : ''}${pace.runs} completed run${pace.runs === 1 ? '' : 's'}`,
+        `  host pace ×${pace.pace.toFixed(2)}: learnt on ${pace.target} from ${pace.basis === 'config' ? "this config's own " : ''}${pace.runs} timed run${pace.runs === 1 ? '' : 's'}`,
       );
   }
   if (report.recommendation && report.recommendation.method !== e.method) {

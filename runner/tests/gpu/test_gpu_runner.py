@@ -201,6 +201,11 @@ class GpuRuns(unittest.TestCase):
         self.assertGreater(end["metrics"]["steady_step_seconds"], 0)
         self.assertGreaterEqual(end["metrics"]["steady_step_intervals"], 10)
         self.assertEqual(H.of(events, "start")[0]["estimated_steps"], 12)
+        # every step event from the 4th on carries the steady step so far (the pace mid-run)
+        so_far = [(e["step"], e.get("steady_step_intervals")) for e in H.of(events, "step")]
+        self.assertEqual(so_far[:3], [(1, None), (2, None), (3, None)], so_far)
+        self.assertEqual(so_far[-1], (12, end["metrics"]["steady_step_intervals"]), so_far)
+        self.assertGreater(H.of(events, "step")[-1]["steady_step_seconds"], 0)
         for kind in ("eval", "checkpoint", "export", "eval_result"):
             self.assertFalse(H.of(events, kind), kind)
         out = os.path.join(os.path.dirname(cfg), "out")
