@@ -14,6 +14,7 @@ import {
   type PacedRun,
 } from '../engine/src/estimate/hostPace';
 import { FITTED } from '../engine/src/estimate/throughput';
+import { LIVE_PACE_INTERVALS } from '../launch/src/hostPaces';
 import { median, worst } from './estimate/statistics';
 import { loadTimedRuns, predictWholeRun, type TimedRuns, type WholeRunTime } from './timeWholeRuns';
 import { TIMED_RUN_SETS, type TimedRunSet } from './timedRunSets';
@@ -119,6 +120,33 @@ export function printHostPaceTransfer(set: TimedRunSet, timed: TimedRuns): void 
   printLearntPace(machineOf, all, byMachine, 'every measurement, summary-timed runs taught too');
   printLearntPace(machineOf, timed.runs, byMachine, 'the latest, summary-timed runs taught too');
   printProbedRuns(all);
+  printPaceWhileRunning(all);
+}
+
+/**
+ * The pace a run teaches while it runs (its first LIVE_PACE_INTERVALS step intervals, as
+ * its step events carry them) against the pace of all its steps: what the next estimate
+ * there takes from a first run stopped or failed after them, and what a probe reads
+ * (the same steps of another process of the config, printed above).
+ */
+function printPaceWhileRunning(all: readonly WholeRunTime[]): void {
+  const diffs: number[] = [];
+  const probeDiffs: number[] = [];
+  for (const run of all) {
+    if (run.firstStepsSteadySeconds === undefined) continue;
+    diffs.push(run.firstStepsSteadySeconds / run.steadySeconds - 1);
+    if (run.probeSteadySeconds !== undefined)
+      probeDiffs.push(run.probeSteadySeconds / run.steadySeconds - 1);
+  }
+  if (!diffs.length) return;
+  const spread = (xs: number[]) =>
+    `median |difference| ${(100 * median(xs.map(Math.abs))).toFixed(1)}%, from ${pct(Math.min(...xs))} to ${pct(Math.max(...xs))}`;
+  console.log(
+    `  a run's steady step told while it runs (its first ${LIVE_PACE_INTERVALS} timed steps, the runner's step events) against all its steps (${diffs.length} runs with an event log of ${LIVE_PACE_INTERVALS + 1} steps or more): ${spread(diffs)}` +
+      (probeDiffs.length
+        ? `; its probe's (another process, just before) against the same: ${spread(probeDiffs)} (${probeDiffs.length} runs)`
+        : ''),
+  );
 }
 
 /**

@@ -27,6 +27,7 @@ import type { ModelArchitecture } from '../engine/src/models/types';
 import type { Plan } from '../engine/src/plan';
 import { buildEstimateReport } from '../engine/src/report/estimateReport';
 import { configOf, modelDirs, RESULTS_DIR } from './estimate/smallestMemory';
+import { LIVE_PACE_INTERVALS } from '../launch/src/hostPaces';
 import { median, ratioPct, worst } from './estimate/statistics';
 import { printHostPaceTransfer } from './hostPaceTransfer';
 import { TIMED_RUN_SETS, type TimedRunFile, type TimedRunSet } from './timedRunSets';
@@ -55,6 +56,11 @@ export interface WholeRunTime {
   cudnnAttentionPlans: boolean;
   /** The steady step of the config's own `train --probe` just before it (whole_runs.py --probe-steps). */
   probeSteadySeconds?: number;
+  /**
+   * The median of its first LIVE_PACE_INTERVALS step intervals (from its event log): the
+   * steady step its step events carry when the editor learns its pace while it runs.
+   */
+  firstStepsSteadySeconds?: number;
 }
 
 interface Event {
@@ -83,7 +89,10 @@ export function stepSecondsOf(events: readonly Event[]): number[] {
   return seconds;
 }
 
-type Timing = Pick<WholeRunTime, 'steps' | 'steadySeconds' | 'warmupSeconds'>;
+type Timing = Pick<
+  WholeRunTime,
+  'steps' | 'steadySeconds' | 'warmupSeconds' | 'firstStepsSteadySeconds'
+>;
 
 /** A run's event log (undefined without one). */
 function eventsOf(name: string, events: string): Event[] | undefined {
@@ -113,10 +122,13 @@ function timingOfEvents(events: readonly Event[] | undefined): Timing | undefine
   const stepSeconds = stepSecondsOf(events);
   if (stepSeconds.length < 2) return undefined;
   const steadySeconds = median(stepSeconds.slice(1));
+  const firstSteps = stepSeconds.slice(1, 1 + LIVE_PACE_INTERVALS);
   return {
     steps: stepSeconds.length,
     steadySeconds,
     warmupSeconds: stepSeconds[0]! - steadySeconds,
+    firstStepsSteadySeconds:
+      firstSteps.length === LIVE_PACE_INTERVALS ? median(firstSteps) : undefined,
   };
 }
 

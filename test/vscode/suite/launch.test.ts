@@ -251,4 +251,39 @@ describe('launch', () => {
     );
     log(`paces kept ${kept.map((s) => s.pace).join(', ')} · lens ${after}`);
   });
+
+  it('a run that fails after 20 steps has taught its pace while it ran', async () => {
+    const config = workspaceUri('launch-paced.finetune.yaml');
+    const ws = path.dirname(config.fsPath);
+    const parts = launchEstimateOf(loadLaunchSpec(config.fsPath))!.stepParts;
+    fs.writeFileSync(path.join(ws, 'paced-steady.txt'), stepAtPace(parts, 0.7).seconds.toFixed(4));
+    fs.writeFileSync(path.join(ws, 'paced-mode.txt'), 'fail');
+    fs.rmSync(path.join(ws, 'paced-live.txt'), { force: true });
+    const idsBefore = new Set(new RunStore(ws).list().map((r) => r.id));
+    try {
+      await vscode.commands.executeCommand('tunelab.launch', config);
+      const failed = await waitFor(
+        'the failing run to end',
+        () => new RunStore(ws).list().filter((r) => !idsBefore.has(r.id)),
+        (runs) => runs.length === 1 && runs[0]!.state === 'failed',
+        60_000,
+      );
+      assert.equal(
+        fs.readFileSync(path.join(ws, 'paced-live.txt'), 'utf8').trim(),
+        'yes',
+        'the editor kept the pace before the run failed',
+      );
+      const samples = (
+        JSON.parse(fs.readFileSync(path.join(ws, '.tunelab', 'host-paces.json'), 'utf8')) as Record<
+          string,
+          { runId: string; pace: number }[]
+        >
+      ).local!;
+      const own = samples.find((s) => s.runId === failed[0]!.id);
+      assert.ok(own && Math.abs(own.pace - 0.7) < 0.002, JSON.stringify(samples));
+      assert.equal(new RunStore(ws).load(failed[0]!.id)!.steadyStepSoFar, undefined);
+    } finally {
+      fs.rmSync(path.join(ws, 'paced-mode.txt'), { force: true });
+    }
+  });
 });
