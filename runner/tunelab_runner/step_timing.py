@@ -11,7 +11,7 @@ steps). Pure Python: no torch import here."""
 
 from __future__ import annotations
 
-import statistics
+import bisect
 from typing import List, Optional
 
 MIN_INTERVALS = 3  # fewer steady steps than this: no summary
@@ -26,11 +26,15 @@ class StepTimer:
         self._last: Optional[float] = None
         self._interrupted = False
         self.intervals: List[float] = []
+        # the same, kept sorted: every `step` event asks for the median, and sorting all
+        # the intervals each time would grow with the run (insort keeps each ask cheap)
+        self._sorted: List[float] = []
 
     def step_end(self, now: float) -> None:
         """At the end of each optimizer step, `now` from a monotonic clock."""
         if self._last is not None and not self._interrupted:
             self.intervals.append(now - self._last)
+            bisect.insort(self._sorted, now - self._last)
         self._last = now
         self._interrupted = False
 
@@ -39,7 +43,9 @@ class StepTimer:
         self._interrupted = True
 
     def summary(self) -> Optional[dict]:
-        if len(self.intervals) < MIN_INTERVALS:
+        n = len(self._sorted)
+        if n < MIN_INTERVALS:
             return None
-        return {"steady_step_seconds": round(statistics.median(self.intervals), 4),
-                "steady_step_intervals": len(self.intervals)}
+        mid = n // 2
+        median = self._sorted[mid] if n % 2 else (self._sorted[mid - 1] + self._sorted[mid]) / 2
+        return {"steady_step_seconds": round(median, 4), "steady_step_intervals": n}
