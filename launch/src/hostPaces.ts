@@ -6,7 +6,8 @@
 // steps so far in its step events, of all at its end), and the pace that joins
 // the two is kept per target in
 // `.tunelab/host-paces.json`; the estimate of the next config for that target
-// takes their median (engine/src/estimate/hostPace.ts).
+// takes the median of its own runs' paces there, else of the method's, else of
+// all (engine/src/estimate/hostPace.ts).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -36,7 +36,7 @@ function learnFromTail(store: RunStore, record: RunRecord, tail: string): PaceSa
 }
 
 /**
- * The pace a completed training's log tells, once: read from the disk where the log is
+ * The pace an ended training's log tells, once: read from the disk where the log is
  * local, else its last TAIL_BYTES through the target's reader (`logSize` from the poll
  * that saw the end). Undefined when nothing is learnt; a failed or slow remote read is
  * given up, not an error of the poll.

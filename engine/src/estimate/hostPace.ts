@@ -4,7 +4,8 @@
 // close to one pace within a machine. So the estimate takes a pace learnt from the
 // runs Tunelab launched on the same target (launch/src/hostPaces.ts): each run's
 // estimated step parts, recorded at launch, and its measured steady step, which the
-// runner reports at the end. bench/hostPaceTransfer.ts measures what that gives.
+// runner reports in its step events (the steps so far) and at its end (all of them).
+// bench/hostPaceTransfer.ts measures what that gives.
 
 import { valueAt } from '../parse';
 import type { Method } from '../plan';
