@@ -13,6 +13,7 @@ import { buildEstimateReport, reportTrainTime } from '../../engine/src/report/es
 import { hostPaceOfStep, type PacedRun } from '../../engine/src/estimate/hostPace';
 import { machinePacedRuns } from '../hostPaceTransfer';
 import { allocatorEdits, DEFAULT_ALLOCATOR } from './plans';
+import { median, worst } from './statistics';
 import { RESULTS_DIR, TEMPLATES, type WholeRunsMeasured } from './smallestMemory';
 
 /** A set of template runs: its files (packed, unpacked) and what set them apart. */
@@ -26,6 +27,8 @@ interface TemplateRunSet {
   machines?: Record<string, string>;
   /** Each run followed its own `train --probe` (template_runs.py --probe-steps): the pace it taught. */
   probed?: boolean;
+  /** File → the one packing its runs count for (its others repeat runs of an earlier file). */
+  packingOf?: Record<string, boolean>;
 }
 
 const RUN_SETS: TemplateRunSet[] = [
@@ -85,6 +88,19 @@ const RUN_SETS: TemplateRunSet[] = [
     cudnnAttentionPlans: false,
     probed: true,
   },
+  {
+    label:
+      'all six templates on a tenth H100 (Xeon model 207, like the ninth), each after its own 16-step probe, packed lora and full its first runs (three calls on one machine; the second call ran packed lora and full again: 28.0 and 23.7 s): the estimate before any run there, then with the pace the probe taught',
+    files: [
+      'template_runs-h100-probe-packed-dec07b.json',
+      'template_runs-h100-probe-dec07b.json',
+      'template_runs-h100-probe-qlora-dec07b.json',
+    ],
+    allocator: undefined,
+    cudnnAttentionPlans: false,
+    probed: true,
+    packingOf: { 'template_runs-h100-probe-dec07b.json': false },
+  },
 ];
 const GIB = 1024 ** 3;
 
@@ -136,6 +152,7 @@ export function printWholeRuns(
   expandableRuns: WholeRunsMeasured | undefined,
   cachedRuns: WholeRunsMeasured | undefined,
 ): void {
+  const probed: MeasuredRun[] = [];
   for (const set of RUN_SETS) {
     // the smallest memory of the same template under the same allocator
     const smallest = smallestOfWholeRuns(set.allocator ? cachedRuns : expandableRuns);
@@ -150,17 +167,20 @@ export function printWholeRuns(
         runs: MeasuredRun[];
       }),
       machine: set.machines?.[f],
+      packing: set.packingOf?.[f],
     }));
-    printSet(
-      set.label,
-      loaded[0]!.device,
-      loaded.flatMap((l) => l.runs.map((run) => ({ ...run, machine: l.machine }))),
-      smallest,
-      set.allocator,
-      set.cudnnAttentionPlans,
+    const runs = loaded.flatMap((l) =>
+      l.runs
+        .filter((run) => l.packing === undefined || run.packing === l.packing)
+        .map((run) => ({ ...run, machine: l.machine })),
     );
-    if (set.probed) printProbes(loaded.flatMap((l) => l.runs));
+    printSet(set.label, loaded[0]!.device, runs, smallest, set.allocator, set.cudnnAttentionPlans);
+    if (set.probed) {
+      printProbes(runs);
+      probed.push(...runs.filter((r) => r.status === 'completed' && r.probe?.steady_step_seconds));
+    }
   }
+  printProbedSummary(probed, RUN_SETS.filter((set) => set.probed).length);
   console.log(
     'Unpacked runs reserve far more than they allocate (a cached block per batch shape while memory is free), so nvidia-smi on a roomy card is not what they need: "smallest" is the memory the same template completes in as a whole run (bisected cap + CUDA context, whole-runs-h100[-expandable].json, the same allocator), and the next tables judge the estimate by it over all 20 whole runs under each allocator.',
   );
@@ -267,7 +287,7 @@ function printProbes(runs: readonly MeasuredRun[]): void {
   for (const run of done) {
     const [own] = probedRuns([run]);
     console.log(
-      `  ${run.method} probe: ${run.probe!.steps} steps in ${run.probe!.process_seconds.toFixed(0)} s (the process, start-up included); steady step ${run.probe!.steady_step_seconds!.toFixed(3)} s, pace ×${own ? own.pace.toFixed(2) : '—'}`,
+      `  ${nameOf(run)} probe: ${run.probe!.steps} steps in ${run.probe!.process_seconds.toFixed(0)} s (the process, start-up included); steady step ${run.probe!.steady_step_seconds!.toFixed(3)} s, ${own ? `pace ×${own.pace.toFixed(2)}` : 'GPU-paced: no host pace to teach'}`,
     );
   }
   for (const teacher of done) {
@@ -276,10 +296,39 @@ function printProbes(runs: readonly MeasuredRun[]): void {
       .filter((r) => r !== teacher)
       .map((r) => {
         const { text, file } = configOf(r, 'meta-llama/Llama-3.2-1B', undefined);
-        return `${r.method} ${pacedColumn(text, file, r, taught, false).trim()}`;
+        return `${nameOf(r)} ${pacedColumn(text, file, r, taught, false).trim()}`;
       });
-    console.log(`  only the ${teacher.method} probe, for the others: ${errors.join('; ')}`);
+    console.log(`  only the ${nameOf(teacher)} probe, for the others: ${errors.join('; ')}`);
   }
+}
+
+/**
+ * Every probed template run, each its machine's first of that config: its training time
+ * estimated before any run there, then with the pace its own probe taught.
+ */
+function printProbedSummary(runs: readonly MeasuredRun[], machines: number): void {
+  if (!runs.length) return;
+  const before: number[] = [];
+  const after: number[] = [];
+  for (const run of runs) {
+    const { text, file } = configOf(run, 'meta-llama/Llama-3.2-1B', undefined);
+    const error = (paced: readonly PacedRun[]) => {
+      const t = reportTrainTime(analyze(text, file, { pacedRuns: () => paced }));
+      return t ? Math.abs(t.seconds / run.train_seconds - 1) : Infinity;
+    };
+    before.push(error([]));
+    after.push(error(probedRuns([run])));
+  }
+  const summary = (xs: number[]) =>
+    `median ${(100 * median(xs)).toFixed(1)}%, worst ${(100 * worst(xs)).toFixed(1)}%, ${xs.filter((e) => e <= 0.2).length} of ${xs.length} within 20%`;
+  console.log(
+    `\nThe probed template runs above (${runs.length} on ${machines} machines, each after its own 16-step probe): the estimate before any run there ${summary(before)}; with the pace its probe taught ${summary(after)}`,
+  );
+}
+
+/** The template and its packing: a set may hold both of one method. */
+function nameOf(run: MeasuredRun): string {
+  return `${run.method} ${run.packing ? 'packed' : 'unpacked'}`;
 }
 
 function pct(x: number): string {
