@@ -1,6 +1,6 @@
 // A launch target's host pace, learnt from the training runs Tunelab launched
 // there. Runs the host paces (short padded batches, narrow models) take what
-// the machine's CPU gives them: 0.57-1.31× their estimate across nine H100s,
+// the machine's CPU gives them: 0.57-1.31× their estimate across ten H100s,
 // close to one pace within a machine. So a launch records the time estimate's
 // step parts with the run, the runner reports its measured steady step (of the
 // steps so far in its step events, of all at its end), and the pace that joins

@@ -1,7 +1,7 @@
 """`train CONFIG --probe STEPS`: a short run of the config that times this host.
 
 A run whose step the host paces (short padded batches, narrow models) takes what
-the machine's CPU gives it: 0.57-1.31x the estimate across nine H100s, so the
+the machine's CPU gives it: 0.57-1.31x the estimate across ten H100s, so the
 first estimate on a new host cannot be within 20%. The probe trains the config
 itself for a few steps, as the real run would (same model, data, batch, method,
 processes), with nothing that is not a training step: no evaluation, no

@@ -1,6 +1,6 @@
 // The host's pace: how fast the machine's CPU drives eager PyTorch against the
 // time model's host constants. Runs the host paces (narrow models, short padded
-// batches) spread 0.57-1.31× their estimate across nine H100 machines, and keep
+// batches) spread 0.57-1.31× their estimate across ten H100 machines, and keep
 // close to one pace within a machine. So the estimate takes a pace learnt from the
 // runs Tunelab launched on the same target (launch/src/hostPaces.ts): each run's
 // estimated step parts, recorded at launch, and its measured steady step, which the

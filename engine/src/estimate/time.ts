@@ -40,7 +40,8 @@ export const MEASURED_UNCERTAINTY = 0.25;
  * estimate, leaving out three that were a machine's first padded run, which waits on
  * CUDA's JIT; GPU-paced ones 0.96-1.17x. Through the runner with cuDNN's attention off
  * for padded batches: 0.77-1.03x on a sixth machine, 0.57-0.75x on a seventh and
- * 0.59-0.97x on an eighth, whose hosts ran them faster (bench/TIME.md). The host's speed
+ * 0.59-0.97x on an eighth, whose hosts ran them faster; 0.87-0.97x on a tenth (the
+ * templates, bench/TIME.md). The host's speed
  * is not known before a run there; LEARNT_PACE_UNCERTAINTY once a run or a pace probe
  * (`tunelab launch --probe`) taught it.
  */
@@ -48,9 +49,10 @@ export const HOST_PACED_UNCERTAINTY = 0.45;
 /**
  * ± where the host paces the micro-steps and its pace was learnt from the target's past
  * runs: estimated with the pace the same machine's other runs and probes teach, 84 of 86
- * held-out whole-run measurements on nine H100s fell within this, 81 within 20%; nine
- * first runs on two machines, each after its own pace probe, 9 within 20%
- * (bench/hostPaceTransfer.ts, bench/TIME.md).
+ * held-out whole-run measurements on nine H100s fell within this, 81 within 20%; fifteen
+ * first runs on three machines (templates and whole runs), each after its own pace probe,
+ * 15 within 20%, worst 18.6% (bench/hostPaceTransfer.ts, bench/estimate/wholeRuns.ts,
+ * bench/TIME.md).
  */
 export const LEARNT_PACE_UNCERTAINTY = 0.35;
 /** ± where the estimate extrapolates (other GPUs, several GPUs, unknown data, ...). */
@@ -238,7 +240,7 @@ export function estimateTrainTime(
         : learnt
           ? `: the host paces these micro-steps, at the pace learnt on ${learnt.target}`
           : hostPaced
-            ? ": the host, not the GPU, paces these micro-steps: such runs on nine H100 machines took from 43% less to 33% more than estimated (how fast the host CPU runs PyTorch, not known before a run there; a short probe on the launch target, `tunelab launch FILE --probe`, or the first 16 steps of any run there teach Tunelab its host's pace)"
+            ? ": the host, not the GPU, paces these micro-steps: such runs on ten H100 machines took from 43% less to 33% more than estimated (how fast the host CPU runs PyTorch, not known before a run there; a short probe on the launch target, `tunelab launch FILE --probe`, or the first 16 steps of any run there teach Tunelab its host's pace)"
             : ': fitted on 62 runs measured on an H100'
     }`,
   );
