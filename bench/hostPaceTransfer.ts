@@ -220,7 +220,7 @@ function printLearntPace(
     const e = Math.abs(estimate.seconds / run.trainSeconds - 1);
     errors.push(e);
     if (e <= estimate.uncertainty) inside++;
-    if (estimate.hostPace) learnt++;
+    if (estimate.hostPaced && estimate.hostPace) learnt++;
   }
   console.log(
     `    ${which}, estimated with the pace Tunelab learns from the machine's other completed runs and its probes (learnHostPace: the config's own probe, else the same method's, else all; ${learnt} of ${all.length} host-paced with a pace): ${summary(errors)}, ${inside} inside the band the estimate shows`,

@@ -178,14 +178,27 @@ describe('a pace learnt from past runs', () => {
     );
   });
 
-  it('leaves a GPU-paced run its band and says nothing of a pace', () => {
+  it('leaves a GPU-paced run its band, and says the pace it took moves it little', () => {
+    const learnt = { pace: 0.6, runs: 3, target: 'local', basis: 'any' } as const;
+    const fitted = estimateTrainTime(plan(true), llama1, H100, TOKENS, {
+      tokenLengths: SHORT_CHATS,
+    });
     const packed = estimateTrainTime(plan(true), llama1, H100, TOKENS, {
       tokenLengths: SHORT_CHATS,
-      hostPace: { pace: 0.6, runs: 3, target: 'local', basis: 'any' },
+      hostPace: learnt,
     });
     assert.equal(packed.hostPaced, false);
-    assert.equal(packed.hostPace, undefined);
+    assert.deepEqual(packed.hostPace, learnt);
     assert.equal(packed.uncertainty, MEASURED_UNCERTAINTY);
-    assert.ok(!packed.assumptions.some((a) => a.includes('host pace')));
+    // the host's share of a GPU-paced step is small, but the figure is the paced one
+    assert.ok(packed.seconds < fitted.seconds && packed.seconds > 0.9 * fitted.seconds);
+    assert.ok(
+      packed.assumptions.some((a) =>
+        /host pace ×0\.60 .*learnt on local.*: the GPU paces these micro-steps, so it moves them little/.test(
+          a,
+        ),
+      ),
+    );
+    assert.ok(!fitted.assumptions.some((a) => a.includes('host pace')));
   });
 });

@@ -224,20 +224,25 @@ export function estimateTrainTime(
     extrapolations.push('QLoRA measured on 1B and 8B models only');
   const gpuSeconds = micro.computeSeconds + micro.adapterSeconds + micro.upcastSeconds;
   const hostPaced = micro.hostSeconds + micro.variableShapeSeconds > gpuSeconds;
-  const learnt = hostPaced ? options.hostPace : undefined;
+  // the pace moves every step's host terms, a GPU-paced one's little: said wherever taken
+  const learnt = options.hostPace;
   const uncertainty = extrapolations.length
     ? EXTRAPOLATED_UNCERTAINTY
-    : learnt
+    : hostPaced && learnt
       ? LEARNT_PACE_UNCERTAINTY
       : hostPaced
         ? HOST_PACED_UNCERTAINTY
         : MEASURED_UNCERTAINTY;
-  if (learnt) assumptions.push(learntPaceText(learnt));
+  if (learnt)
+    assumptions.push(
+      learntPaceText(learnt) +
+        (hostPaced ? '' : ': the GPU paces these micro-steps, so it moves them little'),
+    );
   assumptions.push(
     `±${Math.round(uncertainty * 100)}%${
       extrapolations.length
         ? ` (${extrapolations.join('; ')})`
-        : learnt
+        : hostPaced && learnt
           ? `: the host paces these micro-steps, at the pace learnt on ${learnt.target}`
           : hostPaced
             ? ": the host, not the GPU, paces these micro-steps: such runs on ten H100 machines took from 43% less to 33% more than estimated (how fast the host CPU runs PyTorch, not known before a run there; a short probe on the launch target, `tunelab launch FILE --probe`, or the first 16 steps of any run there teach Tunelab its host's pace)"
