@@ -15,7 +15,7 @@ import {
 } from '../engine/src/estimate/hostPace';
 import { FITTED } from '../engine/src/estimate/throughput';
 import { LIVE_PACE_INTERVALS } from '../launch/src/hostPaces';
-import { median, worst } from './estimate/statistics';
+import { median, within20Summary } from './estimate/statistics';
 import { loadTimedRuns, predictWholeRun, type TimedRuns, type WholeRunTime } from './timeWholeRuns';
 import { TIMED_RUN_SETS, type TimedRunSet } from './timedRunSets';
 
@@ -25,8 +25,7 @@ function error(run: WholeRunTime, hostPace?: number): number {
   return Math.abs(predictWholeRun(run, constants).seconds / run.trainSeconds - 1);
 }
 
-const summary = (xs: number[]) =>
-  `median ${(100 * median(xs)).toFixed(1)}%, worst ${(100 * worst(xs)).toFixed(1)}%, ${xs.filter((e) => e <= 0.2).length} of ${xs.length} within 20%`;
+const summary = within20Summary;
 
 /** A host-paced whole run, the pace its steady step reads, and where it ran. */
 interface PacedWholeRun {

@@ -11,9 +11,10 @@ import { setKey, applyTextEdits, chainEdits } from '../../engine/src/edits';
 import { analyze } from '../../engine/src/engine';
 import { buildEstimateReport, reportTrainTime } from '../../engine/src/report/estimateReport';
 import { hostPaceOfStep, type PacedRun } from '../../engine/src/estimate/hostPace';
+import type { TrainTimeDetail } from '../../engine/src/estimate/time';
 import { machinePacedRuns } from '../hostPaceTransfer';
 import { allocatorEdits, DEFAULT_ALLOCATOR } from './plans';
-import { median, worst } from './statistics';
+import { within20Summary } from './statistics';
 import { RESULTS_DIR, TEMPLATES, type WholeRunsMeasured } from './smallestMemory';
 
 /** A set of template runs: its files (packed, unpacked) and what set them apart. */
@@ -152,7 +153,7 @@ export function printWholeRuns(
   expandableRuns: WholeRunsMeasured | undefined,
   cachedRuns: WholeRunsMeasured | undefined,
 ): void {
-  const probed: MeasuredRun[] = [];
+  const probed: ProbedErrors[] = [];
   for (const set of RUN_SETS) {
     // the smallest memory of the same template under the same allocator
     const smallest = smallestOfWholeRuns(set.allocator ? cachedRuns : expandableRuns);
@@ -174,10 +175,17 @@ export function printWholeRuns(
         .filter((run) => l.packing === undefined || run.packing === l.packing)
         .map((run) => ({ ...run, machine: l.machine })),
     );
-    printSet(set.label, loaded[0]!.device, runs, smallest, set.allocator, set.cudnnAttentionPlans);
+    const errors = printSet(
+      set.label,
+      loaded[0]!.device,
+      runs,
+      smallest,
+      set.allocator,
+      set.cudnnAttentionPlans,
+    );
     if (set.probed) {
       printProbes(runs);
-      probed.push(...runs.filter((r) => r.status === 'completed' && r.probe?.steady_step_seconds));
+      probed.push(...errors);
     }
   }
   printProbedSummary(probed, RUN_SETS.filter((set) => set.probed).length);
@@ -193,7 +201,8 @@ function printSet(
   smallest: Map<string, number>,
   allocator: string | undefined,
   cudnnAttentionPlans: boolean,
-): void {
+): ProbedErrors[] {
+  const probed: ProbedErrors[] = [];
   console.log(
     `\nWhole runs of the telecom templates on ${device}, ${label} (random-init Llama-3.2-1B shape, estimated as meta-llama/Llama-3.2-1B; runner/bench/template_runs.py)`,
   );
@@ -214,6 +223,14 @@ function printSet(
     // the report's figure is today's runner's; earlier sets ran padded batches under cuDNN's attention
     const t = reportTrainTime(analysis, { cudnnAttentionPlans });
     const timeError = t ? t.seconds / run.train_seconds - 1 : NaN;
+    const probeTime = run.probe
+      ? pacedTime(text, file, probedRuns([run]), cudnnAttentionPlans)
+      : undefined;
+    if (run.probe?.steady_step_seconds)
+      probed.push({
+        before: t ? Math.abs(timeError) : Infinity,
+        after: probeTime ? Math.abs(probeTime.seconds / run.train_seconds - 1) : Infinity,
+      });
     const gib = (bytes: number) => (bytes / GIB).toFixed(2);
     console.log(
       [
@@ -230,10 +247,11 @@ function printSet(
         (t ? `${t.seconds.toFixed(1)} ±${Math.round(t.uncertainty * 100)}%` : '—').padStart(11),
         pct(timeError).padStart(11),
         run.machine ? learntPaceColumn(text, file, run, cudnnAttentionPlans) : '',
-        run.probe ? pacedColumn(text, file, run, probedRuns([run]), cudnnAttentionPlans) : '',
+        run.probe ? pacedColumn(run, probeTime) : '',
       ].join(' '),
     );
   }
+  return probed;
 }
 
 /** The same template estimated as Tunelab would after the machine's whole runs taught it a pace. */
@@ -243,19 +261,22 @@ function learntPaceColumn(
   run: MeasuredRun & { machine?: string },
   cudnnAttentionPlans: boolean,
 ): string {
-  return pacedColumn(text, file, run, machinePacedRuns(run.machine!), cudnnAttentionPlans);
+  const t = pacedTime(text, file, machinePacedRuns(run.machine!), cudnnAttentionPlans);
+  return pacedColumn(run, t);
 }
 
-/** The template's estimate with a target's paced runs, and its error against the run. */
-function pacedColumn(
+/** The template's time estimate with a target's paced runs. */
+function pacedTime(
   text: string,
   file: string,
-  run: MeasuredRun,
   paced: readonly PacedRun[],
   cudnnAttentionPlans: boolean,
-): string {
-  const analysis = analyze(text, file, { pacedRuns: () => paced });
-  const t = reportTrainTime(analysis, { cudnnAttentionPlans });
+): TrainTimeDetail | undefined {
+  return reportTrainTime(analyze(text, file, { pacedRuns: () => paced }), { cudnnAttentionPlans });
+}
+
+/** That estimate, the pace it took and its error against the run. */
+function pacedColumn(run: MeasuredRun, t: TrainTimeDetail | undefined): string {
   if (!t) return '—';
   const pace = t.hostPace ? `×${t.hostPace.pace.toFixed(2)} of ${t.hostPace.runs}` : 'no pace';
   return ` ${t.seconds.toFixed(1)} ±${Math.round(t.uncertainty * 100)}% (${pace}) ${pct(t.seconds / run.train_seconds - 1)}`;
@@ -296,33 +317,23 @@ function printProbes(runs: readonly MeasuredRun[]): void {
       .filter((r) => r !== teacher)
       .map((r) => {
         const { text, file } = configOf(r, 'meta-llama/Llama-3.2-1B', undefined);
-        return `${nameOf(r)} ${pacedColumn(text, file, r, taught, false).trim()}`;
+        return `${nameOf(r)} ${pacedColumn(r, pacedTime(text, file, taught, false)).trim()}`;
       });
     console.log(`  only the ${nameOf(teacher)} probe, for the others: ${errors.join('; ')}`);
   }
 }
 
-/**
- * Every probed template run, each its machine's first of that config: its training time
- * estimated before any run there, then with the pace its own probe taught.
- */
-function printProbedSummary(runs: readonly MeasuredRun[], machines: number): void {
+/** A probed run's |error| of training time: before any run on its machine, and with its probe's pace. */
+interface ProbedErrors {
+  before: number;
+  after: number;
+}
+
+/** Every probed template run above, each its machine's first of that config. */
+function printProbedSummary(runs: readonly ProbedErrors[], machines: number): void {
   if (!runs.length) return;
-  const before: number[] = [];
-  const after: number[] = [];
-  for (const run of runs) {
-    const { text, file } = configOf(run, 'meta-llama/Llama-3.2-1B', undefined);
-    const error = (paced: readonly PacedRun[]) => {
-      const t = reportTrainTime(analyze(text, file, { pacedRuns: () => paced }));
-      return t ? Math.abs(t.seconds / run.train_seconds - 1) : Infinity;
-    };
-    before.push(error([]));
-    after.push(error(probedRuns([run])));
-  }
-  const summary = (xs: number[]) =>
-    `median ${(100 * median(xs)).toFixed(1)}%, worst ${(100 * worst(xs)).toFixed(1)}%, ${xs.filter((e) => e <= 0.2).length} of ${xs.length} within 20%`;
   console.log(
-    `\nThe probed template runs above (${runs.length} on ${machines} machines, each after its own 16-step probe): the estimate before any run there ${summary(before)}; with the pace its probe taught ${summary(after)}`,
+    `\nThe probed template runs above (${runs.length} on ${machines} machines, each after its own 16-step probe): the estimate before any run there ${within20Summary(runs.map((r) => r.before))}; with the pace its probe taught ${within20Summary(runs.map((r) => r.after))}`,
   );
 }
 
