@@ -224,11 +224,13 @@ export function estimateTrainTime(
     extrapolations.push('QLoRA measured on 1B and 8B models only');
   const gpuSeconds = micro.computeSeconds + micro.adapterSeconds + micro.upcastSeconds;
   const hostPaced = micro.hostSeconds + micro.variableShapeSeconds > gpuSeconds;
-  // the pace moves every step's host terms, a GPU-paced one's little: said wherever taken
+  // the pace moves every step's host terms, a GPU-paced one's little: said wherever taken;
+  // the band narrows to the learnt pace's only where the host paces the step
   const learnt = options.hostPace;
+  const pacedByLearnt = hostPaced ? learnt : undefined;
   const uncertainty = extrapolations.length
     ? EXTRAPOLATED_UNCERTAINTY
-    : hostPaced && learnt
+    : pacedByLearnt
       ? LEARNT_PACE_UNCERTAINTY
       : hostPaced
         ? HOST_PACED_UNCERTAINTY
@@ -242,8 +244,8 @@ export function estimateTrainTime(
     `±${Math.round(uncertainty * 100)}%${
       extrapolations.length
         ? ` (${extrapolations.join('; ')})`
-        : hostPaced && learnt
-          ? `: the host paces these micro-steps, at the pace learnt on ${learnt.target}`
+        : pacedByLearnt
+          ? `: the host paces these micro-steps, at the pace learnt on ${pacedByLearnt.target}`
           : hostPaced
             ? ": the host, not the GPU, paces these micro-steps: such runs on ten H100 machines took from 43% less to 33% more than estimated (how fast the host CPU runs PyTorch, not known before a run there; a short probe on the launch target, `tunelab launch FILE --probe`, or the first 16 steps of any run there teach Tunelab its host's pace)"
             : ': fitted on 62 runs measured on an H100'
